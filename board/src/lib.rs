@@ -1,0 +1,47 @@
+//! Facts about the machine, read from the OS: network interfaces, server
+//! id, hostname and firmware version, as the Kraken API's `/apis/servers`
+//! and `/apis/kraken/system` endpoints report them.
+//!
+//! Everything comes from parsing `/sys` and `/proc` text, without FFI, so
+//! the crate needs no `unsafe`. Functions taking paths exist so tests can
+//! point them at fixture trees (`testdata/`, made by `testdata/capture.sh`).
+//! Missing files read as empty: the appliance's initramfs may lack some.
+
+mod error;
+mod ipv4;
+mod ipv6;
+mod nic;
+mod server_id;
+#[cfg(test)]
+mod test_tree;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::path::Path;
+
+pub use error::BoardError;
+pub use nic::{list_nics, list_nics_in, Nic};
+pub use server_id::server_id;
+
+/// Used when the kernel does not say: the name every host answers to.
+const FALLBACK_HOSTNAME: &str = "localhost";
+
+/// The kernel's host name (`/proc/sys/kernel/hostname`), trimmed, or
+/// `localhost` if it is unreadable or empty.
+pub fn hostname() -> String {
+    hostname_from(Path::new("/proc/sys/kernel/hostname"))
+}
+
+fn hostname_from(path: &Path) -> String {
+    fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| FALLBACK_HOSTNAME.to_owned())
+}
+
+/// The firmware version, which is the workspace version all crates share.
+pub fn firmware_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

@@ -1,0 +1,216 @@
+//! Kraken error codes and the one mapping from failures to HTTP answers.
+
+use makara_config::Invalid;
+use makara_supervisor::{
+    CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
+};
+
+use crate::xml::XmlWriter;
+
+/// The error codes of the contract's table, with their messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    CreateFailed = 1000,
+    NoResults = 1001,
+    UnknownId = 1002,
+    Internal = 1003,
+    UpdateFailed = 1004,
+    DeleteFailed = 1005,
+    UnknownFunction = 1006,
+    UnknownMethod = 1007,
+    BadUri = 1008,
+    MethodNotImplemented = 1009,
+    NotImplemented = 1010,
+    BadXml = 1011,
+    ExecutionFailed = 1012,
+    BadArguments = 1013,
+    NotAuthorized = 1014,
+    ApiDisabled = 1015,
+    Unavailable = 1016,
+}
+
+impl Code {
+    /// The contract's message for the code, word for word.
+    pub fn message(self) -> &'static str {
+        match self {
+            Code::CreateFailed => "Failed to create new resource",
+            Code::NoResults => "No results found",
+            Code::UnknownId => "Unknown id",
+            Code::Internal => "Error executing SQL query",
+            Code::UpdateFailed => "Failed to update resource",
+            Code::DeleteFailed => "Failed to delete resource",
+            Code::UnknownFunction => "Unknown API function requested",
+            Code::UnknownMethod => "Unknown HTTP method",
+            Code::BadUri => "Unrecognized URI structure",
+            Code::MethodNotImplemented => "HTTP method not implemented",
+            Code::NotImplemented => "Function not implemented",
+            Code::BadXml => "Input XML data is poorly formatted",
+            Code::ExecutionFailed => "Error while executing",
+            Code::BadArguments => "Unrecognized arguments",
+            Code::NotAuthorized => "Not Authorized",
+            Code::ApiDisabled => "API functions not enabled",
+            Code::Unavailable => "Service provider for this API is unavailable",
+        }
+    }
+
+    /// The HTTP status. Where the contract says "500 Bad Request" for a
+    /// client mistake (1000, 1004, 1005) the answer is 400.
+    pub fn status(self) -> u16 {
+        match self {
+            Code::CreateFailed | Code::UpdateFailed | Code::DeleteFailed => 400,
+            Code::UnknownMethod | Code::BadUri | Code::BadXml | Code::BadArguments => 400,
+            Code::NoResults | Code::UnknownId => 404,
+            Code::Internal | Code::ExecutionFailed => 500,
+            Code::UnknownFunction | Code::MethodNotImplemented | Code::NotImplemented => 501,
+            Code::NotAuthorized => 401,
+            Code::ApiDisabled => 403,
+            Code::Unavailable => 503,
+        }
+    }
+}
+
+/// An error answer: a code, and what went wrong beyond the code's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Code,
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: Code) -> ApiError {
+        ApiError { code, detail: None }
+    }
+
+    pub fn with(code: Code, detail: impl ToString) -> ApiError {
+        ApiError {
+            code,
+            detail: Some(detail.to_string()),
+        }
+    }
+
+    /// An invalid body on create (`creating`) or on edit.
+    pub fn invalid(creating: bool, e: &Invalid) -> ApiError {
+        let code = if creating {
+            Code::CreateFailed
+        } else {
+            Code::UpdateFailed
+        };
+        ApiError::with(code, e)
+    }
+
+    /// The message: the contract's, then the detail after a colon.
+    pub fn message(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{}: {d}", self.code.message()),
+            None => self.code.message().to_string(),
+        }
+    }
+
+    pub fn to_xml(&self) -> String {
+        let mut w = XmlWriter::new();
+        w.open("response").open("error");
+        w.text("code", self.code as u16);
+        w.text("message", self.message());
+        w.finish()
+    }
+}
+
+impl From<CommandError> for ApiError {
+    /// The one place where supervisor failures become Kraken codes.
+    fn from(e: CommandError) -> ApiError {
+        let detail = e.to_string();
+        let code = match e {
+            CommandError::Lookup(LookupError::NotFound { .. }) => Code::UnknownId,
+            CommandError::Create(CreateError::Storage(_))
+            | CommandError::Update(UpdateError::Storage(_))
+            | CommandError::Delete(DeleteError::Storage(_))
+            | CommandError::Start(StartError::Storage(_))
+            | CommandError::Stop(StopError::Storage(_)) => {
+                tracing::error!(error = %detail, "configuration store failure");
+                return ApiError::with(
+                    Code::Internal,
+                    "the configuration could not be saved; nothing was changed",
+                );
+            }
+            CommandError::Create(_) => Code::CreateFailed,
+            CommandError::Update(UpdateError::NotFound { .. })
+            | CommandError::Delete(DeleteError::NotFound { .. })
+            | CommandError::Start(StartError::NotFound(_))
+            | CommandError::Stop(StopError::NotFound(_)) => Code::UnknownId,
+            CommandError::Update(_) => Code::UpdateFailed,
+            CommandError::Delete(_) => Code::DeleteFailed,
+            CommandError::Start(StartError::EngineUnavailable(why)) => {
+                // The engine's reason already starts with the code's message.
+                let why = why
+                    .strip_prefix(Code::Unavailable.message())
+                    .map(|s| s.trim_start_matches(':').trim().to_string())
+                    .unwrap_or(why);
+                return ApiError::with(Code::Unavailable, why);
+            }
+            CommandError::Start(StartError::Dangling { .. }) => Code::UpdateFailed,
+            CommandError::Start(StartError::Engine(_)) => Code::ExecutionFailed,
+            CommandError::Gone => {
+                tracing::error!("the supervisor has stopped");
+                return ApiError::new(Code::ExecutionFailed);
+            }
+        };
+        // Lookups need no detail beyond "Unknown id".
+        if code == Code::UnknownId {
+            return ApiError::new(code);
+        }
+        ApiError::with(code, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_status_and_message() {
+        let codes = [
+            (Code::CreateFailed, 400),
+            (Code::NoResults, 404),
+            (Code::UnknownId, 404),
+            (Code::Internal, 500),
+            (Code::UpdateFailed, 400),
+            (Code::DeleteFailed, 400),
+            (Code::UnknownFunction, 501),
+            (Code::UnknownMethod, 400),
+            (Code::BadUri, 400),
+            (Code::MethodNotImplemented, 501),
+            (Code::NotImplemented, 501),
+            (Code::BadXml, 400),
+            (Code::ExecutionFailed, 500),
+            (Code::BadArguments, 400),
+            (Code::NotAuthorized, 401),
+            (Code::ApiDisabled, 403),
+            (Code::Unavailable, 503),
+        ];
+        for (i, (code, status)) in codes.into_iter().enumerate() {
+            assert_eq!(code as u16, 1000 + i as u16);
+            assert_eq!(code.status(), status, "{code:?}");
+            assert!(!code.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn error_document_shape() {
+        let xml = ApiError::new(Code::BadXml).to_xml();
+        assert!(xml.contains("<response>\n  <error>\n    <code>1011</code>\n    <message>Input XML data is poorly formatted</message>\n  </error>\n</response>"));
+    }
+
+    #[test]
+    fn validation_detail_follows_the_message() {
+        let e = Invalid::OutOfRange {
+            field: "videoBitrate",
+            value: 20000,
+            min: 150,
+            max: 15000,
+        };
+        assert_eq!(
+            ApiError::invalid(true, &e).message(),
+            "Failed to create new resource: videoBitrate 20000 is out of range (150-15000)"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The Kraken words for the config enums, both ways. The first word of a
+//! value is the one written in responses; later ones are accepted aliases.
+
+use makara_config::{
+    AudioType, EncoderType, EncodingProfile, InputType, OutputType, SrtEncryption, SrtMode,
+    StreamMode, VideoProfile, VideoType,
+};
+
+pub const INPUT_TYPES: &[(&str, InputType)] = &[
+    ("MPEG2TS", InputType::Mpeg2Ts),
+    ("SRT", InputType::Srt),
+    ("DECKLINK", InputType::Decklink),
+    ("V4L2", InputType::V4l2),
+    ("RTSP", InputType::Rtsp),
+    ("MJPEGRAW", InputType::MjpegRaw),
+    ("TESTPATTERN", InputType::TestPattern),
+];
+
+pub const OUTPUT_TYPES: &[(&str, OutputType)] = &[
+    ("UDP", OutputType::Udp),
+    ("SRT", OutputType::Srt),
+    ("MPEG2TS", OutputType::Udp),
+];
+
+pub const SRT_MODES: &[(&str, SrtMode)] = &[
+    ("caller", SrtMode::Caller),
+    ("listener", SrtMode::Listener),
+    ("rendezvous", SrtMode::Rendezvous),
+];
+
+pub const SRT_ENCRYPTIONS: &[(&str, SrtEncryption)] = &[
+    ("None", SrtEncryption::None),
+    ("aes128", SrtEncryption::Aes128),
+    ("aes256", SrtEncryption::Aes256),
+];
+
+pub const VIDEO_TYPES: &[(&str, VideoType)] = &[
+    ("avc", VideoType::Avc),
+    ("hevc", VideoType::Hevc),
+    ("mpeg2video", VideoType::Mpeg2Video),
+];
+
+pub const ENCODING_PROFILES: &[(&str, EncodingProfile)] = &[
+    ("vbr", EncodingProfile::Vbr),
+    ("cbr", EncodingProfile::Cbr),
+    ("performance", EncodingProfile::Performance),
+    ("balanced", EncodingProfile::Balanced),
+    ("quality", EncodingProfile::Quality),
+];
+
+pub const ENCODER_TYPES: &[(&str, EncoderType)] = &[
+    ("unset", EncoderType::Unset),
+    ("qsv", EncoderType::Qsv),
+    ("software", EncoderType::Unset),
+];
+
+pub const VIDEO_PROFILES: &[(&str, VideoProfile)] = &[
+    ("unset", VideoProfile::Unset),
+    ("mpeg2_main", VideoProfile::Mpeg2Main),
+    ("mpeg2_simple", VideoProfile::Mpeg2Simple),
+];
+
+pub const AUDIO_TYPES: &[(&str, AudioType)] = &[
+    ("unset", AudioType::Unset),
+    ("mpeg1_layer2", AudioType::Mpeg1Layer2),
+    ("mpeg2_aac_adts", AudioType::Mpeg2AacAdts),
+];
+
+pub const STREAM_MODES: &[(&str, StreamMode)] = &[
+    ("transcoder", StreamMode::Transcoder),
+    ("passthru", StreamMode::Passthru),
+    ("bypass", StreamMode::Bypass),
+];
+
+/// The word written for `value`.
+pub fn word<T: PartialEq>(table: &[(&'static str, T)], value: &T) -> &'static str {
+    table
+        .iter()
+        .find(|(_, v)| v == value)
+        .map_or("unset", |(w, _)| *w)
+}
+
+pub fn on_off(value: bool) -> &'static str {
+    if value {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_has_a_first_word() {
+        assert_eq!(word(INPUT_TYPES, &InputType::TestPattern), "TESTPATTERN");
+        assert_eq!(word(OUTPUT_TYPES, &OutputType::Udp), "UDP");
+        assert_eq!(word(ENCODER_TYPES, &EncoderType::Unset), "unset");
+        assert_eq!(word(SRT_ENCRYPTIONS, &SrtEncryption::Aes256), "aes256");
+    }
+}

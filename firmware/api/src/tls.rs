@@ -1,0 +1,179 @@
+//! The HTTPS certificate: supplied by the operator, or generated once and
+//! kept in the data directory.
+
+use std::fs;
+use std::io::{BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::ServerConfig;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TlsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} holds no PEM certificate")]
+    NoCertificate(PathBuf),
+    #[error("{0} holds no PEM private key")]
+    NoKey(PathBuf),
+    #[error("the self-signed certificate could not be generated: {0}")]
+    Generate(String),
+    #[error("the certificate and key cannot be used: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// Where the certificate and key are.
+#[derive(Debug, Clone)]
+pub struct CertPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl CertPaths {
+    /// The generated pair's place in the data directory.
+    pub fn in_data_dir(data_dir: &Path) -> CertPaths {
+        let dir = data_dir.join("tls");
+        CertPaths {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        }
+    }
+}
+
+/// Makes a self-signed certificate for this machine's names unless both
+/// files exist already. Returns whether it generated one.
+pub fn ensure_self_signed(paths: &CertPaths, hostname: &str) -> Result<bool, TlsError> {
+    if paths.cert.exists() && paths.key.exists() {
+        return Ok(false);
+    }
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    if !hostname.is_empty() && hostname != "localhost" {
+        names.push(hostname.to_string());
+    }
+    let generated =
+        rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
+    // The key first: a crash between the two leaves no certificate, so the
+    // next start generates both again.
+    write_private(&paths.key, generated.key_pair.serialize_pem().as_bytes())?;
+    write_private(&paths.cert, generated.cert.pem().as_bytes())?;
+    Ok(true)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
+    let write_error = |source| TlsError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(write_error)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(write_error)?;
+    file.write_all(bytes).map_err(write_error)?;
+    file.sync_all().map_err(write_error)?;
+    fs::rename(&tmp, path).map_err(write_error)
+}
+
+/// A rustls server configuration for the pair, HTTP/1.1 only.
+pub fn server_config(paths: &CertPaths) -> Result<Arc<ServerConfig>, TlsError> {
+    let certs = read_certs(&paths.cert)?;
+    let key = read_key(&paths.key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn open(path: &Path) -> Result<BufReader<fs::File>, TlsError> {
+    fs::File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs: Vec<_> = rustls_pemfile::certs(&mut open(path)?)
+        .collect::<Result<_, _>>()
+        .map_err(|source| TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate(path.to_path_buf()));
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    rustls_pemfile::private_key(&mut open(path)?)
+        .map_err(|source| TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .ok_or_else(|| TlsError::NoKey(path.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_once_and_loads() {
+        let dir = std::env::temp_dir().join(format!("makara-tls-{}", std::process::id()));
+        let paths = CertPaths::in_data_dir(&dir);
+        assert!(ensure_self_signed(&paths, "box").unwrap());
+        assert!(!ensure_self_signed(&paths, "box").unwrap());
+        assert!(server_config(&paths).is_ok());
+        let mode = fs::metadata(&paths.key).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn garbage_files_are_clear_errors() {
+        let dir = std::env::temp_dir().join(format!("makara-tls-bad-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let paths = CertPaths {
+            cert: dir.join("c.pem"),
+            key: dir.join("k.pem"),
+        };
+        fs::write(&paths.cert, "nothing").unwrap();
+        fs::write(&paths.key, "nothing").unwrap();
+        assert!(matches!(
+            server_config(&paths),
+            Err(TlsError::NoCertificate(_))
+        ));
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,8 @@
+//! Just enough XML for the Kraken API: a small element tree read from
+//! request bodies, and a writer for responses.
+
+mod tree;
+mod writer;
+
+pub use tree::{parse, Element};
+pub use writer::XmlWriter;

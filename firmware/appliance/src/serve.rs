@@ -1,0 +1,116 @@
+//! `makarad serve`: the supervisor thread plus the HTTPS API.
+
+use std::sync::Arc;
+
+use makara_access::AccessStore;
+use makara_api::access::AccessWatch;
+use makara_api::oauth::NonceCache;
+use makara_api::tls::{self, CertPaths};
+use makara_api::App;
+use makara_store::DirLock;
+use makara_supervisor::{Command, Handle, NoMediaEngine, Reply};
+
+use crate::cli::ServeArgs;
+use crate::exit::{ExitCode, Failure};
+
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    // One supervisor per data directory: two would overwrite each other.
+    let _lock = DirLock::try_acquire(&args.data_dir, "makarad")
+        .map_err(|e| Failure::new(ExitCode::Busy, e))?;
+    let (supervisor, thread) = Handle::start(&args.data_dir, Box::new(NoMediaEngine))
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    if args.demo {
+        crate::demo::install(&supervisor);
+    }
+    let access = AccessWatch::open(AccessStore::open(&args.data_dir))
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    let tls = tls_config(&args)?;
+    let server_id = match supervisor.call(Command::Server) {
+        Ok(Reply::Server(s)) => s.id,
+        _ => makara_board::server_id(),
+    };
+    let app = Arc::new(App {
+        supervisor,
+        access: Arc::new(access),
+        nonces: NonceCache::default(),
+        server_id,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("api")
+        .build()
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    runtime.block_on(serve(args, app, tls))?;
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // With every handle gone the supervisor stops its streams and ends.
+    let _ = thread.join();
+    Ok(())
+}
+
+fn tls_config(args: &ServeArgs) -> Result<Arc<rustls::ServerConfig>, Failure> {
+    let failed = |e| Failure::new(ExitCode::Failed, e);
+    let paths = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => CertPaths {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ => {
+            let paths = CertPaths::in_data_dir(&args.data_dir);
+            if tls::ensure_self_signed(&paths, &makara_board::hostname()).map_err(failed)? {
+                tracing::info!(cert = %paths.cert.display(), "generated a self-signed certificate");
+            }
+            paths
+        }
+    };
+    tls::server_config(&paths).map_err(failed)
+}
+
+async fn serve(
+    args: ServeArgs,
+    app: Arc<App>,
+    tls: Arc<rustls::ServerConfig>,
+) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            Failure::new(
+                ExitCode::Network,
+                format!("cannot listen on {}: {e}", args.listen),
+            )
+        })?;
+    app.access.spawn_poller();
+    let access = app.access.current();
+    tracing::info!(
+        listen = %args.listen,
+        api_enabled = access.enabled,
+        keys = access.keys.len(),
+        "Kraken API ready at https://{}/apis/kraken/",
+        args.listen
+    );
+    if access.keys.is_empty() {
+        tracing::warn!(
+            "no API keys yet: run `makarad api-key create --data-dir {}`",
+            args.data_dir.display()
+        );
+    }
+    let router = makara_api::router(app);
+    makara_api::server::serve(listener, tls, router, shutdown_signal()).await;
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+/// SIGTERM (init, systemd) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("signal handlers could not be installed; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

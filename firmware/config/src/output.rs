@@ -1,0 +1,245 @@
+//! Outputs: where a stream's transport stream goes.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::{Endpoint, Scheme};
+use crate::input::interface;
+use crate::invalid::{required, text, Invalid};
+use crate::range::Limits;
+use crate::srt::{SrtConfig, SrtRequest};
+
+pub const MTU: Limits = Limits::new("mtu", 228, 1500);
+pub const TTL: Limits = Limits::new("ttl", 1, 255);
+pub const TOS: Limits = Limits::new("tos", 0, 255);
+pub const SAP_PORT: Limits = Limits::new("port", 1, 65535);
+pub const DEFAULT_MTU: i64 = 1490;
+pub const DEFAULT_TTL: i64 = 64;
+pub const DEFAULT_TOS: i64 = 184;
+/// The well-known SAP announcement group and port (RFC 2974).
+pub const DEFAULT_SAP_ADDRESS: &str = "224.2.127.254";
+pub const DEFAULT_SAP_PORT: i64 = 9875;
+
+/// The Kraken `streamType` of an output; empty means plain UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputType {
+    Udp,
+    Srt,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub stream_type: Option<OutputType>,
+    pub interface: Option<String>,
+    pub mtu: Option<i64>,
+    pub ttl: Option<i64>,
+    pub tos: Option<i64>,
+    pub sap: Option<SapRequest>,
+    pub srt: SrtRequest,
+}
+
+/// Session Announcement Protocol settings as requested.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SapRequest {
+    pub transmit: Option<bool>,
+    pub address: Option<String>,
+    pub port: Option<i64>,
+    pub session_name: Option<String>,
+    pub session_description: Option<String>,
+    pub keywords: Option<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SapConfig {
+    pub transmit: bool,
+    pub address: String,
+    pub port: u16,
+    pub session_name: Option<String>,
+    pub session_description: Option<String>,
+    pub keywords: Option<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputConfig {
+    pub name: String,
+    pub description: Option<String>,
+    pub interface: Option<String>,
+    pub mtu: u16,
+    pub ttl: u8,
+    pub tos: u8,
+    pub sap: Option<SapConfig>,
+    pub kind: OutputKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OutputKind {
+    Udp {
+        url: Endpoint,
+    },
+    Srt {
+        url: Option<Endpoint>,
+        srt: SrtConfig,
+    },
+}
+
+impl OutputKind {
+    pub fn output_type(&self) -> OutputType {
+        match self {
+            OutputKind::Udp { .. } => OutputType::Udp,
+            OutputKind::Srt { .. } => OutputType::Srt,
+        }
+    }
+
+    pub fn url(&self) -> Option<&Endpoint> {
+        match self {
+            OutputKind::Udp { url } => Some(url),
+            OutputKind::Srt { url, .. } => url.as_ref(),
+        }
+    }
+}
+
+impl OutputRequest {
+    pub fn validate(self) -> Result<OutputConfig, Invalid> {
+        let url = text(self.url);
+        let kind = match self.stream_type.unwrap_or(OutputType::Udp) {
+            OutputType::Udp => {
+                let url = required(url, "url")?;
+                OutputKind::Udp {
+                    url: Endpoint::parse("url", &url, &[Scheme::Udp], true)?,
+                }
+            }
+            OutputType::Srt => OutputKind::Srt {
+                url: url
+                    .map(|u| Endpoint::parse("url", &u, &[Scheme::Srt], true))
+                    .transpose()?,
+                srt: self.srt.validate_output()?,
+            },
+        };
+        let name = text(self.name)
+            .or_else(|| kind.url().map(|u| u.as_str().to_string()))
+            .unwrap_or_else(|| "SRT output".to_string());
+        Ok(OutputConfig {
+            name,
+            description: text(self.description),
+            interface: interface(self.interface),
+            mtu: MTU.check_as(self.mtu.unwrap_or(DEFAULT_MTU))?,
+            ttl: TTL.check_as(self.ttl.unwrap_or(DEFAULT_TTL))?,
+            tos: TOS.check_as(self.tos.unwrap_or(DEFAULT_TOS))?,
+            sap: self.sap.map(SapRequest::validate).transpose()?,
+            kind,
+        })
+    }
+}
+
+impl SapRequest {
+    fn validate(self) -> Result<SapConfig, Invalid> {
+        let address = text(self.address).unwrap_or_else(|| DEFAULT_SAP_ADDRESS.to_string());
+        if address.parse::<IpAddr>().is_err() {
+            return Err(Invalid::bad(
+                "address",
+                format!("'{address}' is not an IP address"),
+            ));
+        }
+        Ok(SapConfig {
+            transmit: self.transmit.unwrap_or(false),
+            address,
+            port: SAP_PORT.check_as(self.port.unwrap_or(DEFAULT_SAP_PORT))?,
+            session_name: text(self.session_name),
+            session_description: text(self.session_description),
+            keywords: text(self.keywords),
+            author: text(self.author),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn udp() -> OutputRequest {
+        OutputRequest {
+            name: Some("Out 1".into()),
+            url: Some("udp://239.202.1.3:4900".into()),
+            ..OutputRequest::default()
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = udp().validate().unwrap();
+        assert_eq!((c.mtu, c.ttl, c.tos), (1490, 64, 184));
+        assert_eq!(c.kind.output_type(), OutputType::Udp);
+        assert!(c.sap.is_none());
+    }
+
+    #[test]
+    fn documented_ranges() {
+        for (mtu, ok) in [(227, false), (228, true), (1500, true), (1501, false)] {
+            let r = OutputRequest {
+                mtu: Some(mtu),
+                ..udp()
+            };
+            assert_eq!(r.validate().is_ok(), ok, "mtu {mtu}");
+        }
+        for (ttl, ok) in [(0, false), (1, true), (255, true), (256, false)] {
+            let r = OutputRequest {
+                ttl: Some(ttl),
+                ..udp()
+            };
+            assert_eq!(r.validate().is_ok(), ok, "ttl {ttl}");
+        }
+        for (tos, ok) in [(-1, false), (0, true), (255, true), (256, false)] {
+            let r = OutputRequest {
+                tos: Some(tos),
+                ..udp()
+            };
+            assert_eq!(r.validate().is_ok(), ok, "tos {tos}");
+        }
+        let e = OutputRequest {
+            mtu: Some(100),
+            ..udp()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.to_string(), "mtu 100 is out of range (228-1500)");
+    }
+
+    #[test]
+    fn udp_needs_udp_url() {
+        let r = OutputRequest { url: None, ..udp() };
+        assert_eq!(r.validate().unwrap_err().field(), "url");
+        let r = OutputRequest {
+            url: Some("srt://1.2.3.4:5000".into()),
+            ..udp()
+        };
+        assert_eq!(r.validate().unwrap_err().field(), "url");
+    }
+
+    #[test]
+    fn sap_defaults_and_address_check() {
+        let r = OutputRequest {
+            sap: Some(SapRequest {
+                transmit: Some(true),
+                ..SapRequest::default()
+            }),
+            ..udp()
+        };
+        let sap = r.validate().unwrap().sap.unwrap();
+        assert_eq!((sap.address.as_str(), sap.port), ("224.2.127.254", 9875));
+        let r = OutputRequest {
+            sap: Some(SapRequest {
+                address: Some("nowhere".into()),
+                ..SapRequest::default()
+            }),
+            ..udp()
+        };
+        assert_eq!(r.validate().unwrap_err().field(), "address");
+    }
+}

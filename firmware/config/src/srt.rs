@@ -1,0 +1,248 @@
+//! SRT connection settings shared by SRT inputs and outputs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::invalid::{required, text, Invalid};
+use crate::range::Limits;
+
+pub const SRT_LATENCY_MS: Limits = Limits::new("srtLatency", 20, 8000);
+/// Haivision's default receive latency.
+pub const DEFAULT_SRT_LATENCY_MS: i64 = 125;
+const SRT_PASSPHRASE_CHARS: (usize, usize) = (10, 79);
+const SRT_REMOTE_PORT: Limits = Limits::new("srtRemotePort", 1, 65535);
+const SRT_LOCAL_PORT: Limits = Limits::new("srtLocalPort", 1, 65535);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SrtMode {
+    Caller,
+    Listener,
+    Rendezvous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SrtEncryption {
+    #[default]
+    None,
+    Aes128,
+    Aes256,
+}
+
+/// SRT settings as requested.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SrtRequest {
+    pub mode: Option<SrtMode>,
+    pub address: Option<String>,
+    pub remote_port: Option<i64>,
+    pub local_port: Option<i64>,
+    pub passphrase: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub encryption: Option<SrtEncryption>,
+}
+
+/// Validated SRT settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SrtConfig {
+    pub mode: SrtMode,
+    pub address: Option<String>,
+    pub remote_port: Option<u16>,
+    pub local_port: Option<u16>,
+    pub passphrase: Option<String>,
+    pub latency_ms: u32,
+    pub encryption: SrtEncryption,
+}
+
+impl SrtRequest {
+    /// Rules for a receiving SRT socket. The key length is announced by the
+    /// sender, so an input takes a passphrase without `srtEncryption`.
+    pub fn validate_input(self) -> Result<SrtConfig, Invalid> {
+        self.validate(false)
+    }
+
+    /// Rules for a sending SRT socket: a passphrase and an AES key length go
+    /// together.
+    pub fn validate_output(self) -> Result<SrtConfig, Invalid> {
+        self.validate(true)
+    }
+
+    fn validate(self, sending: bool) -> Result<SrtConfig, Invalid> {
+        let mode = required(self.mode, "srtMode")?;
+        let address = text(self.address);
+        let remote_port = self
+            .remote_port
+            .map(|p| SRT_REMOTE_PORT.check_as(p))
+            .transpose()?;
+        let mut local_port = self
+            .local_port
+            .map(|p| SRT_LOCAL_PORT.check_as(p))
+            .transpose()?;
+        match mode {
+            SrtMode::Caller | SrtMode::Rendezvous => {
+                required(address.as_ref(), "srtAddress")?;
+                required(remote_port, "srtRemotePort")?;
+            }
+            SrtMode::Listener => {
+                required(local_port, "srtLocalPort")?;
+            }
+        }
+        if mode == SrtMode::Rendezvous && local_port.is_none() {
+            // Both peers of a rendezvous normally use the same port.
+            local_port = remote_port;
+        }
+        let passphrase = self.passphrase.filter(|p| !p.is_empty());
+        if let Some(p) = &passphrase {
+            let len = p.chars().count();
+            let (min, max) = SRT_PASSPHRASE_CHARS;
+            if !(min..=max).contains(&len) {
+                return Err(Invalid::Length {
+                    field: "srtPassphrase",
+                    len,
+                    min,
+                    max,
+                });
+            }
+        }
+        let encryption = self.encryption.unwrap_or_default();
+        if sending {
+            check_encryption_pairing(encryption, passphrase.is_some())?;
+        }
+        let latency_ms = SRT_LATENCY_MS.or_default(self.latency_ms, DEFAULT_SRT_LATENCY_MS)? as u32;
+        Ok(SrtConfig {
+            mode,
+            address,
+            remote_port,
+            local_port,
+            passphrase,
+            latency_ms,
+            encryption,
+        })
+    }
+}
+
+fn check_encryption_pairing(
+    encryption: SrtEncryption,
+    has_passphrase: bool,
+) -> Result<(), Invalid> {
+    match (encryption, has_passphrase) {
+        (SrtEncryption::None, true) => Err(Invalid::NotAllowed {
+            field: "srtPassphrase",
+            reason: "without srtEncryption aes128 or aes256".into(),
+        }),
+        (SrtEncryption::Aes128 | SrtEncryption::Aes256, false) => Err(Invalid::Missing {
+            field: "srtPassphrase",
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> SrtRequest {
+        SrtRequest {
+            mode: Some(SrtMode::Caller),
+            address: Some("10.65.11.111".into()),
+            remote_port: Some(9000),
+            ..SrtRequest::default()
+        }
+    }
+
+    #[test]
+    fn caller_defaults() {
+        let c = caller().validate_output().unwrap();
+        assert_eq!(c.latency_ms, 125);
+        assert_eq!(c.encryption, SrtEncryption::None);
+        assert_eq!(c.remote_port, Some(9000));
+    }
+
+    #[test]
+    fn caller_needs_address_and_port() {
+        let r = SrtRequest {
+            address: None,
+            ..caller()
+        };
+        assert_eq!(r.validate_input().unwrap_err().field(), "srtAddress");
+        let r = SrtRequest {
+            remote_port: None,
+            ..caller()
+        };
+        assert_eq!(r.validate_input().unwrap_err().field(), "srtRemotePort");
+    }
+
+    #[test]
+    fn listener_needs_local_port() {
+        let r = SrtRequest {
+            mode: Some(SrtMode::Listener),
+            ..SrtRequest::default()
+        };
+        assert_eq!(r.validate_input().unwrap_err().field(), "srtLocalPort");
+    }
+
+    #[test]
+    fn rendezvous_local_port_follows_remote() {
+        let r = SrtRequest {
+            mode: Some(SrtMode::Rendezvous),
+            ..caller()
+        };
+        assert_eq!(r.validate_input().unwrap().local_port, Some(9000));
+    }
+
+    #[test]
+    fn latency_range() {
+        for bad in [19, 8001] {
+            let r = SrtRequest {
+                latency_ms: Some(bad),
+                ..caller()
+            };
+            assert_eq!(
+                r.validate_output().unwrap_err().to_string(),
+                format!("srtLatency {bad} is out of range (20-8000)")
+            );
+        }
+        let r = SrtRequest {
+            latency_ms: Some(20),
+            ..caller()
+        };
+        assert_eq!(r.validate_output().unwrap().latency_ms, 20);
+    }
+
+    #[test]
+    fn passphrase_counts_characters_not_bytes() {
+        let nine = "ééééééééé".to_string(); // 9 characters, 18 bytes
+        let r = SrtRequest {
+            passphrase: Some(nine),
+            ..caller()
+        };
+        assert!(matches!(
+            r.validate_input(),
+            Err(Invalid::Length { len: 9, .. })
+        ));
+        let ten = "éééééééééé".to_string();
+        let r = SrtRequest {
+            passphrase: Some(ten),
+            ..caller()
+        };
+        assert!(r.validate_input().is_ok());
+        let long = "x".repeat(80);
+        let r = SrtRequest {
+            passphrase: Some(long),
+            ..caller()
+        };
+        assert!(r.validate_input().is_err());
+    }
+
+    #[test]
+    fn output_encryption_and_passphrase_go_together() {
+        let r = SrtRequest {
+            passphrase: Some("0123456789".into()),
+            ..caller()
+        };
+        assert!(r.clone().validate_input().is_ok());
+        assert_eq!(r.validate_output().unwrap_err().field(), "srtPassphrase");
+        let r = SrtRequest {
+            encryption: Some(SrtEncryption::Aes256),
+            ..caller()
+        };
+        assert_eq!(r.validate_output().unwrap_err().field(), "srtPassphrase");
+    }
+}

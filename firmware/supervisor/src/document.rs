@@ -1,0 +1,108 @@
+//! The supervisor's state on disk: one document, saved whole after every
+//! change through `makara-store`'s crash-safe slots.
+
+use std::path::Path;
+
+use makara_config::Id;
+use makara_store::{LoadError, SaveError, Slots};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::resources::Resources;
+
+/// Bumped when the document's shape changes incompatibly.
+const FORMAT: u32 = 1;
+const SLOT_NAME: &str = "config";
+
+/// Everything that must survive a power cut.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Document {
+    pub format: u32,
+    pub current: Resources,
+    /// Streams the operator started and has not stopped; restarted at boot.
+    pub running: Vec<Id>,
+    pub presets: Vec<Preset>,
+    pub default_preset: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preset {
+    pub id: Id,
+    pub name: String,
+    pub created_unix: u64,
+    pub resources: Resources,
+}
+
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("the configuration in {path} cannot be read ({reason}); it was written by an incompatible firmware or damaged")]
+    Decode { path: String, reason: String },
+    #[error("the configuration in {path} has format {found}; this firmware reads format {FORMAT}")]
+    Format { path: String, found: u32 },
+}
+
+/// Why a change could not be made durable. Nothing changed, on disk or in
+/// memory.
+#[derive(Debug, Error)]
+pub enum PersistError {
+    #[error("encoding the configuration failed: {0}")]
+    Encode(String),
+    #[error(transparent)]
+    Save(#[from] SaveError),
+}
+
+/// The document and where it lives.
+pub struct Store {
+    slots: Slots,
+    path: String,
+}
+
+impl Store {
+    /// Opens the store in `dir`; a fresh directory yields an empty document.
+    pub fn open(dir: &Path) -> Result<(Store, Document), OpenError> {
+        let slots = Slots::new(dir, SLOT_NAME);
+        let path = dir.join(SLOT_NAME).display().to_string();
+        let document = match slots.load()? {
+            None => Document {
+                format: FORMAT,
+                ..Document::default()
+            },
+            Some(loaded) => {
+                if loaded.recovered_from_corruption {
+                    tracing::warn!(%path, "newest configuration copy was damaged; using the previous one");
+                }
+                decode(&path, &loaded.payload)?
+            }
+        };
+        Ok((Store { slots, path }, document))
+    }
+
+    /// Writes the document durably; on error nothing on disk changed.
+    pub fn save(&mut self, document: &Document) -> Result<(), PersistError> {
+        let text = toml::to_string(document).map_err(|e| PersistError::Encode(e.to_string()))?;
+        Ok(self.slots.save(text.as_bytes())?)
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+fn decode(path: &str, payload: &[u8]) -> Result<Document, OpenError> {
+    let decode_error = |reason: String| OpenError::Decode {
+        path: path.to_string(),
+        reason,
+    };
+    let text = std::str::from_utf8(payload).map_err(|e| decode_error(e.to_string()))?;
+    let document: Document = toml::from_str(text).map_err(|e| decode_error(e.to_string()))?;
+    if document.format != FORMAT {
+        return Err(OpenError::Format {
+            path: path.to_string(),
+            found: document.format,
+        });
+    }
+    Ok(document)
+}

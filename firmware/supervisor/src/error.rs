@@ -1,0 +1,112 @@
+//! One error enum per operation. The API maps each variant to an HTTP status
+//! and a Kraken error code in exactly one place.
+
+use makara_config::{Id, Invalid};
+use thiserror::Error;
+
+use crate::command::Kind;
+use crate::document::PersistError;
+
+/// Any command's failure.
+#[derive(Debug, Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Create(#[from] CreateError),
+    #[error(transparent)]
+    Update(#[from] UpdateError),
+    #[error(transparent)]
+    Delete(#[from] DeleteError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Stop(#[from] StopError),
+    /// The supervisor thread has gone; nothing can be done.
+    #[error("the supervisor is not running")]
+    Gone,
+}
+
+#[derive(Debug, Error)]
+pub enum LookupError {
+    #[error("no {} with id {id}", kind.element())]
+    NotFound { kind: Kind, id: Id },
+}
+
+#[derive(Debug, Error)]
+pub enum CreateError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{field}: no {} with id {id}", kind.element())]
+    UnknownReference {
+        field: &'static str,
+        kind: Kind,
+        id: Id,
+    },
+    #[error("name: a configuration named '{0}' already exists")]
+    DuplicateName(String),
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum UpdateError {
+    #[error("no {} with id {id}", kind.element())]
+    NotFound { kind: Kind, id: Id },
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{field}: no {} with id {id}", kind.element())]
+    UnknownReference {
+        field: &'static str,
+        kind: Kind,
+        id: Id,
+    },
+    #[error("{} {id} is in use by running stream '{stream}'; stop the stream first", kind.element())]
+    InUse { kind: Kind, id: Id, stream: String },
+    #[error("stream '{0}' is running; stop it first")]
+    Running(String),
+    #[error("nothing to do: give <activate>1</activate> and/or <default>0|1</default>")]
+    NothingToDo,
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum DeleteError {
+    #[error("no {} with id {id}", kind.element())]
+    NotFound { kind: Kind, id: Id },
+    #[error("{} {id} is used by stream '{stream}'; edit or delete the stream first", kind.element())]
+    InUse { kind: Kind, id: Id, stream: String },
+    #[error("stream '{0}' is running; stop it first")]
+    Running(String),
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("no stream with id {0}")]
+    NotFound(Id),
+    /// The stream's configuration refers to something that no longer exists.
+    #[error("{field}: no {} with id {id}", kind.element())]
+    Dangling {
+        field: &'static str,
+        kind: Kind,
+        id: Id,
+    },
+    /// No media engine can run streams in this build.
+    #[error("{0}")]
+    EngineUnavailable(String),
+    #[error("the stream could not be started: {0}")]
+    Engine(String),
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum StopError {
+    #[error("no stream with id {0}")]
+    NotFound(Id),
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}

@@ -1,0 +1,34 @@
+//! The appliance's supervisor: it owns the configuration (inputs, outputs,
+//! transcoders, streams, presets), keeps it on disk, and starts and stops
+//! streams through the media engine.
+//!
+//! The API talks to it only through [`Command`] and [`Reply`], sent over a
+//! channel by a [`Handle`]. The supervisor runs on its own thread, so
+//! commands are carried out one at a time, in order, and every change is on
+//! disk before its reply is sent.
+
+#![forbid(unsafe_code)]
+
+mod command;
+mod document;
+mod engine;
+mod error;
+mod handle;
+mod presets;
+mod report;
+mod resources;
+mod streams;
+mod supervisor;
+mod views;
+
+pub use command::{Command, Kind, Reply};
+pub use document::{OpenError, PersistError};
+pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan};
+pub use error::{
+    CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
+};
+pub use handle::{Handle, StartupError};
+pub use views::{
+    InputView, NicView, OutputView, PresetView, ResourceState, ServerView, StreamState, StreamView,
+    SystemView, TranscoderView,
+};

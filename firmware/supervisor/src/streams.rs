@@ -1,0 +1,183 @@
+//! Creating, editing, starting and stopping streams.
+
+use makara_config::{Id, StreamConfig};
+
+use crate::command::{Kind, Reply};
+use crate::engine::{EngineError, StreamPlan};
+use crate::error::{CommandError, CreateError, StartError, StopError, UpdateError};
+use crate::supervisor::Supervisor;
+use crate::views::StreamState;
+
+impl Supervisor {
+    pub(crate) fn create_stream(
+        &mut self,
+        config: StreamConfig,
+        start: bool,
+    ) -> Result<Reply, CommandError> {
+        if let Some((field, kind, id)) = self.resources().dangling(&config) {
+            return Err(CreateError::UnknownReference { field, kind, id }.into());
+        }
+        let id = Id::new_random();
+        let new_id = id.clone();
+        self.commit(|d| d.current.streams.insert(new_id, config))
+            .map_err(CreateError::Storage)?;
+        if start {
+            // The stream exists whatever happens next; a failed start is
+            // recorded on it and shown by its GET.
+            if let Err(e) = self.start_stream(&id) {
+                tracing::warn!(stream = %id, error = %e, "new stream did not start");
+            }
+        }
+        Ok(Reply::Created(id))
+    }
+
+    pub(crate) fn replace_stream(
+        &mut self,
+        id: Id,
+        config: StreamConfig,
+    ) -> Result<Reply, CommandError> {
+        if !self.resources().streams.contains(&id) {
+            return Err(UpdateError::NotFound {
+                kind: Kind::Stream,
+                id,
+            }
+            .into());
+        }
+        if self.stream_state(&id) != StreamState::Stopped {
+            return Err(UpdateError::Running(self.stream_name(&id)).into());
+        }
+        if let Some((field, kind, rid)) = self.resources().dangling(&config) {
+            return Err(UpdateError::UnknownReference {
+                field,
+                kind,
+                id: rid,
+            }
+            .into());
+        }
+        self.commit(|d| {
+            d.current.streams.replace(&id, config);
+        })
+        .map_err(UpdateError::Storage)?;
+        Ok(Reply::Updated(id))
+    }
+
+    /// Starts a stream and remembers that it should run.
+    pub(crate) fn start_stream(&mut self, id: &Id) -> Result<Reply, StartError> {
+        if !self.resources().streams.contains(id) {
+            return Err(StartError::NotFound(id.clone()));
+        }
+        if self.stream_state(id) == StreamState::Stopped {
+            self.launch(id)?;
+        }
+        let already = self.doc.running.contains(id);
+        if !already {
+            let result = self.commit(|d| d.running.push(id.clone()));
+            if let Err(e) = result {
+                // Not durable, so not acknowledged: undo the start.
+                self.engine.stop(id);
+                return Err(StartError::Storage(e));
+            }
+        }
+        Ok(Reply::Updated(id.clone()))
+    }
+
+    /// Starts the engine on a stream without touching the running set.
+    pub(crate) fn launch(&mut self, id: &Id) -> Result<(), StartError> {
+        let plan = self.plan(id)?;
+        match self.engine.start(&plan) {
+            Ok(()) => {
+                self.last_errors.remove(id);
+                tracing::info!(stream = %id, name = %plan.stream.name, "stream started");
+                Ok(())
+            }
+            Err(e) => {
+                self.last_errors.insert(id.clone(), e.to_string());
+                Err(match e {
+                    EngineError::Unavailable(why) => StartError::EngineUnavailable(why),
+                    EngineError::Failed(why) => StartError::Engine(why),
+                })
+            }
+        }
+    }
+
+    pub(crate) fn stop_stream(&mut self, id: &Id) -> Result<Reply, StopError> {
+        if !self.resources().streams.contains(id) {
+            return Err(StopError::NotFound(id.clone()));
+        }
+        self.engine.stop(id);
+        if self.doc.running.contains(id) {
+            self.commit(|d| d.running.retain(|r| r != id))
+                .map_err(StopError::Storage)?;
+        }
+        tracing::info!(stream = %id, "stream stopped");
+        Ok(Reply::Updated(id.clone()))
+    }
+
+    /// Stops every stream the engine runs, leaving the running set alone:
+    /// used at shutdown, so the streams come back at the next start.
+    pub(crate) fn halt_all(&mut self) {
+        let ids: Vec<Id> = self
+            .resources()
+            .streams
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.engine.stop(&id);
+        }
+    }
+
+    /// Resolves a stream's references into everything the engine needs.
+    fn plan(&self, id: &Id) -> Result<StreamPlan, StartError> {
+        let r = self.resources();
+        let stream = r
+            .streams
+            .get(id)
+            .ok_or_else(|| StartError::NotFound(id.clone()))?
+            .clone();
+        if let Some((field, kind, id)) = r.dangling(&stream) {
+            return Err(StartError::Dangling { field, kind, id });
+        }
+        // `dangling` found every reference, so these lookups succeed.
+        let output = |o: &Id| r.outputs.get(o).cloned();
+        Ok(StreamPlan {
+            id: id.clone(),
+            input: r
+                .inputs
+                .get(&stream.input)
+                .cloned()
+                .ok_or_else(|| StartError::NotFound(id.clone()))?,
+            transcoder: stream
+                .transcoder
+                .as_ref()
+                .and_then(|t| r.transcoders.get(t).cloned()),
+            outputs: stream.outputs.iter().filter_map(output).collect(),
+            passthru: stream.passthru.as_ref().and_then(output),
+            stream,
+        })
+    }
+
+    /// At boot: activate the default preset, or else restart what ran before
+    /// and the auto_start streams.
+    pub(crate) fn boot(&mut self) {
+        if let Some(preset) = self.doc.default_preset.clone() {
+            tracing::info!(preset = %preset, "loading the default configuration");
+            if let Err(e) = self.activate(&preset) {
+                tracing::error!(error = %e, "the default configuration could not be loaded");
+            }
+            return;
+        }
+        let wanted: Vec<Id> = self
+            .resources()
+            .streams
+            .iter()
+            .filter(|(id, s)| s.auto_start || self.doc.running.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in wanted {
+            if let Err(e) = self.launch(&id) {
+                tracing::warn!(stream = %id, error = %e, "stream did not start at boot");
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! What the supervisor reports about its resources.
+
+use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+
+/// The Kraken `state` of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StreamState {
+    Stopped,
+    /// Started, but no packet has gone out yet (or the engine is retrying).
+    Waiting,
+    Active,
+}
+
+/// The Kraken `state` of an input, output or transcoder: that of the streams
+/// using it, or `Unset` when none does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceState {
+    Unset,
+    Stream(StreamState),
+}
+
+#[derive(Debug, Clone)]
+pub struct InputView {
+    pub id: Id,
+    pub config: InputConfig,
+    pub state: ResourceState,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputView {
+    pub id: Id,
+    pub config: OutputConfig,
+    pub state: ResourceState,
+}
+
+#[derive(Debug, Clone)]
+pub struct TranscoderView {
+    pub id: Id,
+    pub config: TranscoderConfig,
+    pub state: ResourceState,
+}
+
+/// A stream with the names of the resources it references, so that a GET
+/// can show them without more round trips.
+#[derive(Debug, Clone)]
+pub struct StreamView {
+    pub id: Id,
+    pub config: StreamConfig,
+    pub state: StreamState,
+    /// Why the last start failed, if it did.
+    pub last_error: Option<String>,
+    pub input_name: String,
+    pub transcoder_name: Option<String>,
+    pub output_names: Vec<String>,
+    pub passthru_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PresetView {
+    pub id: Id,
+    pub name: String,
+    pub is_default: bool,
+    pub created_unix: u64,
+    pub inputs: usize,
+    pub outputs: usize,
+    pub transcoders: usize,
+    pub streams: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SystemView {
+    pub version: String,
+    pub hostname: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerView {
+    pub id: String,
+    pub nics: Vec<NicView>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NicView {
+    pub name: String,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub up: bool,
+    pub addresses: Vec<String>,
+}
