@@ -7,6 +7,8 @@
 //! point them at fixture trees (`testdata/`, made by `testdata/capture.sh`).
 //! Missing files read as empty: the appliance's initramfs may lack some.
 
+#![forbid(unsafe_code)]
+
 mod error;
 mod ipv4;
 mod ipv6;

@@ -1,1 +1,3 @@
-//! placeholder
+//! Repository rules, checked by `cargo test -p makara-tidy`. See the tests
+//! in `tests/tidy/tests/`.
+#![forbid(unsafe_code)]

@@ -49,7 +49,7 @@ impl XmlWriter {
     pub fn text(&mut self, name: &str, text: impl std::fmt::Display) -> &mut Self {
         self.indent();
         let text = text.to_string();
-        let _ = writeln!(self.out, "<{name}>{}</{name}>", escape(&text));
+        let _ = writeln!(self.out, "<{name}>{}</{name}>", escape_text(&text));
         self
     }
 
@@ -67,8 +67,8 @@ impl XmlWriter {
         let _ = writeln!(
             self.out,
             "<link rel=\"{}\" type=\"application/xml\" href=\"{}\"/>",
-            escape(rel),
-            escape(href)
+            escape_attribute(rel),
+            escape_attribute(href)
         );
         self
     }
@@ -81,16 +81,24 @@ impl XmlWriter {
     }
 }
 
-/// Escapes the five XML special characters.
-pub fn escape(text: &str) -> String {
+/// Escapes what element text needs: `&`, `<`, `>`. Quotes stay readable.
+fn escape_text(text: &str) -> String {
+    escape(text, false)
+}
+
+/// Escapes what a double-quoted attribute value needs.
+fn escape_attribute(text: &str) -> String {
+    escape(text, true)
+}
+
+fn escape(text: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '"' if quotes => out.push_str("&quot;"),
             c => out.push(c),
         }
     }

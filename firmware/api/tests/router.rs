@@ -1,0 +1,245 @@
+//! The whole API stack (auth, routing, supervisor, rendering) driven
+//! in memory, without sockets: requests go straight into the axum router.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use makara_access::AccessStore;
+use makara_api::access::AccessWatch;
+use makara_api::oauth::{percent_encode, sign, NonceCache};
+use makara_api::App;
+use makara_supervisor::{Handle, NoMediaEngine};
+use tower::ServiceExt;
+
+const HOST: &str = "appliance.test:8443";
+
+struct Fixture {
+    dir: PathBuf,
+    app: Arc<App>,
+    key: String,
+    secret: String,
+    nonce: std::cell::Cell<u64>,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("makara-router-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = AccessStore::open(&dir);
+        let creds = store.create_key().unwrap();
+        let (supervisor, _thread) = Handle::start(&dir, Box::new(NoMediaEngine)).unwrap();
+        let app = Arc::new(App {
+            supervisor,
+            access: Arc::new(AccessWatch::open(store).unwrap()),
+            nonces: NonceCache::default(),
+            server_id: "0123456789ab".into(),
+        });
+        Fixture {
+            dir,
+            app,
+            key: creds.consumer_key,
+            secret: creds.consumer_secret,
+            nonce: std::cell::Cell::new(0),
+        }
+    }
+
+    /// An OAuth 1.0 Authorization header for the request (no query, no
+    /// form body), signed with `secret`.
+    fn authorization(&self, method: &str, path: &str, secret: &str) -> String {
+        self.nonce.set(self.nonce.get() + 1);
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let nonce = format!("n{}", self.nonce.get());
+        let mut params = [
+            ("oauth_consumer_key", self.key.as_str()),
+            ("oauth_nonce", nonce.as_str()),
+            ("oauth_signature_method", "HMAC-SHA1"),
+            ("oauth_timestamp", ts.as_str()),
+            ("oauth_version", "1.0"),
+        ]
+        .map(|(k, v)| (percent_encode(k), percent_encode(v)));
+        params.sort();
+        let normalized: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let base = format!(
+            "{method}&{}&{}",
+            percent_encode(&format!("https://{HOST}{path}")),
+            percent_encode(&normalized.join("&"))
+        );
+        let signature = sign(&base, secret, "");
+        let mut header = String::from("OAuth realm=\"\"");
+        for (k, v) in params.iter() {
+            header.push_str(&format!(", {k}=\"{v}\""));
+        }
+        header.push_str(&format!(
+            ", oauth_signature=\"{}\"",
+            percent_encode(&signature)
+        ));
+        header
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        secret: &str,
+    ) -> (StatusCode, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", HOST)
+            .header("content-type", "application/xml")
+            .header("authorization", self.authorization(method, path, secret))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = makara_api::router(Arc::clone(&self.app))
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    async fn call(&self, method: &str, path: &str, body: &str) -> (StatusCode, String) {
+        let secret = self.secret.clone();
+        self.send(method, path, body, &secret).await
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The id at the end of the first `href`.
+fn linked_id(xml: &str) -> String {
+    let href = xml.split("href=\"").nth(1).unwrap();
+    let href = &href[..href.find('"').unwrap()];
+    href.rsplit_once('-')
+        .map(|_| href[href.len() - 36..].to_string())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_get_list_with_links_from_the_host() {
+    let f = Fixture::new("crud");
+    let (status, body) = f.call("GET", "/apis/kraken/inputs", "").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("<code>1001</code>"), "{body}");
+
+    let (status, body) = f
+        .call(
+            "POST",
+            "/apis/kraken/inputs",
+            "<input><name>Bars</name><streamType>TESTPATTERN</streamType></input>",
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        body.contains("href=\"https://appliance.test:8443/apis/kraken/inputs/input-"),
+        "{body}"
+    );
+    let id = linked_id(&body);
+
+    let (status, body) = f
+        .call("GET", &format!("/apis/kraken/inputs/input-{id}"), "")
+        .await;
+    assert_eq!(status, 200);
+    for expected in [
+        "<name>Bars</name>",
+        "<streamType>TESTPATTERN</streamType>",
+        "<width>1280</width>",
+        "<url></url>",
+        "<state>unset</state>",
+    ] {
+        assert!(body.contains(expected), "{expected} missing in {body}");
+    }
+    let (_, list) = f.call("GET", "/apis/kraken/inputs", "").await;
+    assert!(list.contains(&format!("<uuid>{id}</uuid>")), "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_secret_is_1014_and_disabled_api_is_1015() {
+    let f = Fixture::new("auth");
+    let (status, body) = f.send("GET", "/apis/kraken/system", "", "wrong").await;
+    assert_eq!(status, 401);
+    assert!(
+        body.contains("<code>1014</code>") && body.contains("Not Authorized"),
+        "{body}"
+    );
+
+    AccessStore::open(&f.dir).set_enabled(false).unwrap();
+    f.app.access.refresh();
+    let (status, body) = f.call("GET", "/apis/kraken/system", "").await;
+    assert_eq!(status, 403);
+    assert!(body.contains("<code>1015</code>"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_without_a_media_engine_is_503() {
+    let f = Fixture::new("start");
+    let (_, b) = f
+        .call(
+            "POST",
+            "/apis/kraken/inputs",
+            "<input><streamType>TESTPATTERN</streamType></input>",
+        )
+        .await;
+    let input = linked_id(&b);
+    let (_, b) = f
+        .call(
+            "POST",
+            "/apis/kraken/transcoders",
+            "<transcoder><name>T</name></transcoder>",
+        )
+        .await;
+    let transcoder = linked_id(&b);
+    let (_, b) = f
+        .call(
+            "POST",
+            "/apis/kraken/outputs",
+            "<output><url>udp://127.0.0.1:5000</url></output>",
+        )
+        .await;
+    let output = linked_id(&b);
+    let stream = format!(
+        "<stream><name>S</name><input>{input}</input><transcoder>{transcoder}</transcoder><outputs><output>{output}</output></outputs></stream>"
+    );
+    let (status, b) = f.call("POST", "/apis/kraken/streams", &stream).await;
+    assert_eq!(status, 201, "{b}");
+    let id = linked_id(&b);
+    let path = format!("/apis/kraken/streams/stream-{id}");
+    let (status, b) = f
+        .call("PUT", &path, "<stream><state>start</state></stream>")
+        .await;
+    assert_eq!(status, 503, "{b}");
+    assert!(
+        b.contains("<code>1016</code>") && b.contains("no media engine"),
+        "{b}"
+    );
+    let (_, b) = f.call("GET", &path, "").await;
+    assert!(
+        b.contains("<state>stopped</state>") && b.contains("<lastError>"),
+        "{b}"
+    );
+
+    let (status, b) = f
+        .call(
+            "DELETE",
+            &format!("/apis/kraken/outputs/output-{output}"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(b.contains("<code>1005</code>") && b.contains("'S'"), "{b}");
+}
