@@ -124,7 +124,7 @@ pub fn xml(status: u16, body: String) -> Response {
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml; charset=utf-8"),
+        HeaderValue::from_static("application/xml"),
     );
     response
 }

@@ -22,6 +22,9 @@ pub enum CommandError {
     Start(#[from] StartError),
     #[error(transparent)]
     Stop(#[from] StopError),
+    /// The command hit a bug and was abandoned; the supervisor carries on.
+    #[error("the command failed unexpectedly; see the appliance log")]
+    Panicked,
     /// The supervisor thread has gone; nothing can be done.
     #[error("the supervisor is not running")]
     Gone,

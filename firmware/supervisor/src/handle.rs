@@ -1,5 +1,6 @@
 //! The supervisor thread and the handle the API uses to reach it.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
@@ -46,7 +47,7 @@ impl Handle {
                 supervisor.boot();
                 for (command, reply) in rx {
                     // The caller may have given up waiting; that is fine.
-                    let _ = reply.send(supervisor.execute(command));
+                    let _ = reply.send(execute_guarded(&mut supervisor, command));
                 }
                 supervisor.halt_all();
             })
@@ -62,5 +63,19 @@ impl Handle {
             .send((command, reply_tx))
             .map_err(|_| CommandError::Gone)?;
         reply_rx.recv().map_err(|_| CommandError::Gone)?
+    }
+}
+
+/// Carries out a command; a panic (a bug, in an engine or here) fails that
+/// command instead of taking the appliance down. The document is still
+/// consistent: changes only become current after a successful save.
+fn execute_guarded(supervisor: &mut Supervisor, command: Command) -> Result<Reply, CommandError> {
+    let name = format!("{command:?}");
+    match panic::catch_unwind(AssertUnwindSafe(|| supervisor.execute(command))) {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(command = %name, "command panicked; the supervisor carries on");
+            Err(CommandError::Panicked)
+        }
     }
 }

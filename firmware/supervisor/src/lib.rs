@@ -19,6 +19,8 @@ mod report;
 mod resources;
 mod streams;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 mod views;
 
 pub use command::{Command, Kind, Reply};

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use makara_config::Id;
 
 use crate::command::{Kind, Reply};
-use crate::document::{PersistError, Preset};
+use crate::document::{Document, Preset};
 use crate::error::{CreateError, DeleteError, UpdateError};
 use crate::supervisor::Supervisor;
 
@@ -46,49 +46,64 @@ impl Supervisor {
         if !activate && make_default.is_none() {
             return Err(UpdateError::NothingToDo);
         }
-        if let Some(make_default) = make_default {
-            self.commit(|d| {
-                if make_default {
-                    d.default_preset = Some(id.clone());
-                } else if d.default_preset.as_ref() == Some(id) {
-                    d.default_preset = None;
-                }
-            })
-            .map_err(UpdateError::Storage)?;
-        }
-        if activate {
-            self.activate(id).map_err(UpdateError::Storage)?;
+        let preset = if activate { self.preset(id) } else { None };
+        let old = self.stream_ids();
+        // One commit for both, so a failed save changes neither.
+        self.commit(|d| {
+            match make_default {
+                Some(true) => d.default_preset = Some(id.clone()),
+                Some(false) if d.default_preset.as_ref() == Some(id) => d.default_preset = None,
+                _ => {}
+            }
+            if let Some(p) = &preset {
+                load(d, p);
+            }
+        })
+        .map_err(UpdateError::Storage)?;
+        if let Some(p) = preset {
+            self.switch_streams(&old, &p);
         }
         Ok(Reply::Updated(id.clone()))
     }
 
-    /// Stops every stream, makes the preset the current configuration and
-    /// starts its auto_start streams. A stream that fails to start keeps its
-    /// reason for its GET; activation itself still succeeds.
-    pub(crate) fn activate(&mut self, id: &Id) -> Result<(), PersistError> {
-        let Some(preset) = self.doc.presets.iter().find(|p| &p.id == id).cloned() else {
-            return Ok(());
+    /// At boot: makes the default preset current and starts its auto_start
+    /// streams. A disk that refuses the write does not keep the appliance
+    /// from running its default configuration.
+    pub(crate) fn boot_preset(&mut self, id: &Id) {
+        let Some(preset) = self.preset(id) else {
+            tracing::error!(preset = %id, "the default configuration no longer exists");
+            return;
         };
-        self.halt_all();
+        if let Err(e) = self.commit(|d| load(d, &preset)) {
+            tracing::error!(error = %e, "the default configuration could not be saved as current; running it anyway");
+            self.apply_unsaved(|d| load(d, &preset));
+        }
+        self.switch_streams(&[], &preset);
+    }
+
+    fn preset(&self, id: &Id) -> Option<Preset> {
+        self.doc.presets.iter().find(|p| &p.id == id).cloned()
+    }
+
+    fn stream_ids(&self) -> Vec<Id> {
+        let streams = self.resources().streams.iter();
+        streams.map(|(id, _)| id.clone()).collect()
+    }
+
+    /// After a preset became current: stops the streams of the previous
+    /// configuration and starts the preset's auto_start streams. A stream
+    /// that fails to start keeps its reason for its GET.
+    fn switch_streams(&mut self, old: &[Id], preset: &Preset) {
+        for stream in old {
+            self.engine.stop(stream);
+        }
         self.last_errors.clear();
-        let auto: Vec<Id> = preset
-            .resources
-            .streams
-            .iter()
-            .filter(|(_, s)| s.auto_start)
-            .map(|(id, _)| id.clone())
-            .collect();
-        self.commit(|d| {
-            d.current = preset.resources;
-            d.running = auto.clone();
-        })?;
         tracing::info!(preset = %preset.name, "configuration loaded");
-        for stream in auto {
+        for stream in auto_start(preset) {
             if let Err(e) = self.launch(&stream) {
                 tracing::warn!(stream = %stream, error = %e, "stream did not start");
             }
         }
-        Ok(())
     }
 
     pub(crate) fn delete_preset(&mut self, id: &Id) -> Result<Reply, DeleteError> {
@@ -107,6 +122,21 @@ impl Supervisor {
         .map_err(DeleteError::Storage)?;
         Ok(Reply::Deleted)
     }
+}
+
+/// Makes the preset the current configuration, with its auto_start streams
+/// as the running set.
+fn load(d: &mut Document, preset: &Preset) {
+    d.current = preset.resources.clone();
+    d.running = auto_start(preset);
+}
+
+fn auto_start(preset: &Preset) -> Vec<Id> {
+    let streams = preset.resources.streams.iter();
+    streams
+        .filter(|(_, s)| s.auto_start)
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 fn now_unix() -> u64 {

@@ -26,6 +26,10 @@ impl Supervisor {
             // recorded on it and shown by its GET.
             if let Err(e) = self.start_stream(&id) {
                 tracing::warn!(stream = %id, error = %e, "new stream did not start");
+                // An engine failure is recorded already; a storage one not.
+                self.last_errors
+                    .entry(id.clone())
+                    .or_insert_with(|| e.to_string());
             }
         }
         Ok(Reply::Created(id))
@@ -66,15 +70,19 @@ impl Supervisor {
         if !self.resources().streams.contains(id) {
             return Err(StartError::NotFound(id.clone()));
         }
-        if self.stream_state(id) == StreamState::Stopped {
+        let launched = self.stream_state(id) == StreamState::Stopped;
+        if launched {
             self.launch(id)?;
         }
         let already = self.doc.running.contains(id);
         if !already {
             let result = self.commit(|d| d.running.push(id.clone()));
             if let Err(e) = result {
-                // Not durable, so not acknowledged: undo the start.
-                self.engine.stop(id);
+                // Not durable, so not acknowledged: undo the start, but
+                // leave alone a stream that was running before.
+                if launched {
+                    self.engine.stop(id);
+                }
                 return Err(StartError::Storage(e));
             }
         }
@@ -104,11 +112,12 @@ impl Supervisor {
         if !self.resources().streams.contains(id) {
             return Err(StopError::NotFound(id.clone()));
         }
-        self.engine.stop(id);
+        // Durable first: a stop that cannot be saved changes nothing.
         if self.doc.running.contains(id) {
             self.commit(|d| d.running.retain(|r| r != id))
                 .map_err(StopError::Storage)?;
         }
+        self.engine.stop(id);
         tracing::info!(stream = %id, "stream stopped");
         Ok(Reply::Updated(id.clone()))
     }
@@ -162,9 +171,7 @@ impl Supervisor {
     pub(crate) fn boot(&mut self) {
         if let Some(preset) = self.doc.default_preset.clone() {
             tracing::info!(preset = %preset, "loading the default configuration");
-            if let Err(e) = self.activate(&preset) {
-                tracing::error!(error = %e, "the default configuration could not be loaded");
-            }
+            self.boot_preset(&preset);
             return;
         }
         let wanted: Vec<Id> = self

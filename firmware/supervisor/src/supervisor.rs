@@ -78,6 +78,12 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Applies `change` in memory only. For boot alone, when the disk refuses
+    /// writes but the appliance must still run its configuration.
+    pub(crate) fn apply_unsaved(&mut self, change: impl FnOnce(&mut Document)) {
+        change(&mut self.doc);
+    }
+
     pub(crate) fn resources(&self) -> &Resources {
         &self.doc.current
     }

@@ -149,6 +149,7 @@ impl From<CommandError> for ApiError {
             }
             CommandError::Start(StartError::Dangling { .. }) => Code::UpdateFailed,
             CommandError::Start(StartError::Engine(_)) => Code::ExecutionFailed,
+            CommandError::Panicked => return ApiError::new(Code::ExecutionFailed),
             CommandError::Gone => {
                 tracing::error!("the supervisor has stopped");
                 return ApiError::new(Code::ExecutionFailed);

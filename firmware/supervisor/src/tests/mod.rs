@@ -73,7 +73,6 @@ pub(crate) enum Call {
 
 /// What a [`FakeEngine`] did and will do; shared with the test through a
 /// [`Probe`] so it can be inspected after the engine was boxed.
-#[derive(Debug)]
 pub(crate) struct FakeState {
     pub calls: Vec<Call>,
     pub plans: Vec<StreamPlan>,
@@ -84,7 +83,13 @@ pub(crate) struct FakeState {
     pub fail_all: Option<Failure>,
     /// Starts of these streams fail.
     pub fail: HashMap<Id, Failure>,
+    /// Runs at every start, before it succeeds or fails: lets a test act
+    /// in the middle of a command.
+    pub on_start: Option<StartHook>,
 }
+
+/// See [`FakeState::on_start`].
+pub(crate) type StartHook = Box<dyn FnMut(&Id) + Send>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -107,6 +112,7 @@ impl FakeEngine {
             start_state: StreamState::Active,
             fail_all: None,
             fail: HashMap::new(),
+            on_start: None,
         })));
         (FakeEngine(probe.clone()), probe)
     }
@@ -117,6 +123,9 @@ impl Engine for FakeEngine {
         let mut s = self.0.lock();
         s.calls.push(Call::Start(plan.id.clone()));
         s.plans.push(plan.clone());
+        if let Some(hook) = s.on_start.as_mut() {
+            hook(&plan.id);
+        }
         let failure = s.fail_all.or_else(|| s.fail.get(&plan.id).copied());
         match failure {
             Some(Failure::Unavailable) => {
@@ -212,24 +221,34 @@ impl Rig {
         let dir = TestDir::new(label);
         let (engine, probe) = FakeEngine::new();
         let (handle, thread) = Handle::start(dir.path(), Box::new(engine)).expect("start");
-        Rig {
+        let rig = Rig {
             handle: Some(handle),
             thread: Some(thread),
             probe,
             dir,
-        }
+        };
+        rig.wait_for_boot();
+        rig
     }
 
     /// A fresh appliance running `engine`; `probe` is then a dummy.
     pub(crate) fn with_engine(label: &str, engine: Box<dyn Engine>) -> Rig {
         let dir = TestDir::new(label);
         let (handle, thread) = Handle::start(dir.path(), engine).expect("start");
-        Rig {
+        let rig = Rig {
             handle: Some(handle),
             thread: Some(thread),
             probe: FakeEngine::new().1,
             dir,
-        }
+        };
+        rig.wait_for_boot();
+        rig
+    }
+
+    /// Boot runs on the supervisor thread before the first command, so the
+    /// answer to any command means boot is over.
+    fn wait_for_boot(&self) {
+        self.call(Command::List(Kind::Preset)).expect("booted");
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -267,6 +286,7 @@ impl Rig {
         let (handle, thread) = Handle::start(self.dir.path(), engine).expect("restart");
         self.handle = Some(handle);
         self.thread = Some(thread);
+        self.wait_for_boot();
     }
 
     /// Powers on again with a fresh engine whose starts fail as given
