@@ -1,0 +1,126 @@
+# shellcheck shell=bash
+# Installs what building and testing Makara needs on Debian bookworm.
+#
+# Source it, then call `makara_deps`. Idempotent: a second run installs
+# nothing and reaches no network when every package is already there.
+#
+#   MAKARA_PYTHON   the Python that runs the tests (Debian's /usr/bin/python3,
+#                   which sees the apt-installed modules; a pyenv python3 may
+#                   come first on PATH and would not)
+#   MAKARA_APT_STAMP  marks the last `apt-get update` (default below)
+
+MAKARA_APT_PACKAGES=(
+    build-essential pkg-config curl ca-certificates openssl
+    python3 python3-pytest python3-requests python3-requests-oauthlib
+)
+MAKARA_PYTHON=/usr/bin/python3
+: "${MAKARA_APT_STAMP:=/var/cache/makara/apt-update.stamp}"
+
+makara_log() { printf '[deps] %s\n' "$*" >&2; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+makara_as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        makara_log "need root (or sudo) for: $*"
+        return 1
+    fi
+}
+
+# True when dpkg knows the package as fully installed.
+makara_pkg_installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+# Prints the packages of "$@" that are not installed, one per line.
+makara_missing_packages() {
+    local p
+    for p in "$@"; do
+        makara_pkg_installed "$p" || printf '%s\n' "$p"
+    done
+}
+
+# True when an `apt-get update` ran less than a day ago and its lists are
+# still there (an image may have had /var/lib/apt/lists emptied since).
+makara_apt_lists_fresh() {
+    [ -f "$MAKARA_APT_STAMP" ] || return 1
+    [ -n "$(find "$MAKARA_APT_STAMP" -mmin -1440 2>/dev/null)" ] || return 1
+    compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
+makara_apt_update() {
+    makara_log "apt-get update"
+    makara_as_root apt-get update -q
+    makara_as_root mkdir -p "$(dirname "$MAKARA_APT_STAMP")"
+    makara_as_root touch "$MAKARA_APT_STAMP"
+}
+
+makara_apt_install() {
+    makara_as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "$@"
+}
+
+# Installs the missing Debian packages: one `apt-get update` (skipped while
+# the stamp is younger than a day), then one retry after `apt-get -f install`
+# because dpkg sometimes cannot find archives it has just downloaded.
+makara_apt_deps() {
+    local missing
+    mapfile -t missing < <(makara_missing_packages "${MAKARA_APT_PACKAGES[@]}" "$@")
+    if [ "${#missing[@]}" -eq 0 ]; then
+        makara_log "Debian packages: all present"
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        makara_log "missing ${missing[*]} and no apt-get here: install them by hand"
+        return 1
+    fi
+    makara_log "missing: ${missing[*]}"
+    local updated=0
+    if ! makara_apt_lists_fresh; then
+        makara_apt_update
+        updated=1
+    fi
+    if makara_apt_install "${missing[@]}"; then
+        return 0
+    fi
+    makara_log "apt-get install failed; repairing with apt-get -f install and retrying once"
+    makara_as_root env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q || true
+    # Lists a day old can name archives the mirror no longer has.
+    [ "$updated" -eq 1 ] || makara_apt_update
+    makara_apt_install "${missing[@]}"
+}
+
+# Puts cargo on PATH: rustup's toolchain (~/.cargo/env) first, Debian's cargo
+# and rustc only as a last resort (too old for this workspace's rust-version,
+# but it says so clearly instead of "command not found").
+makara_rust() {
+    if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+        # shellcheck source=/dev/null
+        . "$HOME/.cargo/env"
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        makara_log "no cargo on PATH nor in ~/.cargo: installing Debian's cargo and rustc"
+        makara_apt_deps cargo rustc
+    fi
+    command -v cargo >/dev/null 2>&1 || { makara_log "cargo still missing"; return 1; }
+    makara_log "$(cargo --version)"
+}
+
+# Checks that the test Python sees the modules the tests import.
+makara_python_check() {
+    if ! "$MAKARA_PYTHON" -c 'import pytest, requests, requests_oauthlib' 2>/dev/null; then
+        makara_log "$MAKARA_PYTHON cannot import pytest, requests and requests_oauthlib"
+        return 1
+    fi
+    makara_log "$("$MAKARA_PYTHON" --version 2>&1) with pytest $("$MAKARA_PYTHON" -c 'import pytest; print(pytest.__version__)')"
+}
+
+# Everything: Debian packages, Rust, and a check of the test Python.
+makara_deps() {
+    makara_apt_deps
+    makara_rust
+    makara_python_check
+}
