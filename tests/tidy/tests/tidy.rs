@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// Firmware crates by level. A crate may depend only on crates of lower
 /// levels; crates on one level never depend on each other.
 const LEVELS: &[(&str, u8)] = &[
+    ("makara-media", 0),
     ("makara-board", 1),
     ("makara-config", 1),
     ("makara-store", 1),
