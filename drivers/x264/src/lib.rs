@@ -1,0 +1,2 @@
+//! makara-x264: being written.
+#![forbid(unsafe_code)]

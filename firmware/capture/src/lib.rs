@@ -1,0 +1,2 @@
+//! makara-capture: being written.
+#![forbid(unsafe_code)]

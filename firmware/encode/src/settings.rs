@@ -1,0 +1,203 @@
+//! From a Kraken transcoder to concrete encoder settings. This is where
+//! `encodingProfile`, `qualityLevel` and the `shaping*` properties get their
+//! meaning; docs/media-engine.md carries the same table for operators.
+
+use makara_config::{EncodingProfile, ResolutionMode, TranscoderConfig, VideoType};
+use makara_media::{PixelFormat, VideoFormat, VideoFormatError};
+use thiserror::Error;
+
+/// x264's speed/quality presets, fastest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Preset {
+    Ultrafast,
+    Superfast,
+    Veryfast,
+    Faster,
+    Fast,
+    Medium,
+    Slow,
+}
+
+impl Preset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Ultrafast => "ultrafast",
+            Preset::Superfast => "superfast",
+            Preset::Veryfast => "veryfast",
+            Preset::Faster => "faster",
+            Preset::Fast => "fast",
+            Preset::Medium => "medium",
+            Preset::Slow => "slow",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Preset> {
+        [
+            Preset::Ultrafast,
+            Preset::Superfast,
+            Preset::Veryfast,
+            Preset::Faster,
+            Preset::Fast,
+            Preset::Medium,
+            Preset::Slow,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
+    }
+
+    /// `qualityLevel` 1 (fastest) to 10 (best).
+    fn from_quality_level(level: u8) -> Preset {
+        match level {
+            0..=1 => Preset::Ultrafast,
+            2 => Preset::Superfast,
+            3..=4 => Preset::Veryfast,
+            5..=6 => Preset::Faster,
+            7 => Preset::Fast,
+            8..=9 => Preset::Medium,
+            _ => Preset::Slow,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateControl {
+    /// Constant bitrate with HRD signalling and filler: what a contribution
+    /// link budgets for.
+    Cbr,
+    /// Average bitrate, capped by the VBV maximum rate.
+    Vbr,
+}
+
+/// Everything a video encoder needs, resolved: no "automatic" left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoSettings {
+    /// The pictures the encoder receives (after any scaling).
+    pub input: VideoFormat,
+    pub rate_control: RateControl,
+    pub bitrate_kbps: u32,
+    /// VBV maximum rate.
+    pub max_bitrate_kbps: u32,
+    /// VBV buffer size, in milliseconds at the maximum rate.
+    pub vbv_buffer_ms: u32,
+    /// Frames between keyframes; keyframes come exactly this often.
+    pub gop_frames: u32,
+    pub b_frames: u32,
+    pub intra_refresh: bool,
+    pub preset: Preset,
+    /// No lookahead and no frame delay: the contribution default.
+    pub zero_latency: bool,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum VideoSettingsError {
+    #[error("videoType {0:?} has no encoder in this firmware yet; use avc")]
+    Codec(VideoType),
+    #[error("the output frame rate must be fixed (frameRate 1-60) or come from the input")]
+    FrameRate,
+    #[error(transparent)]
+    Format(#[from] VideoFormatError),
+}
+
+/// Default VBV buffer: long enough for x264 to spend bits where the
+/// picture needs them, short enough for a low-latency receiver.
+const DEFAULT_VBV_MS: u32 = 500;
+const QUALITY_VBV_MS: u32 = 1000;
+/// VBR may peak this far above its average unless shaping says otherwise.
+const DEFAULT_VBR_PEAK_PERCENT: u32 = 150;
+
+impl VideoSettings {
+    /// Settings for encoding `source` pictures with `t`. The output size is
+    /// the transcoder's custom resolution, else the source's; the output
+    /// rate its fixed frameRate, else the source's.
+    pub fn from_transcoder(
+        t: &TranscoderConfig,
+        source: VideoFormat,
+    ) -> Result<VideoSettings, VideoSettingsError> {
+        if t.video_type != VideoType::Avc {
+            return Err(VideoSettingsError::Codec(t.video_type));
+        }
+        let (width, height) = match t.resolution {
+            ResolutionMode::Custom { width, height } => (width, height),
+            _ => (source.width, source.height),
+        };
+        let (fps_num, fps_den) = match t.frame_rate {
+            1..=60 => (t.frame_rate as u32, 1),
+            _ => (source.fps_num, source.fps_den),
+        };
+        // Scaled pictures come out of the scaler as I420; unscaled ones keep
+        // the source's layout, which x264 reads directly.
+        let pixel_format = if (width, height) == (source.width, source.height) {
+            source.pixel_format
+        } else {
+            PixelFormat::I420
+        };
+        let input = VideoFormat::new(width, height, pixel_format, fps_num, fps_den)?;
+        let quality = t.encoding_profile == EncodingProfile::Quality;
+        let rate_control = match t.encoding_profile {
+            EncodingProfile::Cbr => RateControl::Cbr,
+            _ => RateControl::Vbr,
+        };
+        let preset = t.quality_level.map_or_else(
+            || profile_preset(t.encoding_profile),
+            Preset::from_quality_level,
+        );
+        let bitrate_kbps = target_bitrate(t);
+        Ok(VideoSettings {
+            input,
+            rate_control,
+            bitrate_kbps,
+            max_bitrate_kbps: max_bitrate(t, rate_control, bitrate_kbps),
+            vbv_buffer_ms: match t.shaping.vbv_size_ms {
+                ms if ms > 0 => ms as u32,
+                _ if quality => QUALITY_VBV_MS,
+                _ => DEFAULT_VBV_MS,
+            },
+            gop_frames: match t.gop_size {
+                // "0: the encoder chooses": two seconds.
+                0 => (2 * fps_num).div_ceil(fps_den),
+                n => n,
+            },
+            b_frames: match t.b_frames {
+                n if n >= 0 => n as u32,
+                _ if quality => 3,
+                _ => 0,
+            },
+            intra_refresh: t.intra_refresh,
+            preset,
+            zero_latency: !quality,
+        })
+    }
+}
+
+fn profile_preset(profile: EncodingProfile) -> Preset {
+    match profile {
+        EncodingProfile::Performance => Preset::Superfast,
+        EncodingProfile::Vbr | EncodingProfile::Cbr | EncodingProfile::Balanced => Preset::Veryfast,
+        EncodingProfile::Quality => Preset::Medium,
+    }
+}
+
+/// `shapingTargetBitratePercent` scales the video bitrate down, leaving
+/// room in a shaped link for audio and overhead.
+fn target_bitrate(t: &TranscoderConfig) -> u32 {
+    match t.shaping.target_bitrate_percent {
+        p if p > 0 => (t.video_bitrate_kbps * p as u32 / 100).max(1),
+        _ => t.video_bitrate_kbps,
+    }
+}
+
+fn max_bitrate(t: &TranscoderConfig, rc: RateControl, bitrate: u32) -> u32 {
+    if t.shaping.bitrate_kbps > 0 {
+        return (t.shaping.bitrate_kbps as u32).max(bitrate);
+    }
+    if t.shaping.max_bitrate_percent > 0 {
+        return (t.video_bitrate_kbps * t.shaping.max_bitrate_percent as u32 / 100).max(bitrate);
+    }
+    match rc {
+        RateControl::Cbr => bitrate,
+        RateControl::Vbr => bitrate * DEFAULT_VBR_PEAK_PERCENT / 100,
+    }
+}
+
+#[cfg(test)]
+mod tests;

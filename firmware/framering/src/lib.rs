@@ -1,0 +1,2 @@
+//! makara-framering: being written.
+#![forbid(unsafe_code)]

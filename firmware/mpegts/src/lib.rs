@@ -1,0 +1,2 @@
+//! makara-mpegts: being written.
+#![forbid(unsafe_code)]
