@@ -16,6 +16,7 @@ mod error;
 mod handle;
 mod presets;
 mod report;
+pub use report::state_word;
 mod resources;
 mod streams;
 mod supervisor;
@@ -25,7 +26,7 @@ mod views;
 
 pub use command::{Command, Kind, Reply};
 pub use document::{OpenError, PersistError};
-pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan};
+pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan, StreamStats};
 pub use error::{
     CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
 };

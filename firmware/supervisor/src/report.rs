@@ -54,10 +54,15 @@ impl Supervisor {
                 .get(o)
                 .map_or_else(|| o.to_string(), |c| c.name.clone())
         };
+        let (stats, problem) = match self.engine.stats(id) {
+            Some((stats, problem)) => (Some(stats), problem),
+            None => (None, None),
+        };
         Some(StreamView {
             id: id.clone(),
             state: self.stream_state(id),
-            last_error: self.last_errors.get(id).cloned(),
+            last_error: problem.or_else(|| self.last_errors.get(id).cloned()),
+            stats,
             input_name: r
                 .inputs
                 .get(&config.input)
@@ -113,14 +118,12 @@ impl Supervisor {
     }
 }
 
-impl StreamState {
-    /// The Kraken word for the state.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamState::Stopped => "stopped",
-            StreamState::Waiting => "waiting",
-            StreamState::Active => "active",
-        }
+/// The Kraken word for a stream state.
+pub fn state_word(state: StreamState) -> &'static str {
+    match state {
+        StreamState::Stopped => "stopped",
+        StreamState::Waiting => "waiting",
+        StreamState::Active => "active",
     }
 }
 
@@ -129,7 +132,7 @@ impl ResourceState {
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceState::Unset => "unset",
-            ResourceState::Stream(s) => s.as_str(),
+            ResourceState::Stream(s) => state_word(s),
         }
     }
 }

@@ -2,14 +2,7 @@
 
 use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
 
-/// The Kraken `state` of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StreamState {
-    Stopped,
-    /// Started, but no packet has gone out yet (or the engine is retrying).
-    Waiting,
-    Active,
-}
+pub use makara_engine::{StreamState, StreamStats};
 
 /// The Kraken `state` of an input, output or transcoder: that of the streams
 /// using it, or `Unset` when none does.
@@ -47,8 +40,10 @@ pub struct StreamView {
     pub id: Id,
     pub config: StreamConfig,
     pub state: StreamState,
-    /// Why the last start failed, if it did.
+    /// Why the last start failed, or why the running stream is waiting.
     pub last_error: Option<String>,
+    /// Counters, while the stream runs and the engine keeps them.
+    pub stats: Option<StreamStats>,
     pub input_name: String,
     pub transcoder_name: Option<String>,
     pub output_names: Vec<String>,

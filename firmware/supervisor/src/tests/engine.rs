@@ -302,8 +302,8 @@ fn resources_show_the_state_of_their_stream() {
 
     assert_eq!(ResourceState::Unset.as_str(), "unset");
     assert_eq!(active.as_str(), "active");
-    assert_eq!(StreamState::Waiting.as_str(), "waiting");
-    assert_eq!(StreamState::Stopped.as_str(), "stopped");
+    assert_eq!(crate::state_word(StreamState::Waiting), "waiting");
+    assert_eq!(crate::state_word(StreamState::Stopped), "stopped");
 }
 
 #[test]

@@ -1,0 +1,89 @@
+//! The port between the supervisor and the media pipeline: what a stream
+//! needs to run ([`StreamPlan`]), the [`Engine`] that runs it, and what it
+//! reports back ([`StreamState`], [`StreamStats`]).
+//!
+//! Level 2, so that the supervisor (which uses an engine) and the pipeline
+//! (which is one) both depend on it and not on each other.
+
+#![forbid(unsafe_code)]
+
+use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use thiserror::Error;
+
+/// Everything a stream needs to run, resolved from its references.
+#[derive(Debug, Clone)]
+pub struct StreamPlan {
+    pub id: Id,
+    pub stream: StreamConfig,
+    pub input: InputConfig,
+    pub transcoder: Option<TranscoderConfig>,
+    pub outputs: Vec<OutputConfig>,
+    pub passthru: Option<OutputConfig>,
+}
+
+/// The Kraken `state` of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StreamState {
+    Stopped,
+    /// Started, but no packet has gone out yet, or the engine is retrying
+    /// after a failure.
+    Waiting,
+    Active,
+}
+
+/// What a running stream reports in its GET.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StreamStats {
+    pub input_fps: f64,
+    pub output_kbps: f64,
+    pub frames_encoded: u64,
+    pub frames_dropped: u64,
+    pub encode_latency_ms: f64,
+    pub uptime_secs: u64,
+}
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// This engine can never run the stream (missing feature, missing
+    /// hardware); retrying will not help.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The stream failed to start this time.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Runs streams. The supervisor calls it from its own thread only.
+pub trait Engine: Send {
+    /// Starts the stream described by `plan`. Returns once the pipeline is
+    /// set up; the stream is then `Waiting` until its first packet is out.
+    fn start(&mut self, plan: &StreamPlan) -> Result<(), EngineError>;
+    /// Stops the stream and releases what it holds. Unknown ids are ignored.
+    fn stop(&mut self, id: &Id);
+    /// The state of a started stream, or `None` for one it does not run.
+    fn state(&self, id: &Id) -> Option<StreamState>;
+    /// Counters of a started stream, and why it is waiting if it is
+    /// retrying. Engines without statistics report nothing.
+    fn stats(&self, _id: &Id) -> Option<(StreamStats, Option<String>)> {
+        None
+    }
+}
+
+/// The engine of a build without a media pipeline: every start fails,
+/// saying why, so that no client is told a stream runs when it does not.
+#[derive(Debug, Default)]
+pub struct NoMediaEngine;
+
+impl Engine for NoMediaEngine {
+    fn start(&mut self, _plan: &StreamPlan) -> Result<(), EngineError> {
+        Err(EngineError::Unavailable(
+            "Service provider for this API is unavailable: this firmware build has no media engine yet, so streams cannot run".into(),
+        ))
+    }
+
+    fn stop(&mut self, _id: &Id) {}
+
+    fn state(&self, _id: &Id) -> Option<StreamState> {
+        None
+    }
+}
