@@ -18,6 +18,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("makara-capture", 2),
     ("makara-encode", 2),
     ("makara-engine", 2),
+    ("makara-output", 2),
     ("makara-x264", 3),
     ("makara-access", 2),
     ("makara-supervisor", 3),

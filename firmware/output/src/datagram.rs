@@ -1,0 +1,67 @@
+//! Grouping 188-byte TS packets into datagrams.
+
+/// The size of one MPEG-TS packet.
+pub const TS_PACKET_LEN: usize = 188;
+/// IPv4 (20) and UDP (8) headers.
+const IP_UDP_HEADERS: usize = 28;
+
+/// Whole TS packets that fit in one datagram of an IP packet of `mtu`
+/// bytes: 7 at the default 1490, 1 at the minimum 228.
+pub fn packets_per_datagram(mtu: u16) -> usize {
+    (usize::from(mtu).saturating_sub(IP_UDP_HEADERS) / TS_PACKET_LEN).max(1)
+}
+
+/// Collects packets into datagrams of a fixed number of packets, reusing
+/// one buffer.
+#[derive(Debug)]
+pub struct Datagrams {
+    per_datagram: usize,
+    buffer: Vec<u8>,
+}
+
+impl Datagrams {
+    pub fn new(per_datagram: usize) -> Datagrams {
+        let per_datagram = per_datagram.max(1);
+        Datagrams {
+            per_datagram,
+            buffer: Vec::with_capacity(per_datagram * TS_PACKET_LEN),
+        }
+    }
+
+    /// Adds a packet; returns a full datagram when this packet completed one.
+    pub fn push(&mut self, packet: &[u8; TS_PACKET_LEN]) -> Option<&[u8]> {
+        if self.buffer.len() == self.per_datagram * TS_PACKET_LEN {
+            self.buffer.clear();
+        }
+        self.buffer.extend_from_slice(packet);
+        (self.buffer.len() == self.per_datagram * TS_PACKET_LEN).then_some(&self.buffer[..])
+    }
+
+    pub fn per_datagram(&self) -> usize {
+        self.per_datagram
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_per_mtu() {
+        assert_eq!(packets_per_datagram(1490), 7);
+        assert_eq!(packets_per_datagram(1500), 7);
+        assert_eq!(packets_per_datagram(228), 1);
+        assert_eq!(packets_per_datagram(1344), 7);
+        assert_eq!(packets_per_datagram(1343), 6);
+    }
+
+    #[test]
+    fn groups_whole_packets() {
+        let mut d = Datagrams::new(3);
+        let p = [0x47u8; TS_PACKET_LEN];
+        assert!(d.push(&p).is_none());
+        assert!(d.push(&p).is_none());
+        assert_eq!(d.push(&p).map(<[u8]>::len), Some(3 * 188));
+        assert!(d.push(&p).is_none());
+    }
+}

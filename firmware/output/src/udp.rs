@@ -1,0 +1,230 @@
+//! A UDP sender configured from a Kraken output.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+
+use makara_config::{OutputConfig, OutputKind};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use thiserror::Error;
+
+use crate::datagram::packets_per_datagram;
+
+/// Where and how to send, resolved from an output's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpSettings {
+    pub destination: SocketAddr,
+    pub ttl: u8,
+    pub tos: u8,
+    /// NIC to send from (SO_BINDTODEVICE); `None` lets routing decide.
+    pub interface: Option<String>,
+    pub packets_per_datagram: usize,
+}
+
+#[derive(Debug, Error)]
+pub enum OutputError {
+    #[error("output '{0}' is not a UDP output")]
+    NotUdp(String),
+    #[error("cannot resolve {host}: {reason}")]
+    Resolve { host: String, reason: String },
+    #[error("cannot open a UDP socket to {destination}: {source}")]
+    Socket {
+        destination: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot send from interface {interface}: {source}")]
+    Interface {
+        interface: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("sending to {destination} failed: {source}")]
+    Send {
+        destination: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl UdpSettings {
+    /// Resolves the output's URL (a name is looked up once, here).
+    pub fn from_output(output: &OutputConfig) -> Result<UdpSettings, OutputError> {
+        let OutputKind::Udp { url } = &output.kind else {
+            return Err(OutputError::NotUdp(output.name.clone()));
+        };
+        let port = url.port().unwrap_or_default();
+        let destination = (url.host(), port)
+            .to_socket_addrs()
+            .map_err(|e| OutputError::Resolve {
+                host: url.host().to_string(),
+                reason: e.to_string(),
+            })?
+            .next()
+            .ok_or_else(|| OutputError::Resolve {
+                host: url.host().to_string(),
+                reason: "no address".into(),
+            })?;
+        Ok(UdpSettings {
+            destination,
+            ttl: output.ttl,
+            tos: output.tos,
+            interface: output.interface.clone(),
+            packets_per_datagram: packets_per_datagram(output.mtu),
+        })
+    }
+}
+
+/// A connected UDP socket with the output's TTL, TOS and interface.
+#[derive(Debug)]
+pub struct UdpSender {
+    socket: Socket,
+    settings: UdpSettings,
+}
+
+impl UdpSender {
+    pub fn open(settings: UdpSettings) -> Result<UdpSender, OutputError> {
+        let destination = settings.destination;
+        let socket_error = |source| OutputError::Socket {
+            destination,
+            source,
+        };
+        let domain = Domain::for_address(destination);
+        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(socket_error)?;
+        if let Some(nic) = &settings.interface {
+            socket
+                .bind_device(Some(nic.as_bytes()))
+                .map_err(|source| OutputError::Interface {
+                    interface: nic.clone(),
+                    source,
+                })?;
+        }
+        match destination.ip() {
+            IpAddr::V4(ip) => {
+                socket
+                    .set_tos_v4(u32::from(settings.tos))
+                    .map_err(socket_error)?;
+                if ip.is_multicast() {
+                    socket
+                        .set_multicast_ttl_v4(u32::from(settings.ttl))
+                        .map_err(socket_error)?;
+                    socket.set_multicast_loop_v4(true).map_err(socket_error)?;
+                } else {
+                    socket
+                        .set_ttl_v4(u32::from(settings.ttl))
+                        .map_err(socket_error)?;
+                }
+            }
+            IpAddr::V6(ip) => {
+                if ip.is_multicast() {
+                    socket
+                        .set_multicast_hops_v6(u32::from(settings.ttl))
+                        .map_err(socket_error)?;
+                } else {
+                    socket
+                        .set_unicast_hops_v6(u32::from(settings.ttl))
+                        .map_err(socket_error)?;
+                }
+            }
+        }
+        socket
+            .connect(&SockAddr::from(destination))
+            .map_err(socket_error)?;
+        Ok(UdpSender { socket, settings })
+    }
+
+    /// Sends one datagram. A receiver that is not listening (ICMP port
+    /// unreachable, reported as ECONNREFUSED on a connected socket) is not
+    /// an error for a broadcaster: the stream keeps going.
+    pub fn send(&self, datagram: &[u8]) -> Result<(), OutputError> {
+        match self.socket.send(datagram) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
+            Err(source) => Err(OutputError::Send {
+                destination: self.settings.destination,
+                source,
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &UdpSettings {
+        &self.settings
+    }
+
+    /// The local address, for tests and logs.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.socket.local_addr().ok().and_then(|a| a.as_socket())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    use makara_config::OutputRequest;
+
+    use super::*;
+
+    fn output(url: &str, edit: impl FnOnce(&mut OutputRequest)) -> OutputConfig {
+        let mut r = OutputRequest {
+            url: Some(url.into()),
+            ..OutputRequest::default()
+        };
+        edit(&mut r);
+        r.validate().unwrap()
+    }
+
+    #[test]
+    fn settings_from_an_output() {
+        let s = UdpSettings::from_output(&output("udp://127.0.0.1:5000", |r| r.mtu = Some(228)))
+            .unwrap();
+        assert_eq!(s.destination, "127.0.0.1:5000".parse().unwrap());
+        assert_eq!((s.ttl, s.tos, s.packets_per_datagram), (64, 184, 1));
+    }
+
+    #[test]
+    fn sends_to_a_local_receiver_with_tos_and_ttl() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let port = receiver.local_addr().unwrap().port();
+        let out = output(&format!("udp://127.0.0.1:{port}"), |r| {
+            r.ttl = Some(5);
+            r.tos = Some(0x88);
+        });
+        let sender = UdpSender::open(UdpSettings::from_output(&out).unwrap()).unwrap();
+        assert_eq!(sender.socket.tos_v4().unwrap(), 0x88);
+        assert_eq!(sender.socket.ttl_v4().unwrap(), 5);
+        sender.send(&[0x47; 188 * 7]).unwrap();
+        let mut buf = [0u8; 2048];
+        let (n, from) = receiver.recv_from(&mut buf).unwrap();
+        assert_eq!(n, 188 * 7);
+        assert_eq!(Some(from), sender.local_addr());
+    }
+
+    #[test]
+    fn multicast_uses_the_multicast_ttl() {
+        let out = output("udp://239.255.0.1:5000", |r| r.ttl = Some(16));
+        let sender = UdpSender::open(UdpSettings::from_output(&out).unwrap()).unwrap();
+        assert_eq!(sender.socket.multicast_ttl_v4().unwrap(), 16);
+    }
+
+    #[test]
+    fn nobody_listening_is_not_an_error() {
+        let out = output("udp://127.0.0.1:9", |_| {});
+        let sender = UdpSender::open(UdpSettings::from_output(&out).unwrap()).unwrap();
+        for _ in 0..3 {
+            sender.send(&[0x47; 188]).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_missing_interface_is_a_clear_error() {
+        let out = output("udp://127.0.0.1:5000", |r| {
+            r.interface = Some("nosuchnic0".into())
+        });
+        let e = UdpSender::open(UdpSettings::from_output(&out).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("nosuchnic0"), "{e}");
+    }
+}
