@@ -6,8 +6,10 @@
 
 #![forbid(unsafe_code)]
 
+mod audio;
 mod settings;
 mod video;
 
+pub use audio::{AudioEncoder, AudioSettings, RawAudio, CHANNELS, SAMPLE_RATE};
 pub use settings::{Preset, RateControl, VideoSettings, VideoSettingsError};
 pub use video::{EncodeError, RawPicture, VideoEncoder};
