@@ -1,0 +1,193 @@
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use makara_media::{MonotonicNs, PixelFormat, VideoFormat};
+
+use super::*;
+use crate::Frame;
+
+fn format(pixel_format: PixelFormat) -> VideoFormat {
+    VideoFormat::new(16, 8, pixel_format, 30, 1).unwrap()
+}
+
+fn nv12() -> VideoFormat {
+    format(PixelFormat::Nv12)
+}
+
+#[test]
+fn slots_cycle_without_new_memory() {
+    let pool = FramePool::new(nv12(), 3);
+    let before = pool.stats();
+    assert_eq!(before.memory_bytes, 3 * nv12().frame_len());
+
+    // Warm up: hold every slot once and note where its memory is.
+    let warm: Vec<Frame> = (0..3)
+        .map(|i| pool.try_acquire().unwrap().freeze(MonotonicNs(i), i))
+        .collect();
+    let known: BTreeSet<usize> = warm.iter().map(|f| f.as_ptr() as usize).collect();
+    assert_eq!(known.len(), 3);
+    drop(warm);
+
+    let mut seen = BTreeSet::new();
+    let mut held = Vec::new();
+    for i in 0..1000u64 {
+        let mut slot = pool.try_acquire().unwrap();
+        slot.fill(i as u8);
+        let frame = slot.freeze(MonotonicNs(i), i);
+        seen.insert(frame.as_ptr() as usize);
+        // Keep up to two frames alive so more than one slot is in play.
+        held.push(frame);
+        if held.len() > 2 {
+            held.remove(0);
+        }
+    }
+    drop(held);
+
+    assert!(
+        seen.is_subset(&known),
+        "a frame lived outside the pool's slots"
+    );
+    assert_eq!(seen.len(), 3);
+    let after = pool.stats();
+    assert_eq!(after.memory_bytes, before.memory_bytes);
+    assert_eq!(after.free, 3);
+    assert_eq!(after.captured, 1003);
+    assert_eq!(after.exhausted, 0);
+}
+
+#[test]
+fn written_bytes_and_stamp_reach_the_reader() {
+    let pool = FramePool::new(nv12(), 2);
+    let mut slot = pool.try_acquire().unwrap();
+    assert_eq!(slot.format(), nv12());
+    assert_eq!(slot.len(), nv12().frame_len());
+    slot.data_mut()[0] = 7;
+    slot[1] = 9;
+    let frame = slot.freeze(MonotonicNs(1_000), 42);
+    assert_eq!(&frame.data()[..3], &[7, 9, 0]);
+    assert_eq!(frame.len(), nv12().frame_len());
+    assert_eq!(frame.pts(), MonotonicNs(1_000));
+    assert_eq!(frame.sequence(), 42);
+    assert_eq!(frame.format(), nv12());
+    assert!(Arc::ptr_eq(frame.pool(), &pool));
+}
+
+#[test]
+fn slot_returns_only_when_the_last_reader_lets_go() {
+    let pool = FramePool::new(nv12(), 2);
+    let frame = pool.try_acquire().unwrap().freeze(MonotonicNs(0), 0);
+    let second = frame.clone();
+    let third = second.clone();
+    assert_eq!(pool.stats().free, 1);
+    drop(frame);
+    drop(third);
+    assert_eq!(pool.stats().free, 1);
+    drop(second);
+    assert_eq!(pool.stats().free, 2);
+}
+
+#[test]
+fn an_unfrozen_slot_goes_back_uncounted() {
+    let pool = FramePool::new(nv12(), 1);
+    let slot = pool.try_acquire().unwrap();
+    assert_eq!(pool.stats().free, 0);
+    drop(slot);
+    let stats = pool.stats();
+    assert_eq!((stats.free, stats.captured), (1, 0));
+}
+
+#[test]
+fn exhaustion_is_counted_and_does_not_wait() {
+    let pool = FramePool::new(nv12(), 2);
+    let a = pool.try_acquire().unwrap().freeze(MonotonicNs(0), 0);
+    let b = pool.try_acquire().unwrap();
+    assert!(pool.try_acquire().is_none());
+    assert!(pool.try_acquire().is_none());
+    assert_eq!(pool.stats().exhausted, 2);
+    drop(a);
+    assert!(pool.try_acquire().is_some());
+    drop(b);
+    assert_eq!(pool.stats().exhausted, 2);
+}
+
+#[test]
+fn driver_memory_gets_each_slot_index_back() {
+    let released = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&released);
+    let memory: Vec<Box<dyn SlotMemory>> = (0..4)
+        .map(|_| Box::new(vec![0u8; nv12().frame_len() + 64]) as Box<dyn SlotMemory>)
+        .collect();
+    let pool = FramePool::with_memory(
+        nv12(),
+        memory,
+        Box::new(move |slot| log.lock().unwrap().push(slot)),
+    )
+    .unwrap();
+
+    // The driver filled buffer 2: that slot, and no other, becomes the frame.
+    let mut slot = pool.acquire_slot(2).unwrap();
+    assert_eq!(slot.slot(), 2);
+    assert_eq!(slot.len(), nv12().frame_len(), "the frame, not the padding");
+    slot[0] = 1;
+    let frame = slot.freeze(MonotonicNs(5), 77);
+    assert!(pool.acquire_slot(2).is_none(), "a held slot is not free");
+    assert!(pool.acquire_slot(4).is_none(), "out of range");
+    let reader = frame.clone();
+    drop(frame);
+    assert!(released.lock().unwrap().is_empty());
+    drop(reader);
+    assert_eq!(*released.lock().unwrap(), vec![2]);
+    assert_eq!(pool.stats().free, 4);
+    assert_eq!(pool.stats().memory_bytes, 4 * (nv12().frame_len() + 64));
+}
+
+#[test]
+fn driver_memory_must_hold_a_frame() {
+    let hook = || -> OnRelease { Box::new(|_| {}) };
+    assert_eq!(
+        FramePool::with_memory(nv12(), Vec::new(), hook()).unwrap_err(),
+        PoolError::NoSlots
+    );
+    let memory: Vec<Box<dyn SlotMemory>> = vec![
+        Box::new(vec![0u8; nv12().frame_len()]),
+        Box::new(vec![0u8; 10]),
+    ];
+    assert_eq!(
+        FramePool::with_memory(nv12(), memory, hook()).unwrap_err(),
+        PoolError::SlotTooSmall {
+            slot: 1,
+            got: 10,
+            needed: nv12().frame_len()
+        }
+    );
+}
+
+#[test]
+fn every_pixel_format_gets_a_whole_frame() {
+    for pf in [
+        PixelFormat::I420,
+        PixelFormat::Nv12,
+        PixelFormat::Yuyv,
+        PixelFormat::Uyvy,
+    ] {
+        let pool = FramePool::new(format(pf), 1);
+        let frame = pool.try_acquire().unwrap().freeze(MonotonicNs(0), 0);
+        assert_eq!(frame.len(), format(pf).frame_len(), "{pf:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "at least one slot")]
+fn a_pool_without_slots_is_a_bug() {
+    FramePool::new(nv12(), 0);
+}
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<FramePool>();
+    send_sync::<FrameMut>();
+    send_sync::<Frame>();
+    send_sync::<crate::Fanout>();
+    send_sync::<crate::Consumer>();
+}
