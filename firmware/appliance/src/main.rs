@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod exit;
 mod keys;
+mod media;
 mod serve;
 
 use clap::Parser;

@@ -8,7 +8,7 @@ use makara_api::oauth::NonceCache;
 use makara_api::tls::{self, CertPaths};
 use makara_api::App;
 use makara_store::DirLock;
-use makara_supervisor::{Command, Handle, NoMediaEngine, Reply};
+use makara_supervisor::{Command, Handle, Reply};
 
 use crate::cli::ServeArgs;
 use crate::exit::{ExitCode, Failure};
@@ -17,7 +17,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     // One supervisor per data directory: two would overwrite each other.
     let _lock = DirLock::try_acquire(&args.data_dir, "makarad")
         .map_err(|e| Failure::new(ExitCode::Busy, e))?;
-    let (supervisor, thread) = Handle::start(&args.data_dir, Box::new(NoMediaEngine))
+    let (supervisor, thread) = Handle::start(&args.data_dir, Box::new(crate::media::engine()))
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     if args.demo {
         crate::demo::install(&supervisor);

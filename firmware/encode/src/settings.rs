@@ -124,12 +124,13 @@ impl VideoSettings {
             1..=60 => (t.frame_rate as u32, 1),
             _ => (source.fps_num, source.fps_den),
         };
-        // Scaled pictures come out of the scaler as I420; unscaled ones keep
-        // the source's layout, which x264 reads directly.
-        let pixel_format = if (width, height) == (source.width, source.height) {
-            source.pixel_format
-        } else {
-            PixelFormat::I420
+        // x264 reads planar 4:2:0 (I420, NV12) straight from the frame ring.
+        // Packed 4:2:2 sources and scaled pictures go through the converter,
+        // which writes I420.
+        let same_size = (width, height) == (source.width, source.height);
+        let pixel_format = match source.pixel_format {
+            PixelFormat::I420 | PixelFormat::Nv12 if same_size => source.pixel_format,
+            _ => PixelFormat::I420,
         };
         let input = VideoFormat::new(width, height, pixel_format, fps_num, fps_den)?;
         let quality = t.encoding_profile == EncodingProfile::Quality;

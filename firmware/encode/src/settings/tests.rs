@@ -31,9 +31,12 @@ fn defaults_are_low_latency_vbr_at_veryfast() {
 }
 
 #[test]
-fn unscaled_input_keeps_its_layout_scaled_becomes_i420() {
+fn planar_input_passes_through_packed_and_scaled_become_i420() {
+    let nv12 = VideoFormat::new(1280, 720, PixelFormat::Nv12, 30, 1).unwrap();
+    let s = VideoSettings::from_transcoder(&transcoder(|_| {}), nv12).unwrap();
+    assert_eq!(s.input.pixel_format, PixelFormat::Nv12);
     let s = VideoSettings::from_transcoder(&transcoder(|_| {}), source()).unwrap();
-    assert_eq!(s.input.pixel_format, PixelFormat::Yuyv);
+    assert_eq!(s.input.pixel_format, PixelFormat::I420);
     let t = transcoder(|r| {
         r.width = Some(640);
         r.height = Some(360);

@@ -1,0 +1,281 @@
+//! The constant-rate muxer: one program of video, audio and KLV metadata
+//! in a transport stream of exactly `mux_rate_bps`.
+//!
+//! # Time
+//!
+//! All times are on one clock, the stream's: `start` and the departures
+//! in 27 MHz ticks, PTS and DTS in 90 kHz ticks. The caller chooses the
+//! DTS of each unit to be its capture time plus the decoder delay, so that
+//! units are due after they can have been sent; units whose first packet
+//! leaves after their DTS are counted as late.
+//!
+//! # Pacing
+//!
+//! The output is a sequence of packet slots at the mux rate. Slot k leaves
+//! at `start + ⌊k · 188 · 8 · 27 000 000 / mux_rate⌋` on the 27 MHz clock,
+//! and a PCR carries the departure time of its own packet. So the clock a
+//! receiver recovers follows the send schedule, not the encoder's bursts,
+//! which is what keeps its buffers steady. Every slot is filled: with null
+//! packets when nothing else is ready.
+//!
+//! # What goes in a slot
+//!
+//! 1. The PAT, then the PMT, when the PSI interval is nearly up.
+//! 2. A PCR when the PCR interval is nearly up: in the next packet of the
+//!    PCR stream's queue, or in an adaptation-only packet if it is empty.
+//! 3. Payload, from the stream whose next packet has the earliest deadline.
+//! 4. A null packet.
+//!
+//! "Nearly up" means within [`LEAD_SLOTS`] slots. Only three things (PAT,
+//! PMT, PCR) ever jump the queue, so each waits at most two slots behind
+//! the others and goes out before its interval ends. Validation makes
+//! every interval at least eight slots long, so that lead is small.
+//!
+//! # Interleaving
+//!
+//! A packet's deadline is its unit's DTS plus one slot time for every
+//! packet of that unit already sent, and the earliest deadline goes first.
+//! Units thus go roughly in DTS order, but a large I-frame ages as it is
+//! sent: audio whose DTS comes up while the I-frame is on the wire is
+//! interleaved with it instead of waiting behind all of it. Ties go to
+//! audio, then KLV, then video: small units first.
+//!
+//! # Backlog
+//!
+//! If an encoder overshoots the mux rate, payload piles up. When more than
+//! `max_backlog_ms` of it (at the mux rate) waits, the muxer drops the
+//! oldest whole units not yet started (never half a PES) and counts them.
+
+mod config;
+mod counters;
+mod push;
+mod queue;
+mod tables;
+#[cfg(test)]
+mod tests;
+
+pub use config::*;
+pub use counters::{MuxCounters, StreamCounters};
+
+use makara_media::{Pcr27M, PCR_HZ};
+
+use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN, PAT_PID};
+use crate::psi::{PatProgram, PatRepr};
+use queue::{BufferPool, Stream};
+use tables::{emit_null, emit_psi, pmt_repr, psi_payload};
+
+/// How many slots before its interval ends a PAT, PMT or PCR becomes due.
+pub const LEAD_SLOTS: u64 = 3;
+const SLOT_BITS: u64 = PACKET_LEN as u64 * 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Video = 0,
+    Audio = 1,
+    Klv = 2,
+}
+
+/// Ties in deadline go to the smaller units.
+const SEND_ORDER: [Kind; 3] = [Kind::Audio, Kind::Klv, Kind::Video];
+/// Ties in age lose the bigger units first.
+const DROP_ORDER: [Kind; 3] = [Kind::Video, Kind::Klv, Kind::Audio];
+
+/// A sans-IO MPEG-TS muxer. See the module documentation.
+#[derive(Debug)]
+pub struct Muxer {
+    config: ValidMuxConfig,
+    /// Departure of slot 0, in 27 MHz ticks.
+    start: u64,
+    next_slot: u64,
+    /// One slot, rounded up to a whole tick.
+    slot_ticks: u64,
+    pcr_interval: u64,
+    psi_interval: u64,
+    /// Ready-made payloads: pointer_field, section, 0xFF stuffing.
+    pat: [u8; BODY_LEN],
+    pmt: [u8; BODY_LEN],
+    pat_cc: u8,
+    pmt_cc: u8,
+    last_pat: Option<u64>,
+    last_pmt: Option<u64>,
+    last_pcr: Option<u64>,
+    streams: [Option<Stream>; 3],
+    pcr_kind: Kind,
+    pool: BufferPool,
+    queued: usize,
+    klv_sequence: u8,
+    counters: MuxCounters,
+}
+
+impl Muxer {
+    /// A muxer whose slot 0 leaves at `start`.
+    pub fn new(config: ValidMuxConfig, start: Pcr27M) -> Muxer {
+        let c = *config.get();
+        let pcr_kind = if c.video.is_some() {
+            Kind::Video
+        } else {
+            Kind::Audio
+        };
+        let pid_of = |kind| match kind {
+            Kind::Video => c.video.map(|v| v.0),
+            Kind::Audio => c.audio.map(|a| a.0),
+            Kind::Klv => c.klv_pid,
+        };
+        let pat = PatRepr {
+            transport_stream_id: c.transport_stream_id,
+            version: 0,
+            programs: vec![PatProgram {
+                program_number: c.program_number,
+                pid: c.pmt_pid,
+            }],
+        };
+        let pmt = pmt_repr(&c, pid_of(pcr_kind).unwrap_or(NULL_PID));
+        Muxer {
+            config,
+            start: start.0,
+            next_slot: 0,
+            slot_ticks: (SLOT_BITS * PCR_HZ).div_ceil(c.mux_rate_bps),
+            pcr_interval: ValidMuxConfig::ticks(c.pcr_interval_ms),
+            psi_interval: ValidMuxConfig::ticks(c.psi_interval_ms),
+            pat: psi_payload(pat.buffer_len(), |b| pat.emit(b)),
+            pmt: psi_payload(pmt.buffer_len(), |b| pmt.emit(b)),
+            pat_cc: 0,
+            pmt_cc: 0,
+            last_pat: None,
+            last_pmt: None,
+            last_pcr: None,
+            streams: [Kind::Video, Kind::Audio, Kind::Klv].map(|k| pid_of(k).map(Stream::new)),
+            pcr_kind,
+            pool: BufferPool::default(),
+            queued: 0,
+            klv_sequence: 0,
+            counters: MuxCounters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &MuxConfig {
+        self.config.get()
+    }
+
+    /// Fills every slot that leaves at or before `until`, appending
+    /// (departure, packet) pairs to `out`. Allocates nothing itself; `out`
+    /// grows only if the caller did not reserve room.
+    pub fn fill_until(&mut self, until: Pcr27M, out: &mut Vec<(Pcr27M, [u8; PACKET_LEN])>) {
+        loop {
+            let now = self.slot_time(self.next_slot);
+            if now > until.0 {
+                return;
+            }
+            let mut packet = [0u8; PACKET_LEN];
+            self.fill_slot(now, &mut packet);
+            out.push((Pcr27M(now), packet));
+            self.next_slot += 1;
+            self.counters.packets += 1;
+        }
+    }
+
+    /// When the next slot leaves: the earliest `until` that yields a packet.
+    pub fn next_departure(&self) -> Pcr27M {
+        Pcr27M(self.slot_time(self.next_slot))
+    }
+
+    /// Payload bytes (PES headers included) queued and not yet sent. If it
+    /// keeps growing, the encoders produce more than the mux rate carries.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued
+    }
+
+    pub fn counters(&self) -> MuxCounters {
+        self.counters
+    }
+
+    fn slot_time(&self, slot: u64) -> u64 {
+        let offset = u128::from(slot) * u128::from(SLOT_BITS * PCR_HZ)
+            / u128::from(self.config.get().mux_rate_bps);
+        self.start + offset as u64
+    }
+
+    /// Whether something last sent at `last` must go within the lead.
+    fn due(&self, last: Option<u64>, interval: u64, now: u64) -> bool {
+        last.is_none_or(|last| now + LEAD_SLOTS * self.slot_ticks >= last + interval)
+    }
+
+    fn fill_slot(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) {
+        if self.due(self.last_pat, self.psi_interval, now) {
+            emit_psi(PAT_PID, &self.pat, &mut self.pat_cc, packet);
+            self.last_pat = Some(now);
+            self.counters.pat_packets += 1;
+        } else if self.due(self.last_pmt, self.psi_interval, now) {
+            emit_psi(
+                self.config.get().pmt_pid,
+                &self.pmt,
+                &mut self.pmt_cc,
+                packet,
+            );
+            self.last_pmt = Some(now);
+            self.counters.pmt_packets += 1;
+        } else if self.due(self.last_pcr, self.pcr_interval, now) {
+            self.emit_stream(self.pcr_kind, now, true, packet);
+        } else if let Some(kind) = self.earliest_stream() {
+            self.emit_stream(kind, now, false, packet);
+        } else {
+            emit_null(packet);
+            self.counters.null_packets += 1;
+        }
+    }
+
+    /// The stream whose next packet has the earliest deadline.
+    fn earliest_stream(&self) -> Option<Kind> {
+        SEND_ORDER
+            .into_iter()
+            .filter_map(|k| {
+                let pes = self.streams[k as usize].as_ref()?.queue.front()?;
+                Some((pes.deadline + pes.packets * self.slot_ticks, k))
+            })
+            .min_by_key(|&(deadline, _)| deadline)
+            .map(|(_, k)| k)
+    }
+
+    /// Sends the next packet of `kind`, with a PCR if one is due on it. A
+    /// PCR stream packet also takes a PCR once half the interval is gone,
+    /// which saves most adaptation-only packets at little cost.
+    fn emit_stream(&mut self, kind: Kind, now: u64, pcr_due: bool, packet: &mut [u8; PACKET_LEN]) {
+        let half_due = self
+            .last_pcr
+            .is_none_or(|last| now >= last + self.pcr_interval / 2);
+        let pcr = (kind == self.pcr_kind && (pcr_due || half_due)).then_some(Pcr27M(now));
+        let Some(stream) = self.streams[kind as usize].as_mut() else {
+            // Not reached: validation gives the PCR a stream.
+            self.counters.null_packets += 1;
+            return emit_null(packet);
+        };
+        let emitted = stream.emit_next(pcr, packet);
+        if emitted.is_none() {
+            let header = TsHeaderRepr {
+                pid: stream.pid,
+                payload_unit_start: false,
+                continuity_counter: stream.adaptation_only_cc(),
+                adaptation: AdaptationRepr {
+                    pcr,
+                    ..AdaptationRepr::default()
+                },
+            };
+            header.emit(&[], packet);
+            self.counters.pcr_only_packets += 1;
+        }
+        if pcr.is_some() {
+            self.last_pcr = Some(now);
+            self.counters.pcrs += 1;
+        }
+        let Some(sent) = emitted else { return };
+        self.queued -= sent.bytes;
+        let counters = self.stream_counters(kind);
+        counters.packets += 1;
+        if sent.first && now > sent.deadline {
+            counters.late_units += 1;
+        }
+        if let Some(buffer) = sent.finished {
+            self.pool.give(buffer);
+        }
+    }
+}

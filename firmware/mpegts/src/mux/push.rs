@@ -1,0 +1,141 @@
+//! The input side of the muxer: units become PES packets in pooled
+//! buffers, and the backlog is kept under its limit.
+
+use makara_media::{Clock90k, EncodedAudio, EncodedVideo};
+
+use super::queue::Pes;
+use super::{Kind, Muxer, StreamCounters, DROP_ORDER};
+use crate::klv::{MetadataAuCellRepr, CELL_COMPLETE, METADATA_SERVICE_ID};
+use crate::pes::{stream_id, PesHeaderRepr};
+
+impl Muxer {
+    /// Queues one access unit. Its PES packet is unbounded (length 0), as
+    /// video may be, and starts with random_access_indicator if it is a
+    /// keyframe.
+    pub fn push_video(&mut self, au: &EncodedVideo) {
+        let header = PesHeaderRepr {
+            stream_id: stream_id::VIDEO,
+            packet_length: 0,
+            data_alignment: true,
+            pts: Some(au.pts),
+            dts: Some(au.dts),
+        };
+        self.enqueue(Kind::Video, header, &[], &au.data, au.dts, au.keyframe);
+    }
+
+    /// Queues whole audio frames as one bounded PES packet. Every audio PES
+    /// starts with a frame header, so each is marked as a random access point.
+    pub fn push_audio(&mut self, frames: &EncodedAudio) {
+        let header = PesHeaderRepr {
+            stream_id: stream_id::AUDIO,
+            packet_length: 0,
+            data_alignment: true,
+            pts: Some(frames.pts),
+            dts: None,
+        };
+        self.enqueue(Kind::Audio, header, &[], &frames.data, frames.pts, true);
+    }
+
+    /// Queues one KLV unit (a whole local or universal set) with the PTS of
+    /// the frame it describes, wrapped in a metadata AU cell (see [`klv`]).
+    pub fn push_klv(&mut self, data: &[u8], pts: Clock90k) {
+        let cell = MetadataAuCellRepr {
+            service_id: METADATA_SERVICE_ID,
+            sequence_number: self.klv_sequence,
+            cell_fragment_indication: CELL_COMPLETE,
+            decoder_config: false,
+            random_access: true,
+            // Units too long for this are too long for a bounded PES packet
+            // too, and enqueue refuses them.
+            data_len: u16::try_from(data.len()).unwrap_or(u16::MAX),
+        };
+        let mut cell_header = [0u8; MetadataAuCellRepr::HEADER_LEN];
+        cell.emit(&mut cell_header);
+        let header = PesHeaderRepr {
+            stream_id: stream_id::METADATA,
+            packet_length: 0,
+            data_alignment: true,
+            pts: Some(pts),
+            dts: None,
+        };
+        if self.enqueue(Kind::Klv, header, &cell_header, data, pts, false) {
+            self.klv_sequence = self.klv_sequence.wrapping_add(1);
+        }
+    }
+
+    /// Builds a unit's PES packet into a pooled buffer and queues it.
+    /// Video stays unbounded; other streams get their PES_packet_length.
+    fn enqueue(
+        &mut self,
+        kind: Kind,
+        mut header: PesHeaderRepr,
+        prefix: &[u8],
+        data: &[u8],
+        dts: Clock90k,
+        random_access: bool,
+    ) -> bool {
+        let length = header.packet_length_for(prefix.len() + data.len());
+        let bounded = kind != Kind::Video;
+        if self.streams[kind as usize].is_none() || data.is_empty() || bounded && length.is_none() {
+            self.counters.rejected_units += 1;
+            return false;
+        }
+        if bounded {
+            header.packet_length = length.unwrap_or(0);
+        }
+        let mut bytes = self.pool.take();
+        bytes.resize(header.buffer_len(), 0);
+        header.emit(&mut bytes);
+        bytes.extend_from_slice(prefix);
+        bytes.extend_from_slice(data);
+        self.queued += bytes.len();
+        let pes = Pes {
+            bytes,
+            sent: 0,
+            packets: 0,
+            deadline: dts.to_pcr().0,
+            random_access,
+        };
+        if let Some(stream) = self.streams[kind as usize].as_mut() {
+            stream.queue.push_back(pes);
+        }
+        self.stream_counters(kind).units += 1;
+        self.enforce_backlog();
+        true
+    }
+
+    /// Drops the oldest unstarted units until the backlog fits its limit.
+    fn enforce_backlog(&mut self) {
+        let limit = self.config.max_backlog_bytes();
+        while self.queued > limit {
+            let oldest = DROP_ORDER
+                .into_iter()
+                .filter_map(|k| {
+                    let (deadline, index) =
+                        self.streams[k as usize].as_ref()?.oldest_droppable()?;
+                    Some((deadline, k, index))
+                })
+                .min_by_key(|&(deadline, _, _)| deadline);
+            let Some((_, kind, index)) = oldest else {
+                return;
+            };
+            let stream = self.streams[kind as usize].as_mut();
+            let Some(pes) = stream.and_then(|s| s.queue.remove(index)) else {
+                return;
+            };
+            self.queued -= pes.bytes.len();
+            let counters = self.stream_counters(kind);
+            counters.dropped_units += 1;
+            counters.dropped_bytes += pes.bytes.len() as u64;
+            self.pool.give(pes.bytes);
+        }
+    }
+
+    pub(super) fn stream_counters(&mut self, kind: Kind) -> &mut StreamCounters {
+        match kind {
+            Kind::Video => &mut self.counters.video,
+            Kind::Audio => &mut self.counters.audio,
+            Kind::Klv => &mut self.counters.klv,
+        }
+    }
+}

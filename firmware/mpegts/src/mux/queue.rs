@@ -1,0 +1,144 @@
+//! What waits to be sent: whole PES packets per elementary stream, built
+//! at push time into recycled buffers and cut into transport packets only
+//! when their slot comes, so a PCR or a random-access flag can still
+//! decide how much of the next packet the payload gets.
+
+use std::collections::VecDeque;
+
+use makara_media::Pcr27M;
+
+use crate::packet::{AdaptationRepr, TsHeaderRepr, PACKET_LEN};
+
+/// One PES packet on its way out.
+#[derive(Debug)]
+pub(super) struct Pes {
+    /// PES header and payload, exactly as they go on the wire.
+    pub bytes: Vec<u8>,
+    /// How many of `bytes` are already in packets.
+    pub sent: usize,
+    /// How many packets those were.
+    pub packets: u64,
+    /// The DTS on the 27 MHz clock: when a decoder needs the unit.
+    pub deadline: u64,
+    /// Marks the first packet with random_access_indicator.
+    pub random_access: bool,
+}
+
+impl Pes {
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() - self.sent
+    }
+
+    pub fn started(&self) -> bool {
+        self.sent > 0
+    }
+}
+
+/// One elementary stream: its PID, continuity counter and queue.
+#[derive(Debug)]
+pub(super) struct Stream {
+    pub pid: u16,
+    /// The continuity_counter of the next packet that carries payload.
+    pub next_cc: u8,
+    pub queue: VecDeque<Pes>,
+}
+
+impl Stream {
+    pub fn new(pid: u16) -> Stream {
+        Stream {
+            pid,
+            next_cc: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The continuity_counter of a packet without payload: the same as the
+    /// last payload packet's, which ISO/IEC 13818-1 §2.4.3.3 requires.
+    pub fn adaptation_only_cc(&self) -> u8 {
+        self.next_cc.wrapping_sub(1) & 0x0F
+    }
+
+    /// Writes the next packet of the head PES into `packet`, with a PCR if
+    /// given, and returns the head if that packet finished it. Returns
+    /// `None` too when the queue is empty, having written nothing.
+    pub fn emit_next(
+        &mut self,
+        pcr: Option<Pcr27M>,
+        packet: &mut [u8; PACKET_LEN],
+    ) -> Option<Emitted> {
+        let pes = self.queue.front_mut()?;
+        let first = !pes.started();
+        let header = TsHeaderRepr {
+            pid: self.pid,
+            payload_unit_start: first,
+            continuity_counter: self.next_cc,
+            adaptation: AdaptationRepr {
+                discontinuity: false,
+                random_access: first && pes.random_access,
+                pcr,
+            },
+        };
+        let n = pes.remaining().min(header.payload_capacity());
+        header.emit(&pes.bytes[pes.sent..pes.sent + n], packet);
+        self.next_cc = (self.next_cc + 1) & 0x0F;
+        pes.sent += n;
+        pes.packets += 1;
+        let emitted = Emitted {
+            bytes: n,
+            first,
+            deadline: pes.deadline,
+            finished: None,
+        };
+        if pes.remaining() > 0 {
+            return Some(emitted);
+        }
+        let done = self.queue.pop_front().map(|pes| pes.bytes);
+        Some(Emitted {
+            finished: done,
+            ..emitted
+        })
+    }
+
+    /// The oldest PES not yet started, as (deadline, index): the one a
+    /// backlog drop may take without cutting a PES in half.
+    pub fn oldest_droppable(&self) -> Option<(u64, usize)> {
+        let index = self.queue.iter().position(|pes| !pes.started())?;
+        Some((self.queue[index].deadline, index))
+    }
+}
+
+/// What [`Stream::emit_next`] sent.
+#[derive(Debug)]
+pub(super) struct Emitted {
+    /// Payload bytes that went into the packet.
+    pub bytes: usize,
+    /// The packet started its PES.
+    pub first: bool,
+    pub deadline: u64,
+    /// The PES's buffer, when this packet was its last.
+    pub finished: Option<Vec<u8>>,
+}
+
+/// Buffers of PES packets already sent, kept for the next ones so a
+/// steady stream stops allocating once the buffers have grown.
+#[derive(Debug, Default)]
+pub(super) struct BufferPool {
+    free: Vec<Vec<u8>>,
+}
+
+impl BufferPool {
+    /// Enough for the queues of a few seconds of video and audio; beyond
+    /// it buffers are freed, so one burst does not pin memory for ever.
+    const MAX_FREE: usize = 32;
+
+    pub fn take(&mut self) -> Vec<u8> {
+        self.free.pop().unwrap_or_default()
+    }
+
+    pub fn give(&mut self, mut buffer: Vec<u8>) {
+        if self.free.len() < Self::MAX_FREE {
+            buffer.clear();
+            self.free.push(buffer);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The packets the muxer writes besides payload: PAT, PMT and null packets.
+
+use super::MuxConfig;
+use crate::klv;
+use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN};
+use crate::pmt::{audio_stream_type, stream_type, video_stream_type, PmtRepr, PmtStream};
+
+/// The program's PMT: video, audio, then KLV with its descriptors.
+pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
+    let stream = |stream_type, pid, es_info: &[u8]| PmtStream {
+        stream_type,
+        pid,
+        es_info: es_info.to_vec(),
+    };
+    let mut streams = Vec::new();
+    let mut program_info = Vec::new();
+    if let Some((pid, codec)) = c.video {
+        streams.push(stream(video_stream_type(codec), pid, &[]));
+    }
+    if let Some((pid, codec)) = c.audio {
+        streams.push(stream(audio_stream_type(codec), pid, &[]));
+    }
+    if let Some(pid) = c.klv_pid {
+        program_info.extend_from_slice(&klv::metadata_pointer_descriptor(c.program_number));
+        let es_info = [klv::metadata_descriptor(), klv::metadata_std_descriptor()].concat();
+        streams.push(stream(stream_type::METADATA_PES, pid, &es_info));
+    }
+    PmtRepr {
+        program_number: c.program_number,
+        version: 0,
+        pcr_pid,
+        program_info,
+        streams,
+    }
+}
+
+/// A one-packet PSI payload: pointer_field 0, the section, 0xFF stuffing.
+/// The largest PMT the config allows (three streams and the KLV
+/// descriptors) is 66 bytes, so a section always fits.
+pub(super) fn psi_payload(len: usize, emit: impl FnOnce(&mut [u8])) -> [u8; BODY_LEN] {
+    let mut payload = [0xFF; BODY_LEN];
+    payload[0] = 0;
+    emit(&mut payload[1..1 + len]);
+    payload
+}
+
+pub(super) fn emit_psi(
+    pid: u16,
+    payload: &[u8; BODY_LEN],
+    cc: &mut u8,
+    packet: &mut [u8; PACKET_LEN],
+) {
+    let header = TsHeaderRepr {
+        pid,
+        payload_unit_start: true,
+        continuity_counter: *cc,
+        adaptation: AdaptationRepr::default(),
+    };
+    header.emit(payload, packet);
+    *cc = (*cc + 1) & 0x0F;
+}
+
+pub(super) fn emit_null(packet: &mut [u8; PACKET_LEN]) {
+    let header = TsHeaderRepr {
+        pid: NULL_PID,
+        payload_unit_start: false,
+        continuity_counter: 0,
+        adaptation: AdaptationRepr::default(),
+    };
+    header.emit(&[0xFF; BODY_LEN], packet);
+}

@@ -1,0 +1,179 @@
+//! A stream's keeper thread: builds the stages, runs the workers, and when
+//! one fails, tears the run down, reports why, and tries again with
+//! backoff until the stream is stopped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use makara_capture::{monotonic_now, TestPattern};
+use makara_framering::{Fanout, FramePool};
+use makara_media::Pcr27M;
+use makara_mpegts::mux::{MuxConfig, Muxer};
+use makara_output::{Datagrams, UdpSender};
+
+use crate::codecs::Codecs;
+use crate::sender::{Sender, Unit};
+use crate::setup::Setup;
+use crate::shared::Shared;
+use crate::source::Source;
+use crate::video::VideoEncode;
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Frames the ring holds: capture, the encoder's queue and the one it is
+/// encoding, and spares so capture never waits.
+const RING_SLOTS: usize = 6;
+const ENCODER_QUEUE: usize = 2;
+/// Encoded units waiting for the sender.
+const UNIT_QUEUE: usize = 256;
+
+/// What a worker sees of its run: the stream's counters, and whether to stop.
+pub struct Worker {
+    shared: Arc<Shared>,
+    abort: Arc<AtomicBool>,
+}
+
+impl Worker {
+    pub fn should_stop(&self) -> bool {
+        self.shared.stopping() || self.abort.load(Ordering::Relaxed)
+    }
+
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+/// Runs the stream until it is stopped, restarting it after failures.
+pub fn keep(setup: Setup, codecs: Arc<Codecs>, shared: Arc<Shared>) {
+    let mut backoff = FIRST_BACKOFF;
+    while !shared.stopping() {
+        match run_once(&setup, &codecs, &shared) {
+            Ok(()) => break,
+            Err(reason) => {
+                shared.active.store(false, Ordering::Relaxed);
+                tracing::warn!(stream = %setup.name, %reason, retry_in = ?backoff, "stream failed; retrying");
+                shared.set_problem(Some(reason));
+                sleep_unless_stopped(&shared, backoff);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+    shared.active.store(false, Ordering::Relaxed);
+}
+
+fn sleep_unless_stopped(shared: &Shared, total: Duration) {
+    let step = Duration::from_millis(50);
+    let mut slept = Duration::ZERO;
+    while slept < total && !shared.stopping() {
+        thread::sleep(step);
+        slept += step;
+    }
+}
+
+/// One run: every stage built fresh, three workers, until a stop or the
+/// first failure.
+fn run_once(setup: &Setup, codecs: &Codecs, shared: &Arc<Shared>) -> Result<(), String> {
+    let origin = monotonic_now();
+    let delay_90k = u64::from(setup.delay_ms) * 90;
+    let pattern = TestPattern::start(setup.pattern, origin).map_err(|e| e.to_string())?;
+    let source_format = setup.pattern.video_format().map_err(|e| e.to_string())?;
+    let video_encoder = (codecs.video)(&setup.video).map_err(|e| format!("video encoder: {e}"))?;
+    let audio_encoder = match &setup.audio {
+        Some(a) => Some((codecs.audio)(a).map_err(|e| format!("audio encoder: {e}"))?),
+        None => None,
+    };
+    let outputs = setup
+        .outputs
+        .iter()
+        .map(|o| {
+            Ok((
+                UdpSender::open(o.clone())?,
+                Datagrams::new(o.packets_per_datagram),
+            ))
+        })
+        .collect::<Result<Vec<_>, makara_output::OutputError>>()
+        .map_err(|e| e.to_string())?;
+    let mux = Muxer::new(mux_config(setup)?, Pcr27M(0));
+    let fanout = Fanout::new(FramePool::new(source_format, RING_SLOTS));
+    let frames = fanout
+        .subscribe("encoder", ENCODER_QUEUE)
+        .map_err(|e| e.to_string())?;
+    let (units_tx, units_rx) = sync_channel::<Unit>(UNIT_QUEUE);
+
+    let source = Source {
+        pattern,
+        fanout,
+        audio: audio_encoder,
+        units: units_tx.clone(),
+        origin,
+        delay_90k,
+        scratch: Vec::new(),
+    };
+    let video = VideoEncode {
+        frames,
+        encoder: video_encoder,
+        settings: setup.video,
+        units: units_tx,
+        origin,
+        delay_90k,
+    };
+    let sender = Sender {
+        mux,
+        outputs,
+        units: units_rx,
+        origin,
+        pacing: setup.pacing,
+        tick: Duration::from_millis(u64::from(setup.pacing_tick_ms)),
+    };
+    shared.set_problem(None);
+    let abort = Arc::new(AtomicBool::new(false));
+    let worker = || Worker {
+        shared: Arc::clone(shared),
+        abort: Arc::clone(&abort),
+    };
+    let results = thread::scope(|scope| {
+        let handles = [
+            spawn_worker(scope, "source", worker(), move |w| source.run(w)),
+            spawn_worker(scope, "encode", worker(), move |w| video.run(w)),
+            spawn_worker(scope, "sender", worker(), move |w| sender.run(w)),
+        ];
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err("a stream thread panicked".into())),
+                Err(e) => Err(format!("a stream thread could not start: {e}")),
+            })
+            .collect::<Vec<_>>()
+    });
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// Starts one stage; its failure ends the run for all of them.
+fn spawn_worker<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    name: &str,
+    worker: Worker,
+    work: impl FnOnce(&Worker) -> Result<(), String> + Send + 'scope,
+) -> std::io::Result<thread::ScopedJoinHandle<'scope, Result<(), String>>> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn_scoped(scope, move || {
+            let result = work(&worker);
+            if result.is_err() {
+                worker.abort.store(true, Ordering::Relaxed);
+            }
+            result
+        })
+}
+
+fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
+    let mut config = MuxConfig::new(setup.mux_rate_bps);
+    config.video = Some((0x100, makara_media::VideoCodec::H264));
+    config.audio = setup.audio.map(|a| (0x101, a.codec));
+    config.validate().map_err(|e| e.to_string())
+}

@@ -1,0 +1,117 @@
+//! Checking a stream plan against what this pipeline can do, and resolving
+//! it into the settings of each stage. Everything that can be refused is
+//! refused here, before any thread starts, with a reason a client can read.
+
+use makara_capture::{Pacing, TestPatternSettings as PatternSettings};
+use makara_config::{InputKind, StreamMode};
+use makara_encode::{AudioSettings, VideoSettings, VideoSettingsError};
+use makara_engine::StreamPlan;
+use makara_media::PixelFormat;
+use makara_output::{OutputError, UdpSettings};
+use thiserror::Error;
+
+/// Everything the threads of one stream need, copied in at start.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub name: String,
+    pub pattern: PatternSettings,
+    pub video: VideoSettings,
+    pub audio: Option<AudioSettings>,
+    pub outputs: Vec<UdpSettings>,
+    pub pacing: bool,
+    /// How often the sender wakes to release due packets.
+    pub pacing_tick_ms: u32,
+    /// Constant rate of the transport stream.
+    pub mux_rate_bps: u64,
+    /// Presentation delay: capture to display, covering encode and VBV.
+    pub delay_ms: u32,
+}
+
+#[derive(Debug, Error)]
+pub enum SetupError {
+    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN")]
+    Input(&'static str),
+    #[error("stream mode {0:?} is not supported by this media engine yet; use transcoder")]
+    Mode(StreamMode),
+    #[error("the stream has no transcoder")]
+    NoTranscoder,
+    #[error("output '{0}' is SRT, which this media engine does not send yet; use UDP")]
+    SrtOutput(String),
+    #[error(transparent)]
+    Video(#[from] VideoSettingsError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Packets the sender releases per wake-up when pacing is automatic.
+const DEFAULT_TICK_MS: u32 = 2;
+/// Headroom of the mux rate over the encoders' peak rates: PES and TS
+/// headers, PSI, PCR packets.
+const MUX_OVERHEAD_PERCENT: u64 = 15;
+/// Decoding starts this long after the VBV buffer could have drained.
+const DELAY_MARGIN_MS: u32 = 300;
+
+impl Setup {
+    pub fn from_plan(plan: &StreamPlan) -> Result<Setup, SetupError> {
+        if plan.stream.mode != StreamMode::Transcoder {
+            return Err(SetupError::Mode(plan.stream.mode));
+        }
+        let pattern = match &plan.input.kind {
+            InputKind::TestPattern(p) => PatternSettings {
+                width: p.width,
+                height: p.height,
+                frame_rate: p.frame_rate,
+                pixel_format: PixelFormat::I420,
+                pacing: Pacing::RealTime,
+            },
+            other => return Err(SetupError::Input(input_name(other))),
+        };
+        let transcoder = plan.transcoder.as_ref().ok_or(SetupError::NoTranscoder)?;
+        let source = makara_media::VideoFormat::new(
+            pattern.width,
+            pattern.height,
+            pattern.pixel_format,
+            pattern.frame_rate,
+            1,
+        )
+        .map_err(VideoSettingsError::from)?;
+        let video = VideoSettings::from_transcoder(transcoder, source)?;
+        let audio = AudioSettings::from_transcoder(transcoder);
+        let outputs = plan
+            .outputs
+            .iter()
+            .map(|o| match o.kind {
+                makara_config::OutputKind::Udp { .. } => Ok(UdpSettings::from_output(o)?),
+                makara_config::OutputKind::Srt { .. } => Err(SetupError::SrtOutput(o.name.clone())),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let audio_kbps = audio.map_or(0, |a| u64::from(a.bitrate_kbps));
+        let peak_kbps = u64::from(video.max_bitrate_kbps) + audio_kbps;
+        Ok(Setup {
+            name: plan.stream.name.clone(),
+            pattern,
+            mux_rate_bps: peak_kbps * 1000 * (100 + MUX_OVERHEAD_PERCENT) / 100 + 50_000,
+            delay_ms: video.vbv_buffer_ms + DELAY_MARGIN_MS,
+            video,
+            audio,
+            outputs,
+            pacing: transcoder.output_pacing,
+            pacing_tick_ms: match transcoder.output_pacing_interval_ms {
+                ms if ms > 0 => ms as u32,
+                _ => DEFAULT_TICK_MS,
+            },
+        })
+    }
+}
+
+fn input_name(kind: &InputKind) -> &'static str {
+    match kind {
+        InputKind::Mpeg2Ts { .. } => "MPEG2TS",
+        InputKind::Srt { .. } => "SRT",
+        InputKind::Decklink { .. } => "DECKLINK",
+        InputKind::V4l2 { .. } => "V4L2",
+        InputKind::Rtsp { .. } => "RTSP",
+        InputKind::MjpegRaw { .. } => "MJPEGRAW",
+        InputKind::TestPattern(_) => "TESTPATTERN",
+    }
+}

@@ -1,0 +1,89 @@
+//! What a stream's threads share: a stop flag and counters, all atomics so
+//! that a GET never waits on the media path.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use makara_engine::{StreamState, StreamStats};
+
+#[derive(Debug)]
+pub struct Shared {
+    /// Set by `stop`: every thread of the stream ends within a tick.
+    pub stop: AtomicBool,
+    /// True once the first datagram of the current run went out.
+    pub active: AtomicBool,
+    pub frames_captured: AtomicU64,
+    pub frames_encoded: AtomicU64,
+    pub frames_dropped: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    /// Exponentially averaged capture-to-encoded latency, microseconds.
+    pub encode_latency_us: AtomicU64,
+    pub started: Instant,
+    /// Why the stream is waiting, when it is retrying.
+    pub problem: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub fn new() -> Shared {
+        Shared {
+            stop: AtomicBool::new(false),
+            active: AtomicBool::new(false),
+            frames_captured: AtomicU64::new(0),
+            frames_encoded: AtomicU64::new(0),
+            frames_dropped: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+            encode_latency_us: AtomicU64::new(0),
+            started: Instant::now(),
+            problem: Mutex::new(None),
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub fn state(&self) -> StreamState {
+        if self.active.load(Ordering::Relaxed) {
+            StreamState::Active
+        } else {
+            StreamState::Waiting
+        }
+    }
+
+    pub fn set_problem(&self, problem: Option<String>) {
+        let mut slot = self.problem.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = problem;
+    }
+
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn record_latency(&self, micros: u64) {
+        // An average over about 16 frames: steady, yet quick to show a change.
+        let old = self.encode_latency_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            micros
+        } else {
+            (old * 15 + micros) / 16
+        };
+        self.encode_latency_us.store(new, Ordering::Relaxed);
+    }
+
+    /// Rates are averages since the stream started.
+    pub fn stats(&self) -> StreamStats {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        StreamStats {
+            input_fps: self.frames_captured.load(Ordering::Relaxed) as f64 / secs,
+            output_kbps: self.bytes_sent.load(Ordering::Relaxed) as f64 * 8.0 / 1000.0 / secs,
+            frames_encoded: self.frames_encoded.load(Ordering::Relaxed),
+            frames_dropped: self.frames_dropped.load(Ordering::Relaxed),
+            encode_latency_ms: self.encode_latency_us.load(Ordering::Relaxed) as f64 / 1000.0,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+}

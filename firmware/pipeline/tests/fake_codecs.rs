@@ -1,0 +1,234 @@
+//! The whole pipeline with stand-in encoders: real test pattern, frame
+//! ring, muxer, pacing and UDP, checked by the project's own demuxer.
+//! (The real-encoder end-to-end test, judged by ffprobe, lives in
+//! tests/integration.)
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use makara_config::{Id, InputRequest, InputType, OutputRequest, StreamRequest, TranscoderRequest};
+use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
+use makara_engine::{Engine, StreamPlan, StreamState};
+use makara_media::{EncodedAudio, EncodedVideo};
+use makara_mpegts::demux::{DemuxEvent, Demuxer};
+use makara_pipeline::{Codecs, Pipeline};
+
+/// Emits one small "access unit" per picture, a keyframe every `gop`.
+struct FakeVideo {
+    gop: u32,
+    count: u32,
+    out: Option<EncodedVideo>,
+}
+
+impl VideoEncoder for FakeVideo {
+    fn send_picture(&mut self, picture: Option<RawPicture<'_>>) -> Result<(), EncodeError> {
+        if let Some(p) = picture {
+            assert_eq!(p.data.len(), p.format.frame_len());
+            let keyframe = self.count.is_multiple_of(self.gop);
+            let mut data = vec![0, 0, 0, 1, 0x09, 0xF0];
+            data.extend_from_slice(&self.count.to_be_bytes());
+            data.resize(4000, 0xAB);
+            self.out = Some(EncodedVideo {
+                data,
+                pts: p.pts,
+                dts: p.pts,
+                keyframe,
+            });
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedVideo>, EncodeError> {
+        Ok(self.out.take())
+    }
+
+    fn headers(&mut self) -> Result<Vec<u8>, EncodeError> {
+        Ok(Vec::new())
+    }
+}
+
+struct FakeAudio {
+    out: Option<EncodedAudio>,
+}
+
+impl AudioEncoder for FakeAudio {
+    fn send_samples(&mut self, audio: Option<RawAudio<'_>>) -> Result<(), EncodeError> {
+        if let Some(a) = audio {
+            self.out = Some(EncodedAudio {
+                data: vec![0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC],
+                pts: a.pts,
+            });
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedAudio>, EncodeError> {
+        Ok(self.out.take())
+    }
+
+    fn frame_samples(&self) -> usize {
+        1024
+    }
+}
+
+fn codecs() -> Codecs {
+    Codecs {
+        video: Box::new(|s| {
+            Ok(Box::new(FakeVideo {
+                gop: s.gop_frames,
+                count: 0,
+                out: None,
+            }))
+        }),
+        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+    }
+}
+
+fn plan(ports: &[u16]) -> StreamPlan {
+    let input = InputRequest {
+        stream_type: Some(InputType::TestPattern),
+        width: Some(320),
+        height: Some(180),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap();
+    let transcoder = TranscoderRequest {
+        name: Some("t".into()),
+        video_bitrate_kbps: Some(1500),
+        gop_size: Some(15),
+        ..TranscoderRequest::default()
+    }
+    .validate()
+    .unwrap();
+    let outputs = ports
+        .iter()
+        .map(|p| {
+            OutputRequest {
+                url: Some(format!("udp://127.0.0.1:{p}")),
+                ..OutputRequest::default()
+            }
+            .validate()
+            .unwrap()
+        })
+        .collect();
+    let stream = StreamRequest {
+        name: Some("s".into()),
+        input: Some(Id::new_random()),
+        transcoder: Some(Id::new_random()),
+        outputs: ports.iter().map(|_| Id::new_random()).collect(),
+        ..StreamRequest::default()
+    }
+    .validate()
+    .unwrap();
+    StreamPlan {
+        id: Id::new_random(),
+        stream,
+        input,
+        transcoder: Some(transcoder),
+        outputs,
+        passthru: None,
+    }
+}
+
+fn receiver() -> (UdpSocket, u16) {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let port = s.local_addr().unwrap().port();
+    (s, port)
+}
+
+/// Everything that arrives on `socket` for `duration`.
+fn collect(socket: &UdpSocket, duration: Duration) -> Vec<Vec<u8>> {
+    let end = Instant::now() + duration;
+    let mut datagrams = Vec::new();
+    let mut buf = [0u8; 2048];
+    while Instant::now() < end {
+        if let Ok(n) = socket.recv(&mut buf) {
+            datagrams.push(buf[..n].to_vec());
+        }
+    }
+    datagrams
+}
+
+#[test]
+fn a_started_stream_sends_the_same_valid_ts_to_every_output_and_stops() {
+    let (a, port_a) = receiver();
+    let (b, port_b) = receiver();
+    let plan = plan(&[port_a, port_b]);
+    let mut pipeline = Pipeline::new(codecs());
+    pipeline.start(&plan).unwrap();
+
+    let from_a = collect(&a, Duration::from_millis(1500));
+    let from_b = collect(&b, Duration::from_millis(100));
+    assert_eq!(pipeline.state(&plan.id), Some(StreamState::Active));
+    let (stats, problem) = pipeline.stats(&plan.id).unwrap();
+    assert!(problem.is_none(), "{problem:?}");
+    assert!(stats.frames_encoded >= 20, "{stats:?}");
+
+    // Whole packets, 7 per datagram at the default MTU.
+    assert!(from_a.len() > 50);
+    assert!(from_a.iter().all(|d| d.len() == 7 * 188));
+    // Both outputs carry the same bytes (b started receiving at the same
+    // time as a, and its first datagrams are still queued in its socket).
+    assert_eq!(from_a[..20], from_b[..20]);
+
+    let mut demux = Demuxer::new();
+    let (mut pat, mut video, mut audio, mut keyframes, mut pcrs) = (0, 0, 0, 0, 0);
+    for d in &from_a {
+        for packet in d.chunks_exact(188) {
+            demux.push(packet);
+        }
+        while let Some(event) = demux.poll() {
+            match event {
+                DemuxEvent::Pat(_) => pat += 1,
+                DemuxEvent::Pes(p) if p.pid == 0x100 => {
+                    video += 1;
+                    keyframes += usize::from(p.random_access);
+                }
+                DemuxEvent::Pes(p) if p.pid == 0x101 => audio += 1,
+                DemuxEvent::Pcr { .. } => pcrs += 1,
+                DemuxEvent::Continuity { pid, .. } => panic!("continuity error on PID {pid:#x}"),
+                DemuxEvent::Malformed { pid, layer } => panic!("malformed {layer:?} on {pid:?}"),
+                _ => {}
+            }
+        }
+    }
+    assert!(pat >= 10, "PSI at least every 100 ms: {pat} PATs in 1.5 s");
+    assert!(pcrs >= 30, "PCR at least every 40 ms: {pcrs}");
+    assert!(video >= 20 && audio >= 20, "video {video}, audio {audio}");
+    assert!(
+        keyframes >= 1 && keyframes <= video / 15 + 1,
+        "{keyframes} of {video}"
+    );
+
+    let asked = Instant::now();
+    pipeline.stop(&plan.id);
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "stop took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(pipeline.state(&plan.id), None);
+    let _ = collect(&a, Duration::from_millis(200));
+    assert!(
+        collect(&a, Duration::from_millis(1000)).is_empty(),
+        "packets after stop"
+    );
+}
+
+#[test]
+fn unsupported_inputs_are_refused_with_a_reason() {
+    let mut plan = plan(&[9]);
+    plan.input = InputRequest {
+        url: Some("udp://239.1.1.1:5000".into()),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap();
+    let mut pipeline = Pipeline::new(codecs());
+    let e = pipeline.start(&plan).unwrap_err();
+    assert!(e.to_string().contains("MPEG2TS"), "{e}");
+}
