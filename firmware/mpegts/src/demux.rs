@@ -7,7 +7,7 @@
 //! PES packets are reassembled per PID and end when their
 //! PES_packet_length is reached or, if it is 0, at the next PES start
 //! (or [`Demuxer::finish`]). Continuity counters are checked on every PID
-//! but the null PID.
+//! but the null PID, adaptation-only packets included.
 //!
 //! It is built for tests and diagnostics, so it favours telling over
 //! coping: every problem is an event. No input makes it panic, and its
@@ -60,8 +60,9 @@ pub enum DemuxEvent {
         pid: u16,
         pcr: Pcr27M,
     },
-    /// A payload packet whose continuity_counter is not the last one + 1.
-    /// Any partial section or PES on the PID is discarded.
+    /// A continuity_counter that is not the last one + 1 (payload packets)
+    /// or the last one (adaptation-only packets): packets were lost. Any
+    /// partial section or PES on the PID is discarded.
     Continuity {
         pid: u16,
         expected: u8,
@@ -113,16 +114,19 @@ impl Demuxer {
         if let Some(pcr) = packet.pcr() {
             self.events.push_back(DemuxEvent::Pcr { pid, pcr });
         }
-        if pid == NULL_PID || !packet.has_payload() {
-            return; // adaptation-only packets keep the counter where it was
+        if pid == NULL_PID {
+            return;
         }
         let state = self.pids.entry(pid).or_default();
         let cc = packet.continuity_counter();
+        // Payload packets count up by one; adaptation-only packets repeat
+        // the last count (§2.4.3.3). A payload packet may come twice.
+        let payload = packet.has_payload();
         if let Some(last) = state.last_cc.filter(|_| !packet.discontinuity()) {
-            if cc == last {
-                return; // a duplicate packet, which §2.4.3.3 allows once
+            if payload && cc == last {
+                return;
             }
-            let expected = (last + 1) & 0x0F;
+            let expected = if payload { (last + 1) & 0x0F } else { last };
             if cc != expected {
                 state.open = false;
                 state.buffer.clear();
@@ -135,6 +139,9 @@ impl Demuxer {
             }
         }
         state.last_cc = Some(cc);
+        if !payload {
+            return;
+        }
         let role = if pid == PAT_PID {
             Role::Psi
         } else {
@@ -461,6 +468,44 @@ mod tests {
             expected: 1,
             found: 2
         }));
+    }
+
+    #[test]
+    fn adaptation_only_packets_repeat_the_counter() {
+        let mut d = Demuxer::new();
+        let pcr_only = |cc: u8| {
+            let header = TsHeaderRepr {
+                pid: 0x100,
+                payload_unit_start: false,
+                continuity_counter: cc,
+                adaptation: AdaptationRepr {
+                    pcr: Some(Pcr27M(0)),
+                    ..AdaptationRepr::default()
+                },
+            };
+            let mut packet = [0u8; PACKET_LEN];
+            header.emit(&[], &mut packet);
+            packet
+        };
+        let sequence = [
+            pcr_only(15),
+            packet(0x100, false, 0, &[1]),
+            pcr_only(0),
+            pcr_only(1),
+        ];
+        for p in sequence {
+            d.push(&p);
+        }
+        let errors: Vec<_> = all(&mut d)
+            .into_iter()
+            .filter(|e| matches!(e, DemuxEvent::Continuity { .. }))
+            .collect();
+        let expected = DemuxEvent::Continuity {
+            pid: 0x100,
+            expected: 0,
+            found: 1,
+        };
+        assert_eq!(errors, [expected]);
     }
 
     #[test]

@@ -230,7 +230,10 @@ impl Muxer {
             .into_iter()
             .filter_map(|k| {
                 let pes = self.streams[k as usize].as_ref()?.queue.front()?;
-                Some((pes.deadline + pes.packets * self.slot_ticks, k))
+                Some((
+                    pes.deadline.saturating_add(pes.packets * self.slot_ticks),
+                    k,
+                ))
             })
             .min_by_key(|&(deadline, _)| deadline)
             .map(|(_, k)| k)

@@ -37,7 +37,7 @@ impl Muxer {
     }
 
     /// Queues one KLV unit (a whole local or universal set) with the PTS of
-    /// the frame it describes, wrapped in a metadata AU cell (see [`klv`]).
+    /// the frame it describes, wrapped in a metadata AU cell (see [`crate::klv`]).
     pub fn push_klv(&mut self, data: &[u8], pts: Clock90k) {
         let cell = MetadataAuCellRepr {
             service_id: METADATA_SERVICE_ID,
@@ -93,7 +93,8 @@ impl Muxer {
             bytes,
             sent: 0,
             packets: 0,
-            deadline: dts.to_pcr().0,
+            // Saturating: an absurd DTS must not panic a debug build.
+            deadline: dts.0.saturating_mul(300),
             random_access,
         };
         if let Some(stream) = self.streams[kind as usize].as_mut() {

@@ -286,3 +286,43 @@ fn audio_interleaves_with_a_large_iframe() {
         );
     }
 }
+
+#[test]
+fn intervals_hold_at_the_tightest_setting() {
+    // At 1.2 Mbit/s a slot is 1.253 ms, so 11 ms is the shortest interval
+    // validation allows: under 9 slots for PAT, PMT and PCR to share.
+    let config = MuxConfig {
+        pcr_interval_ms: 11,
+        psi_interval_ms: 11,
+        ..MuxConfig::new(1_200_000)
+    };
+    assert!(MuxConfig {
+        pcr_interval_ms: 10,
+        ..config
+    }
+    .validate()
+    .is_err());
+    let mut m = muxer(config);
+    for n in 0..20 {
+        m.push_video(&video(20_000, n * 3_600, n % 10 == 0));
+        m.push_audio(&EncodedAudio {
+            data: vec![1; 500],
+            pts: Clock90k(n * 3_600),
+        });
+    }
+    let out = drain(&mut m);
+    let bound = 11 * 27_000;
+    let mut last = [None::<u64>; 3]; // PAT, PMT, PCR
+    for (departure, packet) in &out {
+        let p = TsPacket::new_checked(&packet[..]).unwrap();
+        let which = match (p.pid(), p.pcr()) {
+            (0x0000, _) => 0,
+            (0x1000, _) => 1,
+            (_, Some(_)) => 2,
+            _ => continue,
+        };
+        let gap = departure.0 - last[which].unwrap_or(1_000);
+        assert!(gap <= bound, "table {which}: gap {gap} > {bound}");
+        last[which] = Some(departure.0);
+    }
+}

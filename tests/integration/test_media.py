@@ -1,0 +1,173 @@
+"""The media engine, judged by Debian's ffprobe and ffmpeg.
+
+A TESTPATTERN input, a transcoder and two UDP outputs are configured over
+the API, the stream is started, and 10 s are received on loopback. The
+received transport stream must decode without errors and have the
+configured codec, size, rate, bitrate and GOP; both outputs must carry the
+same bytes; and nothing may arrive later than 1 s after the stop.
+"""
+
+import json
+import socket
+import subprocess
+import threading
+import time
+
+from kraken import body, child, created_id, expect, text, unique
+
+SECONDS = 10
+GOP = 30
+KBPS = 1500
+WIDTH, HEIGHT, FPS = 640, 360, 30
+
+
+class Receiver:
+    """Collects every datagram sent to a loopback port, with arrival times."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.datagrams = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            self.datagrams.append((time.monotonic(), data))
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+    def ts(self):
+        return b"".join(d for _, d in self.datagrams)
+
+
+def ffprobe(path, *args):
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
+                         capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout)
+
+
+def make_stream(api, outputs, width=WIDTH, height=HEIGHT, fps=FPS, transcoder=()):
+    input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("bars")), ("streamType", "TESTPATTERN"),
+        ("width", width), ("height", height), ("frameRate", fps)])), "input")
+    transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique("h264")), ("resolution", [("width", width), ("height", height)]),
+        ("frameRate", fps), ("videoBitrate", KBPS), ("gopSize", GOP),
+        ("encodingProfile", "cbr"), ("audio", "on"), ("audioBitrate", 128), *transcoder])),
+        "transcoder")
+    output_ids = [created_id(api.post("/apis/kraken/outputs", body("output", [
+        ("name", unique("udp")), ("url", f"udp://127.0.0.1:{port}"), ("mtu", mtu)])), "output")
+        for port, mtu in outputs]
+    stream_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+        ("name", unique("live")), ("input", input_id), ("transcoder", transcoder_id),
+        ("outputs", [("output", o) for o in output_ids])])), "stream")
+    return f"/apis/kraken/streams/stream-{stream_id}"
+
+
+def wait_for_state(api, path, wanted, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        el = child(expect(api.get(path), 200), "stream")
+        if text(el, "state") == wanted:
+            return el
+        time.sleep(0.2)
+    raise AssertionError(f"stream never became {wanted}: {text(el, 'state')} {text(el, 'lastError')}")
+
+
+def test_a_started_stream_puts_the_configured_h264_and_aac_on_every_output(fresh, tmp_path):
+    api = fresh.client
+    a, b = Receiver(), Receiver()
+    try:
+        path = make_stream(api, [(a.port, 1490), (b.port, 1000)])
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        el = wait_for_state(api, path, "active")
+        time.sleep(SECONDS)
+        stats = child(child(expect(api.get(path), 200), "stream"), "stats")
+        assert int(text(stats, "framesEncoded")) >= (SECONDS - 1) * FPS, text(stats, "framesEncoded")
+        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+        stopped_at = time.monotonic()
+        assert text(child(expect(api.get(path), 200), "stream"), "state") == "stopped"
+        time.sleep(2)
+    finally:
+        a.close()
+        b.close()
+    del el
+
+    # After stop, nothing later than 1 s.
+    late = [t - stopped_at for t, _ in a.datagrams + b.datagrams if t - stopped_at > 1.0]
+    assert not late, f"{len(late)} datagrams arrived up to {max(late):.2f} s after stop"
+
+    # Whole TS packets, at most mtu - 28 bytes per datagram.
+    for receiver, mtu in ((a, 1490), (b, 1000)):
+        sizes = {len(d) for _, d in receiver.datagrams}
+        assert all(s % 188 == 0 and 0 < s <= mtu - 28 for s in sizes), sizes
+
+    # Both outputs carry the same transport stream.
+    ts_a, ts_b = a.ts(), b.ts()
+    n = min(len(ts_a), len(ts_b)) // 188 * 188
+    assert n > 1_000_000, n
+    assert ts_a[:n] == ts_b[:n], "the two outputs carry different bytes"
+
+    path_ts = tmp_path / "received.ts"
+    path_ts.write_bytes(ts_a)
+    streams = ffprobe(path_ts, "-show_streams")["streams"]
+    video = [s for s in streams if s["codec_type"] == "video"]
+    audio = [s for s in streams if s["codec_type"] == "audio"]
+    assert len(video) == 1 and len(audio) == 1, streams
+    assert video[0]["codec_name"] == "h264"
+    assert (video[0]["width"], video[0]["height"]) == (WIDTH, HEIGHT)
+    assert video[0]["r_frame_rate"] == f"{FPS}/1"
+    assert audio[0]["codec_name"] == "aac"
+    assert (int(audio[0]["sample_rate"]), audio[0]["channels"]) == (48000, 2)
+
+    # No decode errors.
+    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path_ts), "-f", "null", "-"],
+                            capture_output=True, text=True, timeout=300)
+    assert decode.returncode == 0 and not decode.stderr.strip(), decode.stderr[-2000:]
+
+    # A keyframe every GOP frames.
+    frames = ffprobe(path_ts, "-select_streams", "v", "-show_entries",
+                     "frame=key_frame,pts", "-show_frames")["frames"]
+    keys = [i for i, f in enumerate(frames) if f["key_frame"] == 1]
+    assert len(frames) >= (SECONDS - 1) * FPS, len(frames)
+    assert keys and keys[0] == 0, keys[:5]
+    assert all(b - a == GOP for a, b in zip(keys, keys[1:])), keys
+
+    # The video bitrate within 20 % of videoBitrate.
+    packets = ffprobe(path_ts, "-select_streams", "v", "-show_entries",
+                      "packet=size,pts_time", "-show_packets")["packets"]
+    seconds = float(packets[-1]["pts_time"]) - float(packets[0]["pts_time"]) + 1 / FPS
+    kbps = sum(int(p["size"]) for p in packets) * 8 / seconds / 1000
+    assert abs(kbps - KBPS) <= 0.2 * KBPS, f"{kbps:.0f} kbit/s for {KBPS}"
+
+
+def test_more_than_the_box_can_do_shows_drops_and_never_crashes(fresh):
+    api = fresh.client
+    sink = Receiver()
+    try:
+        path = make_stream(api, [(sink.port, 1490)], width=3840, height=2160, fps=60,
+                           transcoder=[("qualityLevel", 10)])
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        time.sleep(6)
+        el = child(expect(api.get(path), 200), "stream")
+        assert text(el, "state") in ("waiting", "active")
+        stats = child(el, "stats")
+        dropped = int(text(stats, "framesDropped"))
+        fps = float(text(stats, "inputFps"))
+        assert dropped > 0 or fps < 59, f"4K60 at slow preset on 2 cores: {dropped} dropped, {fps} fps"
+        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+        assert fresh.server.alive()
+    finally:
+        sink.close()
