@@ -171,3 +171,45 @@ def test_more_than_the_box_can_do_shows_drops_and_never_crashes(fresh):
         assert fresh.server.alive()
     finally:
         sink.close()
+
+
+def test_resolution_frame_rate_and_interleave_take_effect(fresh, tmp_path):
+    """1280x720 at 30 fps in, scaled to 640x360 and converted to 25 fps;
+    audio moved 200 ms later than the video by interleaveAdjustmentMs."""
+    api = fresh.client
+    sink = Receiver()
+    try:
+        input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
+            ("name", unique("bars")), ("streamType", "TESTPATTERN"),
+            ("width", 1280), ("height", 720), ("frameRate", 30)])), "input")
+        transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
+            ("name", unique("scaled")), ("resolution", [("width", 640), ("height", 360)]),
+            ("frameRate", 25), ("videoBitrate", 1000), ("gopSize", 25),
+            ("interleaveAdjustmentMs", 200)])), "transcoder")
+        output_id = created_id(api.post("/apis/kraken/outputs", body("output", [
+            ("name", unique("udp")), ("url", f"udp://127.0.0.1:{sink.port}")])), "output")
+        stream_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+            ("name", unique("scaled")), ("input", input_id), ("transcoder", transcoder_id),
+            ("outputs", [("output", output_id)])])), "stream")
+        path = f"/apis/kraken/streams/stream-{stream_id}"
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        wait_for_state(api, path, "active")
+        time.sleep(5)
+        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+    finally:
+        sink.close()
+    path_ts = tmp_path / "scaled.ts"
+    path_ts.write_bytes(sink.ts())
+    streams = {s["codec_type"]: s for s in ffprobe(path_ts, "-show_streams")["streams"]}
+    video, audio = streams["video"], streams["audio"]
+    assert (video["width"], video["height"]) == (640, 360)
+    assert video["r_frame_rate"] == "25/1"
+    frames = ffprobe(path_ts, "-select_streams", "v", "-show_entries", "frame=pts",
+                     "-show_frames")["frames"]
+    pts = [int(f["pts"]) for f in frames]
+    steps = {b - a for a, b in zip(pts, pts[1:])}
+    assert steps == {3600}, f"25 fps is 3600 ticks a frame: {sorted(steps)[:10]}"
+    # Audio starts 200 ms (18000 ticks) after the video captured with it,
+    # give or take the AAC frame the encoder's priming takes.
+    offset = int(audio["start_pts"]) - int(video["start_pts"])
+    assert abs(offset - 18000) <= 1920 + 90, offset

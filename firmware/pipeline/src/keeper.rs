@@ -109,7 +109,7 @@ fn run_once(setup: &Setup, codecs: &Codecs, shared: &Arc<Shared>) -> Result<(), 
         audio: audio_encoder,
         units: units_tx.clone(),
         origin,
-        delay_90k,
+        audio_delay_90k: delay_90k.saturating_add_signed(i64::from(setup.audio_offset_ms) * 90),
         scratch: Vec::new(),
     };
     let video = VideoEncode {
@@ -119,6 +119,8 @@ fn run_once(setup: &Setup, codecs: &Codecs, shared: &Arc<Shared>) -> Result<(), 
         units: units_tx,
         origin,
         delay_90k,
+        next_out_ns: None,
+        converted_from: None,
     };
     let sender = Sender {
         mux,

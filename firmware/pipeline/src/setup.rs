@@ -23,8 +23,12 @@ pub struct Setup {
     pub pacing_tick_ms: u32,
     /// Constant rate of the transport stream.
     pub mux_rate_bps: u64,
-    /// Presentation delay: capture to display, covering encode and VBV.
+    /// Presentation delay: capture to display, covering the jitter
+    /// buffer, encoding and the VBV.
     pub delay_ms: u32,
+    /// interleaveAdjustmentMs: audio is presented this much later (earlier
+    /// when negative) than the video captured with it.
+    pub audio_offset_ms: i32,
 }
 
 #[derive(Debug, Error)]
@@ -49,7 +53,7 @@ const DEFAULT_TICK_MS: u32 = 2;
 /// headers, PSI, PCR packets.
 const MUX_OVERHEAD_PERCENT: u64 = 15;
 /// Decoding starts this long after the VBV buffer could have drained.
-const DELAY_MARGIN_MS: u32 = 300;
+const DELAY_MARGIN_MS: u32 = 100;
 
 impl Setup {
     pub fn from_plan(plan: &StreamPlan) -> Result<Setup, SetupError> {
@@ -91,7 +95,12 @@ impl Setup {
             name: plan.stream.name.clone(),
             pattern,
             mux_rate_bps: peak_kbps * 1000 * (100 + MUX_OVERHEAD_PERCENT) / 100 + 50_000,
-            delay_ms: video.vbv_buffer_ms + DELAY_MARGIN_MS,
+            delay_ms: video.vbv_buffer_ms + transcoder.jitter_buffer_ms + DELAY_MARGIN_MS,
+            // -1 is "the transcoder decides": no adjustment.
+            audio_offset_ms: match transcoder.interleave_adjustment_ms {
+                -1 => 0,
+                ms => ms,
+            },
             video,
             audio,
             outputs,

@@ -26,7 +26,9 @@ pub struct Source {
     pub audio: Option<Box<dyn AudioEncoder>>,
     pub units: SyncSender<Unit>,
     pub origin: MonotonicNs,
-    pub delay_90k: u64,
+    /// Presentation delay of audio: the video's, moved by
+    /// interleaveAdjustmentMs.
+    pub audio_delay_90k: u64,
     /// Where a frame goes when the pool is exhausted: drawn nowhere useful,
     /// but the pattern moves on. Allocated once, on first need.
     pub scratch: Vec<u8>,
@@ -50,7 +52,7 @@ impl Source {
                     .poll_samples(now, &mut samples)
                     .map_err(|e| e.to_string())?
                 {
-                    let pts = info.pts.to_90k(self.origin).0 + self.delay_90k;
+                    let pts = info.pts.to_90k(self.origin).0 + self.audio_delay_90k;
                     encoder
                         .send_samples(Some(RawAudio {
                             samples: &samples,

@@ -22,6 +22,11 @@ pub struct VideoEncode {
     pub units: SyncSender<Unit>,
     pub origin: MonotonicNs,
     pub delay_90k: u64,
+    /// The next output picture's time (ns from origin), for frame-rate
+    /// conversion.
+    pub next_out_ns: Option<u64>,
+    /// Which input frame `converted` holds.
+    pub converted_from: Option<u64>,
 }
 
 impl VideoEncode {
@@ -41,7 +46,10 @@ impl VideoEncode {
                 .fetch_add(dropped - ring_drops, Ordering::Relaxed);
             ring_drops = dropped;
             let started = Instant::now();
-            self.encode(&frame, &mut converted)?;
+            let (first, count, period) = self.output_times(&frame);
+            for k in 0..count {
+                self.encode(&frame, first + k * period, &mut converted)?;
+            }
             while let Some(unit) = self
                 .encoder
                 .receive()
@@ -58,15 +66,50 @@ impl VideoEncode {
         Ok(())
     }
 
-    fn encode(&mut self, frame: &Frame, converted: &mut Vec<u8>) -> Result<(), String> {
-        let pts = Clock90k(frame.pts().to_90k(self.origin).0 + self.delay_90k);
+    /// The output picture times this input frame stands for: none when the
+    /// output rate is lower and this frame falls between output pictures,
+    /// several when it is higher. Equal rates map one to one. Returns the
+    /// first time, how many, and the output period (ns from origin).
+    fn output_times(&mut self, frame: &Frame) -> (u64, u64, u64) {
+        let at = frame.pts().saturating_sub(self.origin);
+        let half_input = frame.format().frame_ns() / 2;
+        let period = self.settings.input.frame_ns().max(1);
+        let next = self.next_out_ns.get_or_insert(at);
+        let first = *next;
+        let mut count = 0;
+        while *next <= at + half_input {
+            count += 1;
+            *next += period;
+        }
+        (first, count, period)
+    }
+
+    fn encode(
+        &mut self,
+        frame: &Frame,
+        out_ns: u64,
+        converted: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let pts = Clock90k(MonotonicNs(out_ns).to_90k(MonotonicNs(0)).0 + self.delay_90k);
         let wanted = self.settings.input;
-        let data: &[u8] = if frame.format() == wanted {
+        let same_layout = (
+            frame.format().width,
+            frame.format().height,
+            frame.format().pixel_format,
+        ) == (wanted.width, wanted.height, wanted.pixel_format);
+        let data: &[u8] = if same_layout {
             frame
         } else {
             converted.resize(wanted.frame_len(), 0);
-            scale::to_i420(frame, &frame.format(), converted, &wanted);
-            self.frames.count_copy(converted.len());
+            // Converted once per input frame even when it is repeated.
+            if converted.len() != wanted.frame_len()
+                || self.converted_from != Some(frame.sequence())
+            {
+                converted.resize(wanted.frame_len(), 0);
+                scale::to_i420(frame, &frame.format(), converted, &wanted);
+                self.frames.count_copy(converted.len());
+                self.converted_from = Some(frame.sequence());
+            }
             converted
         };
         let picture = RawPicture {
