@@ -40,6 +40,9 @@ pub struct StreamStats {
     pub frames_dropped: u64,
     pub encode_latency_ms: f64,
     pub uptime_secs: u64,
+    /// Bytes copied between capture and encoder input (a scaler or format
+    /// converter); 0 when the encoder reads the capture buffers directly.
+    pub bytes_copied: u64,
 }
 
 #[derive(Debug, Error)]

@@ -17,6 +17,7 @@ pub struct Shared {
     pub frames_encoded: AtomicU64,
     pub frames_dropped: AtomicU64,
     pub bytes_sent: AtomicU64,
+    pub bytes_copied: AtomicU64,
     /// Exponentially averaged capture-to-encoded latency, microseconds.
     pub encode_latency_us: AtomicU64,
     pub started: Instant,
@@ -33,6 +34,7 @@ impl Shared {
             frames_encoded: AtomicU64::new(0),
             frames_dropped: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
+            bytes_copied: AtomicU64::new(0),
             encode_latency_us: AtomicU64::new(0),
             started: Instant::now(),
             problem: Mutex::new(None),
@@ -84,6 +86,7 @@ impl Shared {
             frames_dropped: self.frames_dropped.load(Ordering::Relaxed),
             encode_latency_ms: self.encode_latency_us.load(Ordering::Relaxed) as f64 / 1000.0,
             uptime_secs: self.started.elapsed().as_secs(),
+            bytes_copied: self.bytes_copied.load(Ordering::Relaxed),
         }
     }
 }

@@ -48,7 +48,7 @@ impl VideoEncode {
             let started = Instant::now();
             let (first, count, period) = self.output_times(&frame);
             for k in 0..count {
-                self.encode(&frame, first + k * period, &mut converted)?;
+                self.encode(&frame, first + k * period, &mut converted, worker)?;
             }
             while let Some(unit) = self
                 .encoder
@@ -89,6 +89,7 @@ impl VideoEncode {
         frame: &Frame,
         out_ns: u64,
         converted: &mut Vec<u8>,
+        worker: &Worker,
     ) -> Result<(), String> {
         let pts = Clock90k(MonotonicNs(out_ns).to_90k(MonotonicNs(0)).0 + self.delay_90k);
         let wanted = self.settings.input;
@@ -108,6 +109,10 @@ impl VideoEncode {
                 converted.resize(wanted.frame_len(), 0);
                 scale::to_i420(frame, &frame.format(), converted, &wanted);
                 self.frames.count_copy(converted.len());
+                worker
+                    .shared()
+                    .bytes_copied
+                    .fetch_add(converted.len() as u64, Ordering::Relaxed);
                 self.converted_from = Some(frame.sequence());
             }
             converted

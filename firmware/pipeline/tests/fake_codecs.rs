@@ -232,3 +232,75 @@ fn unsupported_inputs_are_refused_with_a_reason() {
     let e = pipeline.start(&plan).unwrap_err();
     assert!(e.to_string().contains("MPEG2TS"), "{e}");
 }
+
+/// Fails once, at its 10th picture; the next encoder it makes works.
+struct FailingOnce {
+    inner: FakeVideo,
+    fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl VideoEncoder for FailingOnce {
+    fn send_picture(&mut self, picture: Option<RawPicture<'_>>) -> Result<(), EncodeError> {
+        use std::sync::atomic::Ordering;
+        if self.inner.count == 10 && self.fail.swap(false, Ordering::SeqCst) {
+            return Err(EncodeError::Encode("injected failure".into()));
+        }
+        self.inner.send_picture(picture)
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedVideo>, EncodeError> {
+        self.inner.receive()
+    }
+
+    fn headers(&mut self) -> Result<Vec<u8>, EncodeError> {
+        Ok(Vec::new())
+    }
+}
+
+#[test]
+fn an_encoder_failure_makes_the_stream_wait_then_recover() {
+    let (socket, port) = receiver();
+    let plan = plan(&[port]);
+    let fail = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let fail_for_codec = std::sync::Arc::clone(&fail);
+    let mut pipeline = Pipeline::new(Codecs {
+        video: Box::new(move |s| {
+            Ok(Box::new(FailingOnce {
+                inner: FakeVideo {
+                    gop: s.gop_frames,
+                    count: 0,
+                    out: None,
+                },
+                fail: std::sync::Arc::clone(&fail_for_codec),
+            }))
+        }),
+        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+    });
+    pipeline.start(&plan).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut saw_waiting = None;
+    while Instant::now() < deadline && saw_waiting.is_none() {
+        if let Some((_, Some(problem))) = pipeline.stats(&plan.id) {
+            saw_waiting = Some((pipeline.state(&plan.id), problem));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (state, problem) = saw_waiting.expect("the failure was never reported");
+    assert_eq!(state, Some(StreamState::Waiting));
+    assert!(problem.contains("injected failure"), "{problem}");
+
+    // The keeper retries after its backoff and the stream comes back.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && pipeline.state(&plan.id) != Some(StreamState::Active) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(pipeline.state(&plan.id), Some(StreamState::Active));
+    assert_eq!(
+        pipeline.stats(&plan.id).unwrap().1,
+        None,
+        "the reason clears on recovery"
+    );
+    assert!(!collect(&socket, Duration::from_millis(300)).is_empty());
+    pipeline.stop(&plan.id);
+}

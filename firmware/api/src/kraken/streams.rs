@@ -148,6 +148,7 @@ fn render_stats(w: &mut XmlWriter, s: &StreamStats) {
     w.text("framesDropped", s.frames_dropped);
     w.text("encodeLatencyMs", format!("{:.1}", s.encode_latency_ms));
     w.text("uptimeSecs", s.uptime_secs);
+    w.text("bytesCopied", s.bytes_copied);
     w.close();
 }
 
