@@ -213,3 +213,35 @@ def test_resolution_frame_rate_and_interleave_take_effect(fresh, tmp_path):
     # give or take the AAC frame the encoder's priming takes.
     offset = int(audio["start_pts"]) - int(video["start_pts"])
     assert abs(offset - 18000) <= 1920 + 90, offset
+
+
+def test_metadata_on_adds_a_klv_pid_with_st0601_packets(fresh, tmp_path):
+    api = fresh.client
+    sink = Receiver()
+    try:
+        path = make_stream(api, [(sink.port, 1490)], width=320, height=180,
+                           transcoder=[("metadata", "on")])
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        wait_for_state(api, path, "active")
+        time.sleep(3)
+        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+    finally:
+        sink.close()
+    path_ts = tmp_path / "klv.ts"
+    path_ts.write_bytes(sink.ts())
+    streams = ffprobe(path_ts, "-show_streams")["streams"]
+    data = [s for s in streams if s["codec_type"] == "data"]
+    assert data and data[0]["codec_name"] == "klv", streams
+    klv = tmp_path / "klv.bin"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(path_ts), "-map", "0:d", "-c", "copy",
+                    "-f", "data", "-y", str(klv)], check=True, timeout=60)
+    raw = klv.read_bytes()
+    key = bytes.fromhex("060E2B34020B01010E01030101000000")
+    packets = raw.count(key)
+    assert packets >= 2 * FPS, f"{packets} ST 0601 packets in ~3 s"
+    # The first packet's checksum, recomputed as ST 0601 defines it.
+    first = raw[raw.index(key):]
+    length = first[16]
+    packet = first[:17 + length]
+    running = sum(b << (8 if i % 2 == 0 else 0) for i, b in enumerate(packet[:-2])) & 0xFFFF
+    assert running == int.from_bytes(packet[-2:], "big")

@@ -111,6 +111,8 @@ fn run_once(setup: &Setup, codecs: &Codecs, shared: &Arc<Shared>) -> Result<(), 
         origin,
         audio_delay_90k: delay_90k.saturating_add_signed(i64::from(setup.audio_offset_ms) * 90),
         scratch: Vec::new(),
+        metadata: setup.metadata,
+        video_delay_90k: delay_90k,
     };
     let video = VideoEncode {
         frames,
@@ -177,5 +179,6 @@ fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, Strin
     let mut config = MuxConfig::new(setup.mux_rate_bps);
     config.video = Some((0x100, makara_media::VideoCodec::H264));
     config.audio = setup.audio.map(|a| (0x101, a.codec));
+    config.klv_pid = setup.metadata.then_some(0x102);
     config.validate().map_err(|e| e.to_string())
 }

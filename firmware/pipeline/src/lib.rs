@@ -12,6 +12,7 @@
 mod codecs;
 mod engine;
 mod keeper;
+mod klv;
 mod scale;
 mod sender;
 mod setup;

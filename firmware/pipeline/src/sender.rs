@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use makara_capture::monotonic_now;
-use makara_media::{EncodedAudio, EncodedVideo, MonotonicNs, Pcr27M};
+use makara_media::{Clock90k, EncodedAudio, EncodedVideo, MonotonicNs, Pcr27M};
 use makara_mpegts::mux::Muxer;
 use makara_output::{Datagrams, UdpSender};
 
@@ -18,6 +18,7 @@ use crate::keeper::Worker;
 pub enum Unit {
     Video(EncodedVideo),
     Audio(EncodedAudio),
+    Klv { data: Vec<u8>, pts: Clock90k },
 }
 
 pub struct Sender {
@@ -55,6 +56,7 @@ impl Sender {
         match unit {
             Unit::Video(v) => self.mux.push_video(&v),
             Unit::Audio(a) => self.mux.push_audio(&a),
+            Unit::Klv { data, pts } => self.mux.push_klv(&data, pts),
         }
     }
 

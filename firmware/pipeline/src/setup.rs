@@ -29,6 +29,8 @@ pub struct Setup {
     /// interleaveAdjustmentMs: audio is presented this much later (earlier
     /// when negative) than the video captured with it.
     pub audio_offset_ms: i32,
+    /// `metadata on`: the transport stream carries a KLV PID.
+    pub metadata: bool,
 }
 
 #[derive(Debug, Error)]
@@ -105,6 +107,7 @@ impl Setup {
             audio,
             outputs,
             pacing: transcoder.output_pacing,
+            metadata: transcoder.metadata,
             pacing_tick_ms: match transcoder.output_pacing_interval_ms {
                 ms if ms > 0 => ms as u32,
                 _ => DEFAULT_TICK_MS,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use makara_capture::{monotonic_now, Pacing, TestPattern, Tone};
 use makara_encode::{AudioEncoder, RawAudio};
 use makara_framering::Fanout;
-use makara_media::MonotonicNs;
+use makara_media::{Clock90k, MonotonicNs};
 
 use crate::keeper::Worker;
 use crate::sender::Unit;
@@ -32,6 +32,9 @@ pub struct Source {
     /// Where a frame goes when the pool is exhausted: drawn nowhere useful,
     /// but the pattern moves on. Allocated once, on first need.
     pub scratch: Vec<u8>,
+    /// Send a KLV packet with every frame.
+    pub metadata: bool,
+    pub video_delay_90k: u64,
 }
 
 impl Source {
@@ -107,6 +110,19 @@ impl Source {
         *last = Some(info.sequence);
         shared.frames_captured.fetch_add(1, Ordering::Relaxed);
         self.fanout.publish(frame.freeze(info.pts, info.sequence));
+        if self.metadata {
+            let pts = Clock90k(info.pts.to_90k(self.origin).0 + self.video_delay_90k);
+            let data = crate::klv::st0601_packet(unix_micros());
+            // Metadata is best effort: a full queue drops it, not the video.
+            let _ = self.units.try_send(Unit::Klv { data, pts });
+        }
         Ok(())
     }
+}
+
+/// Wall-clock time for the metadata's precision time stamp.
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
