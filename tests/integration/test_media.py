@@ -245,3 +245,22 @@ def test_metadata_on_adds_a_klv_pid_with_st0601_packets(fresh, tmp_path):
     packet = first[:17 + length]
     running = sum(b << (8 if i % 2 == 0 else 0) for i, b in enumerate(packet[:-2])) & 0xFFFF
     assert running == int.from_bytes(packet[-2:], "big")
+
+
+def test_audio_type_mpeg1_layer2_sends_mp2(fresh, tmp_path):
+    api = fresh.client
+    sink = Receiver()
+    try:
+        path = make_stream(api, [(sink.port, 1490)], width=320, height=180,
+                           transcoder=[("audioType", "mpeg1_layer2")])
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        wait_for_state(api, path, "active")
+        time.sleep(2)
+        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+    finally:
+        sink.close()
+    path_ts = tmp_path / "mp2.ts"
+    path_ts.write_bytes(sink.ts())
+    audio = [s for s in ffprobe(path_ts, "-show_streams")["streams"] if s["codec_type"] == "audio"]
+    assert audio and audio[0]["codec_name"] == "mp2", audio
+    assert int(audio[0]["sample_rate"]) == 48000
