@@ -263,6 +263,17 @@ fn every_crate_root_forbids_unsafe() {
     }
 }
 
+/// The opt-in itself may only appear in an allow-listed module.
+#[test]
+fn unsafe_is_allowed_only_in_listed_modules() {
+    for (path, text) in all_sources() {
+        if path.contains("tests/tidy/") || UNSAFE_ALLOWED.iter().any(|a| path.ends_with(a)) {
+            continue;
+        }
+        assert!(!code_only(&text).contains("allow(unsafe_code)"), "{path} allows unsafe code");
+    }
+}
+
 #[test]
 fn no_leftover_debugging_or_placeholders() {
     let banned = ["todo!(", "dbg!(", "unimplemented!("];
