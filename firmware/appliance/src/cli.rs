@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +28,8 @@ pub enum Command {
     ApiKey(ApiKeyArgs),
     /// Switch the API on or off.
     Api(ApiArgs),
+    /// Measure the media path.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,4 +91,97 @@ pub struct DataDir {
     /// The appliance's data directory.
     #[arg(long)]
     pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub action: BenchAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchAction {
+    /// Run source → frame ring → encode → TS mux as fast as it goes, with
+    /// the settings of a live `vbr` stream; print `fps` and
+    /// `copies_per_frame`. Video only; nothing goes to the network.
+    Encode(EncodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Picture width: even, 16-3840.
+    #[arg(long, value_parser = even_in::<16, 3840>)]
+    pub width: u32,
+    /// Picture height: even, 16-2160.
+    #[arg(long, value_parser = even_in::<16, 2160>)]
+    pub height: u32,
+    /// Nominal frame rate (timestamps, rate control), 1-60; not a pace.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub fps: u32,
+    /// Frames through the whole path, 1-1000000.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub frames: u64,
+    /// Video codec; this firmware encodes avc (H.264) only.
+    #[arg(long, default_value = "avc", value_parser = codec)]
+    pub codec: BenchCodec,
+    /// x264 preset.
+    #[arg(long, value_enum)]
+    pub preset: BenchPreset,
+    /// Average video bitrate in kbit/s, 150-15000 (as videoBitrate).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(150..=15000))]
+    pub bitrate: u32,
+    /// Read tightly packed raw frames of this size from FILE instead of
+    /// drawing the test pattern (from the start again at its end).
+    #[arg(long, value_name = "FILE")]
+    pub raw: Option<std::path::PathBuf>,
+    /// Layout of the frames in --raw.
+    #[arg(long, value_enum, requires = "raw", default_value_t = RawPixfmt::I420)]
+    pub pixfmt: RawPixfmt,
+    /// Also write the transport stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchCodec {
+    Avc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchPreset {
+    Ultrafast,
+    Superfast,
+    Veryfast,
+    Faster,
+    Fast,
+    Medium,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RawPixfmt {
+    I420,
+    Yuyv,
+    Uyvy,
+}
+
+fn even_in<const MIN: u32, const MAX: u32>(text: &str) -> Result<u32, String> {
+    let value: u32 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number"))?;
+    if !(MIN..=MAX).contains(&value) || !value.is_multiple_of(2) {
+        return Err(format!(
+            "{value} is not allowed (expected an even number, {MIN}-{MAX})"
+        ));
+    }
+    Ok(value)
+}
+
+fn codec(text: &str) -> Result<BenchCodec, String> {
+    match text {
+        "avc" | "h264" => Ok(BenchCodec::Avc),
+        "hevc" | "mpeg2video" => Err(format!(
+            "{text} has no encoder in this firmware yet; use avc"
+        )),
+        _ => Err(format!("unknown codec '{text}'; use avc")),
+    }
 }

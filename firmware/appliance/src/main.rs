@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod cli;
 mod demo;
 mod exit;
@@ -21,6 +22,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::ApiKey(args) => keys::api_key(args),
         Command::Api(args) => keys::api_switch(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::Ok.into(),

@@ -8,12 +8,17 @@ use makara_pipeline::{Codecs, Pipeline};
 use makara_x264::X264Encoder;
 
 pub fn engine() -> Pipeline {
-    Pipeline::new(Codecs {
+    Pipeline::new(codecs())
+}
+
+/// The codec drivers of this build, for the engine and `bench encode`.
+pub fn codecs() -> Codecs {
+    Codecs {
         video: Box::new(|settings| {
             Ok(Box::new(X264Encoder::open(settings)?) as Box<dyn VideoEncoder>)
         }),
         audio: Box::new(|settings| {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
-    })
+    }
 }

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod codecs;
 mod engine;
 mod keeper;
@@ -20,6 +21,7 @@ mod shared;
 mod source;
 mod video;
 
+pub use bench::{bench_encode, BenchError, BenchSource, EncodeBench, EncodeBenchReport, RawLayout};
 pub use codecs::{AudioFactory, Codecs, VideoFactory};
 pub use engine::Pipeline;
 pub use setup::{Setup, SetupError};

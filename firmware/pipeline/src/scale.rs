@@ -106,11 +106,34 @@ impl<'a> Plane<'a> {
     }
 }
 
-/// Bilinear resampling in 16.16 fixed point; a straight copy at equal size.
+/// Bilinear resampling in 16.16 fixed point. Two common cases take a fast
+/// path: equal size (a copy, or a de-interleave of a packed plane) and
+/// equal width at half height (4:2:2 chroma to 4:2:0: average row pairs).
 fn resample(src: &Plane, dst: &mut [u8], dw: usize, dh: usize) {
-    if src.width == dw && src.height == dh && src.step == 1 {
+    if src.width == dw && src.height == dh {
         for (row, out) in dst.chunks_exact_mut(dw).enumerate().take(dh) {
-            out.copy_from_slice(&src.data[row * src.stride..][..dw]);
+            let line = &src.data[row * src.stride + src.offset..];
+            if src.step == 1 {
+                out.copy_from_slice(&line[..dw]);
+            } else {
+                for (px, value) in out.iter_mut().zip(line.iter().step_by(src.step)) {
+                    *px = *value;
+                }
+            }
+        }
+        return;
+    }
+    if src.width == dw && src.height == dh * 2 {
+        for (row, out) in dst.chunks_exact_mut(dw).enumerate().take(dh) {
+            let top = &src.data[2 * row * src.stride + src.offset..];
+            let bottom = &src.data[(2 * row + 1) * src.stride + src.offset..];
+            let pairs = top
+                .iter()
+                .step_by(src.step)
+                .zip(bottom.iter().step_by(src.step));
+            for (px, (a, b)) in out.iter_mut().zip(pairs) {
+                *px = (u16::from(*a) + u16::from(*b)).div_ceil(2) as u8;
+            }
         }
         return;
     }
