@@ -270,7 +270,10 @@ fn unsafe_is_allowed_only_in_listed_modules() {
         if path.contains("tests/tidy/") || UNSAFE_ALLOWED.iter().any(|a| path.ends_with(a)) {
             continue;
         }
-        assert!(!code_only(&text).contains("allow(unsafe_code)"), "{path} allows unsafe code");
+        assert!(
+            !code_only(&text).contains("allow(unsafe_code)"),
+            "{path} allows unsafe code"
+        );
     }
 }
 
