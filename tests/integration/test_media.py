@@ -215,20 +215,24 @@ def test_resolution_frame_rate_and_interleave_take_effect(fresh, tmp_path):
     assert abs(offset - 18000) <= 1920 + 90, offset
 
 
-def test_metadata_on_adds_a_klv_pid_with_st0601_packets(fresh, tmp_path):
-    api = fresh.client
+def record(api, path_ts, seconds, transcoder):
+    """Runs a small 320x180 stream with extra transcoder elements for
+    `seconds` and writes what arrived to `path_ts`."""
     sink = Receiver()
     try:
-        path = make_stream(api, [(sink.port, 1490)], width=320, height=180,
-                           transcoder=[("metadata", "on")])
+        path = make_stream(api, [(sink.port, 1490)], width=320, height=180, transcoder=transcoder)
         expect(api.put(path, "<stream><state>start</state></stream>"), 200)
         wait_for_state(api, path, "active")
-        time.sleep(3)
+        time.sleep(seconds)
         expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
     finally:
         sink.close()
-    path_ts = tmp_path / "klv.ts"
     path_ts.write_bytes(sink.ts())
+    return path_ts
+
+
+def test_metadata_on_adds_a_klv_pid_with_st0601_packets(fresh, tmp_path):
+    path_ts = record(fresh.client, tmp_path / "klv.ts", 3, [("metadata", "on")])
     streams = ffprobe(path_ts, "-show_streams")["streams"]
     data = [s for s in streams if s["codec_type"] == "data"]
     assert data and data[0]["codec_name"] == "klv", streams
@@ -248,19 +252,7 @@ def test_metadata_on_adds_a_klv_pid_with_st0601_packets(fresh, tmp_path):
 
 
 def test_audio_type_mpeg1_layer2_sends_mp2(fresh, tmp_path):
-    api = fresh.client
-    sink = Receiver()
-    try:
-        path = make_stream(api, [(sink.port, 1490)], width=320, height=180,
-                           transcoder=[("audioType", "mpeg1_layer2")])
-        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
-        wait_for_state(api, path, "active")
-        time.sleep(2)
-        expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
-    finally:
-        sink.close()
-    path_ts = tmp_path / "mp2.ts"
-    path_ts.write_bytes(sink.ts())
+    path_ts = record(fresh.client, tmp_path / "mp2.ts", 2, [("audioType", "mpeg1_layer2")])
     audio = [s for s in ffprobe(path_ts, "-show_streams")["streams"] if s["codec_type"] == "audio"]
     assert audio and audio[0]["codec_name"] == "mp2", audio
     assert int(audio[0]["sample_rate"]) == 48000
