@@ -1,15 +1,9 @@
 //! Grouping 188-byte TS packets into datagrams.
 
-/// The size of one MPEG-TS packet.
-pub const TS_PACKET_LEN: usize = 188;
-/// IPv4 (20) and UDP (8) headers.
-const IP_UDP_HEADERS: usize = 28;
-
-/// Whole TS packets that fit in one datagram of an IP packet of `mtu`
-/// bytes: 7 at the default 1490, 1 at the minimum 228.
-pub fn packets_per_datagram(mtu: u16) -> usize {
-    (usize::from(mtu).saturating_sub(IP_UDP_HEADERS) / TS_PACKET_LEN).max(1)
-}
+pub use makara_mpegts::packet::PACKET_LEN as TS_PACKET_LEN;
+/// Whole TS packets per datagram for an MTU: the transport stream's rule,
+/// kept in one place.
+pub use makara_mpegts::packets_per_datagram;
 
 /// Collects packets into datagrams of a fixed number of packets, reusing
 /// one buffer.

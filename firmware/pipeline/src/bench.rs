@@ -46,7 +46,7 @@ use makara_encode::{EncodeError, Preset, RawPicture, VideoEncoder, VideoSettings
 use makara_engine::StreamPlan;
 use makara_framering::{Consumer, Fanout, FramePool};
 use makara_media::{Clock90k, EncodedVideo, MonotonicNs, Pcr27M, PixelFormat, VideoFormat};
-use makara_mpegts::mux::{MuxConfig, MuxCounters, Muxer};
+use makara_mpegts::mux::{MuxCounters, Muxer};
 use thiserror::Error;
 
 use crate::codecs::Codecs;
@@ -226,12 +226,8 @@ pub fn bench_encode(codecs: &Codecs, bench: &EncodeBench) -> Result<EncodeBenchR
         )),
         None => None,
     };
-    let mut config = MuxConfig::new(setup.mux_rate_bps);
-    config.audio = None;
     let mux = Muxer::new(
-        config
-            .validate()
-            .map_err(|e| BenchError::Settings(e.to_string()))?,
+        crate::keeper::mux_config(&setup).map_err(BenchError::Settings)?,
         Pcr27M(0),
     );
     let fanout = Fanout::new(FramePool::new(source_format, RING_SLOTS));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use makara_capture::{monotonic_now, TestPattern};
 use makara_framering::{Fanout, FramePool};
 use makara_media::Pcr27M;
-use makara_mpegts::mux::{MuxConfig, Muxer};
+use makara_mpegts::mux::{MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
 use makara_output::{Datagrams, UdpSender};
 
 use crate::codecs::Codecs;
@@ -175,10 +175,11 @@ fn spawn_worker<'scope>(
         })
 }
 
-fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
+/// The stream's transport: H.264, the audio codec if audio is on, KLV if
+/// metadata is on, each on the muxer's default PID.
+pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
     let mut config = MuxConfig::new(setup.mux_rate_bps);
-    config.video = Some((0x100, makara_media::VideoCodec::H264));
-    config.audio = setup.audio.map(|a| (0x101, a.codec));
-    config.klv_pid = setup.metadata.then_some(0x102);
+    config.audio = setup.audio.map(|a| (DEFAULT_AUDIO_PID, a.codec));
+    config.klv_pid = setup.metadata.then_some(DEFAULT_KLV_PID);
     config.validate().map_err(|e| e.to_string())
 }
