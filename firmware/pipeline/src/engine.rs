@@ -7,7 +7,6 @@ use std::thread::{self, JoinHandle};
 
 use makara_config::Id;
 use makara_engine::{Engine, EngineError, StreamPlan, StreamState, StreamStats};
-use makara_output::UdpSender;
 
 use crate::codecs::Codecs;
 use crate::keeper;
@@ -38,28 +37,21 @@ impl Pipeline {
 
 impl Engine for Pipeline {
     /// Refuses what this engine cannot do, opens the encoders and outputs
-    /// once to surface configuration errors now, then hands the stream to
-    /// its keeper thread.
+    /// (so configuration errors fail the start now), then hands them and
+    /// the stream to its keeper thread.
     fn start(&mut self, plan: &StreamPlan) -> Result<(), EngineError> {
         if self.streams.contains_key(&plan.id) {
             return Ok(());
         }
         let setup = Setup::from_plan(plan).map_err(|e| EngineError::Unavailable(e.to_string()))?;
-        (self.codecs.video)(&setup.video)
-            .map_err(|e| EngineError::Failed(format!("video encoder: {e}")))?;
-        if let Some(audio) = &setup.audio {
-            (self.codecs.audio)(audio)
-                .map_err(|e| EngineError::Failed(format!("audio encoder: {e}")))?;
-        }
-        for output in &setup.outputs {
-            UdpSender::open(output.clone()).map_err(|e| EngineError::Failed(e.to_string()))?;
-        }
+        let first = keeper::Stages::open(&setup, &self.codecs)
+            .map_err(|e| EngineError::Failed(e.to_string()))?;
         let shared = Arc::new(Shared::new());
         let codecs = Arc::clone(&self.codecs);
         let keeper_shared = Arc::clone(&shared);
         let keeper = thread::Builder::new()
             .name(format!("stream {}", plan.stream.name))
-            .spawn(move || keeper::keep(setup, codecs, keeper_shared))
+            .spawn(move || keeper::keep(setup, codecs, keeper_shared, first))
             .map_err(|e| EngineError::Failed(format!("the stream thread could not start: {e}")))?;
         self.streams
             .insert(plan.id.clone(), Running { shared, keeper });

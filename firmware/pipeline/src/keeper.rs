@@ -9,10 +9,11 @@ use std::thread;
 use std::time::Duration;
 
 use makara_capture::{monotonic_now, TestPattern};
+use makara_encode::{AudioEncoder, EncodeError, VideoEncoder};
 use makara_framering::{Fanout, FramePool};
 use makara_media::Pcr27M;
 use makara_mpegts::mux::{MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
-use makara_output::{Datagrams, UdpSender};
+use makara_output::{Datagrams, OutputError, UdpSender};
 
 use crate::codecs::Codecs;
 use crate::sender::{Sender, Unit};
@@ -46,11 +47,60 @@ impl Worker {
     }
 }
 
+/// The encoders and sockets of one run. `Engine::start` opens the first
+/// set, so that a configuration they refuse fails the start itself; the
+/// keeper opens a fresh set for every retry.
+pub struct Stages {
+    video: Box<dyn VideoEncoder>,
+    audio: Option<Box<dyn AudioEncoder>>,
+    outputs: Vec<(UdpSender, Datagrams)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("video encoder: {0}")]
+    Video(EncodeError),
+    #[error("audio encoder: {0}")]
+    Audio(EncodeError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl Stages {
+    pub fn open(setup: &Setup, codecs: &Codecs) -> Result<Stages, StageError> {
+        let video = (codecs.video)(&setup.video).map_err(StageError::Video)?;
+        let audio = match &setup.audio {
+            Some(a) => Some((codecs.audio)(a).map_err(StageError::Audio)?),
+            None => None,
+        };
+        let outputs = setup
+            .outputs
+            .iter()
+            .map(|o| {
+                Ok((
+                    UdpSender::open(o.clone())?,
+                    Datagrams::new(o.packets_per_datagram),
+                ))
+            })
+            .collect::<Result<Vec<_>, OutputError>>()?;
+        Ok(Stages {
+            video,
+            audio,
+            outputs,
+        })
+    }
+}
+
 /// Runs the stream until it is stopped, restarting it after failures.
-pub fn keep(setup: Setup, codecs: Arc<Codecs>, shared: Arc<Shared>) {
+pub fn keep(setup: Setup, codecs: Arc<Codecs>, shared: Arc<Shared>, first: Stages) {
     let mut backoff = FIRST_BACKOFF;
+    let mut stages = Some(first);
     while !shared.stopping() {
-        match run_once(&setup, &codecs, &shared) {
+        let run = match stages.take() {
+            Some(s) => Ok(s),
+            None => Stages::open(&setup, &codecs).map_err(|e| e.to_string()),
+        };
+        match run.and_then(|s| run_once(&setup, s, &shared)) {
             Ok(()) => break,
             Err(reason) => {
                 shared.active.store(false, Ordering::Relaxed);
@@ -75,27 +125,16 @@ fn sleep_unless_stopped(shared: &Shared, total: Duration) {
 
 /// One run: every stage built fresh, three workers, until a stop or the
 /// first failure.
-fn run_once(setup: &Setup, codecs: &Codecs, shared: &Arc<Shared>) -> Result<(), String> {
+fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), String> {
     let origin = monotonic_now();
     let delay_90k = u64::from(setup.delay_ms) * 90;
     let pattern = TestPattern::start(setup.pattern, origin).map_err(|e| e.to_string())?;
     let source_format = setup.pattern.video_format().map_err(|e| e.to_string())?;
-    let video_encoder = (codecs.video)(&setup.video).map_err(|e| format!("video encoder: {e}"))?;
-    let audio_encoder = match &setup.audio {
-        Some(a) => Some((codecs.audio)(a).map_err(|e| format!("audio encoder: {e}"))?),
-        None => None,
-    };
-    let outputs = setup
-        .outputs
-        .iter()
-        .map(|o| {
-            Ok((
-                UdpSender::open(o.clone())?,
-                Datagrams::new(o.packets_per_datagram),
-            ))
-        })
-        .collect::<Result<Vec<_>, makara_output::OutputError>>()
-        .map_err(|e| e.to_string())?;
+    let Stages {
+        video: video_encoder,
+        audio: audio_encoder,
+        outputs,
+    } = stages;
     let mux = Muxer::new(mux_config(setup)?, Pcr27M(0));
     let fanout = Fanout::new(FramePool::new(source_format, RING_SLOTS));
     let frames = fanout
