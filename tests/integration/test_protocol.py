@@ -2,8 +2,10 @@
 arguments, XML framing and parsing, links built from the Host header,
 spellings, and TLS."""
 
+import http.client
 import ssl
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -264,3 +266,24 @@ def test_given_certificate_is_served(appliance_factory, tmp_path):
     served = kraken.tls_handshake(app.server.port, cafile=cert, server_hostname="127.0.0.1")
     assert served == ssl.PEM_cert_to_DER_cert(cert.read_text())
     child(expect(app.client.get("/apis/kraken/system"), 200), "system")
+
+
+def test_a_kept_alive_connection_answers_after_a_pause(api):
+    """A client that polls every few seconds reuses its connection; the server
+    must not close it from under the next request."""
+    ctx = ssl.create_default_context(cafile=api.verify) if api.verify else \
+        ssl._create_unverified_context()
+    conn = http.client.HTTPSConnection("127.0.0.1", api.port, context=ctx, timeout=15)
+    try:
+        for pause in (0, 12):
+            time.sleep(pause)
+            prepared = api.prepare("GET", "/apis/kraken/system")
+            conn.request("GET", prepared.path_url, headers=dict(prepared.headers))
+            if pause == 0:
+                sock = conn.sock
+            assert conn.sock is sock, "the client opened a second connection"
+            resp = conn.getresponse()
+            assert resp.status == 200, resp.read()
+            resp.read()
+    finally:
+        conn.close()

@@ -20,9 +20,14 @@ use crate::kraken::{ApiError, Code};
 
 /// More simultaneous connections than this wait to be accepted.
 const MAX_CONNECTIONS: usize = 512;
-/// A client must start its TLS handshake, and send its request headers,
-/// within this time.
+/// A client must start its TLS handshake within this time.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may wait for its next request's headers.
+/// hyper starts this clock when it begins waiting, not at the first byte, so
+/// it is also the idle keep-alive limit: a short one races clients that reuse
+/// a connection after a pause (an operator script polling every 10 s would
+/// meet a closed socket now and then). 75 s is the common web-server choice.
+const NEXT_REQUEST_TIMEOUT: Duration = Duration::from_secs(75);
 /// The first byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
 
@@ -72,7 +77,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, 
     let http = {
         let mut b = http1::Builder::new();
         b.timer(TokioTimer::new())
-            .header_read_timeout(CLIENT_TIMEOUT);
+            .header_read_timeout(NEXT_REQUEST_TIMEOUT);
         b
     };
     if first[0] != TLS_HANDSHAKE {
