@@ -29,7 +29,9 @@ class GuestError(AssertionError):
 
 class Guest:
     """One QEMU of ``target/image/<arch>``; its data disk persists across
-    ``reboot()``, as an appliance's does."""
+    a reboot, as an appliance's does."""
+
+    running = []
 
     def __init__(self, arch, workdir, *, reset_data=True, memory="512M", qemu_args=()):
         self.arch = arch
@@ -65,6 +67,7 @@ class Guest:
         self._connect()
         self.port = self._forwarded_port()
         self.boots += 1
+        Guest.running.append(self)
         return self
 
     def _connect(self):
@@ -112,6 +115,8 @@ class Guest:
                              f"see {self.workdir / 'qemu.log'}\n{self.tail()}")
 
     def stop(self):
+        if self in Guest.running:
+            Guest.running.remove(self)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

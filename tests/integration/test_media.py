@@ -7,55 +7,16 @@ configured codec, size, rate, bitrate and GOP; both outputs must carry the
 same bytes; and nothing may arrive later than 1 s after the stop.
 """
 
-import json
-import socket
 import subprocess
-import threading
 import time
 
 from kraken import body, child, created_id, expect, text, unique
+from mediacheck import Receiver, ffprobe, video_kbps
 
 SECONDS = 10
 GOP = 30
 KBPS = 1500
 WIDTH, HEIGHT, FPS = 640, 360, 30
-
-
-class Receiver:
-    """Collects every datagram sent to a loopback port, with arrival times."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.datagrams = []
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.running:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            self.datagrams.append((time.monotonic(), data))
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.sock.close()
-
-    def ts(self):
-        return b"".join(d for _, d in self.datagrams)
-
-
-def ffprobe(path, *args):
-    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
-                         capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(out.stdout)
 
 
 def make_stream(api, outputs, width=WIDTH, height=HEIGHT, fps=FPS, transcoder=()):
@@ -146,10 +107,7 @@ def test_a_started_stream_puts_the_configured_h264_and_aac_on_every_output(fresh
     assert all(b - a == GOP for a, b in zip(keys, keys[1:])), keys
 
     # The video bitrate within 20 % of videoBitrate.
-    packets = ffprobe(path_ts, "-select_streams", "v", "-show_entries",
-                      "packet=size,pts_time", "-show_packets")["packets"]
-    seconds = float(packets[-1]["pts_time"]) - float(packets[0]["pts_time"]) + 1 / FPS
-    kbps = sum(int(p["size"]) for p in packets) * 8 / seconds / 1000
+    kbps = video_kbps(path_ts, FPS)
     assert abs(kbps - KBPS) <= 0.2 * KBPS, f"{kbps:.0f} kbit/s for {KBPS}"
 
 

@@ -30,6 +30,8 @@ pub enum Command {
     Api(ApiArgs),
     /// Measure the media path.
     Bench(BenchArgs),
+    /// The `makara>` prompt of the serial console.
+    Console(crate::console::ConsoleArgs),
 }
 
 #[derive(Debug, Args)]

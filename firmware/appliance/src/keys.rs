@@ -1,47 +1,41 @@
 //! `makarad api-key …` and `makarad api …`: they change the access file,
 //! which a running server re-reads within a second.
+//!
+//! The serial console (`makarad console`) runs the same operations through
+//! the functions below, which write their answer to any writer.
 
-use makara_access::AccessStore;
+use std::io::{self, Write};
+use std::path::Path;
+
+use makara_access::{AccessError, AccessState, AccessStore};
+use thiserror::Error;
 
 use crate::cli::{ApiAction, ApiArgs, ApiKeyAction, ApiKeyArgs};
 use crate::exit::{ExitCode, Failure};
 
+/// Why an `api-key` or `api` operation failed.
+#[derive(Debug, Error)]
+pub enum AccessCommandError {
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error("no consumer key {0}")]
+    NoSuchKey(String),
+    #[error("cannot write the answer")]
+    Output(#[from] io::Error),
+}
+
 pub fn api_key(args: ApiKeyArgs) -> Result<(), Failure> {
-    let fail = |e| Failure::new(ExitCode::Failed, e);
-    match args.action {
-        ApiKeyAction::Create(dir) => {
-            let key = AccessStore::open(&dir.data_dir)
-                .create_key()
-                .map_err(fail)?;
-            println!("consumer_key: {}", key.consumer_key);
-            println!("consumer_secret: {}", key.consumer_secret);
-        }
-        ApiKeyAction::List(dir) => {
-            let state = AccessStore::open(&dir.data_dir).load().map_err(fail)?;
-            for key in &state.keys {
-                println!(
-                    "consumer_key: {} created: {}",
-                    key.consumer_key, key.created_unix
-                );
-            }
+    let out = &mut io::stdout().lock();
+    let result = match args.action {
+        ApiKeyAction::Create(dir) => create_key(&dir.data_dir, out),
+        ApiKeyAction::List(dir) => list_keys(&dir.data_dir, out).map(|state| {
             if !state.enabled {
                 eprintln!("note: the API is disabled (makarad api enable --data-dir …)");
             }
-        }
-        ApiKeyAction::Revoke { key, dir } => {
-            let found = AccessStore::open(&dir.data_dir)
-                .revoke(&key)
-                .map_err(fail)?;
-            if !found {
-                return Err(Failure::new(
-                    ExitCode::Failed,
-                    format!("no consumer key {key}"),
-                ));
-            }
-            println!("revoked: {key}");
-        }
-    }
-    Ok(())
+        }),
+        ApiKeyAction::Revoke { key, dir } => revoke_key(&dir.data_dir, &key, out),
+    };
+    result.map_err(|e| Failure::new(ExitCode::Failed, e))
 }
 
 pub fn api_switch(args: ApiArgs) -> Result<(), Failure> {
@@ -49,9 +43,54 @@ pub fn api_switch(args: ApiArgs) -> Result<(), Failure> {
         ApiAction::Enable(d) => (d, true),
         ApiAction::Disable(d) => (d, false),
     };
-    AccessStore::open(&dir.data_dir)
-        .set_enabled(enabled)
-        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
-    println!("api: {}", if enabled { "enabled" } else { "disabled" });
+    set_api(&dir.data_dir, enabled, &mut io::stdout().lock())
+        .map_err(|e| Failure::new(ExitCode::Failed, e))
+}
+
+/// Creates a key pair (which enables the API) and prints exactly the two
+/// lines `consumer_key: …` and `consumer_secret: …`: operators and tests
+/// parse them.
+pub fn create_key(data_dir: &Path, out: &mut impl Write) -> Result<(), AccessCommandError> {
+    let key = AccessStore::open(data_dir).create_key()?;
+    writeln!(out, "consumer_key: {}", key.consumer_key)?;
+    writeln!(out, "consumer_secret: {}", key.consumer_secret)?;
+    Ok(())
+}
+
+/// Prints one line per key (never the secrets) and returns the state, so
+/// the caller can add a note when the API is off.
+pub fn list_keys(data_dir: &Path, out: &mut impl Write) -> Result<AccessState, AccessCommandError> {
+    let state = AccessStore::open(data_dir).load()?;
+    for key in &state.keys {
+        writeln!(
+            out,
+            "consumer_key: {} created: {}",
+            key.consumer_key, key.created_unix
+        )?;
+    }
+    Ok(state)
+}
+
+/// Revokes `key` and prints `revoked: KEY`.
+pub fn revoke_key(
+    data_dir: &Path,
+    key: &str,
+    out: &mut impl Write,
+) -> Result<(), AccessCommandError> {
+    if !AccessStore::open(data_dir).revoke(key)? {
+        return Err(AccessCommandError::NoSuchKey(key.to_owned()));
+    }
+    writeln!(out, "revoked: {key}")?;
+    Ok(())
+}
+
+/// Switches the API on or off and prints `api: enabled` or `api: disabled`.
+pub fn set_api(
+    data_dir: &Path,
+    enabled: bool,
+    out: &mut impl Write,
+) -> Result<(), AccessCommandError> {
+    AccessStore::open(data_dir).set_enabled(enabled)?;
+    writeln!(out, "api: {}", if enabled { "enabled" } else { "disabled" })?;
     Ok(())
 }

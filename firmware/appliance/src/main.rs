@@ -4,6 +4,7 @@
 
 mod bench;
 mod cli;
+mod console;
 mod demo;
 mod exit;
 mod keys;
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
         Command::ApiKey(args) => keys::api_key(args),
         Command::Api(args) => keys::api_switch(args),
         Command::Bench(args) => bench::run(args),
+        Command::Console(args) => console::run(args),
     };
     match result {
         Ok(()) => ExitCode::Ok.into(),

@@ -1,17 +1,18 @@
-//! The media engine of this build: the pipeline with libx264 for video and
-//! FFmpeg's native AAC / MPEG-1 Layer II for audio. The only place the
-//! concrete codec drivers are named.
+//! The media engine of this build: the pipeline with libx264 for video,
+//! FFmpeg's native AAC / MPEG-1 Layer II for audio, and V4L2 capture. The
+//! only place the concrete drivers are named.
 
 use makara_encode::{AudioEncoder, VideoEncoder};
 use makara_ffaudio::FfAudioEncoder;
 use makara_pipeline::{Codecs, Pipeline};
+use makara_v4l2::V4l2Devices;
 use makara_x264::X264Encoder;
 
 pub fn engine() -> Pipeline {
     Pipeline::new(codecs())
 }
 
-/// The codec drivers of this build, for the engine and `bench encode`.
+/// The drivers of this build, for the engine and `bench encode`.
 pub fn codecs() -> Codecs {
     Codecs {
         video: Box::new(|settings| {
@@ -20,5 +21,6 @@ pub fn codecs() -> Codecs {
         audio: Box::new(|settings| {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
+        devices: std::sync::Arc::new(V4l2Devices::new()),
     }
 }

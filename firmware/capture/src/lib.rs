@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod clock;
+mod device;
 mod draw;
 mod font;
 mod pattern;
@@ -54,6 +55,7 @@ use makara_media::{MonotonicNs, VideoFormat};
 use thiserror::Error;
 
 pub use clock::monotonic_now;
+pub use device::{CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices};
 pub use draw::{Yuv, BARS_75, MOTION_PX_PER_FRAME, TEXT_BACKGROUND, TEXT_FOREGROUND};
 pub use font::Timecode;
 pub use pattern::TestPattern;

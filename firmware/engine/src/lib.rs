@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use makara_media::CapturePort;
 use thiserror::Error;
 
 /// Everything a stream needs to run, resolved from its references.
@@ -69,6 +70,10 @@ pub trait Engine: Send {
     /// retrying. Engines without statistics report nothing.
     fn stats(&self, _id: &Id) -> Option<(StreamStats, Option<String>)> {
         None
+    }
+    /// The capture ports this engine can capture from, with their modes.
+    fn capture_ports(&self) -> Vec<CapturePort> {
+        Vec::new()
     }
 }
 

@@ -653,6 +653,7 @@ mod tests {
             audio: Box::new(|_| -> Result<Box<dyn AudioEncoder>, EncodeError> {
                 Err(EncodeError::Open("the bench has no audio".into()))
             }),
+            devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
         }
     }
 

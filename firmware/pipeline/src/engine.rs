@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use makara_capture::DeviceError;
 use makara_config::Id;
 use makara_engine::{Engine, EngineError, StreamPlan, StreamState, StreamStats};
 
@@ -44,8 +45,13 @@ impl Engine for Pipeline {
             return Ok(());
         }
         let setup = Setup::from_plan(plan).map_err(|e| EngineError::Unavailable(e.to_string()))?;
-        let first = keeper::Stages::open(&setup, &self.codecs)
-            .map_err(|e| EngineError::Failed(e.to_string()))?;
+        let first = keeper::Stages::open(&setup, &self.codecs).map_err(|e| match e {
+            // Retrying cannot make a port or mode appear.
+            keeper::StageError::Capture(
+                DeviceError::NoPort { .. } | DeviceError::NoMode { .. },
+            ) => EngineError::Unavailable(e.to_string()),
+            _ => EngineError::Failed(e.to_string()),
+        })?;
         let shared = Arc::new(Shared::new());
         let codecs = Arc::clone(&self.codecs);
         let keeper_shared = Arc::clone(&shared);
@@ -77,6 +83,10 @@ impl Engine for Pipeline {
         self.streams
             .get(id)
             .map(|r| (r.shared.stats(), r.shared.problem()))
+    }
+
+    fn capture_ports(&self) -> Vec<makara_media::CapturePort> {
+        self.codecs.devices.ports()
     }
 }
 

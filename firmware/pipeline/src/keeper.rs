@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use makara_capture::{monotonic_now, TestPattern};
-use makara_encode::{AudioEncoder, EncodeError, VideoEncoder};
+use makara_capture::{monotonic_now, DeviceError, LiveCapture, TestPattern};
+use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
 use makara_framering::{Fanout, FramePool};
 use makara_media::Pcr27M;
 use makara_mpegts::mux::{MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
 use makara_output::{Datagrams, OutputError, UdpSender};
 
 use crate::codecs::Codecs;
+use crate::device::DeviceSource;
 use crate::sender::{Sender, Unit};
 use crate::setup::Setup;
 use crate::shared::Shared;
@@ -51,6 +52,10 @@ impl Worker {
 /// set, so that a configuration they refuse fails the start itself; the
 /// keeper opens a fresh set for every retry.
 pub struct Stages {
+    /// A capture device input, open and streaming.
+    capture: Option<Box<dyn LiveCapture>>,
+    /// The encoder's settings for this run's source.
+    settings: VideoSettings,
     video: Box<dyn VideoEncoder>,
     audio: Option<Box<dyn AudioEncoder>>,
     outputs: Vec<(UdpSender, Datagrams)>,
@@ -58,6 +63,10 @@ pub struct Stages {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
+    #[error("capture: {0}")]
+    Capture(#[from] DeviceError),
+    #[error("video settings for the captured picture: {0}")]
+    Settings(#[from] VideoSettingsError),
     #[error("video encoder: {0}")]
     Video(EncodeError),
     #[error("audio encoder: {0}")]
@@ -68,7 +77,15 @@ pub enum StageError {
 
 impl Stages {
     pub fn open(setup: &Setup, codecs: &Codecs) -> Result<Stages, StageError> {
-        let video = (codecs.video)(&setup.video).map_err(StageError::Video)?;
+        let (capture, settings) = match setup.device {
+            Some((port, mode)) => {
+                let capture = codecs.devices.open(port, mode)?;
+                let settings = VideoSettings::from_transcoder(&setup.transcoder, capture.format())?;
+                (Some(capture), settings)
+            }
+            None => (None, setup.video),
+        };
+        let video = (codecs.video)(&settings).map_err(StageError::Video)?;
         let audio = match &setup.audio {
             Some(a) => Some((codecs.audio)(a).map_err(StageError::Audio)?),
             None => None,
@@ -84,6 +101,8 @@ impl Stages {
             })
             .collect::<Result<Vec<_>, OutputError>>()?;
         Ok(Stages {
+            capture,
+            settings,
             video,
             audio,
             outputs,
@@ -128,35 +147,53 @@ fn sleep_unless_stopped(shared: &Shared, total: Duration) {
 fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), String> {
     let origin = monotonic_now();
     let delay_90k = u64::from(setup.delay_ms) * 90;
-    let pattern = TestPattern::start(setup.pattern, origin).map_err(|e| e.to_string())?;
-    let source_format = setup.pattern.video_format().map_err(|e| e.to_string())?;
     let Stages {
+        capture,
+        settings,
         video: video_encoder,
         audio: audio_encoder,
         outputs,
     } = stages;
     let mux = Muxer::new(mux_config(setup)?, Pcr27M(0));
-    let fanout = Fanout::new(FramePool::new(source_format, RING_SLOTS));
+    let fanout = match &capture {
+        Some(c) => Fanout::new(std::sync::Arc::clone(c.pool())),
+        None => {
+            let format = setup.pattern.video_format().map_err(|e| e.to_string())?;
+            Fanout::new(FramePool::new(format, RING_SLOTS))
+        }
+    };
     let frames = fanout
         .subscribe("encoder", ENCODER_QUEUE)
         .map_err(|e| e.to_string())?;
     let (units_tx, units_rx) = sync_channel::<Unit>(UNIT_QUEUE);
 
-    let source = Source {
-        pattern,
-        fanout,
-        audio: audio_encoder,
-        units: units_tx.clone(),
-        origin,
-        audio_delay_90k: delay_90k.saturating_add_signed(i64::from(setup.audio_offset_ms) * 90),
-        scratch: Vec::new(),
-        metadata: setup.metadata,
-        video_delay_90k: delay_90k,
+    let audio_delay_90k = delay_90k.saturating_add_signed(i64::from(setup.audio_offset_ms) * 90);
+    let source = match capture {
+        Some(capture) => SourceKind::Device(DeviceSource {
+            capture,
+            fanout,
+            audio: audio_encoder,
+            units: units_tx.clone(),
+            origin,
+            audio_delay_90k,
+            port: setup.device.map_or(0, |(port, _)| port),
+        }),
+        None => SourceKind::Pattern(Source {
+            pattern: TestPattern::start(setup.pattern, origin).map_err(|e| e.to_string())?,
+            fanout,
+            audio: audio_encoder,
+            units: units_tx.clone(),
+            origin,
+            audio_delay_90k,
+            scratch: Vec::new(),
+            metadata: setup.metadata,
+            video_delay_90k: delay_90k,
+        }),
     };
     let video = VideoEncode {
         frames,
         encoder: video_encoder,
-        settings: setup.video,
+        settings,
         units: units_tx,
         origin,
         delay_90k,
@@ -194,6 +231,21 @@ fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), S
             .collect::<Vec<_>>()
     });
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// The thread that brings pictures (and sound) in.
+enum SourceKind {
+    Pattern(Source),
+    Device(DeviceSource),
+}
+
+impl SourceKind {
+    fn run(self, worker: &Worker) -> Result<(), String> {
+        match self {
+            SourceKind::Pattern(s) => s.run(worker),
+            SourceKind::Device(s) => s.run(worker),
+        }
+    }
 }
 
 /// Starts one stage; its failure ends the run for all of them.

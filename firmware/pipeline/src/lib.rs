@@ -11,6 +11,7 @@
 
 mod bench;
 mod codecs;
+mod device;
 mod engine;
 mod keeper;
 mod klv;

@@ -3,7 +3,7 @@
 //! refused here, before any thread starts, with a reason a client can read.
 
 use makara_capture::{Pacing, TestPatternSettings as PatternSettings};
-use makara_config::{InputKind, StreamMode};
+use makara_config::{InputKind, StreamMode, TranscoderConfig};
 use makara_encode::{AudioSettings, VideoSettings, VideoSettingsError};
 use makara_engine::StreamPlan;
 use makara_media::PixelFormat;
@@ -14,7 +14,13 @@ use thiserror::Error;
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub name: String,
+    /// The test pattern; unused when `device` is set.
     pub pattern: PatternSettings,
+    /// A capture device input: `(capturePort, captureMode)`. Its format is
+    /// known once it is open, so `video` is then resolved again from
+    /// `transcoder` for every run.
+    pub device: Option<(u32, i32)>,
+    pub transcoder: TranscoderConfig,
     pub video: VideoSettings,
     pub audio: Option<AudioSettings>,
     pub outputs: Vec<UdpSettings>,
@@ -35,7 +41,7 @@ pub struct Setup {
 
 #[derive(Debug, Error)]
 pub enum SetupError {
-    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN")]
+    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN or V4L2")]
     Input(&'static str),
     #[error("stream mode {0:?} is not supported by this media engine yet; use transcoder")]
     Mode(StreamMode),
@@ -48,6 +54,15 @@ pub enum SetupError {
     #[error(transparent)]
     Output(#[from] OutputError),
 }
+
+/// What a capture device is assumed to send until it is open.
+const NOMINAL_DEVICE_PICTURE: PatternSettings = PatternSettings {
+    width: 1280,
+    height: 720,
+    frame_rate: 30,
+    pixel_format: PixelFormat::I420,
+    pacing: Pacing::RealTime,
+};
 
 /// Packets the sender releases per wake-up when pacing is automatic.
 const DEFAULT_TICK_MS: u32 = 2;
@@ -62,14 +77,20 @@ impl Setup {
         if plan.stream.mode != StreamMode::Transcoder {
             return Err(SetupError::Mode(plan.stream.mode));
         }
-        let pattern = match &plan.input.kind {
-            InputKind::TestPattern(p) => PatternSettings {
-                width: p.width,
-                height: p.height,
-                frame_rate: p.frame_rate,
-                pixel_format: PixelFormat::I420,
-                pacing: Pacing::RealTime,
-            },
+        let (pattern, device) = match &plan.input.kind {
+            InputKind::TestPattern(p) => (
+                PatternSettings {
+                    width: p.width,
+                    height: p.height,
+                    frame_rate: p.frame_rate,
+                    pixel_format: PixelFormat::I420,
+                    pacing: Pacing::RealTime,
+                },
+                None,
+            ),
+            // Checked against a nominal 720p picture until the device is
+            // open and says what it sends.
+            InputKind::V4l2 { port, mode } => (NOMINAL_DEVICE_PICTURE, Some((*port, *mode))),
             other => return Err(SetupError::Input(input_name(other))),
         };
         let transcoder = plan.transcoder.as_ref().ok_or(SetupError::NoTranscoder)?;
@@ -96,6 +117,8 @@ impl Setup {
         Ok(Setup {
             name: plan.stream.name.clone(),
             pattern,
+            device,
+            transcoder: transcoder.clone(),
             mux_rate_bps: peak_kbps * 1000 * (100 + MUX_OVERHEAD_PERCENT) / 100 + 50_000,
             delay_ms: video.vbv_buffer_ms + transcoder.jitter_buffer_ms + DELAY_MARGIN_MS,
             // -1 is "the transcoder decides": no adjustment.

@@ -13,6 +13,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// True once the first datagram of the current run went out.
     pub active: AtomicBool,
+    /// False while a capture device delivers no frames (signal loss).
+    pub signal: AtomicBool,
     pub frames_captured: AtomicU64,
     pub frames_encoded: AtomicU64,
     pub frames_dropped: AtomicU64,
@@ -30,6 +32,7 @@ impl Shared {
         Shared {
             stop: AtomicBool::new(false),
             active: AtomicBool::new(false),
+            signal: AtomicBool::new(true),
             frames_captured: AtomicU64::new(0),
             frames_encoded: AtomicU64::new(0),
             frames_dropped: AtomicU64::new(0),
@@ -46,7 +49,7 @@ impl Shared {
     }
 
     pub fn state(&self) -> StreamState {
-        if self.active.load(Ordering::Relaxed) {
+        if self.active.load(Ordering::Relaxed) && self.signal.load(Ordering::Relaxed) {
             StreamState::Active
         } else {
             StreamState::Waiting

@@ -82,6 +82,7 @@ fn codecs() -> Codecs {
             }))
         }),
         audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
     }
 }
 
@@ -275,6 +276,7 @@ fn an_encoder_failure_makes_the_stream_wait_then_recover() {
             }))
         }),
         audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
     });
     pipeline.start(&plan).unwrap();
 

@@ -31,7 +31,8 @@ pub use error::{
     CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
 };
 pub use handle::{Handle, StartupError};
+pub use makara_media::{CaptureMode, CapturePort, PortKind, RunningCapture};
 pub use views::{
-    InputView, NicView, OutputView, PresetView, ResourceState, ServerView, StreamState, StreamView,
-    SystemView, TranscoderView,
+    CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
+    StreamState, StreamView, SystemView, TranscoderView,
 };

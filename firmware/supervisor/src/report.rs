@@ -137,10 +137,18 @@ impl ResourceState {
     }
 }
 
-pub(crate) fn system() -> SystemView {
+pub(crate) fn system(
+    engine: &dyn crate::engine::Engine,
+    started: std::time::SystemTime,
+) -> SystemView {
     SystemView {
         version: makara_board::firmware_version().to_string(),
         hostname: makara_board::hostname(),
+        capture: crate::views::CaptureView {
+            start_time: started,
+            keep_alive_counter: started.elapsed().map_or(0, |d| d.as_secs()),
+            ports: engine.capture_ports(),
+        },
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Supervisor {
     pub(crate) engine: Box<dyn Engine>,
     /// Why each stream's last start failed; cleared by a good start.
     pub(crate) last_errors: HashMap<Id, String>,
+    /// When this supervisor started, for the system report.
+    started: std::time::SystemTime,
 }
 
 impl Supervisor {
@@ -28,6 +30,7 @@ impl Supervisor {
             store,
             engine,
             last_errors: HashMap::new(),
+            started: std::time::SystemTime::now(),
         }
     }
 
@@ -60,7 +63,10 @@ impl Supervisor {
                 activate,
                 make_default,
             } => Ok(self.update_preset(&id, activate, make_default)?),
-            Command::System => Ok(Reply::System(crate::report::system())),
+            Command::System => Ok(Reply::System(crate::report::system(
+                self.engine.as_ref(),
+                self.started,
+            ))),
             Command::Server => Ok(Reply::Server(crate::report::server())),
         }
     }

@@ -66,6 +66,16 @@ pub struct PresetView {
 pub struct SystemView {
     pub version: String,
     pub hostname: String,
+    pub capture: CaptureView,
+}
+
+/// The capture hardware: when the supervisor started, and every port.
+#[derive(Debug, Clone)]
+pub struct CaptureView {
+    pub start_time: std::time::SystemTime,
+    /// Seconds the supervisor has run: a heartbeat that keeps counting.
+    pub keep_alive_counter: u64,
+    pub ports: Vec<makara_media::CapturePort>,
 }
 
 #[derive(Debug, Clone)]

@@ -20,6 +20,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("makara-engine", 2),
     ("makara-output", 2),
     ("makara-x264", 3),
+    ("makara-v4l2", 3),
     ("makara-ffaudio", 3),
     ("makara-pipeline", 3),
     ("makara-access", 2),
@@ -45,7 +46,7 @@ const WIRE_ALLOWED: &[&str] = &["makara-api", "makara-apibench"];
 
 /// Source files allowed to contain `unsafe` (FFI, ioctls, the frame ring).
 /// Each must justify every block with a `// SAFETY:` comment.
-const UNSAFE_ALLOWED: &[&str] = &["drivers/x264/src/ffi.rs"];
+const UNSAFE_ALLOWED: &[&str] = &["drivers/x264/src/ffi.rs", "drivers/v4l2/src/ioctl.rs"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

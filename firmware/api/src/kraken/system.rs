@@ -1,16 +1,144 @@
 //! `/apis/kraken/system` and `/apis/servers`.
 
-use makara_supervisor::{NicView, ServerView, SystemView};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use makara_supervisor::{CaptureMode, CapturePort, NicView, ServerView, SystemView};
 
 use super::links::Links;
 use crate::xml::XmlWriter;
 
-/// The version, and capture sections only for capture drivers present.
+/// The version, and the capture sections when there is capture hardware:
+/// `captureInfo`, then one `capturePort` per port (one input of one V4L2
+/// device), whose `available_modes` are what `captureMode` indexes.
 pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
     w.open("system");
     w.text("version", &s.version);
     w.text("hostname", &s.hostname);
+    let c = &s.capture;
+    if !c.ports.is_empty() {
+        w.open("captureInfo");
+        w.text("keep_alive_counter", c.keep_alive_counter);
+        w.text("port_info_size", c.ports.len());
+        w.text("start_time", start_time(c.start_time));
+        let running = c.ports.iter().any(|p| p.running.is_some());
+        w.text("running", u8::from(running));
+        w.close();
+        for port in &c.ports {
+            render_port(w, port);
+        }
+    }
     w.close();
+}
+
+fn render_port(w: &mut XmlWriter, p: &CapturePort) {
+    w.open("capturePort");
+    w.text("port_number", p.number);
+    w.text("device", &p.device);
+    w.text("name", &p.name);
+    match &p.running {
+        Some(r) => {
+            w.text("config_mode", r.config_mode);
+            w.text("config_format", &r.fourcc);
+            w.text("config_framerate", framerate(Some(r.frame_rate)));
+        }
+        None => {
+            w.text("config_mode", -1);
+            w.text("config_format", "unset");
+            w.text("config_framerate", "unset");
+        }
+    }
+    w.open("current_video_desc");
+    if let Some(m) = &p.current {
+        mode_fields(w, m);
+    }
+    w.close();
+    w.open("available_modes");
+    for m in &p.modes {
+        w.open("mode");
+        mode_fields(w, m);
+        w.close();
+    }
+    w.close();
+    w.close();
+}
+
+fn mode_fields(w: &mut XmlWriter, m: &CaptureMode) {
+    // The contract shows -1 for a size the mode does not fix.
+    let size = |v: u32| if v == 0 { -1 } else { i64::from(v) };
+    w.text("width", size(m.width));
+    w.text("height", size(m.height));
+    if m.frame_rate.is_some() {
+        w.text("framerate", framerate(m.frame_rate));
+    }
+    w.text("interlaced", m.interlaced);
+    w.text("mode_id", &m.id);
+}
+
+/// `60.00`, `29.97`: two decimals, as the contract's examples write rates.
+fn framerate(rate: Option<(u32, u32)>) -> String {
+    match rate {
+        Some((n, d)) if d > 0 => format!("{:.2}", f64::from(n) / f64::from(d)),
+        _ => "unset".into(),
+    }
+}
+
+/// `2017-Jul-21 15:21:19.371990`, UTC: the contract's format.
+fn start_time(t: SystemTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_date(secs / 86_400);
+    let day_secs = secs % 86_400;
+    format!(
+        "{year}-{}-{day:02} {:02}:{:02}:{:02}.{:06}",
+        MONTHS[(month - 1) as usize],
+        day_secs / 3600,
+        day_secs / 60 % 60,
+        day_secs % 60,
+        since.subsec_micros()
+    )
+}
+
+/// Year, month (1-12) and day of the `days`-th day after 1970-01-01, in the
+/// proleptic Gregorian calendar (H. Hinnant's days-to-civil algorithm).
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn start_time_is_written_as_the_contract_shows() {
+        // 2017-07-21 15:21:19.371990 UTC
+        let t = UNIX_EPOCH + Duration::from_micros(1_500_650_479_371_990);
+        assert_eq!(start_time(t), "2017-Jul-21 15:21:19.371990");
+        assert_eq!(start_time(UNIX_EPOCH), "1970-Jan-01 00:00:00.000000");
+        // A leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(start_time(t), "2000-Feb-29 00:00:00.000000");
+    }
+
+    #[test]
+    fn rates_have_two_decimals() {
+        assert_eq!(framerate(Some((30000, 1001))), "29.97");
+        assert_eq!(framerate(Some((60, 1))), "60.00");
+        assert_eq!(framerate(None), "unset");
+    }
 }
 
 pub fn render_servers(w: &mut XmlWriter, s: &ServerView, links: &Links) {

@@ -1,0 +1,191 @@
+//! `makarad console`: the `makara>` prompt on the serial console, where an
+//! operator without a network gets the first API key, checks the
+//! appliance and reboots it.
+//!
+//! Each line is parsed into a [`Command`] first, then carried out. The
+//! session is generic over its input and output, so tests drive it with
+//! bytes. Nothing an operator types ends the session except `exit`,
+//! `logout` and end of input: failures are printed and the prompt comes
+//! back. The tty echoes what is typed; the console never does.
+
+mod command;
+mod programs;
+mod status;
+mod streams;
+mod system;
+#[cfg(test)]
+mod testdir;
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::exit::{ExitCode, Failure};
+use crate::keys;
+use command::{Command, HELP};
+use programs::CommandLine;
+
+/// Written and flushed before each line is read.
+pub const PROMPT: &str = "makara> ";
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The appliance's data directory.
+    #[arg(long, default_value = "/data/makara")]
+    pub data_dir: PathBuf,
+    /// Pid file of `makarad serve`, for `status`.
+    #[arg(long, default_value = "/run/makara/makarad.pid")]
+    pub serve_pid_file: PathBuf,
+    /// What `reboot` runs (split at whitespace).
+    #[arg(long, default_value = "reboot", value_parser = CommandLine::parse)]
+    pub reboot_command: CommandLine,
+    /// What `poweroff` runs (split at whitespace).
+    #[arg(long, default_value = "poweroff", value_parser = CommandLine::parse)]
+    pub poweroff_command: CommandLine,
+    /// The service shell `shell` runs (split at whitespace).
+    #[arg(long, default_value = "/bin/sh", value_parser = CommandLine::parse)]
+    pub shell: CommandLine,
+}
+
+/// What the session works on.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub data_dir: PathBuf,
+    pub serve_pid_file: PathBuf,
+    pub reboot: CommandLine,
+    pub poweroff: CommandLine,
+    pub shell: CommandLine,
+    /// `/proc`, where `status` looks for the server's pid.
+    pub proc_root: PathBuf,
+}
+
+impl From<ConsoleArgs> for Console {
+    fn from(args: ConsoleArgs) -> Console {
+        Console {
+            data_dir: args.data_dir,
+            serve_pid_file: args.serve_pid_file,
+            reboot: args.reboot_command,
+            poweroff: args.poweroff_command,
+            shell: args.shell,
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
+}
+
+pub fn run(args: ConsoleArgs) -> Result<(), Failure> {
+    ignore_interrupts();
+    let console = Console::from(args);
+    session(&console, io::stdin().lock(), &mut io::stdout().lock())
+        .map_err(|e| Failure::new(ExitCode::Failed, format!("console: {e}")))
+}
+
+/// Ctrl-C and Ctrl-\ on the console signal the whole foreground process
+/// group: without this they would end the console, and while the service
+/// shell runs they would end the console under it. Tokio's handler stays
+/// installed for the life of the process (it is never unregistered), and
+/// unlike an ignored signal it is reset by `exec`, so the shell and the
+/// programs it starts get the usual Ctrl-C.
+fn ignore_interrupts() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build();
+    let Ok(runtime) = runtime else {
+        return;
+    };
+    let _entered = runtime.enter();
+    for kind in [SignalKind::interrupt(), SignalKind::quit()] {
+        if let Err(e) = signal(kind) {
+            tracing::warn!(error = %e, "console: Ctrl-C may end the console");
+        }
+    }
+}
+
+/// The banner, then prompt → line → command until `exit` or end of input.
+/// Only reading or writing the console itself can fail it.
+pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
+    banner(console, out)?;
+    let mut line = Vec::new();
+    loop {
+        out.write_all(PROMPT.as_bytes())?;
+        out.flush()?;
+        line.clear();
+        // Bytes, not `read_line`: line noise on a serial port is not
+        // UTF-8, and must not end the session.
+        if input.read_until(b'\n', &mut line)? == 0 {
+            writeln!(out)?;
+            return Ok(());
+        }
+        match command::parse(&String::from_utf8_lossy(&line)) {
+            Ok(None) => {}
+            Ok(Some(Command::Exit)) => return Ok(()),
+            Ok(Some(command)) => execute(console, command, out)?,
+            Err(e) => writeln!(out, "{e}")?,
+        }
+    }
+}
+
+fn banner(console: &Console, out: &mut impl Write) -> io::Result<()> {
+    let version = makara_board::firmware_version();
+    let host = makara_board::hostname();
+    writeln!(
+        out,
+        "Makara video encoder {version} on {host}: serial console"
+    )?;
+    if let Ok(api) = status::api(console) {
+        if api.keys == 0 {
+            writeln!(out, "No API keys yet: `api-key create` makes one.")?;
+        }
+    }
+    writeln!(out, "Type help for the commands.")
+}
+
+fn execute(console: &Console, command: Command, out: &mut impl Write) -> io::Result<()> {
+    let dir = &console.data_dir;
+    let result = match command {
+        Command::Help => return help(out),
+        Command::Status => return status::render(&status::gather(console), out),
+        Command::ApiKeyCreate => keys::create_key(dir, out).and_then(|()| {
+            writeln!(out, "The API is enabled. The secret is not shown again.")?;
+            Ok(())
+        }),
+        Command::ApiKeyList => keys::list_keys(dir, out).and_then(|state| {
+            if state.keys.is_empty() {
+                writeln!(out, "no API keys (api-key create makes one)")?;
+            }
+            if !state.enabled {
+                writeln!(out, "note: the API is disabled (api enable)")?;
+            }
+            Ok(())
+        }),
+        Command::ApiKeyRevoke(key) => keys::revoke_key(dir, &key, out),
+        Command::ApiEnable => keys::set_api(dir, true, out),
+        Command::ApiDisable => keys::set_api(dir, false, out),
+        Command::ApiStatus => {
+            return match status::api(console) {
+                Ok(api) => writeln!(out, "api: {api}"),
+                Err(e) => writeln!(out, "api status failed: {e}"),
+            };
+        }
+        Command::Reboot => return programs::power("reboot", &console.reboot, out),
+        Command::Poweroff => return programs::power("poweroff", &console.poweroff, out),
+        Command::Shell => return programs::shell(&console.shell, out),
+        Command::Exit => return Ok(()),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(keys::AccessCommandError::Output(e)) => Err(e),
+        Err(e) => writeln!(out, "failed: {}", crate::exit::chain(&e)),
+    }
+}
+
+fn help(out: &mut impl Write) -> io::Result<()> {
+    let width = HELP.iter().map(|(c, _)| c.len()).max().unwrap_or(0) + 2;
+    for (command, what) in HELP {
+        writeln!(out, "{command:width$}{what}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! `status`: gathered from the machine and the data directory first, then
+//! rendered, so rendering is tested on made-up facts. A fact that cannot
+//! be read shows as its error; `status` itself never fails.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use makara_access::{AccessState, AccessStore};
+use makara_board::Nic;
+
+use super::streams::{self, Saved};
+use super::system::{self, Mount, Serve};
+use super::Console;
+
+/// Everything `status` shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub version: String,
+    pub hostname: String,
+    pub uptime: Result<String, String>,
+    pub nics: Result<Vec<Nic>, String>,
+    pub data_dir: PathBuf,
+    pub mount: Result<Option<Mount>, String>,
+    pub api: Result<ApiSummary, String>,
+    pub serve: Serve,
+    pub saved: Result<Saved, String>,
+}
+
+/// The API switch and the number of keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiSummary {
+    pub enabled: bool,
+    pub keys: usize,
+}
+
+impl From<&AccessState> for ApiSummary {
+    fn from(state: &AccessState) -> ApiSummary {
+        ApiSummary {
+            enabled: state.enabled,
+            keys: state.keys.len(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiSummary {
+    /// `enabled, 1 key`, `disabled, 0 keys`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let switch = if self.enabled { "enabled" } else { "disabled" };
+        write!(f, "{switch}, {}", plural(self.keys, "key"))
+    }
+}
+
+/// The API summary of the data directory.
+pub fn api(console: &Console) -> Result<ApiSummary, String> {
+    let state = AccessStore::open(&console.data_dir).load();
+    state
+        .map(|s| ApiSummary::from(&s))
+        .map_err(|e| e.to_string())
+}
+
+pub fn gather(console: &Console) -> Report {
+    Report {
+        version: makara_board::firmware_version().to_owned(),
+        hostname: makara_board::hostname(),
+        uptime: system::uptime().map_err(|e| e.to_string()),
+        nics: makara_board::list_nics().map_err(|e| e.to_string()),
+        data_dir: console.data_dir.clone(),
+        mount: system::mount_of(&console.data_dir).map_err(|e| e.to_string()),
+        api: api(console),
+        serve: system::serve_state(&console.serve_pid_file, &console.proc_root),
+        saved: streams::read(&console.data_dir).map_err(|e| e.to_string()),
+    }
+}
+
+/// Labels are padded to this width, so values line up.
+const LABEL: usize = 10;
+
+pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    let mut row = |label: &str, value: &str| {
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!("{label}:")
+        };
+        writeln!(out, "{label:LABEL$}{value}")
+    };
+    row("version", &format!("makarad {}", report.version))?;
+    row("hostname", &report.hostname)?;
+    row("uptime", &shown(&report.uptime))?;
+    let nics = network_lines(&report.nics);
+    for (i, line) in nics.iter().enumerate() {
+        row(if i == 0 { "network" } else { "" }, line)?;
+    }
+    row("data", &data_line(report))?;
+    row("api", &shown(&report.api))?;
+    row("serve", &report.serve.to_string())?;
+    let streams = stream_lines(&report.saved);
+    for (i, line) in streams.iter().enumerate() {
+        row(if i == 0 { "streams" } else { "" }, line)?;
+    }
+    Ok(())
+}
+
+fn shown<T: ToString>(fact: &Result<T, String>) -> String {
+    match fact {
+        Ok(value) => value.to_string(),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
+/// `eth0: up, 10.0.2.15/24`, one line per interface.
+fn network_lines(nics: &Result<Vec<Nic>, String>) -> Vec<String> {
+    let nics = match nics {
+        Ok(nics) if nics.is_empty() => return vec!["no interfaces".into()],
+        Ok(nics) => nics,
+        Err(e) => return vec![format!("unknown ({e})")],
+    };
+    nics.iter()
+        .map(|nic| {
+            let link = if nic.up { "up" } else { "down" };
+            let loopback = if nic.loopback { " (loopback)" } else { "" };
+            let addresses = if nic.ipv4.is_empty() {
+                "no IPv4 address".to_owned()
+            } else {
+                nic.ipv4.join(" ")
+            };
+            format!("{}: {link}{loopback}, {addresses}", nic.name)
+        })
+        .collect()
+}
+
+/// `/data/makara on /data (ext4): persistent`.
+fn data_line(report: &Report) -> String {
+    let dir = report.data_dir.display();
+    match &report.mount {
+        Ok(Some(mount)) => {
+            let verdict = if mount.persistent() {
+                "persistent"
+            } else {
+                "not persistent: settings will not survive a reboot"
+            };
+            let point = mount.mount_point.display();
+            format!("{dir} on {point} ({}): {verdict}", mount.fstype)
+        }
+        Ok(None) => format!("{dir}: persistence unknown (no mount holds it)"),
+        Err(e) => format!("{dir}: persistence unknown ({e})"),
+    }
+}
+
+/// A count line, then one line per stream: `Demo: started (auto start)`.
+fn stream_lines(saved: &Result<Saved, String>) -> Vec<String> {
+    let saved = match saved {
+        Ok(saved) => saved,
+        Err(e) => return vec![format!("unknown ({e})")],
+    };
+    let mut lines = vec![format!(
+        "{} ({}, {}, {})",
+        saved.streams.len(),
+        plural(saved.inputs, "input"),
+        plural(saved.outputs, "output"),
+        plural(saved.transcoders, "transcoder"),
+    )];
+    for stream in &saved.streams {
+        let state = if stream.started { "started" } else { "stopped" };
+        let auto = if stream.auto_start {
+            " (auto start)"
+        } else {
+            ""
+        };
+        lines.push(format!("{}: {state}{auto}", stream.name));
+    }
+    lines
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::streams::SavedStream;
+
+    fn nic(name: &str, up: bool, loopback: bool, ipv4: &[&str]) -> Nic {
+        Nic {
+            name: name.into(),
+            mac: None,
+            mtu: Some(1500),
+            up,
+            loopback,
+            speed_mbps: None,
+            ipv4: ipv4.iter().map(|a| a.to_string()).collect(),
+            ipv6: Vec::new(),
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            version: "1.2.3".into(),
+            hostname: "makara".into(),
+            uptime: Ok("2h 03m 10s".into()),
+            nics: Ok(vec![
+                nic("eth0", true, false, &["10.0.2.15/24"]),
+                nic("eth1", false, false, &[]),
+                nic("lo", true, true, &["127.0.0.1/8"]),
+            ]),
+            data_dir: "/data/makara".into(),
+            mount: Ok(Some(Mount {
+                mount_point: "/data".into(),
+                fstype: "ext4".into(),
+            })),
+            api: Ok(ApiSummary {
+                enabled: true,
+                keys: 1,
+            }),
+            serve: Serve::Running(321),
+            saved: Ok(Saved {
+                streams: vec![
+                    SavedStream {
+                        name: "Demo".into(),
+                        started: true,
+                        auto_start: true,
+                    },
+                    SavedStream {
+                        name: "Spare".into(),
+                        started: false,
+                        auto_start: false,
+                    },
+                ],
+                inputs: 1,
+                outputs: 2,
+                transcoders: 1,
+            }),
+        }
+    }
+
+    fn rendered(report: &Report) -> String {
+        let mut out = Vec::new();
+        render(report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_healthy_appliance() {
+        assert_eq!(
+            rendered(&report()),
+            "\
+version:  makarad 1.2.3
+hostname: makara
+uptime:   2h 03m 10s
+network:  eth0: up, 10.0.2.15/24
+          eth1: down, no IPv4 address
+          lo: up (loopback), 127.0.0.1/8
+data:     /data/makara on /data (ext4): persistent
+api:      enabled, 1 key
+serve:    running (pid 321)
+streams:  2 (1 input, 2 outputs, 1 transcoder)
+          Demo: started (auto start)
+          Spare: stopped
+"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_shows_as_unknown() {
+        let report = Report {
+            uptime: Err("no /proc".into()),
+            nics: Err("no /sys".into()),
+            mount: Ok(Some(Mount {
+                mount_point: "/".into(),
+                fstype: "tmpfs".into(),
+            })),
+            api: Err("the access document is not valid".into()),
+            serve: Serve::Unknown("no pid file /run/makara/makarad.pid".into()),
+            saved: Err("the configuration is not UTF-8".into()),
+            ..report()
+        };
+        let text = rendered(&report);
+        for line in [
+            "uptime:   unknown (no /proc)",
+            "network:  unknown (no /sys)",
+            "data:     /data/makara on / (tmpfs): not persistent: settings will not survive a reboot",
+            "api:      unknown (the access document is not valid)",
+            "serve:    unknown (no pid file /run/makara/makarad.pid)",
+            "streams:  unknown (the configuration is not UTF-8)",
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line:?} not in\n{text}");
+        }
+    }
+
+    #[test]
+    fn no_interfaces_and_no_streams() {
+        let report = Report {
+            nics: Ok(Vec::new()),
+            api: Ok(ApiSummary {
+                enabled: false,
+                keys: 0,
+            }),
+            saved: Ok(Saved::default()),
+            ..report()
+        };
+        let text = rendered(&report);
+        assert!(text.contains("network:  no interfaces\n"), "{text}");
+        assert!(text.contains("api:      disabled, 0 keys\n"), "{text}");
+        assert!(
+            text.ends_with("streams:  0 (0 inputs, 0 outputs, 0 transcoders)\n"),
+            "{text}"
+        );
+    }
+}

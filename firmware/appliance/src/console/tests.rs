@@ -1,0 +1,242 @@
+//! Whole sessions: bytes in, text out, against a scratch data directory.
+
+use std::path::Path;
+
+use makara_access::AccessStore;
+
+use super::programs::CommandLine;
+use super::testdir::TestDir;
+use super::{session, Console, PROMPT};
+
+fn console(dir: &Path) -> Console {
+    let line = |text| CommandLine::parse(text).unwrap();
+    Console {
+        data_dir: dir.join("data"),
+        serve_pid_file: dir.join("makarad.pid"),
+        reboot: line("echo rebooting now"),
+        poweroff: line("false"),
+        shell: line("true"),
+        proc_root: dir.join("proc"),
+    }
+}
+
+/// Runs a session on `input`; the output without the banner, split at the
+/// prompts: one entry per prompt, holding what the line before it printed.
+fn answers(console: &Console, input: &str) -> Vec<String> {
+    answers_of_bytes(console, input.as_bytes())
+}
+
+fn answers_of_bytes(console: &Console, input: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    session(console, input, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut parts = text.split(PROMPT).map(str::to_owned);
+    let banner = parts.next().unwrap();
+    assert!(banner.contains("Makara video encoder"), "{banner}");
+    parts.collect()
+}
+
+#[test]
+fn the_banner_names_the_product_version_and_host_and_points_to_help() {
+    let dir = TestDir::new("session-banner");
+    let mut out = Vec::new();
+    session(&console(dir.path()), &b""[..], &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let version = makara_board::firmware_version();
+    let host = makara_board::hostname();
+    assert!(
+        text.starts_with(&format!(
+            "Makara video encoder {version} on {host}: serial console\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("No API keys yet: `api-key create` makes one.\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("Type help for the commands.\n{PROMPT}\n")),
+        "{text}"
+    );
+}
+
+#[test]
+fn end_of_input_ends_the_session_after_one_prompt() {
+    let dir = TestDir::new("session-eof");
+    assert_eq!(answers(&console(dir.path()), ""), ["\n"]);
+}
+
+#[test]
+fn blank_lines_just_prompt_again() {
+    let dir = TestDir::new("session-blank");
+    assert_eq!(
+        answers(&console(dir.path()), "\n\r\n  \n"),
+        ["", "", "", "\n"]
+    );
+}
+
+#[test]
+fn exit_and_logout_end_the_session_without_reading_further() {
+    let dir = TestDir::new("session-exit");
+    assert_eq!(answers(&console(dir.path()), "exit\nhelp\n"), [""]);
+    assert_eq!(answers(&console(dir.path()), "logout\r\nstatus\n"), [""]);
+}
+
+#[test]
+fn help_lists_one_command_per_line() {
+    let dir = TestDir::new("session-help");
+    let answers = answers(&console(dir.path()), "help\n");
+    let lines: Vec<&str> = answers[0].lines().collect();
+    assert_eq!(lines.len(), super::HELP.len());
+    assert!(lines[0].starts_with("help "), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("api-key revoke KEY")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn unknown_commands_and_bad_arguments_are_explained_and_the_prompt_returns() {
+    let dir = TestDir::new("session-unknown");
+    let answers = answers(&console(dir.path()), "xyz\napi-key revoke\napi on\nhelp\n");
+    assert_eq!(answers[0], "unknown command 'xyz': type help\n");
+    assert_eq!(answers[1], "usage: api-key revoke KEY\n");
+    assert_eq!(answers[2], "usage: api enable | api disable | api status\n");
+    assert!(answers[3].starts_with("help "), "{answers:?}");
+}
+
+#[test]
+fn line_noise_that_is_not_utf8_is_an_unknown_command() {
+    let dir = TestDir::new("session-noise");
+    let answers = answers_of_bytes(&console(dir.path()), b"\xff\xfe\nexit\n");
+    assert_eq!(
+        answers[0],
+        "unknown command '\u{fffd}\u{fffd}': type help\n"
+    );
+    assert_eq!(answers.len(), 2);
+}
+
+#[test]
+fn api_key_create_prints_the_two_lines_and_stores_a_working_key() {
+    let dir = TestDir::new("session-create");
+    let console = console(dir.path());
+    let answers = answers(&console, "api-key create\n");
+    let lines: Vec<&str> = answers[0].lines().collect();
+    let state = AccessStore::open(&console.data_dir).load().unwrap();
+    assert!(state.enabled);
+    assert_eq!(state.keys.len(), 1);
+    let key = &state.keys[0];
+    assert_eq!(lines[0], format!("consumer_key: {}", key.consumer_key));
+    assert_eq!(
+        lines[1],
+        format!("consumer_secret: {}", key.consumer_secret)
+    );
+    assert_eq!(
+        lines[2],
+        "The API is enabled. The secret is not shown again."
+    );
+}
+
+#[test]
+fn api_key_list_and_revoke_work_like_the_cli() {
+    let dir = TestDir::new("session-list");
+    let console = console(dir.path());
+    assert_eq!(
+        answers(&console, "api-key list\n")[0],
+        "no API keys (api-key create makes one)\nnote: the API is disabled (api enable)\n"
+    );
+    let key = AccessStore::open(&console.data_dir).create_key().unwrap();
+    let k = &key.consumer_key;
+    let input = format!("api-key list\napi-key revoke {k}\napi-key revoke {k}\napi-key list\n");
+    let answers = answers(&console, &input);
+    assert_eq!(
+        answers[0],
+        format!("consumer_key: {k} created: {}\n", key.created_unix)
+    );
+    assert_eq!(answers[1], format!("revoked: {k}\n"));
+    assert_eq!(answers[2], format!("failed: no consumer key {k}\n"));
+    assert_eq!(answers[3], "no API keys (api-key create makes one)\n");
+}
+
+#[test]
+fn api_enable_disable_and_status_switch_the_stored_state() {
+    let dir = TestDir::new("session-api");
+    let console = console(dir.path());
+    let input = "api status\napi enable\napi status\napi disable\napi status\n";
+    let answers = answers(&console, input);
+    assert_eq!(
+        &answers[..5],
+        [
+            "api: disabled, 0 keys\n",
+            "api: enabled\n",
+            "api: enabled, 0 keys\n",
+            "api: disabled\n",
+            "api: disabled, 0 keys\n",
+        ]
+    );
+    assert!(!AccessStore::open(&console.data_dir).load().unwrap().enabled);
+}
+
+#[test]
+fn a_broken_data_directory_is_reported_and_the_session_goes_on() {
+    let dir = TestDir::new("session-broken");
+    let console = console(dir.path());
+    // A file where the data directory should be.
+    std::fs::write(&console.data_dir, "not a directory").unwrap();
+    let answers = answers(&console, "api-key create\napi status\nhelp\n");
+    assert!(answers[0].starts_with("failed: "), "{answers:?}");
+    assert!(answers[1].starts_with("api status failed: "), "{answers:?}");
+    assert!(answers[2].starts_with("help "), "{answers:?}");
+}
+
+#[test]
+fn status_shows_the_version_the_api_and_the_server() {
+    let dir = TestDir::new("session-status");
+    let console = console(dir.path());
+    AccessStore::open(&console.data_dir).create_key().unwrap();
+    std::fs::write(&console.serve_pid_file, "4242\n").unwrap();
+    std::fs::create_dir_all(console.proc_root.join("4242")).unwrap();
+    let answers = answers(&console, "status\n");
+    let text = &answers[0];
+    let version = makara_board::firmware_version();
+    for line in [
+        format!("version:  makarad {version}\n"),
+        "api:      enabled, 1 key\n".to_owned(),
+        "serve:    running (pid 4242)\n".to_owned(),
+        "streams:  0 (0 inputs, 0 outputs, 0 transcoders)\n".to_owned(),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in\n{text}");
+    }
+    for label in ["hostname: ", "uptime:   ", "network:  ", "data:     "] {
+        assert!(
+            text.contains(&format!("\n{label}")),
+            "{label:?} not in\n{text}"
+        );
+    }
+}
+
+#[test]
+fn reboot_and_poweroff_run_their_commands_and_report_failures() {
+    let dir = TestDir::new("session-power");
+    let answers = answers(&console(dir.path()), "reboot\npoweroff\n");
+    assert_eq!(
+        answers[0],
+        "reboot: running `echo rebooting now`\nrebooting now\nreboot: requested; the appliance goes down now\n"
+    );
+    assert_eq!(
+        answers[1],
+        "poweroff: running `false`\npoweroff failed: `false` exited with status 1\n"
+    );
+    assert_eq!(answers.len(), 3, "the session went on: {answers:?}");
+}
+
+#[test]
+fn the_shell_warns_and_returns_to_the_prompt() {
+    let dir = TestDir::new("session-shell");
+    let answers = answers(&console(dir.path()), "shell\nexit\n");
+    assert_eq!(
+        answers[0],
+        "service shell: changes made here can break the appliance; type exit to return\n"
+    );
+    assert_eq!(answers.len(), 2);
+}

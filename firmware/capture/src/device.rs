@@ -1,0 +1,110 @@
+//! Capture devices: sources that fill frame-ring slots themselves, in
+//! their own memory, as a V4L2 driver does with its mapped buffers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use makara_framering::{Frame, FramePool};
+use makara_media::{CapturePort, VideoFormat};
+use thiserror::Error;
+
+/// A capture that runs: frames arrive in its pool's slots without a copy.
+pub trait LiveCapture: Send {
+    /// The format of every frame, rate included.
+    fn format(&self) -> VideoFormat;
+
+    /// The pool whose slots the device fills.
+    fn pool(&self) -> &Arc<FramePool>;
+
+    /// The next frame, or `None` if none came within `timeout` (no signal,
+    /// or a slow source). A jump in [`Frame::sequence`] counts frames the
+    /// device lost.
+    fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame>, DeviceError>;
+
+    /// Slots whose memory is also exported as a DMABUF file descriptor,
+    /// which a hardware encoder could import without a copy.
+    fn dmabuf_slots(&self) -> usize {
+        0
+    }
+}
+
+/// The capture hardware of an appliance, by port number.
+pub trait CaptureDevices: Send + Sync {
+    /// Every port, with its modes. Ports in use show the mode they run.
+    fn ports(&self) -> Vec<CapturePort>;
+
+    /// Starts capturing from `port` in `mode` (an index into the port's
+    /// modes, or -1 for the mode the source sends).
+    fn open(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError>;
+}
+
+/// Why a capture device could not start or deliver.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DeviceError {
+    /// No such port on this appliance.
+    #[error(
+        "capturePort {port} does not exist: this appliance has {available} capture port(s){hint}"
+    )]
+    NoPort {
+        /// The port asked for.
+        port: u32,
+        /// Ports there are.
+        available: usize,
+        /// Where the ports come from, for the operator.
+        hint: String,
+    },
+    /// The mode index is not one of the port's modes.
+    #[error(
+        "captureMode {mode} is not a mode of capturePort {port}: use -1 (automatic) or 0-{last}"
+    )]
+    NoMode {
+        /// The port asked for.
+        port: u32,
+        /// The mode asked for.
+        mode: i32,
+        /// The port's last mode index.
+        last: i64,
+    },
+    /// Another stream captures from this port.
+    #[error("capturePort {port} is in use by another stream")]
+    Busy {
+        /// The port asked for.
+        port: u32,
+    },
+    /// The device offers none of the pixel layouts the pipeline takes.
+    #[error(
+        "{device} offers none of the pixel formats YU12, NV12, YUYV, UYVY (it offers {offered})"
+    )]
+    NoFormat {
+        /// The device node.
+        device: String,
+        /// The formats it offers, as fourcc codes.
+        offered: String,
+    },
+    /// The device refused a request or failed.
+    #[error("{device}: {what}")]
+    Device {
+        /// The device node.
+        device: String,
+        /// What went wrong.
+        what: String,
+    },
+}
+
+/// The capture hardware of a build without capture drivers.
+#[derive(Debug, Default)]
+pub struct NoCaptureDevices;
+
+impl CaptureDevices for NoCaptureDevices {
+    fn ports(&self) -> Vec<CapturePort> {
+        Vec::new()
+    }
+
+    fn open(&self, port: u32, _mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        Err(DeviceError::NoPort {
+            port,
+            available: 0,
+            hint: " (this build has no capture drivers)".into(),
+        })
+    }
+}
