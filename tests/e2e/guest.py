@@ -183,3 +183,20 @@ class Guest:
         if lines and lines[0].strip().endswith(command.strip()):
             lines = lines[1:]
         return "\n".join(lines).strip("\n")
+
+    def shell(self, command, timeout=120):
+        """Runs ``command`` in the console's service shell and returns what
+        it printed; the shell exits and the prompt comes back."""
+        mark = self.mark()
+        self.send("shell\n")
+        self.wait_for(r"shell", mark, timeout=10)
+        time.sleep(0.5)
+        begin, end = "@@begin@@", "@@end@@"
+        self.send(f"echo {begin}; {command}; echo {end}; exit\n")
+        self.wait_for(re.escape(PROMPT) + r"$", mark, timeout)
+        out = self.since(mark)
+        start = out.rfind(begin + "\n")
+        stop = out.rfind(end + "\n")
+        if start < 0 or stop < start:
+            raise GuestError(f"no output markers around {command!r}:\n{out[-3000:]}")
+        return out[start + len(begin) + 1:stop]

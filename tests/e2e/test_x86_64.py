@@ -13,19 +13,21 @@ the frame rate and bitrate are modest (``MAKARA_E2E_FPS``,
 """
 
 import os
+import sys
 import time
 
 import pytest
 
-from kraken import body, child, created_id, expect, text, unique
+from kraken import body, child, created_id, expect, text
 from mediacheck import Receiver, ffprobe, video_kbps
+from steps import (capture_bench, children, create_capture_stream, free_udp_port, hdmi_port,
+                   mode_index, record, system, wait_for_state)
 
 ARCH = "x86_64"
 WIDTH, HEIGHT = 1280, 720
 FPS = int(os.environ.get("MAKARA_E2E_FPS", "10"))
 KBPS = int(os.environ.get("MAKARA_E2E_KBPS", "600"))
 SECONDS = int(os.environ.get("MAKARA_E2E_SECONDS", "12"))
-GUEST_HOST = "10.0.2.2"  # the host's loopback, seen from the guest
 
 
 @pytest.fixture(scope="module")
@@ -34,54 +36,6 @@ def box(appliance_of):
     app.login()
     app.state = {}
     return app
-
-
-def children(el, tag):
-    return el.findall(tag)
-
-
-def system(api):
-    return child(expect(api.get("/apis/kraken/system"), 200), "system")
-
-
-def hdmi_port(api):
-    """vivid's HDMI input: its port element."""
-    ports = children(system(api), "capturePort")
-    hdmi = [p for p in ports if "HDMI" in text(p, "name")]
-    assert hdmi, [text(p, "name") for p in ports]
-    return hdmi[0]
-
-
-def mode_index(port, width, height, rate):
-    modes = children(child(port, "available_modes"), "mode")
-    for i, m in enumerate(modes):
-        if (text(m, "width"), text(m, "height"), text(m, "framerate"), text(m, "interlaced")) == \
-                (str(width), str(height), f"{rate:.2f}", "false"):
-            return i
-    raise AssertionError(f"no {width}x{height}p{rate} among {[text(m, 'mode_id') for m in modes]}")
-
-
-def wait_for_state(api, path, wanted, timeout=60):
-    deadline = time.monotonic() + timeout
-    el = None
-    while time.monotonic() < deadline:
-        el = child(expect(api.get(path), 200), "stream")
-        if text(el, "state") == wanted:
-            return el
-        time.sleep(0.5)
-    raise AssertionError(f"stream never became {wanted}: {text(el, 'state')}; "
-                         f"lastError {text(el, 'lastError')}")
-
-
-def receive(seconds, tmp_path, name):
-    rx = Receiver()
-    try:
-        time.sleep(seconds)
-    finally:
-        rx.close()
-    path = tmp_path / name
-    path.write_bytes(rx.ts())
-    return path, rx
 
 
 def test_the_console_gives_credentials_that_work_over_https(box):
@@ -104,41 +58,28 @@ def test_system_lists_vivid_inputs_as_capture_ports_with_their_modes(box):
     mode_index(hdmi, 1920, 1080, 60)
 
 
+@pytest.mark.parametrize("height,rate", [(720, 60), (1080, 60)])
+def test_capture_from_vivid_hdmi_is_zero_copy(box, height, rate):
+    hdmi = hdmi_port(box.client)
+    width = 1280 if height == 720 else 1920
+    numbers, out = capture_bench(box, text(hdmi, "port_number"),
+                                 mode_index(hdmi, width, height, rate))
+    sys.stdout.write(f"\n[e2e] {ARCH} vivid {width}x{height}p{rate}: {out}")
+    assert numbers["frames"] > 0
+    assert numbers["copies_per_frame"] == 0.0, out
+
+
 def test_vivid_hdmi_is_encoded_and_reaches_the_host(box, tmp_path):
     api = box.client
     hdmi = hdmi_port(api)
     port = int(text(hdmi, "port_number"))
     # 720p30 from the source: half the frames of p60 for vivid to draw.
     mode = mode_index(hdmi, WIDTH, HEIGHT, 30)
-    rx = Receiver()
-    box.state["udp_port"] = rx.port
-    rx.close()
-    input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
-        ("name", unique("hdmi")), ("streamType", "V4L2"),
-        ("capturePort", port), ("captureMode", mode)])), "input")
-    transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
-        ("name", unique("h264")), ("resolution", [("width", WIDTH), ("height", HEIGHT)]),
-        ("frameRate", FPS), ("videoBitrate", KBPS), ("gopSize", FPS * 2),
-        ("encodingProfile", "cbr"), ("qualityLevel", 1), ("audio", "off")])), "transcoder")
-    output_id = created_id(api.post("/apis/kraken/outputs", body("output", [
-        ("name", unique("host")), ("url", f"udp://{GUEST_HOST}:{rx.port}")])), "output")
-    stream_id = created_id(api.post("/apis/kraken/streams", body("stream", [
-        ("name", unique("e2e")), ("auto_start", "true"),
-        ("input", f"https://{box.client.host}/apis/kraken/inputs/input-{input_id}"),
-        ("transcoder", f"https://{box.client.host}/apis/kraken/transcoders/transcoder-{transcoder_id}"),
-        ("outputs", [("output", [f"https://{box.client.host}/apis/kraken/outputs/output-{output_id}"])]),
-    ])), "stream")
-    path = f"/apis/kraken/streams/stream-{stream_id}"
-    box.state.update(stream=path, input=input_id)
-
-    receiver = Receiver(port=box.state["udp_port"])
-    try:
-        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
-        wait_for_state(api, path, "active")
-        time.sleep(SECONDS)
-        stats = child(child(expect(api.get(path), 200), "stream"), "stats")
-    finally:
-        receiver.close()
+    udp_port = free_udp_port()
+    path, input_id = create_capture_stream(api, port=port, mode=mode, width=WIDTH, height=HEIGHT,
+                                           fps=FPS, kbps=KBPS, udp_port=udp_port)
+    box.state.update(stream=path, input=input_id, udp_port=udp_port)
+    receiver, stats = record(api, path, udp_port, SECONDS)
     ts = tmp_path / "vivid.ts"
     ts.write_bytes(receiver.ts())
     assert len(receiver.datagrams) > 0, "nothing reached the host"
@@ -146,6 +87,7 @@ def test_vivid_hdmi_is_encoded_and_reaches_the_host(box, tmp_path):
     # The capture reached the encoder without a copy (YU12 from vivid).
     assert int(text(stats, "bytesCopied")) == 0, text(stats, "bytesCopied")
     box.state["stats"] = {c.tag: c.text for c in stats}
+    sys.stdout.write(f"\n[e2e] {ARCH} stream stats: {box.state['stats']}\n")
 
     video = [s for s in ffprobe(ts, "-show_streams")["streams"] if s["codec_type"] == "video"]
     assert len(video) == 1, video

@@ -4,14 +4,86 @@
 use makara_encode::Preset;
 use makara_pipeline::{bench_encode, BenchSource, EncodeBench, RawLayout};
 
-use crate::cli::{BenchAction, BenchArgs, BenchCodec, BenchPreset, EncodeArgs, RawPixfmt};
+use crate::cli::{
+    BenchAction, BenchArgs, BenchCodec, BenchPreset, CaptureArgs, EncodeArgs, RawPixfmt,
+};
 use crate::exit::{ExitCode, Failure};
 use crate::media;
 
 pub fn run(args: BenchArgs) -> Result<(), Failure> {
     match args.action {
         BenchAction::Encode(args) => encode(args),
+        BenchAction::Capture(args) => capture(args),
     }
+}
+
+/// Frames straight from the device into its pool and back: the capture
+/// path alone, as the encoder would see it.
+fn capture(args: CaptureArgs) -> Result<(), Failure> {
+    use makara_capture::CaptureDevices;
+    let devices = makara_v4l2::V4l2Devices::new();
+    for p in devices.ports() {
+        let current = p.current.as_ref().map_or("-", |m| m.id.as_str());
+        println!(
+            "port {}: {} {} ({:?}), now {current}, {} modes",
+            p.number,
+            p.device,
+            p.name,
+            p.kind,
+            p.modes.len()
+        );
+        for (i, m) in p.modes.iter().enumerate() {
+            println!("  mode {i}: {}", m.id);
+        }
+    }
+    let Some(port) = args.port else { return Ok(()) };
+    let fail = |e: String| Failure::new(ExitCode::Failed, e);
+    let mut capture = devices
+        .open(port, args.mode)
+        .map_err(|e| fail(e.to_string()))?;
+    let format = capture.format();
+    let started = std::time::Instant::now();
+    let (mut frames, mut lost, mut last) = (0u64, 0u64, None::<u64>);
+    let mut first_at = None;
+    while started.elapsed().as_secs() < args.seconds {
+        let Some(frame) = capture
+            .next_frame(std::time::Duration::from_millis(200))
+            .map_err(|e| fail(e.to_string()))?
+        else {
+            continue;
+        };
+        first_at.get_or_insert_with(std::time::Instant::now);
+        if let Some(prev) = last {
+            lost += frame.sequence().saturating_sub(prev + 1);
+        }
+        last = Some(frame.sequence());
+        frames += 1;
+    }
+    let span = first_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let stats = capture.pool().stats();
+    println!(
+        "format: {}x{} {:?} {}/{} fps",
+        format.width, format.height, format.pixel_format, format.fps_num, format.fps_den
+    );
+    println!("frames: {frames} lost: {lost} seconds: {span:.2}");
+    println!(
+        "fps: {:.1}",
+        if span > 0.0 {
+            (frames.saturating_sub(1)) as f64 / span
+        } else {
+            0.0
+        }
+    );
+    println!(
+        "copies_per_frame: {:.2}",
+        stats.bytes_copied as f64 / (format.frame_len() as f64 * frames.max(1) as f64)
+    );
+    println!(
+        "dmabuf_slots: {} of {}",
+        capture.dmabuf_slots(),
+        stats.slots
+    );
+    Ok(())
 }
 
 fn encode(args: EncodeArgs) -> Result<(), Failure> {

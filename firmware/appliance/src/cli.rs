@@ -107,6 +107,24 @@ pub enum BenchAction {
     /// the settings of a live `vbr` stream; print `fps` and
     /// `copies_per_frame`. Video only; nothing goes to the network.
     Encode(EncodeArgs),
+    /// Capture from a port for a while and print the frame rate, lost
+    /// frames and `copies_per_frame`; also lists the ports and modes.
+    Capture(CaptureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The capturePort, 0-63 (see the list printed without --port).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=63))]
+    pub port: Option<u32>,
+    /// The captureMode: -1 (what the source sends) or an index into the
+    /// port's modes, 0-1023.
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1..=1023))]
+    pub mode: i32,
+    /// How long to capture, 1-600 s.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]
