@@ -100,7 +100,10 @@ def appliance_of(tmp_path_factory, request):
     yield boot
     for g in made:
         g.stop()
-        sys.stderr.write(f"\n[e2e] {g.arch} console log: {g.workdir / 'console.log'}\n")
+        ready = [line.strip() for line in (g.workdir / "qemu.log").read_text().splitlines()
+                 if "API ready" in line]
+        sys.stderr.write(f"\n[e2e] {g.arch}: {'; '.join(ready) or 'no API-ready line'}; "
+                         f"console log {g.workdir / 'console.log'}\n")
 
 
 @pytest.hookimpl(hookwrapper=True)

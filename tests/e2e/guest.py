@@ -173,23 +173,21 @@ class Guest:
 
     def console(self, command, timeout=60):
         """Types ``command`` at the prompt; returns what it printed before the
-        next prompt (without the echoed command line)."""
+        next prompt. The terminal echoes the line, so the answer is what
+        follows that echo: prompts left over from earlier Enters do not
+        count."""
         mark = self.mark()
         self.send(command + "\n")
-        self.wait_for(re.escape(PROMPT) + r"$", mark, timeout)
-        out = self.since(mark)
-        out = out[: out.rfind(PROMPT)]
-        lines = out.split("\n")
-        if lines and lines[0].strip().endswith(command.strip()):
-            lines = lines[1:]
-        return "\n".join(lines).strip("\n")
+        m = self.wait_for(re.escape(command) + r"\n([\s\S]*?)" + re.escape(PROMPT) + r"$",
+                          mark, timeout)
+        return m.group(1).strip("\n")
 
     def shell(self, command, timeout=120):
         """Runs ``command`` in the console's service shell and returns what
         it printed; the shell exits and the prompt comes back."""
         mark = self.mark()
         self.send("shell\n")
-        self.wait_for(r"shell", mark, timeout=10)
+        self.wait_for(r"^service shell: .*$", mark, timeout=20)
         time.sleep(0.5)
         begin, end = "@@begin@@", "@@end@@"
         self.send(f"echo {begin}; {command}; echo {end}; exit\n")

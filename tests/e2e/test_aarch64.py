@@ -44,7 +44,7 @@ def test_a_captured_stream_reaches_the_host_as_h264(box, tmp_path):
     hdmi = hdmi_port(api)
     udp_port = free_udp_port()
     path, _ = create_capture_stream(api, port=int(text(hdmi, "port_number")),
-                                    mode=mode_index(hdmi, 1280, 720, 30), width=1280, height=720,
+                                    mode=mode_index(hdmi, 1280, 720, 24), width=1280, height=720,
                                     fps=FPS, kbps=KBPS, udp_port=udp_port)
     receiver, stats = record(api, path, udp_port, 6)
     sys.stdout.write(f"\n[e2e] {ARCH} stream stats: { {c.tag: c.text for c in stats} }\n")

@@ -32,6 +32,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// The `makara>` prompt of the serial console.
     Console(crate::console::ConsoleArgs),
+    /// Look at and set a V4L2 device's controls (service tool).
+    V4l2(crate::v4l2::V4l2Args),
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod exit;
 mod keys;
 mod media;
 mod serve;
+mod v4l2;
 
 use clap::Parser;
 
@@ -25,6 +26,7 @@ fn main() -> std::process::ExitCode {
         Command::Api(args) => keys::api_switch(args),
         Command::Bench(args) => bench::run(args),
         Command::Console(args) => console::run(args),
+        Command::V4l2(args) => v4l2::run(args),
     };
     match result {
         Ok(()) => ExitCode::Ok.into(),

@@ -116,31 +116,6 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn start_time_is_written_as_the_contract_shows() {
-        // 2017-07-21 15:21:19.371990 UTC
-        let t = UNIX_EPOCH + Duration::from_micros(1_500_650_479_371_990);
-        assert_eq!(start_time(t), "2017-Jul-21 15:21:19.371990");
-        assert_eq!(start_time(UNIX_EPOCH), "1970-Jan-01 00:00:00.000000");
-        // A leap day.
-        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(start_time(t), "2000-Feb-29 00:00:00.000000");
-    }
-
-    #[test]
-    fn rates_have_two_decimals() {
-        assert_eq!(framerate(Some((30000, 1001))), "29.97");
-        assert_eq!(framerate(Some((60, 1))), "60.00");
-        assert_eq!(framerate(None), "unset");
-    }
-}
-
 pub fn render_servers(w: &mut XmlWriter, s: &ServerView, links: &Links) {
     w.open("servers");
     w.open("server");
@@ -182,4 +157,29 @@ pub fn render_nic(w: &mut XmlWriter, n: &NicView, links: &Links) {
     }
     w.link("self", &links.nic(&n.name));
     w.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn start_time_is_written_as_the_contract_shows() {
+        // 2017-07-21 15:21:19.371990 UTC
+        let t = UNIX_EPOCH + Duration::from_micros(1_500_650_479_371_990);
+        assert_eq!(start_time(t), "2017-Jul-21 15:21:19.371990");
+        assert_eq!(start_time(UNIX_EPOCH), "1970-Jan-01 00:00:00.000000");
+        // A leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(start_time(t), "2000-Feb-29 00:00:00.000000");
+    }
+
+    #[test]
+    fn rates_have_two_decimals() {
+        assert_eq!(framerate(Some((30000, 1001))), "29.97");
+        assert_eq!(framerate(Some((60, 1))), "60.00");
+        assert_eq!(framerate(None), "unset");
+    }
 }
