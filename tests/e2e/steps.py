@@ -92,6 +92,6 @@ def free_udp_port():
 def capture_bench(box, port, mode, seconds=4):
     """``makarad bench capture`` in the guest: its numbers as a dict."""
     out = box.guest.shell(f"makarad bench capture --port {port} --mode {mode} --seconds {seconds}")
-    numbers = dict(re.findall(r"^(fps|copies_per_frame|frames|lost): ([0-9.]+)", out, re.M))
+    numbers = dict(re.findall(r"\b(fps|copies_per_frame|frames|lost): ([0-9.]+)", out))
     assert numbers.get("frames"), out
     return {k: float(v) for k, v in numbers.items()}, out

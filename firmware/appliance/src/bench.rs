@@ -45,6 +45,7 @@ fn capture(args: CaptureArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let (mut frames, mut lost, mut last) = (0u64, 0u64, None::<u64>);
     let mut first_at = None;
+    let (mut first_pts, mut last_pts) = (None, 0u64);
     while started.elapsed().as_secs() < args.seconds {
         let Some(frame) = capture
             .next_frame(std::time::Duration::from_millis(200))
@@ -53,6 +54,8 @@ fn capture(args: CaptureArgs) -> Result<(), Failure> {
             continue;
         };
         first_at.get_or_insert_with(std::time::Instant::now);
+        first_pts.get_or_insert(frame.pts().0);
+        last_pts = frame.pts().0;
         if let Some(prev) = last {
             lost += frame.sequence().saturating_sub(prev + 1);
         }
@@ -66,14 +69,18 @@ fn capture(args: CaptureArgs) -> Result<(), Failure> {
         format.width, format.height, format.pixel_format, format.fps_num, format.fps_den
     );
     println!("frames: {frames} lost: {lost} seconds: {span:.2}");
-    println!(
-        "fps: {:.1}",
+    // As v4l2-ctl counts: frames over the span of their capture stamps.
+    let stamped = last_pts.saturating_sub(first_pts.unwrap_or(last_pts)) as f64 / 1e9;
+    let rate = |span: f64| {
         if span > 0.0 {
-            (frames.saturating_sub(1)) as f64 / span
+            frames.saturating_sub(1) as f64 / span
         } else {
             0.0
         }
-    );
+    };
+    println!("fps: {:.1}", rate(stamped));
+    // As the encoder sees them: frames per second of this process's clock.
+    println!("delivered_fps: {:.1}", rate(span));
     println!(
         "copies_per_frame: {:.2}",
         stats.bytes_copied as f64 / (format.frame_len() as f64 * frames.max(1) as f64)
