@@ -50,12 +50,13 @@ def capture(guest, port, mode, seconds):
 
 
 def v4l2_ctl(guest, input_index, mode, seconds):
-    """v4l2-ctl's mmap capture of the same mode: its own fps reports."""
+    """v4l2-ctl's mmap capture of the same mode, with as many buffers as
+    makarad asks for (6): its own fps reports."""
     tools = "/data/tools"
     out = guest.shell(
         f"{tools}/lib/ld-linux-x86-64.so.2 --library-path {tools}/lib {tools}/v4l2-ctl "
         f"-d /dev/video0 -i {input_index} --set-dv-bt-timings index={mode} "
-        f"-v pixelformat=YU12 --stream-mmap --stream-count={seconds * 60} --stream-to=/dev/null 2>&1",
+        f"-v pixelformat=YU12 --stream-mmap=6 --stream-count={seconds * 60} --stream-to=/dev/null 2>&1",
         timeout=seconds * 10 + 60)
     rates = [float(r) for r in re.findall(r"([0-9]+\.[0-9]+) fps", out)]
     if len(rates) < 2:
