@@ -83,6 +83,11 @@ def image_or_fail(arch):
     image = REPO / "target" / "image" / arch
     if not (image / "initramfs.img").is_file():
         pytest.fail(f"no {arch} image in {image}: run scripts/build-image --arch {arch}")
+    env = (image / "image.env").read_text()
+    if "IMAGE_MAKARAD=no" in env:
+        missing = image / "rootfs" / "etc" / "makara" / "makarad-missing"
+        reason = missing.read_text().strip() if missing.is_file() else "see scripts/build-image"
+        pytest.fail(f"the {arch} image was built without makarad: {reason}")
 
 
 @pytest.fixture(scope="module")
