@@ -51,3 +51,13 @@ def video_kbps(path, fps):
                       "packet=size,pts_time", "-show_packets")["packets"]
     seconds = float(packets[-1]["pts_time"]) - float(packets[0]["pts_time"]) + 1 / fps
     return sum(int(p["size"]) for p in packets) * 8 / seconds / 1000
+
+
+def without_last_unit(ts, pid):
+    """The transport stream cut before the last packet that starts a PES
+    on ``pid``: what remains holds only whole access units of that PID."""
+    starts = [i for i in range(0, len(ts) - 187, 188)
+              if ts[i] == 0x47 and ts[i + 1] & 0x40
+              and ((ts[i + 1] & 0x1F) << 8 | ts[i + 2]) == pid]
+    assert starts, f"no PES starts on PID {pid:#x}"
+    return ts[:starts[-1]]

@@ -68,8 +68,11 @@ impl DeviceSource {
         Ok(())
     }
 
+    /// The reason is set before the state flips (and cleared before it flips
+    /// back), so that a GET never sees `waiting` without it or `active`
+    /// with it. Only this thread writes `signal`.
     fn signal_lost(&self, shared: &Shared) {
-        if shared.signal.swap(false, Ordering::Relaxed) {
+        if shared.signal.load(Ordering::Relaxed) {
             let reason = format!(
                 "no signal on capturePort {}: no frames for {} s",
                 self.port,
@@ -77,13 +80,15 @@ impl DeviceSource {
             );
             tracing::warn!(port = self.port, "{reason}");
             shared.set_problem(Some(reason));
+            shared.signal.store(false, Ordering::Release);
         }
     }
 
     fn signal_back(&self, shared: &Shared) {
-        if !shared.signal.swap(true, Ordering::Relaxed) {
+        if !shared.signal.load(Ordering::Relaxed) {
             tracing::info!(port = self.port, "signal back: frames arrive again");
             shared.set_problem(None);
+            shared.signal.store(true, Ordering::Release);
         }
     }
 

@@ -49,7 +49,7 @@ impl Shared {
     }
 
     pub fn state(&self) -> StreamState {
-        if self.active.load(Ordering::Relaxed) && self.signal.load(Ordering::Relaxed) {
+        if self.active.load(Ordering::Relaxed) && self.signal.load(Ordering::Acquire) {
             StreamState::Active
         } else {
             StreamState::Waiting
