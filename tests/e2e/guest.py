@@ -159,17 +159,26 @@ class Guest:
         self.sock.sendall(text.encode())
 
     def wait_prompt(self, timeout=BOOT_TIMEOUT):
-        """Presses Enter until the console answers with its prompt."""
+        """Presses Enter until the console answers with its prompt, then
+        waits until it is quiet: Enters typed while it was starting are
+        answered with more prompts, and one of those must not be taken for
+        the answer to the next command."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             mark = self.mark()
             self.send("\n")
             try:
                 self.wait_for(re.escape(PROMPT) + r"$", mark, timeout=2)
-                return
+                break
             except GuestError:
                 continue
-        raise GuestError(f"no '{PROMPT}' prompt within {timeout} s:\n{self.tail()}")
+        else:
+            raise GuestError(f"no '{PROMPT}' prompt within {timeout} s:\n{self.tail()}")
+        while True:
+            seen = self.mark()
+            time.sleep(1.5)
+            if self.mark() == seen:
+                return
 
     def console(self, command, timeout=60):
         """Types ``command`` at the prompt; returns what it printed before the
