@@ -8,6 +8,10 @@
 #                   which sees the apt-installed modules; a pyenv python3 may
 #                   come first on PATH and would not)
 #   MAKARA_APT_STAMP  marks the last `apt-get update` (default below)
+#
+# Everything these functions say, and the output of apt-get and dpkg they
+# run, goes to stderr: callers capture helpers built on them with $(...),
+# and their stdout must carry the result alone.
 
 MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl
@@ -55,14 +59,14 @@ makara_apt_lists_fresh() {
 
 makara_apt_update() {
     makara_log "apt-get update"
-    makara_as_root apt-get update -q
+    makara_as_root apt-get update -q >&2
     makara_as_root mkdir -p "$(dirname "$MAKARA_APT_STAMP")"
     makara_as_root touch "$MAKARA_APT_STAMP"
 }
 
 makara_apt_install() {
     makara_as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "$@"
+        apt-get install -y -q --no-install-recommends "$@" >&2
 }
 
 # Installs the missing Debian packages: one `apt-get update` (skipped while
@@ -89,7 +93,7 @@ makara_apt_deps() {
         return 0
     fi
     makara_log "apt-get install failed; repairing with apt-get -f install and retrying once"
-    makara_as_root env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q || true
+    makara_as_root env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -q >&2 || true
     # Lists a day old can name archives the mirror no longer has.
     [ "$updated" -eq 1 ] || makara_apt_update
     makara_apt_install "${missing[@]}"

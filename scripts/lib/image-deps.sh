@@ -14,19 +14,27 @@
 #   image_cross_deps              the aarch64 cross linker and Rust target; returns 1
 #                                 with the reason when they cannot be had here
 #
+# The helpers that print a result (image_fetch_deb, image_busybox,
+# image_debian_source) are called inside $(...): they print that result and
+# nothing else on stdout; their logs and the output of the tools they run go
+# to stderr (tests/scripts/test_captured_helpers.sh checks it).
+#
 # Why backports: the preinstalled qemu-utils 10.x (bookworm-backports) breaks
 # bookworm's qemu-system 7.2 ("qemu-utils : Breaks: qemu-system-common (<
 # 1:8.0+dfsg-5~)"), so plain `apt-get install qemu-system-x86` fails here
 # (shared/research/qemu.md §1).
 
-IMAGE_BACKPORTS_SOURCES=/etc/apt/sources.list.d/bookworm-backports.sources
+# apt's configuration directory. Only tests/scripts change it, to a scratch
+# directory, with apt-get and dpkg faked on PATH: the real apt reads /etc/apt.
+: "${IMAGE_APT_ETC:=/etc/apt}"
+IMAGE_BACKPORTS_SOURCES=$IMAGE_APT_ETC/sources.list.d/bookworm-backports.sources
 
 image_log() { printf '[image-deps] %s\n' "$*" >&2; }
 image_die() { printf '[image-deps] error: %s\n' "$*" >&2; exit 1; }
 
 # Adds the bookworm-backports source once; updates the lists when it was added.
 image_backports_source() {
-    if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    if grep -rqs 'bookworm-backports' "$IMAGE_APT_ETC/sources.list" "$IMAGE_APT_ETC/sources.list.d/"; then
         return 0
     fi
     image_log "adding the bookworm-backports source ($IMAGE_BACKPORTS_SOURCES)"
@@ -51,7 +59,7 @@ image_qemu() {
     image_backports_source
     image_log "installing $pkg from bookworm-backports"
     makara_as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends -t bookworm-backports "$pkg" \
+        apt-get install -y -q --no-install-recommends -t bookworm-backports "$pkg" >&2 \
         || image_die "could not install $pkg from bookworm-backports (see shared/research/qemu.md §1)"
     command -v "$bin" >/dev/null 2>&1 || image_die "$pkg installed but $bin is not on PATH"
 }
@@ -74,7 +82,7 @@ image_foreign_arch() {
         compgen -G "/var/lib/apt/lists/*binary-${debarch}_Packages*" >/dev/null && return 0
     else
         image_log "dpkg --add-architecture $debarch"
-        makara_as_root dpkg --add-architecture "$debarch"
+        makara_as_root dpkg --add-architecture "$debarch" >&2
     fi
     makara_apt_update
 }
@@ -122,8 +130,8 @@ image_kernel() {
     image_log "unpacking $(basename "$deb") (not installing it)"
     rm -rf "$IMAGE_KROOT"
     mkdir -p "$IMAGE_KROOT"
-    dpkg -x "$deb" "$IMAGE_KROOT"
-    depmod -b "$IMAGE_KROOT" "$IMAGE_KVER"
+    dpkg -x "$deb" "$IMAGE_KROOT" >&2
+    depmod -b "$IMAGE_KROOT" "$IMAGE_KVER" >&2
 }
 
 # A static busybox for DEBARCH: the host's /bin/busybox for the native
@@ -140,7 +148,7 @@ image_busybox() {
         deb=$(image_fetch_deb "busybox-static:$debarch" "$cache/debs")
         rm -rf "$cache/busybox"
         mkdir -p "$cache/busybox"
-        dpkg -x "$deb" "$cache/busybox"
+        dpkg -x "$deb" "$cache/busybox" >&2
     fi
     printf '%s\n' "$cache/busybox/bin/busybox"
 }
@@ -169,7 +177,7 @@ image_cross_deps() {
 # from), unpacked with its patches under DIR; prints the source tree. Adds a
 # deb-src source for bookworm (+ security) once. Used to build the small
 # libavcodec/libavutil of the image (scripts/build-image, docs/image.md).
-IMAGE_SRC_SOURCES=/etc/apt/sources.list.d/makara-bookworm-src.sources
+IMAGE_SRC_SOURCES=$IMAGE_APT_ETC/sources.list.d/makara-bookworm-src.sources
 image_debian_source() {
     local pkg=$1 dir=$2 tree
     tree=$(compgen -G "$dir/${pkg}-[0-9]*" | head -n1 || true)
@@ -177,8 +185,8 @@ image_debian_source() {
         printf '%s\n' "$tree"
         return 0
     fi
-    if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ \
-        && ! grep -qs '^deb-src ' /etc/apt/sources.list; then
+    if ! grep -rqs '^Types:.*deb-src' "$IMAGE_APT_ETC/sources.list.d/" \
+        && ! grep -qs '^deb-src ' "$IMAGE_APT_ETC/sources.list"; then
         image_log "adding deb-src sources for bookworm ($IMAGE_SRC_SOURCES)"
         printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
             'Suites: bookworm bookworm-updates' 'Components: main' \
