@@ -151,8 +151,7 @@ def test_testpattern_defaults(api):
     el = get_one(api, "input", rid)
     assert text(el, "streamType") == "TESTPATTERN"
     for tag, default in (("width", "1280"), ("height", "720"), ("frameRate", "30")):
-        if el.find(tag) is not None:
-            assert text(el, tag) == default, f"default <{tag}>"
+        assert text(el, tag) == default, f"default <{tag}>"
 
 
 INVALID = [

@@ -153,8 +153,7 @@ def test_srt_passphrase_length_in_characters(api, kind, make, case):
     if ok:
         rid = created_id(resp, kind)
         el = get_one(api, kind, rid)
-        if el.find("srtPassphrase") is not None:
-            assert text(el, "srtPassphrase") == passphrase
+        assert text(el, "srtPassphrase") == passphrase
     else:
         assert_error(resp, 1000, mentions=["srtPassphrase", "10-79"])
 

@@ -42,14 +42,12 @@ def check_ref(el, tag, rel, kit_id, name, client):
 
 # --- Create -----------------------------------------------------------------
 
-def test_create_seed_verbatim_names_a_missing_reference(api):
-    """The seed's ids exist nowhere (and it names a metadata source, which
-    this firmware does not have): refused either way, nothing created."""
-    resp = api.post("/apis/kraken/streams", seed.STREAM_CREATE)
-    if resp.status_code == 501:
-        assert_error(resp, 1010)
-    else:
-        assert_names_unknown_reference(resp, 1000)
+def test_create_seed_verbatim_is_refused_for_its_metadatas(api):
+    """The seed's body names a metadata source, which this firmware does not
+    have (and ids that exist nowhere): <metadatas> is refused first, with
+    501/1010, and nothing is created. Unknown references alone are
+    test_create_seed_names_the_one_unknown_reference."""
+    assert_error(api.post("/apis/kraken/streams", seed.STREAM_CREATE), 1010)
     assert "Stream 124" not in {text(it, "name") for it in items(api, "stream")}
 
 
@@ -83,8 +81,7 @@ def test_create_seed_with_real_ids(api):
     assert as_bool(text(el, "auto_start")) is True
     assert text(el, "state") == "stopped"
     assert text(el, "lastError"), "a failed auto start leaves its reason in <lastError>"
-    if el.find("mode") is not None:
-        assert text(el, "mode") == "transcoder"
+    assert text(el, "mode") == "transcoder"
     in_el = get_one(api, "input", kit.input)
     check_ref(el, "input", "input", kit.input, text(in_el, "name"), api)
     tc_el = get_one(api, "transcoder", kit.transcoder)
