@@ -13,7 +13,8 @@
 //! - [`pes`]: PES headers;
 //! - [`klv`]: how KLV metadata is signalled and wrapped;
 //! - [`mux`]: the constant-rate muxer;
-//! - [`demux`]: the parser that reads a stream back.
+//! - [`demux`]: the parser that reads a stream back;
+//! - [`tstd`]: a recorded stream judged against the T-STD's buffers.
 //!
 //! # The wire contract
 //!
@@ -35,6 +36,7 @@ pub mod packet;
 pub mod pes;
 pub mod pmt;
 pub mod psi;
+pub mod tstd;
 
 pub use crc::crc32_mpeg2;
 

@@ -1,0 +1,278 @@
+//! A transport stream judged against the buffers of the transport stream
+//! system target decoder (T-STD, ISO/IEC 13818-1 §2.4.2), for tests and
+//! diagnostics.
+//!
+//! # The model
+//!
+//! - **Arrival.** Byte i of the stream arrives when the PCRs say
+//!   (§2.4.2.2): linearly between the two PCRs around it, at the rate
+//!   those two PCRs imply, and at the rate of the nearest pair before the
+//!   first PCR or after the last. A PCR stamps the byte holding the last
+//!   bit of its base, 10 bytes into its packet. A packet's bytes are taken
+//!   to arrive with its first byte, which overstates waits and occupancy
+//!   by at most one packet time: the judgement errs strict.
+//! - **Removal.** Every byte of a PES packet leaves the decoder's buffers
+//!   at the PES's DTS, or its PTS when it has no DTS: one access unit per
+//!   PES, which is how the muxer writes video, audio and KLV.
+//! - **Occupancy.** The transport buffer and the elementary (main) buffer
+//!   together: every payload byte of the PID (PES headers included) that
+//!   has arrived and not yet left. Measured against the elementary buffer
+//!   alone (BSn, EBSn), this errs strict by up to the 512-byte transport
+//!   buffer.
+//!
+//! A PES whose last byte arrives after its removal time is late: the
+//! decoder's buffer underflowed. The PCR is followed on one PID, the first
+//! that carries one; 33-bit wraps are unwrapped.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use makara_media::PCR_HZ;
+
+use crate::demux::{DemuxEvent, Demuxer};
+use crate::packet::{TsPacket, NULL_PID, PACKET_LEN};
+use crate::pes::PesHeaderRepr;
+use crate::{Error, Result};
+
+/// The PCR counts 2^33 periods of 300 ticks, then starts again.
+const PCR_WRAP: u64 = (1 << 33) * 300;
+/// Where in its packet the byte a PCR stamps is.
+const PCR_BYTE: i128 = 10;
+
+/// How one elementary stream used its decoder buffers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EsReport {
+    pub pid: u16,
+    /// From the PMT.
+    pub stream_type: u8,
+    /// PES packets that started and had a timestamp.
+    pub units: u64,
+    /// TS payload bytes of the PID: PES headers and data.
+    pub bytes: u64,
+    /// The longest any byte waited, arrival to removal, in 27 MHz ticks.
+    pub max_wait: u64,
+    /// The most bytes in the buffers at once.
+    pub max_occupancy: usize,
+    /// Units whose last byte arrived after their removal time.
+    pub late_units: u64,
+}
+
+/// What [`analyse`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TstdReport {
+    /// Every elementary stream a PMT named, by PID.
+    pub streams: BTreeMap<u16, EsReport>,
+    pub packets: u64,
+    pub null_packets: u64,
+    pub pcrs: u64,
+    /// The slowest and fastest rate between consecutive PCRs, in bit/s:
+    /// equal in a constant-rate stream.
+    pub min_rate_bps: u64,
+    pub max_rate_bps: u64,
+    /// Continuity counter errors the parser reported.
+    pub continuity_errors: u64,
+    /// Packets with discontinuity_indicator set, by PID.
+    pub discontinuities: BTreeMap<u16, u64>,
+}
+
+/// Judges a recorded stream: whole 188-byte packets, back to back (a
+/// trailing partial packet is ignored). Fails when fewer than two PCRs
+/// give it a clock.
+pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
+    let packets: Vec<&[u8]> = ts.chunks_exact(PACKET_LEN).collect();
+    let clock = ArrivalClock::new(&packets)?;
+    let mut report = TstdReport {
+        packets: packets.len() as u64,
+        pcrs: clock.pcrs.len() as u64,
+        min_rate_bps: clock.rates().min().unwrap_or(0),
+        max_rate_bps: clock.rates().max().unwrap_or(0),
+        ..TstdReport::default()
+    };
+    let mut demuxer = Demuxer::new();
+    let mut buffers: BTreeMap<u16, Buffer> = BTreeMap::new();
+    for (index, bytes) in packets.iter().enumerate() {
+        demuxer.push(bytes);
+        while let Some(event) = demuxer.poll() {
+            match event {
+                DemuxEvent::Pmt { pmt, .. } => {
+                    for s in &pmt.streams {
+                        let entry = report.streams.entry(s.pid).or_default();
+                        entry.pid = s.pid;
+                        entry.stream_type = s.stream_type;
+                        buffers.entry(s.pid).or_default();
+                    }
+                }
+                DemuxEvent::Continuity { .. } => report.continuity_errors += 1,
+                _ => {}
+            }
+        }
+        let Ok(packet) = TsPacket::new_checked(*bytes) else {
+            continue;
+        };
+        let pid = packet.pid();
+        if pid == NULL_PID {
+            report.null_packets += 1;
+            continue;
+        }
+        if packet.discontinuity() {
+            *report.discontinuities.entry(pid).or_default() += 1;
+        }
+        let (Some(buffer), Some(es)) = (buffers.get_mut(&pid), report.streams.get_mut(&pid)) else {
+            continue;
+        };
+        if packet.has_payload() {
+            buffer.arrive(clock.arrival(index), &packet, es);
+        }
+    }
+    for (pid, buffer) in buffers {
+        if let Some(es) = report.streams.get_mut(&pid) {
+            buffer.finish(es);
+        }
+    }
+    Ok(report)
+}
+
+/// Byte arrival times from the PCRs of one PID.
+struct ArrivalClock {
+    /// (packet index, PCR unwrapped), in stream order.
+    pcrs: Vec<(usize, u64)>,
+}
+
+impl ArrivalClock {
+    fn new(packets: &[&[u8]]) -> Result<ArrivalClock> {
+        let mut pcr_pid = None;
+        let mut pcrs: Vec<(usize, u64)> = Vec::new();
+        for (index, bytes) in packets.iter().enumerate() {
+            let Ok(packet) = TsPacket::new_checked(*bytes) else {
+                continue;
+            };
+            let Some(pcr) = packet.pcr() else { continue };
+            if *pcr_pid.get_or_insert(packet.pid()) != packet.pid() {
+                continue;
+            }
+            let mut value = pcr.0;
+            if let Some(&(_, last)) = pcrs.last() {
+                while value < last {
+                    value += PCR_WRAP;
+                }
+            }
+            pcrs.push((index, value));
+        }
+        if pcrs.len() < 2 {
+            return Err(Error);
+        }
+        Ok(ArrivalClock { pcrs })
+    }
+
+    /// When the first byte of packet `index` arrives, in 27 MHz ticks.
+    fn arrival(&self, index: usize) -> u64 {
+        let after = self.pcrs.partition_point(|&(i, _)| i < index);
+        let pair = after.clamp(1, self.pcrs.len() - 1);
+        let (a, pcr_a) = self.pcrs[pair - 1];
+        let (b, pcr_b) = self.pcrs[pair];
+        let byte = |i: usize| i as i128 * PACKET_LEN as i128 + PCR_BYTE;
+        let span = byte(b) - byte(a);
+        let offset = index as i128 * PACKET_LEN as i128 - byte(a);
+        let t = pcr_a as i128 + offset * (pcr_b as i128 - pcr_a as i128) / span.max(1);
+        t.max(0) as u64
+    }
+
+    /// The rate between each pair of consecutive PCRs, in bit/s.
+    fn rates(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pcrs.windows(2).filter_map(|w| {
+            let bits = (w[1].0 - w[0].0) as u128 * PACKET_LEN as u128 * 8;
+            let ticks = u128::from(w[1].1 - w[0].1);
+            (ticks > 0).then(|| (bits * u128::from(PCR_HZ) / ticks) as u64)
+        })
+    }
+}
+
+/// One PES on its way through the buffers.
+#[derive(Debug)]
+struct Unit {
+    removal: u64,
+    first_arrival: u64,
+    last_arrival: u64,
+    bytes: usize,
+}
+
+/// The transport and elementary buffers of one PID, as one.
+#[derive(Debug, Default)]
+struct Buffer {
+    /// Units not yet removed, in decode order; the last may be arriving.
+    units: VecDeque<Unit>,
+    occupancy: usize,
+    /// The PES now arriving has a timestamp; without one (or before the
+    /// first start) its bytes are not followed.
+    receiving: bool,
+}
+
+impl Buffer {
+    fn arrive<T: AsRef<[u8]>>(&mut self, now: u64, packet: &TsPacket<T>, es: &mut EsReport) {
+        if packet.payload_unit_start() {
+            // The PES that was arriving is complete.
+            self.receiving = false;
+        }
+        self.remove_due(now, es);
+        let payload = packet.payload();
+        if packet.payload_unit_start() {
+            let removal = PesHeaderRepr::parse(payload)
+                .ok()
+                .and_then(|(h, _)| h.dts.or(h.pts))
+                .map(|t| t.0 * 300);
+            self.receiving = removal.is_some();
+            if let Some(removal) = removal {
+                es.units += 1;
+                self.units.push_back(Unit {
+                    removal,
+                    first_arrival: now,
+                    last_arrival: now,
+                    bytes: 0,
+                });
+            }
+        }
+        es.bytes += payload.len() as u64;
+        if !self.receiving {
+            return;
+        }
+        if let Some(unit) = self.units.back_mut() {
+            unit.bytes += payload.len();
+            unit.last_arrival = now;
+            self.occupancy += payload.len();
+            es.max_occupancy = es.max_occupancy.max(self.occupancy);
+        }
+    }
+
+    /// Removes every whole unit due by `now`. The unit still arriving
+    /// stays until its next packet or the end of the stream.
+    fn remove_due(&mut self, now: u64, es: &mut EsReport) {
+        let complete = self.units.len() - usize::from(self.receiving);
+        let due = self
+            .units
+            .iter()
+            .take(complete)
+            .take_while(|u| u.removal <= now)
+            .count();
+        for unit in self.units.drain(..due) {
+            self.occupancy -= unit.bytes;
+            Self::judge(&unit, es);
+        }
+    }
+
+    fn judge(unit: &Unit, es: &mut EsReport) {
+        es.max_wait = es
+            .max_wait
+            .max(unit.removal.saturating_sub(unit.first_arrival));
+        if unit.last_arrival > unit.removal {
+            es.late_units += 1;
+        }
+    }
+
+    fn finish(self, es: &mut EsReport) {
+        for unit in &self.units {
+            Self::judge(unit, es);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
