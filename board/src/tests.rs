@@ -2,8 +2,10 @@
 
 use std::os::unix::fs::symlink;
 
+use makara_test_support::TestDir;
+
 use crate::server_id::server_id_in;
-use crate::test_tree::{fixture, TestTree};
+use crate::test_tree::{fixture, nic};
 use crate::*;
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -91,8 +93,8 @@ fn lists_the_netns_scenario() {
 
 #[test]
 fn missing_directories_mean_no_nics() {
-    let tree = TestTree::new();
-    let nics = list_nics_in(&tree.path("no-sys"), &tree.path("no-proc"));
+    let tree = TestDir::new("board");
+    let nics = list_nics_in(&tree.join("no-sys"), &tree.join("no-proc"));
     assert_eq!(nics.ok(), Some(vec![]));
 }
 
@@ -105,15 +107,15 @@ fn missing_proc_tables_mean_no_addresses() {
 
 #[test]
 fn unreadable_inputs_are_errors() {
-    let tree = TestTree::new();
+    let tree = TestDir::new("board");
     let not_a_dir = tree.write("sys-file", "");
     assert!(matches!(
-        list_nics_in(&not_a_dir, &tree.path("proc")),
+        list_nics_in(&not_a_dir, &tree.join("proc")),
         Err(BoardError::ReadDir { .. })
     ));
     // A directory where a table should be: exists, but cannot be read.
-    std::fs::create_dir_all(tree.path("proc/route")).expect("mkdir");
-    let err = list_nics_in(&tree.path("sys"), &tree.path("proc"));
+    std::fs::create_dir_all(tree.join("proc/route")).expect("mkdir");
+    let err = list_nics_in(&tree.join("sys"), &tree.join("proc"));
     assert!(
         matches!(&err, Err(BoardError::ReadFile { path, .. }) if path.ends_with("route")),
         "{err:?}"
@@ -125,17 +127,17 @@ fn unreadable_inputs_are_errors() {
 
 #[test]
 fn follows_symlinks_and_skips_files_and_dangling_links() {
-    let tree = TestTree::new();
+    let tree = TestDir::new("board");
     tree.write("devices/virtual/net/dummy0/mtu", "1500\n");
-    std::fs::create_dir_all(tree.path("sys")).expect("mkdir");
+    std::fs::create_dir_all(tree.join("sys")).expect("mkdir");
     symlink(
-        tree.path("devices/virtual/net/dummy0"),
-        tree.path("sys/dummy0"),
+        tree.join("devices/virtual/net/dummy0"),
+        tree.join("sys/dummy0"),
     )
     .expect("symlink");
-    symlink(tree.path("devices/gone"), tree.path("sys/gone0")).expect("symlink");
+    symlink(tree.join("devices/gone"), tree.join("sys/gone0")).expect("symlink");
     tree.write("sys/bonding_masters", "bond0\n");
-    let nics = list_nics_in(&tree.path("sys"), &tree.path("proc")).unwrap_or_default();
+    let nics = list_nics_in(&tree.join("sys"), &tree.join("proc")).unwrap_or_default();
     assert_eq!(nics.len(), 1);
     assert_eq!(
         nics.first().map(|n| (n.name.as_str(), n.mtu)),
@@ -145,8 +147,9 @@ fn follows_symlinks_and_skips_files_and_dangling_links() {
 
 #[test]
 fn odd_attribute_values() {
-    let tree = TestTree::new();
-    tree.nic(
+    let tree = TestDir::new("board");
+    nic(
+        &tree,
         "ib0",
         &[
             (
@@ -161,11 +164,13 @@ fn odd_attribute_values() {
             ("flags", "0x1003"),
         ],
     );
-    tree.nic(
+    nic(
+        &tree,
         "tun0",
         &[("address", ""), ("operstate", "unknown"), ("carrier", "1")],
     );
-    tree.nic(
+    nic(
+        &tree,
         "eth9",
         &[
             ("address", "zz:00:00:00:00:00"),
@@ -173,7 +178,7 @@ fn odd_attribute_values() {
             ("operstate", "up"),
         ],
     );
-    let nics = list_nics_in(&tree.path("sys"), &tree.path("proc")).unwrap_or_default();
+    let nics = list_nics_in(&tree.join("sys"), &tree.join("proc")).unwrap_or_default();
     let [eth9, ib0, tun0] = nics.as_slice() else {
         panic!("{nics:?}");
     };
@@ -191,70 +196,79 @@ fn odd_attribute_values() {
 
 #[test]
 fn server_id_of_this_vm_is_eth0s_mac() {
-    let tree = TestTree::new();
+    let tree = TestDir::new("board");
     assert_eq!(
-        server_id_in(&fixture("vm/sys_class_net"), &tree.path("no-machine-id")),
+        server_id_in(&fixture("vm/sys_class_net"), &tree.join("no-machine-id")),
         "02fc00000001"
     );
 }
 
 #[test]
 fn server_id_prefers_nics_backed_by_a_device() {
-    let tree = TestTree::new();
-    tree.nic("br0", &[("address", "AA:00:00:00:00:01")]);
-    tree.nic("eth1", &[("address", "02:00:00:00:00:01")]);
-    tree.nic("eth1/device", &[]);
-    tree.nic("lo", &[("address", "00:00:00:00:00:00"), ("flags", "0x9")]);
+    let tree = TestDir::new("board");
+    nic(&tree, "br0", &[("address", "AA:00:00:00:00:01")]);
+    nic(&tree, "eth1", &[("address", "02:00:00:00:00:01")]);
+    nic(&tree, "eth1/device", &[]);
+    nic(
+        &tree,
+        "lo",
+        &[("address", "00:00:00:00:00:00"), ("flags", "0x9")],
+    );
     assert_eq!(
-        server_id_in(&tree.path("sys"), &tree.path("x")),
+        server_id_in(&tree.join("sys"), &tree.join("x")),
         "020000000001"
     );
     // Without any device-backed NIC, the first virtual one by name.
-    std::fs::remove_dir(tree.path("sys/eth1/device")).expect("rmdir");
+    std::fs::remove_dir(tree.join("sys/eth1/device")).expect("rmdir");
     assert_eq!(
-        server_id_in(&tree.path("sys"), &tree.path("x")),
+        server_id_in(&tree.join("sys"), &tree.join("x")),
         "aa0000000001"
     );
 }
 
 #[test]
 fn server_id_skips_loopback_zero_and_long_macs() {
-    let tree = TestTree::new();
-    tree.nic("a0", &[("address", "00:00:00:00:00:00")]);
-    tree.nic(
+    let tree = TestDir::new("board");
+    nic(&tree, "a0", &[("address", "00:00:00:00:00:00")]);
+    nic(
+        &tree,
         "b0",
         &[(
             "address",
             "80:00:02:08:fe:80:00:00:00:00:00:00:00:02:c9:03:00:0a:1b:2c",
         )],
     );
-    tree.nic("c0", &[("address", "02:00:00:00:00:07"), ("type", "772")]);
+    nic(
+        &tree,
+        "c0",
+        &[("address", "02:00:00:00:00:07"), ("type", "772")],
+    );
     let machine_id = tree.write("machine-id", "3D1219C7C4C5404AAA1F6D2A48ADFDA4\n");
-    assert_eq!(server_id_in(&tree.path("sys"), &machine_id), "3d1219c7c4c5");
+    assert_eq!(server_id_in(&tree.join("sys"), &machine_id), "3d1219c7c4c5");
 }
 
 #[test]
 fn server_id_fallbacks() {
-    let tree = TestTree::new();
+    let tree = TestDir::new("board");
     let uninitialized = tree.write("machine-id", "uninitialized\n");
     assert_eq!(
-        server_id_in(&tree.path("sys"), &uninitialized),
+        server_id_in(&tree.join("sys"), &uninitialized),
         "000000000000"
     );
     let short = tree.write("short-id", "abc\n");
-    assert_eq!(server_id_in(&tree.path("sys"), &short), "000000000000");
+    assert_eq!(server_id_in(&tree.join("sys"), &short), "000000000000");
     assert_eq!(
-        server_id_in(&tree.path("sys"), &tree.path("none")),
+        server_id_in(&tree.join("sys"), &tree.join("none")),
         "000000000000"
     );
 }
 
 #[test]
 fn hostname_is_trimmed_with_a_fallback() {
-    let tree = TestTree::new();
+    let tree = TestDir::new("board");
     assert_eq!(hostname_from(&tree.write("h1", "encoder-7\n")), "encoder-7");
     assert_eq!(hostname_from(&tree.write("h2", " \n")), "localhost");
-    assert_eq!(hostname_from(&tree.path("missing")), "localhost");
+    assert_eq!(hostname_from(&tree.join("missing")), "localhost");
 }
 
 #[test]

@@ -24,9 +24,6 @@ mod file;
 mod state;
 mod store;
 
-#[cfg(test)]
-mod testdir;
-
 pub use credentials::Credentials;
 pub use error::AccessError;
 pub use state::AccessState;

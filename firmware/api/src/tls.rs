@@ -143,12 +143,14 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
 
 #[cfg(test)]
 mod tests {
+    use makara_test_support::TestDir;
+
     use super::*;
 
     #[test]
     fn generates_once_and_loads() {
-        let dir = std::env::temp_dir().join(format!("makara-tls-{}", std::process::id()));
-        let paths = CertPaths::in_data_dir(&dir);
+        let dir = TestDir::new("api-tls");
+        let paths = CertPaths::in_data_dir(dir.path());
         assert!(ensure_self_signed(&paths, "box").unwrap());
         assert!(!ensure_self_signed(&paths, "box").unwrap());
         assert!(server_config(&paths).is_ok());
@@ -157,13 +159,11 @@ mod tests {
             std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
             0o600
         );
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn garbage_files_are_clear_errors() {
-        let dir = std::env::temp_dir().join(format!("makara-tls-bad-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = TestDir::new("api-tls-bad");
         let paths = CertPaths {
             cert: dir.join("c.pem"),
             key: dir.join("k.pem"),
@@ -174,6 +174,5 @@ mod tests {
             server_config(&paths),
             Err(TlsError::NoCertificate(_))
         ));
-        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,7 +1,6 @@
 //! The whole API stack (auth, routing, supervisor, rendering) driven
 //! in memory, without sockets: requests go straight into the axum router.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,15 +8,17 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
-use makara_api::oauth::{percent_encode, sign, NonceCache};
+use makara_api::oauth::NonceCache;
 use makara_api::App;
 use makara_supervisor::{Handle, NoMediaEngine};
+use makara_test_support::oauth::Signer;
+use makara_test_support::TestDir;
 use tower::ServiceExt;
 
 const HOST: &str = "appliance.test:8443";
 
 struct Fixture {
-    dir: PathBuf,
+    dir: TestDir,
     app: Arc<App>,
     key: String,
     secret: String,
@@ -26,11 +27,10 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("makara-router-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = AccessStore::open(&dir);
+        let dir = TestDir::new(&format!("api-router-{name}"));
+        let store = AccessStore::open(dir.path());
         let creds = store.create_key().unwrap();
-        let (supervisor, _thread) = Handle::start(&dir, Box::new(NoMediaEngine)).unwrap();
+        let (supervisor, _thread) = Handle::start(dir.path(), Box::new(NoMediaEngine)).unwrap();
         let app = Arc::new(App {
             supervisor,
             access: Arc::new(AccessWatch::open(store).unwrap()),
@@ -50,37 +50,13 @@ impl Fixture {
     /// form body), signed with `secret`.
     fn authorization(&self, method: &str, path: &str, secret: &str) -> String {
         self.nonce.set(self.nonce.get() + 1);
-        let ts = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            .to_string();
-        let nonce = format!("n{}", self.nonce.get());
-        let mut params = [
-            ("oauth_consumer_key", self.key.as_str()),
-            ("oauth_nonce", nonce.as_str()),
-            ("oauth_signature_method", "HMAC-SHA1"),
-            ("oauth_timestamp", ts.as_str()),
-            ("oauth_version", "1.0"),
-        ]
-        .map(|(k, v)| (percent_encode(k), percent_encode(v)));
-        params.sort();
-        let normalized: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let base = format!(
-            "{method}&{}&{}",
-            percent_encode(&format!("https://{HOST}{path}")),
-            percent_encode(&normalized.join("&"))
-        );
-        let signature = sign(&base, secret, "");
-        let mut header = String::from("OAuth realm=\"\"");
-        for (k, v) in params.iter() {
-            header.push_str(&format!(", {k}=\"{v}\""));
-        }
-        header.push_str(&format!(
-            ", oauth_signature=\"{}\"",
-            percent_encode(&signature)
-        ));
-        header
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        Signer::new(self.key.as_str(), secret).authorization(
+            method,
+            &format!("https://{HOST}{path}"),
+            &format!("n{}", self.nonce.get()),
+            now.as_secs(),
+        )
     }
 
     async fn send(
@@ -112,12 +88,6 @@ impl Fixture {
     async fn call(&self, method: &str, path: &str, body: &str) -> (StatusCode, String) {
         let secret = self.secret.clone();
         self.send(method, path, body, &secret).await
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -178,7 +148,7 @@ async fn wrong_secret_is_1014_and_disabled_api_is_1015() {
         "{body}"
     );
 
-    AccessStore::open(&f.dir).set_enabled(false).unwrap();
+    AccessStore::open(f.dir.path()).set_enabled(false).unwrap();
     f.app.access.refresh();
     let (status, body) = f.call("GET", "/apis/kraken/system", "").await;
     assert_eq!(status, 403);

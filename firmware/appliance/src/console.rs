@@ -14,8 +14,6 @@ mod status;
 mod streams;
 mod system;
 #[cfg(test)]
-mod testdir;
-#[cfg(test)]
 mod tests;
 
 use std::io::{self, BufRead, Write};

@@ -30,9 +30,6 @@ mod lock;
 mod name;
 mod slots;
 
-#[cfg(test)]
-mod testdir;
-
 pub use format::SlotProblem;
 pub use lock::{DirLock, LockError};
 pub use slots::{Fingerprint, LoadError, Loaded, RejectedSlot, SaveError, Slots};

@@ -92,12 +92,13 @@ fn open(dir: &Path, name: &str) -> Result<(File, PathBuf), LockError> {
 
 #[cfg(test)]
 mod tests {
+    use makara_test_support::TestDir;
+
     use super::*;
-    use crate::testdir::TestDir;
 
     #[test]
     fn second_try_acquire_fails_while_held() {
-        let dir = TestDir::new("lock-twice");
+        let dir = TestDir::new("store-lock-twice");
         let first = DirLock::try_acquire(dir.path(), "doc").expect("first");
         let second = DirLock::try_acquire(dir.path(), "doc");
         assert!(
@@ -112,14 +113,14 @@ mod tests {
 
     #[test]
     fn different_names_do_not_conflict() {
-        let dir = TestDir::new("lock-names");
+        let dir = TestDir::new("store-lock-names");
         let _a = DirLock::try_acquire(dir.path(), "one").expect("one");
         let _b = DirLock::try_acquire(dir.path(), "two").expect("two");
     }
 
     #[test]
     fn acquire_waits_for_the_holder() {
-        let dir = TestDir::new("lock-wait");
+        let dir = TestDir::new("store-lock-wait");
         let held = DirLock::acquire(dir.path(), "doc").expect("first");
         let path = dir.path().to_path_buf();
         let waiter = std::thread::spawn(move || {
@@ -137,7 +138,7 @@ mod tests {
 
     #[test]
     fn creates_missing_directory() {
-        let dir = TestDir::new("lock-mkdir");
+        let dir = TestDir::new("store-lock-mkdir");
         let nested = dir.path().join("x/y");
         let lock = DirLock::try_acquire(&nested, "doc").expect("lock");
         assert!(lock.path().starts_with(&nested));

@@ -11,7 +11,7 @@ use hyper::body::Body as _;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
-use makara_api::oauth::{percent_encode, sign};
+use makara_test_support::oauth::Signer;
 use rand::Rng as _;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -21,8 +21,7 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// What every connection and request to one URL shares.
 pub struct Endpoint {
-    key: String,
-    secret: String,
+    signer: Signer,
     skew_secs: u64,
     /// `host` or `host:port`, as sent in `Host` and signed.
     authority: String,
@@ -45,8 +44,7 @@ impl Endpoint {
         let lower = authority.as_str().to_ascii_lowercase();
         let base_host = lower.strip_suffix(":443").unwrap_or(&lower);
         Ok(Self {
-            key: args.key.clone(),
-            secret: args.secret.clone(),
+            signer: Signer::new(args.key.as_str(), args.secret.as_str()),
             skew_secs: args.timestamp_skew_secs,
             authority: authority.as_str().to_owned(),
             host: authority.host().trim_matches(['[', ']']).to_owned(),
@@ -103,32 +101,10 @@ impl Endpoint {
     fn authorization(&self, method: &str) -> String {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs().saturating_sub(self.skew_secs))
-            .to_string();
+            .map_or(0, |d| d.as_secs().saturating_sub(self.skew_secs));
         let nonce = format!("{:032x}", rand::thread_rng().gen::<u128>());
-        let mut params = [
-            ("oauth_consumer_key", self.key.as_str()),
-            ("oauth_nonce", nonce.as_str()),
-            ("oauth_signature_method", "HMAC-SHA1"),
-            ("oauth_timestamp", timestamp.as_str()),
-            ("oauth_version", "1.0"),
-        ]
-        .map(|(n, v)| (percent_encode(n), percent_encode(v)));
-        params.sort();
-        let normalized: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
-        let base = format!(
-            "{}&{}&{}",
-            percent_encode(&method.to_ascii_uppercase()),
-            percent_encode(&self.base_uri),
-            percent_encode(&normalized.join("&")),
-        );
-        let signature = percent_encode(&sign(&base, &self.secret, ""));
-        let fields: Vec<String> = params
-            .iter()
-            .chain([&("oauth_signature".to_owned(), signature)])
-            .map(|(n, v)| format!("{n}=\"{v}\""))
-            .collect();
-        format!("OAuth {}", fields.join(", "))
+        self.signer
+            .authorization(method, &self.base_uri, &nonce, timestamp)
     }
 }
 

@@ -6,31 +6,13 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Firmware crates by level. A crate may depend only on crates of lower
-/// levels; crates on one level never depend on each other.
-const LEVELS: &[(&str, u8)] = &[
-    ("makara-media", 0),
-    ("makara-board", 1),
-    ("makara-config", 1),
-    ("makara-store", 1),
-    ("makara-framering", 1),
-    ("makara-mpegts", 1),
-    ("makara-capture", 2),
-    ("makara-encode", 2),
-    ("makara-engine", 2),
-    ("makara-output", 2),
-    ("makara-x264", 3),
-    ("makara-v4l2", 3),
-    ("makara-ffaudio", 3),
-    ("makara-pipeline", 3),
-    ("makara-access", 2),
-    ("makara-supervisor", 3),
-    ("makara-api", 4),
-    ("makara-appliance", 5),
-];
+/// The crates' levels are written once, in ARCHITECTURE.md's code map;
+/// these tests read them from there.
+const LEVEL_TABLE: &str = "ARCHITECTURE.md";
 
-/// Crates outside the graph: tools and tests. Nothing may depend on them.
-const OUTSIDE: &[&str] = &["makara-tidy", "makara-apibench"];
+/// The crate every test may share, and only tests: crates with a level may
+/// take it as a dev-dependency, never as a normal one.
+const TEST_SUPPORT: &str = "makara-test-support";
 
 /// Third-party crates that speak HTTP, XML or JSON: only the API crate (and
 /// the binary that starts its server, and test tools) may use them.
@@ -90,44 +72,170 @@ fn dependencies(c: &Crate) -> Vec<String> {
         .collect()
 }
 
-fn level(name: &str) -> Option<u8> {
-    LEVELS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+/// One row of the code map: a crate, its directory, and its level (`None`
+/// for the tools and tests outside the levels, written `–`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    name: String,
+    dir: String,
+    level: Option<u8>,
+}
+
+/// The rows of the first table in `text` whose header starts with
+/// `| level | crate | directory |`.
+fn code_map(text: &str) -> Vec<Row> {
+    let mut lines = text.lines().skip_while(|l| {
+        let cells = cells(l);
+        cells.len() < 3 || cells[..3] != ["level", "crate", "directory"]
+    });
+    assert!(
+        lines.next().is_some(),
+        "{LEVEL_TABLE} has no `| level | crate | directory |` table"
+    );
+    lines
+        .skip(1) // the |---| line
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells = cells(l);
+            let level = match cells[0] {
+                "–" | "-" => None,
+                n => Some(n.parse().unwrap_or_else(|_| {
+                    panic!("{LEVEL_TABLE}: level {n:?} is neither a number nor –")
+                })),
+            };
+            Row {
+                name: cells[1].trim_matches('`').to_owned(),
+                dir: cells[2].trim_matches('`').to_owned(),
+                level,
+            }
+        })
+        .collect()
+}
+
+fn cells(line: &str) -> Vec<&str> {
+    let inner = line
+        .trim()
+        .strip_prefix('|')
+        .and_then(|l| l.strip_suffix('|'));
+    inner.map_or_else(Vec::new, |l| l.split('|').map(str::trim).collect())
+}
+
+fn levels() -> Vec<Row> {
+    code_map(&fs::read_to_string(root().join(LEVEL_TABLE)).unwrap())
+}
+
+/// What breaks the level rules in the normal dependencies of `members`
+/// (name, dependencies): one that does not point down, or one into the
+/// tools and tests outside the levels.
+fn level_violations(members: &[(String, Vec<String>)], rows: &[Row]) -> Vec<String> {
+    let row = |name: &str| rows.iter().find(|r| r.name == name);
+    let mut found = Vec::new();
+    for (name, deps) in members {
+        let Some(from) = row(name).and_then(|r| r.level) else {
+            continue; // tools outside the levels may use anything
+        };
+        for dep in deps {
+            let Some(target) = row(dep) else { continue };
+            match target.level {
+                None => found.push(format!(
+                    "{name} depends on {dep}, which is outside the levels (a test or tool)"
+                )),
+                Some(to) if to >= from => found.push(format!(
+                    "{name} (level {from}) depends on {dep} (level {to}): dependencies must point down"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    found
 }
 
 #[test]
-fn every_member_has_a_level_or_is_a_tool() {
+fn every_member_is_in_the_code_map_with_its_directory() {
+    let rows = levels();
     for c in members() {
-        assert!(
-            level(&c.name).is_some() || OUTSIDE.contains(&c.name.as_str()),
-            "{} has no level: add it to LEVELS in tests/tidy/tests/tidy.rs and to ARCHITECTURE.md",
-            c.name
+        let row = rows.iter().find(|r| r.name == c.name).unwrap_or_else(|| {
+            panic!(
+                "{} is not in the code map of {LEVEL_TABLE}: add a row with its level",
+                c.name
+            )
+        });
+        assert_eq!(
+            root().join(&row.dir).canonicalize().ok(),
+            c.dir.canonicalize().ok(),
+            "{LEVEL_TABLE} puts {} in {}",
+            c.name,
+            row.dir
         );
     }
 }
 
 #[test]
 fn dependencies_point_down() {
-    let members = members();
-    let names: Vec<&str> = members.iter().map(|c| c.name.as_str()).collect();
-    for c in &members {
-        for dep in dependencies(c) {
-            if !names.contains(&dep.as_str()) {
-                continue;
-            }
-            assert!(
-                !OUTSIDE.contains(&dep.as_str()),
-                "{} depends on the tool {dep}",
-                c.name
-            );
-            let Some(from) = level(&c.name) else { continue };
-            let to = level(&dep).unwrap();
-            assert!(
-                to < from,
-                "{} (level {from}) depends on {dep} (level {to}): dependencies must point down",
-                c.name
-            );
-        }
+    let members: Vec<(String, Vec<String>)> = members()
+        .iter()
+        .map(|c| (c.name.clone(), dependencies(c)))
+        .collect();
+    let found = level_violations(&members, &levels());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The rule itself, on a made-up table: a parser that found no rows must
+/// not make `dependencies_point_down` pass by checking nothing.
+#[test]
+fn the_level_rule_catches_what_points_up() {
+    let table = "\
+| level | crate | directory | what it is |
+|---|---|---|---|
+| 0 | `low` | `a` | x |
+| 1 | `mid` | `b` | x |
+| 1 | `peer` | `c` | x |
+| – | `tool` | `d` | x |
+";
+    let rows = code_map(table);
+    assert_eq!(rows.len(), 4);
+    let deps = |name: &str, on: &[&str]| {
+        let on = on.iter().map(|d| (*d).to_owned()).collect::<Vec<_>>();
+        (name.to_owned(), on)
+    };
+    let fine = [deps("mid", &["low"]), deps("tool", &["mid", "peer"])];
+    assert!(level_violations(&fine, &rows).is_empty());
+    for wrong in [
+        deps("low", &["mid"]),
+        deps("mid", &["peer"]),
+        deps("mid", &["tool"]),
+    ] {
+        let found = level_violations(std::slice::from_ref(&wrong), &rows);
+        assert_eq!(found.len(), 1, "{wrong:?}");
     }
+}
+
+#[test]
+fn the_code_map_has_every_crate() {
+    let rows = levels();
+    // A parser that stopped early would leave crates unchecked.
+    let leveled = rows.iter().filter(|r| r.level.is_some()).count();
+    assert!(
+        leveled >= members().len() - 4,
+        "only {leveled} crates have a level in {LEVEL_TABLE}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.name == TEST_SUPPORT && r.level.is_none()));
+}
+
+/// Test support needs nothing of the firmware, so a crate of any level
+/// can take it as a dev-dependency (that it is never a normal one is
+/// `dependencies_point_down`'s rule about crates outside the levels).
+#[test]
+fn test_support_depends_on_no_makara_crate() {
+    let support = members().into_iter().find(|c| c.name == TEST_SUPPORT);
+    let support = support.expect("the workspace has the test-support crate");
+    let ours: Vec<String> = dependencies(&support)
+        .into_iter()
+        .filter(|d| d.starts_with("makara-"))
+        .collect();
+    assert!(ours.is_empty(), "{TEST_SUPPORT} depends on {ours:?}");
 }
 
 #[test]
@@ -308,18 +416,6 @@ fn top_level_layout() {
         assert!(
             root().join(entry).exists(),
             "{entry} is missing at the top level"
-        );
-    }
-}
-
-#[test]
-fn architecture_names_every_crate() {
-    let text = fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
-    for c in members() {
-        assert!(
-            text.contains(&c.name),
-            "ARCHITECTURE.md does not mention {}",
-            c.name
         );
     }
 }

@@ -2,12 +2,13 @@ use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use makara_test_support::TestDir;
+
 use super::*;
-use crate::testdir::TestDir;
 
 #[test]
 fn fresh_dir_is_disabled_with_no_keys() {
-    let dir = TestDir::new("fresh");
+    let dir = TestDir::new("access-fresh");
     let store = AccessStore::open(dir.path());
     assert_eq!(store.load().expect("load"), AccessState::default());
     // Reading must not create anything.
@@ -16,14 +17,14 @@ fn fresh_dir_is_disabled_with_no_keys() {
 
 #[test]
 fn missing_data_dir_is_disabled_with_no_keys() {
-    let dir = TestDir::new("missing");
+    let dir = TestDir::new("access-missing");
     let store = AccessStore::open(&dir.path().join("data"));
     assert_eq!(store.load().expect("load"), AccessState::default());
 }
 
 #[test]
 fn create_key_enables_the_api_and_lists_the_key() {
-    let dir = TestDir::new("create");
+    let dir = TestDir::new("access-create");
     let store = AccessStore::open(&dir.path().join("data"));
     let creds = store.create_key().expect("create");
     let state = store.load().expect("load");
@@ -41,7 +42,7 @@ fn create_key_enables_the_api_and_lists_the_key() {
 
 #[test]
 fn revoke_removes_only_that_key() {
-    let dir = TestDir::new("revoke");
+    let dir = TestDir::new("access-revoke");
     let store = AccessStore::open(dir.path());
     let first = store.create_key().expect("create");
     let second = store.create_key().expect("create");
@@ -65,7 +66,7 @@ fn revoke_removes_only_that_key() {
 
 #[test]
 fn revoking_an_unknown_key_writes_nothing() {
-    let dir = TestDir::new("revoke-noop");
+    let dir = TestDir::new("access-revoke-noop");
     let store = AccessStore::open(dir.path());
     store.create_key().expect("create");
     let before = store.fingerprint();
@@ -75,7 +76,7 @@ fn revoking_an_unknown_key_writes_nothing() {
 
 #[test]
 fn enable_and_disable_keep_the_keys() {
-    let dir = TestDir::new("switch");
+    let dir = TestDir::new("access-switch");
     let store = AccessStore::open(dir.path());
     store.set_enabled(true).expect("enable without keys");
     assert!(store.load().expect("load").enabled);
@@ -97,7 +98,7 @@ fn enable_and_disable_keep_the_keys() {
 
 #[test]
 fn instances_see_each_others_writes() {
-    let dir = TestDir::new("two-instances");
+    let dir = TestDir::new("access-two-instances");
     let cli = AccessStore::open(dir.path());
     let server = AccessStore::open(dir.path());
 
@@ -116,7 +117,7 @@ fn instances_see_each_others_writes() {
 
 #[test]
 fn fingerprint_changes_when_another_instance_writes() {
-    let dir = TestDir::new("fingerprint");
+    let dir = TestDir::new("access-fingerprint");
     let cli = AccessStore::open(dir.path());
     let server = AccessStore::open(dir.path());
 
@@ -149,7 +150,7 @@ fn fingerprint_changes_when_another_instance_writes() {
 fn concurrent_creates_all_survive() {
     const THREADS: usize = 4;
     const TOTAL: usize = 50;
-    let dir = TestDir::new("concurrent");
+    let dir = TestDir::new("access-concurrent");
     let created: Vec<Credentials> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -188,7 +189,7 @@ fn concurrent_creates_all_survive() {
 
 #[test]
 fn slot_files_are_private() {
-    let dir = TestDir::new("mode");
+    let dir = TestDir::new("access-mode");
     let store = AccessStore::open(dir.path());
     store.create_key().expect("create");
     let mode = fs::metadata(dir.path().join("access.a"))
@@ -200,7 +201,7 @@ fn slot_files_are_private() {
 
 #[test]
 fn writer_waits_for_the_lock() {
-    let dir = TestDir::new("lock");
+    let dir = TestDir::new("access-lock");
     let store = AccessStore::open(dir.path());
     let held = DirLock::try_acquire(dir.path(), NAME).expect("lock");
     std::thread::scope(|scope| {
@@ -215,7 +216,7 @@ fn writer_waits_for_the_lock() {
 
 #[test]
 fn a_corrupt_document_is_an_error_not_an_empty_state() {
-    let dir = TestDir::new("corrupt");
+    let dir = TestDir::new("access-corrupt");
     let store = AccessStore::open(dir.path());
     store.create_key().expect("create");
     fs::write(dir.path().join("access.a"), b"garbage").expect("corrupt");

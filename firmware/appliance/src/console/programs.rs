@@ -89,8 +89,9 @@ fn ended(status: ExitStatus) -> String {
 
 #[cfg(test)]
 mod tests {
+    use makara_test_support::TestDir;
+
     use super::*;
-    use crate::console::testdir::TestDir;
 
     fn line(text: &str) -> CommandLine {
         CommandLine::parse(text).unwrap()
@@ -154,7 +155,7 @@ mod tests {
             text.ends_with("shell failed: cannot run `/nonexistent/sh -l`: No such file or directory (os error 2)\n"),
             "{text}"
         );
-        let dir = TestDir::new("killed-shell");
+        let dir = TestDir::new("console-killed-shell");
         let script = dir.path().join("shell");
         std::fs::write(&script, "kill -9 $$\n").unwrap();
         let text = shell_output(&format!("sh {}", script.display()));

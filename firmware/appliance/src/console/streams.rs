@@ -101,8 +101,9 @@ fn decode(document: &Table) -> Saved {
 
 #[cfg(test)]
 mod tests {
+    use makara_test_support::TestDir;
+
     use super::*;
-    use crate::console::testdir::TestDir;
 
     /// The shape `makara-supervisor` saves (trimmed from a real
     /// `makarad serve --demo` document, plus a second, stopped stream).
@@ -170,14 +171,14 @@ auto_start = false
 
     #[test]
     fn a_fresh_data_dir_has_an_empty_configuration() {
-        let dir = TestDir::new("streams-fresh");
+        let dir = TestDir::new("console-streams-fresh");
         assert_eq!(read(&dir.path().join("absent")).unwrap(), Saved::default());
         assert_eq!(read(dir.path()).unwrap(), Saved::default());
     }
 
     #[test]
     fn the_saved_slots_are_read() {
-        let dir = TestDir::new("streams-saved");
+        let dir = TestDir::new("console-streams-saved");
         Slots::new(dir.path(), SLOT_NAME)
             .save(DOCUMENT.as_bytes())
             .unwrap();
@@ -188,7 +189,7 @@ auto_start = false
 
     #[test]
     fn a_damaged_document_is_an_error_not_a_panic() {
-        let dir = TestDir::new("streams-bad");
+        let dir = TestDir::new("console-streams-bad");
         Slots::new(dir.path(), SLOT_NAME)
             .save(b"current = [not toml")
             .unwrap();

@@ -171,8 +171,9 @@ fn is_makarad(cmdline: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use makara_test_support::TestDir;
+
     use super::*;
-    use crate::console::testdir::TestDir;
 
     #[test]
     fn uptime_is_whole_seconds_of_the_first_field() {
@@ -241,7 +242,7 @@ tmpfs /run tmpfs rw,nosuid,nodev,mode=755 0 0
 
     #[test]
     fn serve_state_follows_the_pid_file_and_proc() {
-        let dir = TestDir::new("serve");
+        let dir = TestDir::new("console-serve");
         let proc_root = dir.path().join("proc");
         let pid_file = dir.path().join("makarad.pid");
         assert!(

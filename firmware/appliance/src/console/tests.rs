@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use makara_access::AccessStore;
+use makara_test_support::TestDir;
 
 use super::programs::CommandLine;
-use super::testdir::TestDir;
 use super::{session, Console, PROMPT};
 
 fn console(dir: &Path) -> Console {
@@ -38,7 +38,7 @@ fn answers_of_bytes(console: &Console, input: &[u8]) -> Vec<String> {
 
 #[test]
 fn the_banner_names_the_product_version_and_host_and_points_to_help() {
-    let dir = TestDir::new("session-banner");
+    let dir = TestDir::new("console-session-banner");
     let mut out = Vec::new();
     session(&console(dir.path()), &b""[..], &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -62,13 +62,13 @@ fn the_banner_names_the_product_version_and_host_and_points_to_help() {
 
 #[test]
 fn end_of_input_ends_the_session_after_one_prompt() {
-    let dir = TestDir::new("session-eof");
+    let dir = TestDir::new("console-session-eof");
     assert_eq!(answers(&console(dir.path()), ""), ["\n"]);
 }
 
 #[test]
 fn blank_lines_just_prompt_again() {
-    let dir = TestDir::new("session-blank");
+    let dir = TestDir::new("console-session-blank");
     assert_eq!(
         answers(&console(dir.path()), "\n\r\n  \n"),
         ["", "", "", "\n"]
@@ -77,14 +77,14 @@ fn blank_lines_just_prompt_again() {
 
 #[test]
 fn exit_and_logout_end_the_session_without_reading_further() {
-    let dir = TestDir::new("session-exit");
+    let dir = TestDir::new("console-session-exit");
     assert_eq!(answers(&console(dir.path()), "exit\nhelp\n"), [""]);
     assert_eq!(answers(&console(dir.path()), "logout\r\nstatus\n"), [""]);
 }
 
 #[test]
 fn help_lists_one_command_per_line() {
-    let dir = TestDir::new("session-help");
+    let dir = TestDir::new("console-session-help");
     let answers = answers(&console(dir.path()), "help\n");
     let lines: Vec<&str> = answers[0].lines().collect();
     assert_eq!(lines.len(), super::HELP.len());
@@ -97,7 +97,7 @@ fn help_lists_one_command_per_line() {
 
 #[test]
 fn unknown_commands_and_bad_arguments_are_explained_and_the_prompt_returns() {
-    let dir = TestDir::new("session-unknown");
+    let dir = TestDir::new("console-session-unknown");
     let answers = answers(&console(dir.path()), "xyz\napi-key revoke\napi on\nhelp\n");
     assert_eq!(answers[0], "unknown command 'xyz': type help\n");
     assert_eq!(answers[1], "usage: api-key revoke KEY\n");
@@ -107,7 +107,7 @@ fn unknown_commands_and_bad_arguments_are_explained_and_the_prompt_returns() {
 
 #[test]
 fn line_noise_that_is_not_utf8_is_an_unknown_command() {
-    let dir = TestDir::new("session-noise");
+    let dir = TestDir::new("console-session-noise");
     let answers = answers_of_bytes(&console(dir.path()), b"\xff\xfe\nexit\n");
     assert_eq!(
         answers[0],
@@ -118,7 +118,7 @@ fn line_noise_that_is_not_utf8_is_an_unknown_command() {
 
 #[test]
 fn api_key_create_prints_the_two_lines_and_stores_a_working_key() {
-    let dir = TestDir::new("session-create");
+    let dir = TestDir::new("console-session-create");
     let console = console(dir.path());
     let answers = answers(&console, "api-key create\n");
     let lines: Vec<&str> = answers[0].lines().collect();
@@ -139,7 +139,7 @@ fn api_key_create_prints_the_two_lines_and_stores_a_working_key() {
 
 #[test]
 fn api_key_list_and_revoke_work_like_the_cli() {
-    let dir = TestDir::new("session-list");
+    let dir = TestDir::new("console-session-list");
     let console = console(dir.path());
     assert_eq!(
         answers(&console, "api-key list\n")[0],
@@ -160,7 +160,7 @@ fn api_key_list_and_revoke_work_like_the_cli() {
 
 #[test]
 fn api_enable_disable_and_status_switch_the_stored_state() {
-    let dir = TestDir::new("session-api");
+    let dir = TestDir::new("console-session-api");
     let console = console(dir.path());
     let input = "api status\napi enable\napi status\napi disable\napi status\n";
     let answers = answers(&console, input);
@@ -179,7 +179,7 @@ fn api_enable_disable_and_status_switch_the_stored_state() {
 
 #[test]
 fn a_broken_data_directory_is_reported_and_the_session_goes_on() {
-    let dir = TestDir::new("session-broken");
+    let dir = TestDir::new("console-session-broken");
     let console = console(dir.path());
     // A file where the data directory should be.
     std::fs::write(&console.data_dir, "not a directory").unwrap();
@@ -191,7 +191,7 @@ fn a_broken_data_directory_is_reported_and_the_session_goes_on() {
 
 #[test]
 fn status_shows_the_version_the_api_and_the_server() {
-    let dir = TestDir::new("session-status");
+    let dir = TestDir::new("console-session-status");
     let console = console(dir.path());
     AccessStore::open(&console.data_dir).create_key().unwrap();
     std::fs::write(&console.serve_pid_file, "4242\n").unwrap();
@@ -217,7 +217,7 @@ fn status_shows_the_version_the_api_and_the_server() {
 
 #[test]
 fn reboot_and_poweroff_run_their_commands_and_report_failures() {
-    let dir = TestDir::new("session-power");
+    let dir = TestDir::new("console-session-power");
     let answers = answers(&console(dir.path()), "reboot\npoweroff\n");
     assert_eq!(
         answers[0],
@@ -232,7 +232,7 @@ fn reboot_and_poweroff_run_their_commands_and_report_failures() {
 
 #[test]
 fn the_shell_warns_and_returns_to_the_prompt() {
-    let dir = TestDir::new("session-shell");
+    let dir = TestDir::new("console-session-shell");
     let answers = answers(&console(dir.path()), "shell\nexit\n");
     assert_eq!(
         answers[0],

@@ -1,8 +1,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use makara_test_support::TestDir;
+
 use super::*;
-use crate::testdir::TestDir;
 
 fn slots(dir: &TestDir) -> Slots {
     Slots::new(dir.path(), "doc")
@@ -32,20 +33,20 @@ fn two_generations(dir: &TestDir) -> Slots {
 
 #[test]
 fn fresh_dir_loads_none() {
-    let dir = TestDir::new("fresh");
+    let dir = TestDir::new("store-fresh");
     assert_eq!(slots(&dir).load().expect("load"), None);
 }
 
 #[test]
 fn missing_dir_loads_none() {
-    let dir = TestDir::new("missing");
+    let dir = TestDir::new("store-missing");
     let s = Slots::new(dir.path().join("not/there"), "doc");
     assert_eq!(s.load().expect("load"), None);
 }
 
 #[test]
 fn round_trip() {
-    let dir = TestDir::new("round-trip");
+    let dir = TestDir::new("store-round-trip");
     let mut s = slots(&dir);
     s.save(b"hello").expect("save");
     let loaded = load(&s);
@@ -58,7 +59,7 @@ fn round_trip() {
 
 #[test]
 fn empty_payload_round_trips() {
-    let dir = TestDir::new("empty");
+    let dir = TestDir::new("store-empty");
     let mut s = slots(&dir);
     s.save(b"").expect("save");
     assert_eq!(load(&s).payload, b"");
@@ -66,7 +67,7 @@ fn empty_payload_round_trips() {
 
 #[test]
 fn generations_increase_and_alternate_slots() {
-    let dir = TestDir::new("alternate");
+    let dir = TestDir::new("store-alternate");
     let mut s = slots(&dir);
     for generation in 1..=5u64 {
         let payload = format!("v{generation}");
@@ -94,7 +95,7 @@ fn generations_increase_and_alternate_slots() {
 
 #[test]
 fn save_creates_missing_directories() {
-    let dir = TestDir::new("mkdir");
+    let dir = TestDir::new("store-mkdir");
     let mut s = Slots::new(dir.path().join("x/y/z"), "doc");
     s.save(b"deep").expect("save");
     assert_eq!(load(&s).payload, b"deep");
@@ -102,7 +103,7 @@ fn save_creates_missing_directories() {
 
 #[test]
 fn truncated_newest_slot_falls_back_to_older_copy() {
-    let dir = TestDir::new("truncate");
+    let dir = TestDir::new("store-truncate");
     let s = two_generations(&dir);
     let newest = path(&dir, "b");
     let good = fs::read(&newest).expect("read");
@@ -119,7 +120,7 @@ fn truncated_newest_slot_falls_back_to_older_copy() {
 
 #[test]
 fn any_flipped_byte_in_newest_slot_is_detected() {
-    let dir = TestDir::new("flip");
+    let dir = TestDir::new("store-flip");
     let mut s = slots(&dir);
     s.save(b"old").expect("save 1");
     s.save(b"the newest payload, long enough to matter")
@@ -139,7 +140,7 @@ fn any_flipped_byte_in_newest_slot_is_detected() {
 
 #[test]
 fn corrupt_older_slot_is_reported_but_newest_is_used() {
-    let dir = TestDir::new("old-corrupt");
+    let dir = TestDir::new("store-old-corrupt");
     let s = two_generations(&dir);
     fs::write(path(&dir, "a"), b"garbage").expect("corrupt");
     let loaded = load(&s);
@@ -149,7 +150,7 @@ fn corrupt_older_slot_is_reported_but_newest_is_used() {
 
 #[test]
 fn both_corrupt_is_no_valid_copy() {
-    let dir = TestDir::new("both-corrupt");
+    let dir = TestDir::new("store-both-corrupt");
     let s = two_generations(&dir);
     fs::write(path(&dir, "a"), b"").expect("corrupt a");
     let mut b = fs::read(path(&dir, "b")).expect("read b");
@@ -175,7 +176,7 @@ fn both_corrupt_is_no_valid_copy() {
 
 #[test]
 fn only_slot_corrupt_is_no_valid_copy() {
-    let dir = TestDir::new("only-corrupt");
+    let dir = TestDir::new("store-only-corrupt");
     let mut s = slots(&dir);
     s.save(b"first").expect("save");
     fs::write(
@@ -197,7 +198,7 @@ fn only_slot_corrupt_is_no_valid_copy() {
 
 #[test]
 fn save_after_corrupt_newest_overwrites_the_corrupt_slot() {
-    let dir = TestDir::new("overwrite-corrupt");
+    let dir = TestDir::new("store-overwrite-corrupt");
     let mut s = two_generations(&dir);
     let good_a = fs::read(path(&dir, "a")).expect("read a");
     fs::write(path(&dir, "b"), b"MAKARA-SLOT 1 torn").expect("corrupt b");
@@ -212,7 +213,7 @@ fn save_after_corrupt_newest_overwrites_the_corrupt_slot() {
 
 #[test]
 fn save_never_overwrites_a_newer_copy_from_another_handle() {
-    let dir = TestDir::new("two-handles");
+    let dir = TestDir::new("store-two-handles");
     let mut first = slots(&dir);
     let mut second = slots(&dir);
     first.save(b"1").expect("save");
@@ -230,7 +231,7 @@ fn save_never_overwrites_a_newer_copy_from_another_handle() {
 
 #[test]
 fn leftover_temp_files_are_ignored_and_replaced() {
-    let dir = TestDir::new("tmp-leftover");
+    let dir = TestDir::new("store-tmp-leftover");
     let mut s = slots(&dir);
     s.save(b"kept").expect("save");
     fs::write(path(&dir, "b.tmp"), b"half a write").expect("tmp");
@@ -243,7 +244,7 @@ fn leftover_temp_files_are_ignored_and_replaced() {
 
 #[test]
 fn unreadable_slot_is_an_error_not_a_fallback() {
-    let dir = TestDir::new("unreadable");
+    let dir = TestDir::new("store-unreadable");
     let mut s = two_generations(&dir);
     // A directory in place of a slot file cannot be read.
     fs::remove_file(path(&dir, "b")).expect("remove");
@@ -254,7 +255,7 @@ fn unreadable_slot_is_an_error_not_a_fallback() {
 
 #[test]
 fn slot_files_are_private_by_default() {
-    let dir = TestDir::new("mode");
+    let dir = TestDir::new("store-mode");
     let mut s = slots(&dir);
     s.save(b"secret").expect("save");
     let mode = fs::metadata(path(&dir, "a"))
@@ -274,7 +275,7 @@ fn slot_files_are_private_by_default() {
 
 #[test]
 fn fingerprint_changes_after_every_save() {
-    let dir = TestDir::new("fingerprint");
+    let dir = TestDir::new("store-fingerprint");
     let mut writer = slots(&dir);
     let reader = slots(&dir);
     let mut seen = vec![reader.fingerprint()];

@@ -13,7 +13,6 @@ mod storage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -21,45 +20,12 @@ use makara_config::{
     Id, InputConfig, InputRequest, OutputConfig, OutputRequest, StreamConfig, StreamMode,
     TranscoderConfig, TranscoderRequest,
 };
+use makara_test_support::TestDir;
 
 use crate::{
     Command, CommandError, Engine, EngineError, Handle, InputView, Kind, OutputView, PresetView,
     Reply, StreamPlan, StreamState, StreamView, TranscoderView,
 };
-
-// ---------------------------------------------------------------------------
-// Scratch directories
-
-/// A fresh directory under the system temp dir, removed on drop.
-pub(crate) struct TestDir(PathBuf);
-
-impl TestDir {
-    pub(crate) fn new(label: &str) -> TestDir {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "makara-supervisor-{label}-{}-{n}",
-            std::process::id()
-        ));
-        // A leftover from an earlier run with a recycled pid.
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create test dir");
-        TestDir(path)
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        // Tests may have moved the data directory aside.
-        let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_dir_all(self.0.with_extension("aside"));
-    }
-}
 
 // ---------------------------------------------------------------------------
 // A scriptable engine
@@ -218,7 +184,7 @@ pub(crate) struct Rig {
 impl Rig {
     /// A fresh appliance running a [`FakeEngine`].
     pub(crate) fn new(label: &str) -> Rig {
-        let dir = TestDir::new(label);
+        let dir = TestDir::new(&format!("supervisor-{label}"));
         let (engine, probe) = FakeEngine::new();
         let (handle, thread) = Handle::start(dir.path(), Box::new(engine)).expect("start");
         let rig = Rig {
@@ -233,7 +199,7 @@ impl Rig {
 
     /// A fresh appliance running `engine`; `probe` is then a dummy.
     pub(crate) fn with_engine(label: &str, engine: Box<dyn Engine>) -> Rig {
-        let dir = TestDir::new(label);
+        let dir = TestDir::new(&format!("supervisor-{label}"));
         let (handle, thread) = Handle::start(dir.path(), engine).expect("start");
         let rig = Rig {
             handle: Some(handle),
@@ -253,6 +219,11 @@ impl Rig {
 
     pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Where a test may move the data directory; removed with it.
+    pub(crate) fn aside(&self) -> PathBuf {
+        self.dir.aside()
     }
 
     pub(crate) fn handle(&self) -> &Handle {

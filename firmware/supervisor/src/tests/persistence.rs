@@ -123,7 +123,7 @@ fn a_change_is_on_disk_before_its_reply() {
     rig.update_preset(&p, false, Some(false));
     let expected = rig.snapshot();
 
-    let copy = TestDir::new("persist-power-cut-copy");
+    let copy = TestDir::new("supervisor-persist-power-cut-copy");
     for slot in slot_paths(rig.dir()) {
         if slot.exists() {
             fs::copy(&slot, copy.path().join(slot.file_name().unwrap())).unwrap();
@@ -409,7 +409,7 @@ fn a_single_corrupt_copy_refuses_to_start() {
 
 #[test]
 fn an_unreadable_slot_refuses_to_start() {
-    let dir = TestDir::new("persist-unreadable");
+    let dir = TestDir::new("supervisor-persist-unreadable");
     fs::create_dir(dir.path().join("config.a")).unwrap();
     let e = Handle::start(dir.path(), Box::new(NoMediaEngine))
         .map(|_| ())
@@ -425,7 +425,7 @@ fn an_unreadable_slot_refuses_to_start() {
 
 #[test]
 fn a_payload_that_is_not_a_configuration_refuses_to_start() {
-    let dir = TestDir::new("persist-garbage");
+    let dir = TestDir::new("supervisor-persist-garbage");
     Slots::new(dir.path(), "config")
         .save(b"this is = not [a configuration")
         .unwrap();
@@ -440,7 +440,7 @@ fn a_payload_that_is_not_a_configuration_refuses_to_start() {
 
 #[test]
 fn a_configuration_of_another_format_refuses_to_start() {
-    let dir = TestDir::new("persist-format");
+    let dir = TestDir::new("supervisor-persist-format");
     Slots::new(dir.path(), "config")
         .save(b"format = 2\nrunning = []\n")
         .unwrap();
@@ -453,7 +453,7 @@ fn a_configuration_of_another_format_refuses_to_start() {
 
 #[test]
 fn a_missing_data_directory_is_created_on_first_save() {
-    let dir = TestDir::new("persist-mkdir");
+    let dir = TestDir::new("supervisor-persist-mkdir");
     let nested = dir.path().join("not/yet");
     let (engine, _probe) = FakeEngine::new();
     let (handle, thread) = Handle::start(&nested, Box::new(engine)).expect("start");

@@ -410,7 +410,7 @@ fn a_data_directory_replaced_by_a_file_fails_cleanly() {
     let (rig, w) = world("storage-dir-gone");
     let before = rig.snapshot();
     let dir = rig.dir().to_path_buf();
-    let aside = dir.with_extension("aside");
+    let aside = rig.aside();
     fs::rename(&dir, &aside).expect("move the data directory aside");
     fs::write(&dir, b"not a directory").expect("put a file in its place");
 
