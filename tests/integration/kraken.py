@@ -664,3 +664,40 @@ class Kit:
 
     def make_stream(self, name=None, **extra):
         return create(self.client, "stream", self.stream_body(name, **extra))
+
+
+# --------------------------------------------------------------------------
+# A small live stream (TESTPATTERN -> H.264 + AAC -> the given outputs)
+# --------------------------------------------------------------------------
+
+def live_stream(client, outputs, *, width=320, height=180, fps=25, kbps=500):
+    """Creates a test-pattern stream sending to ``outputs`` (each a list of
+    ``(element, value)`` fields of an output body); returns the stream's path."""
+    input_id = created_id(client.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("bars")), ("streamType", "TESTPATTERN"),
+        ("width", width), ("height", height), ("frameRate", fps)])), "input")
+    transcoder_id = created_id(client.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique("h264")), ("resolution", [("width", width), ("height", height)]),
+        ("frameRate", fps), ("videoBitrate", kbps), ("encodingProfile", "cbr"),
+        ("audio", "on")])), "transcoder")
+    output_ids = [created_id(client.post("/apis/kraken/outputs", body("output", fields)),
+                             "output") for fields in outputs]
+    stream_id = created_id(client.post("/apis/kraken/streams", body("stream", [
+        ("name", unique("live")), ("input", input_id), ("transcoder", transcoder_id),
+        ("outputs", [("output", o) for o in output_ids])])), "stream")
+    return f"/apis/kraken/streams/stream-{stream_id}"
+
+
+def set_stream_state(client, path, state, wanted, timeout=15):
+    """PUTs ``start`` or ``stop`` and waits (bounded) until the stream's state
+    is ``wanted``; returns the stream element."""
+    expect(client.put(path, f"<stream><state>{state}</state></stream>"), 200)
+    deadline = time.monotonic() + timeout
+    while True:
+        el = child(expect(client.get(path), 200), "stream")
+        if text(el, "state") == wanted:
+            return el
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stream never became {wanted}: "
+                                 f"{text(el, 'state')} {text(el, 'lastError')}")
+        time.sleep(0.2)

@@ -1,7 +1,7 @@
 //! A UDP sender configured from a Kraken output.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use makara_config::{OutputConfig, OutputKind};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -74,10 +74,19 @@ impl UdpSettings {
     }
 }
 
-/// A connected UDP socket with the output's TTL, TOS and interface.
+/// An unconnected UDP socket with the output's TTL, TOS and interface,
+/// sending every datagram with `sendto`.
+///
+/// Unconnected on purpose: Linux reports an ICMP port unreachable only on a
+/// connected socket (without `IP_RECVERR`), as an error of the *next* send,
+/// which then never leaves. A receiver that is not (yet) listening would
+/// cost every other datagram on the wire. Unconnected, no send fails for
+/// what a receiver did, and no retry path exists to get wrong; the price is
+/// a route lookup per datagram, small beside the copy into the socket.
 #[derive(Debug)]
 pub struct UdpSender {
     socket: Socket,
+    destination: SockAddr,
     settings: UdpSettings,
 }
 
@@ -126,23 +135,32 @@ impl UdpSender {
                 }
             }
         }
-        socket
-            .connect(&SockAddr::from(destination))
-            .map_err(socket_error)?;
-        Ok(UdpSender { socket, settings })
+        // Bound now, so the local port is known before the first send.
+        let any: SocketAddr = match destination {
+            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        socket.bind(&any.into()).map_err(socket_error)?;
+        Ok(UdpSender {
+            socket,
+            destination: destination.into(),
+            settings,
+        })
     }
 
-    /// Sends one datagram. A receiver that is not listening (ICMP port
-    /// unreachable, reported as ECONNREFUSED on a connected socket) is not
-    /// an error for a broadcaster: the stream keeps going.
+    /// Sends one datagram. Whether anyone listens does not matter: the
+    /// socket is unconnected, so no ICMP answer turns into an error.
     pub fn send(&self, datagram: &[u8]) -> Result<(), OutputError> {
-        match self.socket.send(datagram) {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
-            Err(source) => Err(OutputError::Send {
-                destination: self.settings.destination,
-                source,
-            }),
+        self.socket
+            .send_to(datagram, &self.destination)
+            .map(drop)
+            .map_err(|source| self.send_error(source))
+    }
+
+    fn send_error(&self, source: io::Error) -> OutputError {
+        OutputError::Send {
+            destination: self.settings.destination,
+            source,
         }
     }
 
@@ -200,7 +218,7 @@ mod tests {
         let mut buf = [0u8; 2048];
         let (n, from) = receiver.recv_from(&mut buf).unwrap();
         assert_eq!(n, 188 * 7);
-        assert_eq!(Some(from), sender.local_addr());
+        assert_eq!(Some(from.port()), sender.local_addr().map(|a| a.port()));
     }
 
     #[test]
@@ -217,6 +235,35 @@ mod tests {
         for _ in 0..3 {
             sender.send(&[0x47; 188]).unwrap();
         }
+    }
+
+    /// Issue 7 §4.1: the ICMP port unreachable for a datagram sent while
+    /// nobody listened must not cost the next datagram.
+    #[test]
+    fn a_receiver_that_binds_late_gets_every_datagram() {
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = output(&format!("udp://127.0.0.1:{port}"), |_| {});
+        let sender = UdpSender::open(UdpSettings::from_output(&out).unwrap()).unwrap();
+        // Nobody listens yet: loopback answers with a port unreachable.
+        sender.send(b"into the void").unwrap();
+        let receiver = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        for i in 0..10u8 {
+            sender.send(&[i; 188]).unwrap();
+        }
+        let mut heard = Vec::new();
+        let mut buf = [0u8; 2048];
+        while let Ok(n) = receiver.recv(&mut buf) {
+            heard.push((buf[0], n));
+        }
+        let sent: Vec<_> = (0..10u8).map(|i| (i, 188)).collect();
+        assert_eq!(heard, sent);
     }
 
     #[test]
