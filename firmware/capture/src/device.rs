@@ -1,14 +1,19 @@
-//! Capture devices: sources that fill frame-ring slots themselves, in
-//! their own memory, as a V4L2 driver does with its mapped buffers.
+//! Live sources: captures that fill frame-ring slots themselves, in their
+//! own memory, as a V4L2 driver does with its mapped buffers and the test
+//! pattern does with its heap pool.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use makara_framering::{Frame, FramePool};
-use makara_media::{CapturePort, VideoFormat};
+use makara_media::{CapturePort, MonotonicNs, VideoFormat};
 use thiserror::Error;
 
+use crate::settings::{Pacing, StartError, TestPatternSettings};
+use crate::{TestPattern, Tone};
+
 /// A capture that runs: frames arrive in its pool's slots without a copy.
+/// Every picture source is one: the test pattern, V4L2 devices, raw files.
 pub trait LiveCapture: Send {
     /// The format of every frame, rate included.
     fn format(&self) -> VideoFormat;
@@ -26,9 +31,17 @@ pub trait LiveCapture: Send {
     fn dmabuf_slots(&self) -> usize {
         0
     }
+
+    /// The sound that goes with the pictures, on the frames' clock. A
+    /// source without sound gives silence from `origin` (when the stream
+    /// started), in real time, so the audio PID runs on.
+    fn audio(&self, origin: MonotonicNs) -> Tone {
+        Tone::silence(origin, Pacing::RealTime)
+    }
 }
 
-/// The capture hardware of an appliance, by port number.
+/// The picture sources of an appliance: its capture ports by number, and
+/// the built-in test pattern generator.
 pub trait CaptureDevices: Send + Sync {
     /// Every port, with its modes. Ports in use show the mode they run.
     fn ports(&self) -> Vec<CapturePort>;
@@ -36,6 +49,21 @@ pub trait CaptureDevices: Send + Sync {
     /// Starts capturing from `port` in `mode` (an index into the port's
     /// modes, or -1 for the mode the source sends).
     fn open(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError>;
+
+    /// Starts the test pattern with frame 0 at `origin`. Every build has
+    /// it; a test may wrap it to make it misbehave like a device.
+    fn open_pattern(
+        &self,
+        settings: TestPatternSettings,
+        origin: MonotonicNs,
+    ) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        let pattern =
+            TestPattern::start(settings, origin).map_err(|e: StartError| DeviceError::Device {
+                device: "test pattern".into(),
+                what: e.to_string(),
+            })?;
+        Ok(Box::new(pattern))
+    }
 }
 
 /// Why a capture device could not start or deliver.

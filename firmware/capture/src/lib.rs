@@ -1,9 +1,12 @@
-//! Where pictures and sound enter the pipeline: the [`Capture`] and
-//! [`AudioCapture`] traits, and the pure-Rust TESTPATTERN source that
-//! implements them ([`TestPattern`] and [`Tone`]).
+//! Where pictures and sound enter the pipeline: the [`LiveCapture`] trait
+//! that every picture source implements (its frames land in slots of its
+//! own frame pool), [`CaptureDevices`] that opens them, and the sources
+//! that need no driver: the TESTPATTERN ([`TestPattern`] with its
+//! [`Tone`]) and raw frames from a file ([`RawFile`]).
 //!
-//! Level 2: depends on `makara-media` only. Drivers (`drivers/v4l2`, …)
-//! implement the traits; the pipeline uses them without naming a device.
+//! Level 2: depends on `makara-media` and `makara-framering`. Drivers
+//! (`drivers/v4l2`, …) implement the traits; the pipeline uses them
+//! without naming a device.
 //!
 //! # Lifecycle
 //!
@@ -13,10 +16,10 @@
 //!
 //! # Buffers
 //!
-//! A source writes each frame into a buffer its caller lends it (a frame
-//! pool slot, later), so nothing here allocates per frame. The buffer must
-//! hold exactly [`VideoFormat::frame_len`] bytes, planes as
-//! [`VideoFormat::planes`] lays them out.
+//! A source writes each frame into a slot of its own [`makara_framering::FramePool`],
+//! allocated once, so nothing here allocates per frame. A slot holds
+//! exactly [`makara_media::VideoFormat::frame_len`] bytes, planes as
+//! [`makara_media::VideoFormat::planes`] lays them out.
 //!
 //! # Time
 //!
@@ -48,17 +51,19 @@ mod device;
 mod draw;
 mod font;
 mod pattern;
+mod raw_file;
 mod settings;
 mod tone;
 
-use makara_media::{MonotonicNs, VideoFormat};
+use makara_media::MonotonicNs;
 use thiserror::Error;
 
 pub use clock::monotonic_now;
 pub use device::{CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices};
 pub use draw::{Yuv, BARS_75, MOTION_PX_PER_FRAME, TEXT_BACKGROUND, TEXT_FOREGROUND};
 pub use font::Timecode;
-pub use pattern::TestPattern;
+pub use pattern::{TestPattern, PATTERN_SLOTS};
+pub use raw_file::{RawFile, RawFileError};
 pub use settings::{
     Pacing, StartError, TestPatternSettings, MAX_FRAME_RATE, MAX_HEIGHT, MAX_WIDTH, MIN_FRAME_RATE,
     MIN_HEIGHT, MIN_WIDTH,
@@ -66,32 +71,6 @@ pub use settings::{
 pub use tone::{
     Tone, AAC_FRAME_SAMPLES, TONE_CHANNELS, TONE_DBFS, TONE_HZ, TONE_PEAK, TONE_SAMPLE_RATE,
 };
-
-/// A source of raw video frames.
-pub trait Capture: Send {
-    /// The format of every frame this source delivers.
-    fn format(&self) -> VideoFormat;
-
-    /// Writes the next frame into `out` (exactly `format().frame_len()`
-    /// bytes) and says which frame it is and when it was captured.
-    ///
-    /// Blocks until the frame exists, as a live device does. A jump in
-    /// [`FrameInfo::sequence`] means frames were lost before this one.
-    fn next_frame(&mut self, out: &mut [u8]) -> Result<FrameInfo, CaptureError>;
-}
-
-/// A source of interleaved signed 16-bit PCM.
-pub trait AudioCapture: Send {
-    /// The rate and channel count of every sample this source delivers.
-    fn format(&self) -> AudioFormat;
-
-    /// Fills `out` with the next `out.len() / channels` sample frames,
-    /// interleaved, and says where they lie on the stream's timeline.
-    ///
-    /// Blocks until the last of them has been captured. `out.len()` must be
-    /// a positive multiple of the channel count.
-    fn next_samples(&mut self, out: &mut [i16]) -> Result<AudioInfo, CaptureError>;
-}
 
 /// What a source says about one frame it delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,15 +80,6 @@ pub struct FrameInfo {
     pub sequence: u64,
     /// When the frame was captured: its presentation time.
     pub pts: MonotonicNs,
-}
-
-/// The shape of the PCM an [`AudioCapture`] delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AudioFormat {
-    /// Sample frames per second.
-    pub sample_rate: u32,
-    /// Samples per sample frame, interleaved.
-    pub channels: u16,
 }
 
 /// What a source says about one chunk of samples it delivered.

@@ -1,23 +1,45 @@
-//! The TESTPATTERN video source.
+//! The TESTPATTERN video source: a live capture whose "device" draws
+//! each frame into a slot of its own pool.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use makara_framering::{Frame, FramePool};
 use makara_media::{MonotonicNs, VideoFormat};
 
 use crate::clock::{monotonic_now, sleep_until, Timeline};
+use crate::device::{DeviceError, LiveCapture};
 use crate::draw::{Canvas, MOTION_PX_PER_FRAME};
 use crate::font::{counter_ascii, Timecode};
 use crate::settings::{Pacing, StartError, TestPatternSettings};
-use crate::{Capture, CaptureError, FrameInfo};
+use crate::tone::Tone;
+use crate::{CaptureError, FrameInfo};
+
+/// Slots in the pattern's pool: as many buffers as a V4L2 device is
+/// given, so a reader holds frames for the same time either way.
+pub const PATTERN_SLOTS: usize = 6;
+/// How often a fast pattern looks for a slot its readers gave back.
+const SLOT_POLL: Duration = Duration::from_micros(100);
 
 /// A running test pattern: moving 75% bars, a burnt-in timecode and frame
 /// counter. Frame `i` is a pure function of `i` and the settings, and is
 /// stamped `origin + i / frame_rate`.
-#[derive(Debug)]
 pub struct TestPattern {
     settings: TestPatternSettings,
     format: VideoFormat,
     timeline: Timeline,
     next_index: u64,
     canvas: Canvas,
+    pool: Arc<FramePool>,
+}
+
+impl std::fmt::Debug for TestPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPattern")
+            .field("settings", &self.settings)
+            .field("next_index", &self.next_index)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestPattern {
@@ -35,7 +57,13 @@ impl TestPattern {
             timeline: Timeline::new(origin, format.fps_num, format.fps_den),
             next_index: 0,
             canvas: Canvas::new(&format),
+            pool: FramePool::new(format, PATTERN_SLOTS),
         })
+    }
+
+    /// The format of every frame.
+    pub fn format(&self) -> VideoFormat {
+        self.format
     }
 
     /// The settings this pattern was started with.
@@ -108,24 +136,66 @@ impl TestPattern {
     }
 }
 
-impl Capture for TestPattern {
+impl LiveCapture for TestPattern {
     fn format(&self) -> VideoFormat {
         self.format
     }
 
-    fn next_frame(&mut self, out: &mut [u8]) -> Result<FrameInfo, CaptureError> {
-        match self.settings.pacing {
-            Pacing::AsFastAsPossible => {
-                self.check(out)?;
-                self.deliver(self.next_index, out)
-            }
-            Pacing::RealTime => loop {
-                if let Some(info) = self.poll_frame(monotonic_now(), out)? {
-                    return Ok(info);
+    fn pool(&self) -> &Arc<FramePool> {
+        &self.pool
+    }
+
+    /// Real time: waits for the next frame's time and draws the latest
+    /// due frame; with no free slot, that frame is lost (the next one's
+    /// sequence jumps), as a device loses frames its reader holds up.
+    /// As fast as possible: draws the next frame as soon as a slot is free.
+    fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame>, DeviceError> {
+        let give_up = MonotonicNs(monotonic_now().0.saturating_add(timeout.as_nanos() as u64));
+        let slot = match self.settings.pacing {
+            Pacing::RealTime => {
+                let due = self.next_due();
+                if due > give_up {
+                    sleep_until(give_up);
+                    return Ok(None);
                 }
-                sleep_until(self.next_due());
+                while monotonic_now() < due {
+                    sleep_until(due);
+                }
+                match self.pool.try_acquire() {
+                    Some(slot) => slot,
+                    None => {
+                        self.next_index = self.timeline.last_due(monotonic_now()).unwrap_or(0) + 1;
+                        return Ok(None);
+                    }
+                }
+            }
+            Pacing::AsFastAsPossible => loop {
+                if let Some(slot) = self.pool.try_acquire() {
+                    break slot;
+                }
+                if monotonic_now() >= give_up {
+                    return Ok(None);
+                }
+                std::thread::sleep(SLOT_POLL);
             },
-        }
+        };
+        let mut slot = slot;
+        let index = match self.settings.pacing {
+            Pacing::RealTime => self.timeline.last_due(monotonic_now()).unwrap_or(0),
+            Pacing::AsFastAsPossible => self.next_index,
+        };
+        let info = self
+            .deliver(index.max(self.next_index), &mut slot)
+            .map_err(|e| DeviceError::Device {
+                device: "test pattern".into(),
+                what: e.to_string(),
+            })?;
+        Ok(Some(slot.freeze(info.pts, info.sequence)))
+    }
+
+    /// The 1 kHz tone, on the pattern's timeline and at its pacing.
+    fn audio(&self, _origin: MonotonicNs) -> Tone {
+        Tone::start(self.timeline.at(0), self.settings.pacing)
     }
 }
 

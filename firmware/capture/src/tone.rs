@@ -6,7 +6,7 @@ use makara_media::MonotonicNs;
 
 use crate::clock::{monotonic_now, sleep_until, Timeline};
 use crate::settings::Pacing;
-use crate::{AudioCapture, AudioFormat, AudioInfo, CaptureError};
+use crate::{AudioInfo, CaptureError};
 
 /// The tone's sample rate.
 pub const TONE_SAMPLE_RATE: u32 = 48_000;
@@ -43,10 +43,20 @@ impl Tone {
     /// Starts the tone with sample 0 at `origin` (the same origin as the
     /// video it goes with).
     pub fn start(origin: MonotonicNs, pacing: Pacing) -> Tone {
+        Tone::with_peak(origin, pacing, TONE_PEAK)
+    }
+
+    /// Silence on the tone's clock: what a source without sound delivers,
+    /// so that every source feeds the audio encoder the same way.
+    pub fn silence(origin: MonotonicNs, pacing: Pacing) -> Tone {
+        Tone::with_peak(origin, pacing, 0)
+    }
+
+    fn with_peak(origin: MonotonicNs, pacing: Pacing, peak: i16) -> Tone {
         let mut period = [0; PERIOD];
         for (k, s) in period.iter_mut().enumerate() {
             let phase = TAU * k as f64 / PERIOD as f64;
-            *s = (f64::from(TONE_PEAK) * phase.sin()).round() as i16;
+            *s = (f64::from(peak) * phase.sin()).round() as i16;
         }
         Tone {
             pacing,
@@ -114,15 +124,11 @@ fn frames_in(out: &[i16]) -> Result<usize, CaptureError> {
     Ok(out.len() / channels)
 }
 
-impl AudioCapture for Tone {
-    fn format(&self) -> AudioFormat {
-        AudioFormat {
-            sample_rate: TONE_SAMPLE_RATE,
-            channels: TONE_CHANNELS,
-        }
-    }
-
-    fn next_samples(&mut self, out: &mut [i16]) -> Result<AudioInfo, CaptureError> {
+impl Tone {
+    /// Fills `out` with the next `out.len() / 2` sample frames, interleaved,
+    /// and says where they lie on the timeline. In real time, blocks until
+    /// the last of them has been "captured".
+    pub fn next_samples(&mut self, out: &mut [i16]) -> Result<AudioInfo, CaptureError> {
         let frames = frames_in(out)?;
         if self.pacing == Pacing::RealTime {
             // Sleeping may wake a little early on some systems; loop.
@@ -298,12 +304,17 @@ mod tests {
             "the audio buffer holds 3 samples; it must hold a positive multiple of 2 \
              (one sample per channel per frame)"
         );
-        assert_eq!(
-            tone.format(),
-            AudioFormat {
-                sample_rate: 48_000,
-                channels: 2
-            }
-        );
+    }
+
+    #[test]
+    fn silence_keeps_the_tones_clock() {
+        let mut silence = Tone::silence(MonotonicNs(5), Pacing::AsFastAsPossible);
+        let mut chunk = vec![1; AAC_FRAME_SAMPLES * CH];
+        for i in 0..3u64 {
+            let info = silence.next_samples(&mut chunk).unwrap();
+            assert!(chunk.iter().all(|&s| s == 0));
+            assert_eq!(info.first_sample, i * AAC_FRAME_SAMPLES as u64);
+            assert_eq!(info.pts.0, fast().sample_pts(info.first_sample).0 + 5);
+        }
     }
 }

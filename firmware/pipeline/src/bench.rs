@@ -1,67 +1,52 @@
-//! `makarad bench encode`: the live video path run flat out, and timed.
+//! `makarad bench encode`: a stream's own stages, run flat out, and timed.
 //!
-//! The stages are a stream's (see `keeper`), on three threads:
+//! The bench opens the stages of a stream (see `keeper`) and runs them on
+//! the same three threads, with the same queues and the same copy counting:
 //!
 //! ```text
-//! source ──▶ frame ring (pool, one consumer) ──▶ encode ──▶ TS muxer ──▶ (file)
-//! test pattern drawn, or raw     converter for packed        sans-IO, CBR at the
-//! frames read, into a slot       4:2:2, then the encoder     stream's mux rate
+//! source ──▶ frame ring (source's pool) ──▶ encode ──▶ sender: TS muxer ──▶ sink
+//! test pattern, or raw    encoder queue of 2     converter for      CBR at the stream's   file or
+//! frames read, into       frames                 packed 4:2:2,      mux rate              nothing
+//! the source's slots                             then the encoder
 //! ```
 //!
 //! The settings are those of a live stream of a TESTPATTERN input through
 //! a `vbr` transcoder at the same size, rate and bitrate, without audio
-//! (resolved by [`Setup::from_plan`]), with the preset asked for. What
-//! differs from a live stream, and why:
+//! (resolved by [`Setup::from_plan`]), with the preset asked for. Three
+//! things differ from a live stream, each a setting of the stages:
 //!
-//! - Nothing waits for the clock. The source hands over the next frame as
-//!   soon as the encoder's queue has room, and the muxer runs on the
-//!   stream's own timeline (each unit's capture time) instead of the wall
-//!   clock. The packets are of the kind a live stream sends (constant
-//!   rate, null packets and PCR included); they come out as fast as they
-//!   are made.
-//! - No frame is lost. A live source drops frames when the encoder falls
-//!   behind; here it waits for room in the encoder's queue instead.
-//! - Nothing goes to the network. The transport stream can go to a file.
+//! - The pace ([`Pace::AsFastAsEncoded`]): the source hands over the next
+//!   frame as soon as the encoder's queue has room, so no frame is lost,
+//!   and the muxer runs on the stream's own timeline (each frame's capture
+//!   time) instead of the wall clock. The packets are those a live stream
+//!   sends (constant rate, null packets and PCR included); they come out as
+//!   fast as they are made.
+//! - The sink: a file, or nothing, instead of the network.
+//! - The source may be a raw file ([`makara_capture::RawFile`]) instead of
+//!   the test pattern, and the run ends after the frames asked for.
 //!
-//! Raw input is read frame by frame, straight into frame ring slots (one
-//! `read` per frame from the page cache, as FFmpeg's rawvideo demuxer does),
-//! and the file starts over when more frames are asked than it holds.
-//!
-//! The time runs from just before the first frame is made to just after
-//! the last packet is muxed (and written), so it leaves out opening the
-//! encoder and the file.
+//! The time runs from just before the stages start to just after the last
+//! packet is written, so it leaves out opening the encoder and the file.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::thread;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use makara_capture::{Capture, Pacing, TestPattern};
+use makara_capture::{Pacing, RawFileError};
 use makara_config::{
     EncodingProfile, Id, InputRequest, InputType, StreamRequest, TranscoderRequest,
 };
-use makara_encode::{EncodeError, Preset, RawPicture, VideoEncoder, VideoSettings};
+use makara_encode::{EncodeError, Preset};
 use makara_engine::StreamPlan;
-use makara_framering::{Consumer, Fanout, FramePool};
-use makara_media::{Clock90k, EncodedVideo, MonotonicNs, Pcr27M, PixelFormat, VideoFormat};
-use makara_mpegts::mux::{MuxCounters, Muxer};
+use makara_media::PixelFormat;
+use makara_mpegts::mux::MuxCounters;
 use thiserror::Error;
 
 use crate::codecs::Codecs;
-use crate::scale;
-use crate::setup::Setup;
-
-/// Frames the ring holds and the encoder may have queued: as a live stream.
-const RING_SLOTS: usize = 6;
-const ENCODER_QUEUE: usize = 2;
-/// Encoded units waiting for the muxer.
-const UNIT_QUEUE: usize = 256;
-/// How far the muxer runs ahead per step when it drains at the end.
-const DRAIN_STEP_27M: u64 = 27_000_000 / 100;
-/// Room in each file write.
-const OUTPUT_BUFFER: usize = 1 << 20;
+use crate::keeper::{run_once, StageError, Stages};
+use crate::setup::{Pace, Setup, Sink, Source};
+use crate::shared::Shared;
 
 /// Where the bench's frames come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +101,7 @@ pub struct EncodeBenchReport {
     pub frames: u64,
     /// Access units out of the encoder.
     pub encoded: u64,
-    /// First frame to last packet.
+    /// Stages started to last packet out.
     pub wall: Duration,
     /// Bytes copied between the ring and the encoder (the converter's output).
     pub bytes_copied: u64,
@@ -163,27 +148,22 @@ pub enum BenchError {
     Settings(String),
     #[error("--frames must be at least 1")]
     NoFrames,
-    #[error("raw input {path}: {source}")]
-    Raw { path: PathBuf, source: io::Error },
-    #[error(
-        "raw input {path} holds {len} bytes, which is not a whole number of \
-         {width}x{height} {format} frames of {frame_len} bytes; check --width, --height \
-         and --pixfmt"
-    )]
-    RawSize {
-        path: PathBuf,
-        len: u64,
-        width: u32,
-        height: u32,
-        format: &'static str,
-        frame_len: usize,
-    },
+    #[error(transparent)]
+    Raw(#[from] RawFileError),
     #[error("video encoder: {0}")]
-    Encoder(#[from] EncodeError),
-    #[error("output {path}: {source}")]
-    Output { path: PathBuf, source: io::Error },
+    Encoder(EncodeError),
     #[error("{0}")]
     Stage(String),
+}
+
+impl From<StageError> for BenchError {
+    fn from(e: StageError) -> BenchError {
+        match e {
+            StageError::RawFile(e) => BenchError::Raw(e),
+            StageError::Video(e) => BenchError::Encoder(e),
+            other => BenchError::Stage(other.to_string()),
+        }
+    }
 }
 
 /// Runs `bench` with the encoders of `codecs` and says how fast it went.
@@ -191,104 +171,50 @@ pub fn bench_encode(codecs: &Codecs, bench: &EncodeBench) -> Result<EncodeBenchR
     if bench.frames == 0 {
         return Err(BenchError::NoFrames);
     }
-    let mut setup = live_setup(bench)?;
-    setup.video.preset = bench.preset;
-    setup.pattern.pacing = Pacing::AsFastAsPossible;
-    let pattern_format = setup
-        .pattern
-        .video_format()
-        .map_err(|e| BenchError::Settings(e.to_string()))?;
-    let (frames, source_format) = match &bench.source {
-        BenchSource::TestPattern => {
-            let pattern = TestPattern::start(setup.pattern, MonotonicNs(0))
-                .map_err(|e| BenchError::Settings(e.to_string()))?;
-            (Frames::Pattern(pattern), pattern_format)
-        }
-        BenchSource::Raw { path, layout } => {
-            let format = VideoFormat {
-                pixel_format: layout.pixel_format(),
-                ..pattern_format
-            };
-            (Frames::Raw(RawFile::open(path, format)?), format)
-        }
-    };
-    let encoder = (codecs.video)(&setup.video)?;
-    let output = match &bench.output {
-        Some(path) => Some((
-            BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                File::create(path).map_err(|source| BenchError::Output {
-                    path: path.clone(),
-                    source,
-                })?,
-            ),
-            path.clone(),
-        )),
-        None => None,
-    };
-    let mux = Muxer::new(
-        crate::keeper::mux_config(&setup).map_err(BenchError::Settings)?,
-        Pcr27M(0),
-    );
-    let fanout = Fanout::new(FramePool::new(source_format, RING_SLOTS));
-    let consumer = fanout
-        .subscribe("encoder", ENCODER_QUEUE)
-        .map_err(|e| BenchError::Settings(e.to_string()))?;
-    let delay_90k = u64::from(setup.delay_ms) * 90;
-    // One credit per frame in the encoder's queue: the source waits for
-    // one instead of letting the ring drop the oldest frame.
-    let (credit_tx, credit_rx) = sync_channel::<()>(ENCODER_QUEUE);
-    let (units_tx, units_rx) = sync_channel::<EncodedVideo>(UNIT_QUEUE);
-
-    let source = SourceStage {
-        frames,
-        fanout,
-        count: bench.frames,
-        credits: credit_tx,
-    };
-    let encode = EncodeStage {
-        frames: consumer,
-        credits: credit_rx,
-        encoder,
-        settings: setup.video,
-        delay_90k,
-        units: units_tx,
-    };
-    let muxer = MuxStage {
-        mux,
-        units: units_rx,
-        delay_27m: delay_90k * 300,
-        output,
-    };
+    let setup = bench_setup(bench)?;
+    let stages = Stages::open(&setup, codecs)?;
+    let shared = Arc::new(Shared::new());
     let started = Instant::now();
-    let (source, encode, muxer) = thread::scope(|scope| {
-        let source = spawn(scope, "bench source", move || source.run());
-        let encode = spawn(scope, "bench encode", move || encode.run());
-        let muxer = spawn(scope, "bench mux", move || muxer.run());
-        (join(source), join(encode), join(muxer))
-    });
-    // A failing stage ends the others without an error of their own, so
-    // at most one error comes back: the cause.
-    let (produced, ring_dropped) = source?;
-    let (encoded, video_bytes, counters) = encode?;
-    let (ended, mux) = muxer?;
-    if produced != bench.frames {
+    run_once(&setup, stages, &shared).map_err(BenchError::Stage)?;
+    let wall = started.elapsed();
+    let frames = shared.frames_captured.load(Ordering::Relaxed);
+    if frames != bench.frames {
         return Err(BenchError::Stage(format!(
-            "the source delivered {produced} of {} frames",
+            "the source delivered {frames} of {} frames",
             bench.frames
         )));
     }
     Ok(EncodeBenchReport {
-        frames: produced,
-        encoded,
-        wall: ended.duration_since(started),
-        bytes_copied: counters,
+        frames,
+        encoded: shared.frames_encoded.load(Ordering::Relaxed),
+        wall,
+        bytes_copied: shared.bytes_copied.load(Ordering::Relaxed),
         picture_len: setup.video.input.frame_len(),
-        ring_dropped,
-        video_bytes,
+        ring_dropped: shared.frames_dropped.load(Ordering::Relaxed),
+        video_bytes: shared.video_bytes.load(Ordering::Relaxed),
         nominal_fps: bench.fps,
-        mux,
+        mux: shared.mux(),
     })
+}
+
+/// A live stream's setup with the bench's pace, source, sink and preset.
+fn bench_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
+    let mut setup = live_setup(bench)?;
+    setup.video.preset = bench.preset;
+    setup.pattern.pacing = Pacing::AsFastAsPossible;
+    setup.pace = Pace::AsFastAsEncoded;
+    setup.frame_limit = Some(bench.frames);
+    setup.sink = match &bench.output {
+        Some(path) => Sink::File(path.clone()),
+        None => Sink::Null,
+    };
+    if let BenchSource::Raw { path, layout } = &bench.source {
+        setup.source = Source::RawFile {
+            path: path.clone(),
+            pixel_format: layout.pixel_format(),
+        };
+    }
+    Ok(setup)
 }
 
 /// The settings a live stream would run with: a TESTPATTERN input of the
@@ -339,267 +265,12 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
     Setup::from_plan(&plan).map_err(|e| BenchError::Settings(e.to_string()))
 }
 
-fn spawn<'scope, T: Send + 'scope>(
-    scope: &'scope thread::Scope<'scope, '_>,
-    name: &str,
-    work: impl FnOnce() -> Result<T, BenchError> + Send + 'scope,
-) -> Result<thread::ScopedJoinHandle<'scope, Result<T, BenchError>>, BenchError> {
-    thread::Builder::new()
-        .name(name.into())
-        .spawn_scoped(scope, work)
-        .map_err(|e| BenchError::Stage(format!("a bench thread could not start: {e}")))
-}
-
-fn join<T>(
-    handle: Result<thread::ScopedJoinHandle<'_, Result<T, BenchError>>, BenchError>,
-) -> Result<T, BenchError> {
-    handle?
-        .join()
-        .unwrap_or_else(|_| Err(BenchError::Stage("a bench thread panicked".into())))
-}
-
-fn pixel_format_name(format: PixelFormat) -> &'static str {
-    match format {
-        PixelFormat::I420 => "i420",
-        PixelFormat::Nv12 => "nv12",
-        PixelFormat::Yuyv => "yuyv",
-        PixelFormat::Uyvy => "uyvy",
-    }
-}
-
-/// A raw file read one frame at a time, from the start again at its end.
-struct RawFile {
-    file: File,
-    path: PathBuf,
-    frames_in_file: u64,
-    next: u64,
-}
-
-impl RawFile {
-    fn open(path: &PathBuf, format: VideoFormat) -> Result<RawFile, BenchError> {
-        let raw = |source| BenchError::Raw {
-            path: path.clone(),
-            source,
-        };
-        let file = File::open(path).map_err(raw)?;
-        let len = file.metadata().map_err(raw)?.len();
-        let frame_len = format.frame_len();
-        if len == 0 || len % frame_len as u64 != 0 {
-            return Err(BenchError::RawSize {
-                path: path.clone(),
-                len,
-                width: format.width,
-                height: format.height,
-                format: pixel_format_name(format.pixel_format),
-                frame_len,
-            });
-        }
-        Ok(RawFile {
-            file,
-            path: path.clone(),
-            frames_in_file: len / frame_len as u64,
-            next: 0,
-        })
-    }
-
-    fn read_frame(&mut self, out: &mut [u8]) -> Result<(), BenchError> {
-        let raw = |source| BenchError::Raw {
-            path: self.path.clone(),
-            source,
-        };
-        if self.next == self.frames_in_file {
-            self.file.seek(SeekFrom::Start(0)).map_err(raw)?;
-            self.next = 0;
-        }
-        self.file.read_exact(out).map_err(raw)?;
-        self.next += 1;
-        Ok(())
-    }
-}
-
-enum Frames {
-    Pattern(TestPattern),
-    Raw(RawFile),
-}
-
-/// Draws or reads each frame into a ring slot and publishes it.
-struct SourceStage {
-    frames: Frames,
-    fanout: Fanout,
-    count: u64,
-    credits: SyncSender<()>,
-}
-
-impl SourceStage {
-    /// Frames published, and frames the ring dropped.
-    fn run(mut self) -> Result<(u64, u64), BenchError> {
-        let format = self.fanout.pool().format();
-        for index in 0..self.count {
-            if self.credits.send(()).is_err() {
-                // The encoder is gone; its error says why.
-                return Ok((index, 0));
-            }
-            let mut slot = loop {
-                // The credits keep a slot free; this only spins if a slot
-                // is on its way back to the pool.
-                match self.fanout.pool().try_acquire() {
-                    Some(slot) => break slot,
-                    None => thread::yield_now(),
-                }
-            };
-            let pts = match &mut self.frames {
-                Frames::Pattern(pattern) => {
-                    pattern
-                        .next_frame(slot.data_mut())
-                        .map_err(|e| BenchError::Stage(e.to_string()))?
-                        .pts
-                }
-                Frames::Raw(file) => {
-                    file.read_frame(slot.data_mut())?;
-                    frame_time(index, format)
-                }
-            };
-            self.fanout.publish(slot.freeze(pts, index));
-        }
-        let dropped = self
-            .fanout
-            .counters()
-            .consumers
-            .iter()
-            .map(|c| c.dropped)
-            .sum();
-        Ok((self.count, dropped))
-        // Dropping the fanout closes the encoder's queue once it is drained.
-    }
-}
-
-/// Frame `index`'s time on the stream's timeline, exactly.
-fn frame_time(index: u64, format: VideoFormat) -> MonotonicNs {
-    let ns =
-        u128::from(index) * 1_000_000_000 * u128::from(format.fps_den) / u128::from(format.fps_num);
-    MonotonicNs(ns as u64)
-}
-
-/// Takes frames from the ring, converts when needed (the one counted
-/// copy), encodes, and flushes the encoder at the end.
-struct EncodeStage {
-    frames: Consumer,
-    credits: Receiver<()>,
-    encoder: Box<dyn VideoEncoder>,
-    settings: VideoSettings,
-    delay_90k: u64,
-    units: SyncSender<EncodedVideo>,
-}
-
-impl EncodeStage {
-    /// Access units out, their bytes, and the bytes copied.
-    fn run(mut self) -> Result<(u64, u64, u64), BenchError> {
-        let wanted = self.settings.input;
-        let mut converted = Vec::new();
-        let (mut units, mut bytes) = (0, 0);
-        loop {
-            let frame = match self.frames.recv(Duration::from_secs(1)) {
-                Ok(Some(frame)) => frame,
-                Ok(None) => continue,
-                Err(_) => break,
-            };
-            // Room for one more frame in the queue.
-            let _ = self.credits.try_recv();
-            let format = frame.format();
-            let data: &[u8] = if (format.width, format.height, format.pixel_format)
-                == (wanted.width, wanted.height, wanted.pixel_format)
-            {
-                &frame
-            } else {
-                converted.resize(wanted.frame_len(), 0);
-                scale::to_i420(&frame, &format, &mut converted, &wanted);
-                self.frames.count_copy(converted.len());
-                &converted
-            };
-            let pts = Clock90k(frame.pts().to_90k(MonotonicNs(0)).0 + self.delay_90k);
-            self.encoder.send_picture(Some(RawPicture {
-                format: wanted,
-                data,
-                pts,
-                force_keyframe: false,
-            }))?;
-            drop(frame);
-            if !self.forward(&mut units, &mut bytes)? {
-                return Ok((units, bytes, self.frames.counters().bytes_copied));
-            }
-        }
-        self.encoder.send_picture(None)?;
-        self.forward(&mut units, &mut bytes)?;
-        Ok((units, bytes, self.frames.counters().bytes_copied))
-    }
-
-    /// Hands every ready unit to the muxer; false if it is gone.
-    fn forward(&mut self, units: &mut u64, bytes: &mut u64) -> Result<bool, BenchError> {
-        while let Some(unit) = self.encoder.receive()? {
-            *units += 1;
-            *bytes += unit.data.len() as u64;
-            if self.units.send(unit).is_err() {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-}
-
-/// Muxes each unit as it comes, on the stream's timeline; drains at the end.
-struct MuxStage {
-    mux: Muxer,
-    units: Receiver<EncodedVideo>,
-    delay_27m: u64,
-    output: Option<(BufWriter<File>, PathBuf)>,
-}
-
-impl MuxStage {
-    /// When the last packet was out, and the muxer's counters.
-    fn run(mut self) -> Result<(Instant, MuxCounters), BenchError> {
-        let mut packets = Vec::with_capacity(4096);
-        while let Ok(unit) = self.units.recv() {
-            self.mux.push_video(&unit);
-            // What a live sender does when the frame's units arrive: send
-            // what is due by the frame's capture time.
-            let captured = unit.dts.to_pcr().0.saturating_sub(self.delay_27m);
-            self.mux.fill_until(Pcr27M(captured), &mut packets);
-            self.write(&mut packets)?;
-        }
-        while self.mux.queued_bytes() > 0 {
-            let until = self.mux.next_departure().0 + DRAIN_STEP_27M;
-            self.mux.fill_until(Pcr27M(until), &mut packets);
-            self.write(&mut packets)?;
-        }
-        if let Some((file, path)) = &mut self.output {
-            file.flush().map_err(|source| BenchError::Output {
-                path: path.clone(),
-                source,
-            })?;
-        }
-        Ok((Instant::now(), self.mux.counters()))
-    }
-
-    fn write(&mut self, packets: &mut Vec<(Pcr27M, [u8; 188])>) -> Result<(), BenchError> {
-        if let Some((file, path)) = &mut self.output {
-            for (_, packet) in packets.iter() {
-                file.write_all(packet)
-                    .map_err(|source| BenchError::Output {
-                        path: path.clone(),
-                        source,
-                    })?;
-            }
-        }
-        packets.clear();
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use makara_encode::AudioEncoder;
+    use makara_encode::{AudioEncoder, RawPicture, VideoEncoder, VideoSettings};
+    use makara_media::{EncodedVideo, VideoFormat};
     use makara_mpegts::demux::{DemuxEvent, Demuxer};
 
     use super::*;

@@ -8,27 +8,22 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use makara_capture::{monotonic_now, DeviceError, LiveCapture, TestPattern};
+use makara_capture::{monotonic_now, DeviceError, LiveCapture, RawFile, RawFileError};
 use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
-use makara_framering::{Fanout, FramePool};
-use makara_media::Pcr27M;
+use makara_media::{MonotonicNs, Pcr27M, VideoFormat};
 use makara_mpegts::mux::{MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
-use makara_output::{Datagrams, OutputError, UdpSender};
 
 use crate::codecs::Codecs;
-use crate::device::DeviceSource;
+use crate::ring::ring;
 use crate::sender::{Sender, Unit};
-use crate::setup::Setup;
+use crate::setup::{Setup, Source as Input};
 use crate::shared::Shared;
+use crate::sink::{PacketSink, SinkError};
 use crate::source::Source;
 use crate::video::VideoEncode;
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// Frames the ring holds: capture, the encoder's queue and the one it is
-/// encoding, and spares so capture never waits.
-const RING_SLOTS: usize = 6;
-const ENCODER_QUEUE: usize = 2;
 /// Encoded units waiting for the sender.
 const UNIT_QUEUE: usize = 256;
 
@@ -52,19 +47,24 @@ impl Worker {
 /// set, so that a configuration they refuse fails the start itself; the
 /// keeper opens a fresh set for every retry.
 pub struct Stages {
-    /// A capture device input, open and streaming.
-    capture: Option<Box<dyn LiveCapture>>,
+    /// Where this run's timestamps count from: the source's frame 0 when it
+    /// has its own timeline (the test pattern).
+    origin: MonotonicNs,
+    /// The input, open and running.
+    capture: Box<dyn LiveCapture>,
     /// The encoder's settings for this run's source.
     settings: VideoSettings,
     video: Box<dyn VideoEncoder>,
     audio: Option<Box<dyn AudioEncoder>>,
-    outputs: Vec<(UdpSender, Datagrams)>,
+    sink: PacketSink,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
     #[error("capture: {0}")]
     Capture(#[from] DeviceError),
+    #[error(transparent)]
+    RawFile(#[from] RawFileError),
     #[error("video settings for the captured picture: {0}")]
     Settings(#[from] VideoSettingsError),
     #[error("video encoder: {0}")]
@@ -72,40 +72,43 @@ pub enum StageError {
     #[error("audio encoder: {0}")]
     Audio(EncodeError),
     #[error(transparent)]
-    Output(#[from] OutputError),
+    Sink(#[from] SinkError),
 }
 
 impl Stages {
     pub fn open(setup: &Setup, codecs: &Codecs) -> Result<Stages, StageError> {
-        let (capture, settings) = match setup.device {
-            Some((port, mode)) => {
-                let capture = codecs.devices.open(port, mode)?;
+        let origin = monotonic_now();
+        let (capture, settings): (Box<dyn LiveCapture>, _) = match &setup.source {
+            Input::Pattern => (
+                codecs.devices.open_pattern(setup.pattern, origin)?,
+                setup.video,
+            ),
+            Input::Device { port, mode } => {
+                let capture = codecs.devices.open(*port, *mode)?;
                 let settings = VideoSettings::from_transcoder(&setup.transcoder, capture.format())?;
-                (Some(capture), settings)
+                (capture, settings)
             }
-            None => (None, setup.video),
+            Input::RawFile { path, pixel_format } => {
+                let format = VideoFormat {
+                    pixel_format: *pixel_format,
+                    ..setup.video.input
+                };
+                (Box::new(RawFile::open(path, format, origin)?), setup.video)
+            }
         };
         let video = (codecs.video)(&settings).map_err(StageError::Video)?;
         let audio = match &setup.audio {
             Some(a) => Some((codecs.audio)(a).map_err(StageError::Audio)?),
             None => None,
         };
-        let outputs = setup
-            .outputs
-            .iter()
-            .map(|o| {
-                Ok((
-                    UdpSender::open(o.clone())?,
-                    Datagrams::new(o.packets_per_datagram),
-                ))
-            })
-            .collect::<Result<Vec<_>, OutputError>>()?;
+        let sink = PacketSink::open(setup)?;
         Ok(Stages {
+            origin,
             capture,
             settings,
             video,
             audio,
-            outputs,
+            sink,
         })
     }
 }
@@ -142,53 +145,40 @@ fn sleep_unless_stopped(shared: &Shared, total: Duration) {
     }
 }
 
-/// One run: every stage built fresh, three workers, until a stop or the
-/// first failure.
-fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), String> {
-    let origin = monotonic_now();
-    let delay_90k = u64::from(setup.delay_ms) * 90;
+/// One run: every stage built fresh, three workers, until a stop, the
+/// first failure, or (with a frame limit) the last packet.
+pub(crate) fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), String> {
     let Stages {
+        origin,
         capture,
         settings,
         video: video_encoder,
         audio: audio_encoder,
-        outputs,
+        sink,
     } = stages;
+    let delay_90k = crate::video::presentation_delay_90k(setup.delay_ms, &settings);
     let mux = Muxer::new(mux_config(setup)?, Pcr27M(0));
-    let fanout = match &capture {
-        Some(c) => Fanout::new(std::sync::Arc::clone(c.pool())),
-        None => {
-            let format = setup.pattern.video_format().map_err(|e| e.to_string())?;
-            Fanout::new(FramePool::new(format, RING_SLOTS))
-        }
-    };
-    let frames = fanout
-        .subscribe("encoder", ENCODER_QUEUE)
-        .map_err(|e| e.to_string())?;
+    let (ring, frames) =
+        ring(std::sync::Arc::clone(capture.pool()), setup.pace).map_err(|e| e.to_string())?;
     let (units_tx, units_rx) = sync_channel::<Unit>(UNIT_QUEUE);
 
     let audio_delay_90k = delay_90k.saturating_add_signed(i64::from(setup.audio_offset_ms) * 90);
-    let source = match capture {
-        Some(capture) => SourceKind::Device(DeviceSource {
-            capture,
-            fanout,
-            audio: audio_encoder,
-            units: units_tx.clone(),
-            origin,
-            audio_delay_90k,
-            port: setup.device.map_or(0, |(port, _)| port),
-        }),
-        None => SourceKind::Pattern(Source {
-            pattern: TestPattern::start(setup.pattern, origin).map_err(|e| e.to_string())?,
-            fanout,
-            audio: audio_encoder,
-            units: units_tx.clone(),
-            origin,
-            audio_delay_90k,
-            scratch: Vec::new(),
-            metadata: setup.metadata,
-            video_delay_90k: delay_90k,
-        }),
+    let source = Source {
+        capture,
+        ring,
+        pace: setup.pace,
+        audio: audio_encoder,
+        units: units_tx.clone(),
+        origin,
+        video_delay_90k: delay_90k,
+        audio_delay_90k,
+        metadata: setup.metadata,
+        frame_limit: setup.frame_limit,
+        label: match &setup.source {
+            Input::Pattern => "the test pattern".into(),
+            Input::Device { port, .. } => format!("capturePort {port}"),
+            Input::RawFile { path, .. } => path.display().to_string(),
+        },
     };
     let video = VideoEncode {
         frames,
@@ -202,11 +192,13 @@ fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), S
     };
     let sender = Sender {
         mux,
-        outputs,
+        sink,
         units: units_rx,
         origin,
+        pace: setup.pace,
         pacing: setup.pacing,
         tick: Duration::from_millis(u64::from(setup.pacing_tick_ms)),
+        delay_27m: delay_90k * 300,
     };
     shared.set_problem(None);
     let abort = Arc::new(AtomicBool::new(false));
@@ -233,21 +225,6 @@ fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), S
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
 }
 
-/// The thread that brings pictures (and sound) in.
-enum SourceKind {
-    Pattern(Source),
-    Device(DeviceSource),
-}
-
-impl SourceKind {
-    fn run(self, worker: &Worker) -> Result<(), String> {
-        match self {
-            SourceKind::Pattern(s) => s.run(worker),
-            SourceKind::Device(s) => s.run(worker),
-        }
-    }
-}
-
 /// Starts one stage; its failure ends the run for all of them.
 fn spawn_worker<'scope>(
     scope: &'scope thread::Scope<'scope, '_>,
@@ -267,10 +244,13 @@ fn spawn_worker<'scope>(
 }
 
 /// The stream's transport: H.264, the audio codec if audio is on, KLV if
-/// metadata is on, each on the muxer's default PID.
+/// metadata is on, each on the muxer's default PID; variable-rate when the
+/// video is.
 pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
     let mut config = MuxConfig::new(setup.mux_rate_bps);
     config.audio = setup.audio.map(|a| (DEFAULT_AUDIO_PID, a.codec));
     config.klv_pid = setup.metadata.then_some(DEFAULT_KLV_PID);
+    // vbr leaves the link idle when the encoder is; cbr pads to its rate.
+    config.variable_rate = setup.video.rate_control == makara_encode::RateControl::Vbr;
     config.validate().map_err(|e| e.to_string())
 }

@@ -1,8 +1,11 @@
 //! The media pipeline: the [`makara_engine::Engine`] that runs streams.
 //!
-//! Per stream, three threads: the source (test pattern and tone, paced to
-//! real time), the video encoder (frame ring consumer, converter, encoder),
-//! and the sender (TS muxer, pacing by departure time, every UDP output).
+//! Per stream, three threads: the source (any live capture: the test
+//! pattern and its tone, a V4L2 device and silence, raw frames from a
+//! file), the video encoder (frame ring consumer, converter, encoder), and
+//! the sender (TS muxer, pacing by departure time, the packet sink: every
+//! UDP output, a file, or nothing). The same stages run in real time for
+//! a stream and as fast as the encoder takes frames for `bench encode`.
 //! A fourth, the stream's keeper, runs them and restarts them with backoff
 //! when one fails. Codec libraries are reached through [`Codecs`], which
 //! the appliance fills with concrete drivers.
@@ -11,14 +14,15 @@
 
 mod bench;
 mod codecs;
-mod device;
 mod engine;
 mod keeper;
 mod klv;
+mod ring;
 mod scale;
 mod sender;
 mod setup;
 mod shared;
+mod sink;
 mod source;
 mod video;
 

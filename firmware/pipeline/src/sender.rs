@@ -1,6 +1,9 @@
-//! The sender thread: the transport stream multiplexer and every UDP output
-//! of the stream. Packets leave at their departure time (pacing), so a
-//! frame is spread over its interval instead of sent in one burst.
+//! The sender thread: the transport stream multiplexer and the packet
+//! sink (every UDP output of the stream, a file, or nothing). In real time
+//! packets leave at their departure time (pacing), so a frame is spread
+//! over its interval instead of sent in one burst; as fast as encoded, the
+//! muxer runs on the stream's own timeline (each frame's capture time)
+//! and packets leave as soon as they are made.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -9,9 +12,13 @@ use std::time::Duration;
 use makara_capture::monotonic_now;
 use makara_media::{Clock90k, EncodedAudio, EncodedVideo, MonotonicNs, Pcr27M};
 use makara_mpegts::mux::Muxer;
-use makara_output::{Datagrams, UdpSender};
 
 use crate::keeper::Worker;
+use crate::setup::Pace;
+use crate::sink::PacketSink;
+
+/// How far the muxer runs ahead per step when it drains at the end.
+const DRAIN_STEP_27M: u64 = 27_000_000 / 100;
 
 /// What the encoders hand the sender.
 #[derive(Debug)]
@@ -23,60 +30,93 @@ pub enum Unit {
 
 pub struct Sender {
     pub mux: Muxer,
-    pub outputs: Vec<(UdpSender, Datagrams)>,
+    pub sink: PacketSink,
     pub units: Receiver<Unit>,
     pub origin: MonotonicNs,
+    pub pace: Pace,
     pub pacing: bool,
     pub tick: Duration,
+    /// Capture to presentation, on the 27 MHz clock: how far a unit's
+    /// timestamps lie after the moment it was captured.
+    pub delay_27m: u64,
 }
 
 impl Sender {
     pub fn run(mut self, worker: &Worker) -> Result<(), String> {
+        let result = match self.pace {
+            Pace::RealTime => self.run_real_time(worker),
+            Pace::AsFastAsEncoded => self.run_fast(worker),
+        };
+        worker.shared().set_mux(self.mux.counters());
+        result
+    }
+
+    fn run_real_time(&mut self, worker: &Worker) -> Result<(), String> {
         let mut packets = Vec::new();
         // Without pacing, everything due within the next frame goes at once.
         let burst = if self.pacing { 0 } else { 27_000_000 / 25 };
         while !worker.should_stop() {
             match self.units.recv_timeout(self.tick) {
-                Ok(unit) => self.push(unit),
+                Ok(unit) => self.push(unit, worker),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
             while let Ok(unit) = self.units.try_recv() {
-                self.push(unit);
+                self.push(unit, worker);
             }
             let now = monotonic_now().to_pcr(self.origin);
             self.mux.fill_until(Pcr27M(now.0 + burst), &mut packets);
-            self.send(&packets, worker)?;
+            self.sink.send(&packets, worker.shared())?;
             packets.clear();
         }
         Ok(())
     }
 
-    fn push(&mut self, unit: Unit) {
+    /// Muxes each unit as it comes; after a frame's video, sends what a
+    /// live sender would have sent by its capture time. When the encoders
+    /// are done, drains the muxer to its last packet.
+    fn run_fast(&mut self, worker: &Worker) -> Result<(), String> {
+        let mut packets = Vec::with_capacity(4096);
+        loop {
+            if worker.should_stop() {
+                return Ok(());
+            }
+            let unit = match self.units.recv_timeout(self.tick) {
+                Ok(unit) => unit,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let captured = match &unit {
+                Unit::Video(v) => Some(v.dts.to_pcr().0.saturating_sub(self.delay_27m)),
+                Unit::Audio(_) | Unit::Klv { .. } => None,
+            };
+            self.push(unit, worker);
+            if let Some(captured) = captured {
+                self.mux.fill_until(Pcr27M(captured), &mut packets);
+                self.sink.send(&packets, worker.shared())?;
+                packets.clear();
+            }
+        }
+        while self.mux.queued_bytes() > 0 {
+            let until = self.mux.next_departure().0 + DRAIN_STEP_27M;
+            self.mux.fill_until(Pcr27M(until), &mut packets);
+            self.sink.send(&packets, worker.shared())?;
+            packets.clear();
+        }
+        self.sink.finish()
+    }
+
+    fn push(&mut self, unit: Unit, worker: &Worker) {
         match unit {
-            Unit::Video(v) => self.mux.push_video(&v),
+            Unit::Video(v) => {
+                worker
+                    .shared()
+                    .video_bytes
+                    .fetch_add(v.data.len() as u64, Ordering::Relaxed);
+                self.mux.push_video(&v);
+            }
             Unit::Audio(a) => self.mux.push_audio(&a),
             Unit::Klv { data, pts } => self.mux.push_klv(&data, pts),
         }
-    }
-
-    /// The same packets to every output, grouped by each output's MTU.
-    fn send(&mut self, packets: &[(Pcr27M, [u8; 188])], worker: &Worker) -> Result<(), String> {
-        let shared = worker.shared();
-        for (_, packet) in packets {
-            for (index, (sender, datagrams)) in self.outputs.iter_mut().enumerate() {
-                if let Some(datagram) = datagrams.push(packet) {
-                    sender.send(datagram).map_err(|e| e.to_string())?;
-                    // The stream's rate: the first output's bytes only.
-                    if index == 0 {
-                        shared
-                            .bytes_sent
-                            .fetch_add(datagram.len() as u64, Ordering::Relaxed);
-                    }
-                    shared.active.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-        Ok(())
     }
 }

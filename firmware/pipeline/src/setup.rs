@@ -2,6 +2,8 @@
 //! it into the settings of each stage. Everything that can be refused is
 //! refused here, before any thread starts, with a reason a client can read.
 
+use std::path::PathBuf;
+
 use makara_capture::{Pacing, TestPatternSettings as PatternSettings};
 use makara_config::{InputKind, StreamMode, TranscoderConfig};
 use makara_encode::{AudioSettings, VideoSettings, VideoSettingsError};
@@ -14,12 +16,18 @@ use thiserror::Error;
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub name: String,
-    /// The test pattern; unused when `device` is set.
+    /// The test pattern's settings; for other sources, the picture the
+    /// settings were checked against.
     pub pattern: PatternSettings,
-    /// A capture device input: `(capturePort, captureMode)`. Its format is
-    /// known once it is open, so `video` is then resolved again from
-    /// `transcoder` for every run.
-    pub device: Option<(u32, i32)>,
+    /// Where the pictures come from.
+    pub source: Source,
+    /// How the stages keep time.
+    pub pace: Pace,
+    /// Where the transport stream goes.
+    pub sink: Sink,
+    /// The source ends after this many frames (the bench); a stream runs
+    /// until it is stopped.
+    pub frame_limit: Option<u64>,
     pub transcoder: TranscoderConfig,
     pub video: VideoSettings,
     pub audio: Option<AudioSettings>,
@@ -37,6 +45,46 @@ pub struct Setup {
     pub audio_offset_ms: i32,
     /// `metadata on`: the transport stream carries a KLV PID.
     pub metadata: bool,
+}
+
+/// The picture source of a stream: every kind is a live capture, opened
+/// when a run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in test pattern, at `Setup::pattern`.
+    Pattern,
+    /// A capture device input: `(capturePort, captureMode)`. Its format is
+    /// known once it is open, so the video settings are then resolved
+    /// again from `transcoder` for every run.
+    Device { port: u32, mode: i32 },
+    /// Raw frames from a file (the bench), of the pattern's size and rate.
+    RawFile {
+        path: PathBuf,
+        pixel_format: PixelFormat,
+    },
+}
+
+/// How the stages keep time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// A live stream: the source runs at its own rate and loses frames the
+    /// encoder has no room for; packets leave at their departure time.
+    RealTime,
+    /// A benchmark: the source waits for room in the encoder's queue, no
+    /// frame is lost, and packets leave as soon as they are made, on the
+    /// stream's own timeline.
+    AsFastAsEncoded,
+}
+
+/// Where the transport stream goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// Every UDP output of the stream.
+    Udp,
+    /// One file (the bench's `--output`).
+    File(PathBuf),
+    /// Nowhere: the bench without `--output`.
+    Null,
 }
 
 #[derive(Debug, Error)]
@@ -77,7 +125,7 @@ impl Setup {
         if plan.stream.mode != StreamMode::Transcoder {
             return Err(SetupError::Mode(plan.stream.mode));
         }
-        let (pattern, device) = match &plan.input.kind {
+        let (pattern, source) = match &plan.input.kind {
             InputKind::TestPattern(p) => (
                 PatternSettings {
                     width: p.width,
@@ -86,15 +134,21 @@ impl Setup {
                     pixel_format: PixelFormat::I420,
                     pacing: Pacing::RealTime,
                 },
-                None,
+                Source::Pattern,
             ),
             // Checked against a nominal 720p picture until the device is
             // open and says what it sends.
-            InputKind::V4l2 { port, mode } => (NOMINAL_DEVICE_PICTURE, Some((*port, *mode))),
+            InputKind::V4l2 { port, mode } => (
+                NOMINAL_DEVICE_PICTURE,
+                Source::Device {
+                    port: *port,
+                    mode: *mode,
+                },
+            ),
             other => return Err(SetupError::Input(input_name(other))),
         };
         let transcoder = plan.transcoder.as_ref().ok_or(SetupError::NoTranscoder)?;
-        let source = makara_media::VideoFormat::new(
+        let picture = makara_media::VideoFormat::new(
             pattern.width,
             pattern.height,
             pattern.pixel_format,
@@ -102,7 +156,7 @@ impl Setup {
             1,
         )
         .map_err(VideoSettingsError::from)?;
-        let video = VideoSettings::from_transcoder(transcoder, source)?;
+        let video = VideoSettings::from_transcoder(transcoder, picture)?;
         let audio = AudioSettings::from_transcoder(transcoder);
         let outputs = plan
             .outputs
@@ -117,7 +171,10 @@ impl Setup {
         Ok(Setup {
             name: plan.stream.name.clone(),
             pattern,
-            device,
+            source,
+            pace: Pace::RealTime,
+            sink: Sink::Udp,
+            frame_limit: None,
             transcoder: transcoder.clone(),
             mux_rate_bps: peak_kbps * 1000 * (100 + MUX_OVERHEAD_PERCENT) / 100 + 50_000,
             delay_ms: video.vbv_buffer_ms + transcoder.jitter_buffer_ms + DELAY_MARGIN_MS,

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use makara_engine::{StreamState, StreamStats};
+use makara_mpegts::mux::MuxCounters;
 
 #[derive(Debug)]
 pub struct Shared {
@@ -20,11 +21,15 @@ pub struct Shared {
     pub frames_dropped: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub bytes_copied: AtomicU64,
+    /// Encoded video bytes handed to the muxer.
+    pub video_bytes: AtomicU64,
     /// Exponentially averaged capture-to-encoded latency, microseconds.
     pub encode_latency_us: AtomicU64,
     pub started: Instant,
     /// Why the stream is waiting, when it is retrying.
     pub problem: Mutex<Option<String>>,
+    /// The muxer's counters when the sender last ended.
+    pub mux: Mutex<MuxCounters>,
 }
 
 impl Shared {
@@ -38,9 +43,11 @@ impl Shared {
             frames_dropped: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             bytes_copied: AtomicU64::new(0),
+            video_bytes: AtomicU64::new(0),
             encode_latency_us: AtomicU64::new(0),
             started: Instant::now(),
             problem: Mutex::new(None),
+            mux: Mutex::new(MuxCounters::default()),
         }
     }
 
@@ -66,6 +73,14 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    pub fn set_mux(&self, counters: MuxCounters) {
+        *self.mux.lock().unwrap_or_else(|e| e.into_inner()) = counters;
+    }
+
+    pub fn mux(&self) -> MuxCounters {
+        *self.mux.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn record_latency(&self, micros: u64) {

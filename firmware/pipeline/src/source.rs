@@ -1,122 +1,176 @@
-//! The source thread: draws test-pattern frames into the frame ring at
-//! their due time, and encodes the tone as it falls due.
+//! The source thread, the same for every kind of input: takes each frame
+//! the live capture filled in its own pool (no copy: the ring's slots are
+//! the source's buffers) and hands it to the encoder, watches for signal
+//! loss, and encodes the source's sound (the test pattern's tone, silence
+//! for a source without sound) as it falls due.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
-use std::thread;
 use std::time::Duration;
 
-use makara_capture::{monotonic_now, Pacing, TestPattern, Tone};
+use makara_capture::{monotonic_now, LiveCapture, Tone, AAC_FRAME_SAMPLES, TONE_CHANNELS};
 use makara_encode::{AudioEncoder, RawAudio};
-use makara_framering::Fanout;
+use makara_framering::Frame;
 use makara_media::{Clock90k, MonotonicNs};
 
 use crate::keeper::Worker;
+use crate::ring::RingWriter;
 use crate::sender::Unit;
+use crate::setup::Pace;
 use crate::shared::Shared;
 
-/// The longest the thread sleeps, so that a stop is seen promptly.
-const MAX_SLEEP: Duration = Duration::from_millis(5);
-/// Tone chunk: one AAC frame's worth of stereo samples.
-const CHUNK_FRAMES: usize = 1024;
+/// How long one wait for a frame lasts, so that a stop is seen promptly.
+const POLL: Duration = Duration::from_millis(100);
+/// No frame for this long is a lost signal (or for two frame periods, if
+/// the source is slower than one frame a second).
+const SIGNAL_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub struct Source {
-    pub pattern: TestPattern,
-    pub fanout: Fanout,
+    pub capture: Box<dyn LiveCapture>,
+    pub ring: RingWriter,
+    pub pace: Pace,
     pub audio: Option<Box<dyn AudioEncoder>>,
     pub units: SyncSender<Unit>,
     pub origin: MonotonicNs,
+    /// Presentation delay of video: capture to display.
+    pub video_delay_90k: u64,
     /// Presentation delay of audio: the video's, moved by
     /// interleaveAdjustmentMs.
     pub audio_delay_90k: u64,
-    /// Where a frame goes when the pool is exhausted: drawn nowhere useful,
-    /// but the pattern moves on. Allocated once, on first need.
-    pub scratch: Vec<u8>,
     /// Send a KLV packet with every frame.
     pub metadata: bool,
-    pub video_delay_90k: u64,
+    /// End after this many frames (the bench).
+    pub frame_limit: Option<u64>,
+    /// The input, as signal-loss messages name it.
+    pub label: String,
+}
+
+/// What the thread remembers between frames.
+struct Progress {
+    last_frame_at: MonotonicNs,
+    last_sequence: Option<u64>,
+    published: u64,
+    /// Sound is captured up to here: now in real time, the end of the
+    /// latest frame as fast as encoded.
+    audio_until: MonotonicNs,
 }
 
 impl Source {
     pub fn run(mut self, worker: &Worker) -> Result<(), String> {
-        let mut tone = self
-            .audio
-            .as_ref()
-            .map(|_| Tone::start(self.origin, Pacing::RealTime));
-        let mut samples = vec![0i16; CHUNK_FRAMES * 2];
-        let mut last_sequence: Option<u64> = None;
-        while !worker.should_stop() {
-            let now = monotonic_now();
-            if now >= self.pattern.next_due() {
-                self.capture_frame(now, worker.shared(), &mut last_sequence)?;
+        let shared = worker.shared();
+        let period = Duration::from_nanos(self.capture.format().frame_ns());
+        let signal_timeout = SIGNAL_TIMEOUT.max(2 * period);
+        let mut tone = self.audio.as_ref().map(|_| self.capture.audio(self.origin));
+        let mut samples = vec![0i16; AAC_FRAME_SAMPLES * usize::from(TONE_CHANNELS)];
+        let mut progress = Progress {
+            last_frame_at: monotonic_now(),
+            last_sequence: None,
+            published: 0,
+            audio_until: MonotonicNs(0),
+        };
+        while !worker.should_stop() && self.frame_limit != Some(progress.published) {
+            if !self.ring.wait_for_room() {
+                return Ok(());
             }
-            if let (Some(tone), Some(encoder)) = (tone.as_mut(), self.audio.as_mut()) {
-                while let Some(info) = tone
-                    .poll_samples(now, &mut samples)
-                    .map_err(|e| e.to_string())?
+            let frame = self.capture.next_frame(POLL).map_err(|e| e.to_string())?;
+            let now = monotonic_now();
+            match frame {
+                Some(frame) => self.publish(frame, now, shared, &mut progress),
+                None if self.pace == Pace::RealTime
+                    && now.saturating_sub(progress.last_frame_at)
+                        >= signal_timeout.as_nanos() as u64 =>
                 {
-                    let pts = info.pts.to_90k(self.origin).0 + self.audio_delay_90k;
-                    encoder
-                        .send_samples(Some(RawAudio {
-                            samples: &samples,
-                            pts: makara_media::Clock90k(pts),
-                        }))
-                        .map_err(|e| format!("audio encoder: {e}"))?;
-                    while let Some(coded) = encoder
-                        .receive()
-                        .map_err(|e| format!("audio encoder: {e}"))?
-                    {
-                        if self.units.send(Unit::Audio(coded)).is_err() {
-                            return Ok(());
-                        }
-                    }
+                    self.signal_lost(shared, signal_timeout);
+                }
+                None => {}
+            }
+            if self.pace == Pace::RealTime {
+                progress.audio_until = now;
+            }
+            if let Some(tone) = tone.as_mut() {
+                if !self.send_audio(tone, progress.audio_until, &mut samples)? {
+                    return Ok(());
                 }
             }
-            let wait = self.pattern.next_due().saturating_sub(monotonic_now());
-            thread::sleep(Duration::from_nanos(wait).min(MAX_SLEEP));
         }
+        // Dropping the ring closes the encoder's queue once it is drained.
         Ok(())
     }
 
-    /// One frame into the ring; a full pool or a late wake-up loses frames,
-    /// which are counted.
-    fn capture_frame(
-        &mut self,
-        now: MonotonicNs,
-        shared: &Shared,
-        last: &mut Option<u64>,
-    ) -> Result<(), String> {
-        let Some(mut frame) = self.fanout.pool().try_acquire() else {
-            // Skip the due frame: draw it nowhere, count it lost.
-            shared.frames_dropped.fetch_add(1, Ordering::Relaxed);
-            let len = self.fanout.pool().frame_len();
-            if self.scratch.len() != len {
-                self.scratch = vec![0; len];
-            }
-            let _ = self.pattern.poll_frame(now, &mut self.scratch);
-            return Ok(());
-        };
-        let Some(info) = self
-            .pattern
-            .poll_frame(now, &mut frame)
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
-        };
-        if let Some(previous) = *last {
-            let lost = info.sequence.saturating_sub(previous + 1);
+    fn publish(&mut self, frame: Frame, now: MonotonicNs, shared: &Shared, p: &mut Progress) {
+        p.last_frame_at = now;
+        self.signal_back(shared);
+        if let Some(previous) = p.last_sequence {
+            let lost = frame.sequence().saturating_sub(previous + 1);
             shared.frames_dropped.fetch_add(lost, Ordering::Relaxed);
         }
-        *last = Some(info.sequence);
+        p.last_sequence = Some(frame.sequence());
+        p.published += 1;
+        p.audio_until = MonotonicNs(frame.pts().0 + frame.format().frame_ns());
         shared.frames_captured.fetch_add(1, Ordering::Relaxed);
-        self.fanout.publish(frame.freeze(info.pts, info.sequence));
+        let pts = frame.pts();
+        self.ring.publish(frame);
         if self.metadata {
-            let pts = Clock90k(info.pts.to_90k(self.origin).0 + self.video_delay_90k);
+            let pts = Clock90k(pts.to_90k(self.origin).0 + self.video_delay_90k);
             let data = crate::klv::st0601_packet(unix_micros());
             // Metadata is best effort: a full queue drops it, not the video.
             let _ = self.units.try_send(Unit::Klv { data, pts });
         }
-        Ok(())
+    }
+
+    /// The reason is set before the state flips (and cleared before it flips
+    /// back), so that a GET never sees `waiting` without it or `active`
+    /// with it. Only this thread writes `signal`.
+    fn signal_lost(&self, shared: &Shared, timeout: Duration) {
+        if shared.signal.load(Ordering::Relaxed) {
+            let reason = format!(
+                "no signal on {}: no frames for {} s",
+                self.label,
+                timeout.as_secs()
+            );
+            tracing::warn!(input = %self.label, "{reason}");
+            shared.set_problem(Some(reason));
+            shared.signal.store(false, Ordering::Release);
+        }
+    }
+
+    fn signal_back(&self, shared: &Shared) {
+        if !shared.signal.load(Ordering::Relaxed) {
+            tracing::info!(input = %self.label, "signal back: frames arrive again");
+            shared.set_problem(None);
+            shared.signal.store(true, Ordering::Release);
+        }
+    }
+
+    /// Encodes the chunks of sound captured by `until`. `false` when the
+    /// sender has gone.
+    fn send_audio(
+        &mut self,
+        tone: &mut Tone,
+        until: MonotonicNs,
+        samples: &mut [i16],
+    ) -> Result<bool, String> {
+        let Some(encoder) = self.audio.as_mut() else {
+            return Ok(true);
+        };
+        while let Some(info) = tone
+            .poll_samples(until, samples)
+            .map_err(|e| e.to_string())?
+        {
+            let pts = Clock90k(info.pts.to_90k(self.origin).0 + self.audio_delay_90k);
+            encoder
+                .send_samples(Some(RawAudio { samples, pts }))
+                .map_err(|e| format!("audio encoder: {e}"))?;
+            while let Some(coded) = encoder
+                .receive()
+                .map_err(|e| format!("audio encoder: {e}"))?
+            {
+                if self.units.send(Unit::Audio(coded)).is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 }
 

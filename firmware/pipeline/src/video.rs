@@ -6,17 +6,35 @@ use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use makara_encode::{RawPicture, VideoEncoder, VideoSettings};
-use makara_framering::{Consumer, Frame};
+use makara_framering::Frame;
 use makara_media::{Clock90k, MonotonicNs};
 
 use crate::keeper::Worker;
+use crate::ring::RingReader;
 use crate::scale;
 use crate::sender::Unit;
 
 const RECV_TIMEOUT: Duration = Duration::from_millis(50);
 
+/// A run's presentation delay (capture to display, 90 kHz ticks), for its
+/// pictures and its sound alike: the stream's `delay_ms`, grown where
+/// B-frames would otherwise put a DTS before its picture is captured.
+///
+/// A picture is presented at capture + delay whatever the encoder's
+/// reordering; decoding runs the reorder delay ahead of that, at most one
+/// frame per B-frame. And the picture decoded in a slot can be one
+/// captured up to `b_frames` frames after the one whose time the slot
+/// has (the P-frame that its B-frames refer to). So the delay must be at
+/// least 2 × `b_frames` frames. The contract's ranges (VBV ≥ 100 ms,
+/// bFrame ≤ 3) make that bite only below 25 frames per second.
+pub fn presentation_delay_90k(delay_ms: u32, settings: &VideoSettings) -> u64 {
+    let stream = u64::from(delay_ms) * 90;
+    let frame_90k = MonotonicNs(settings.input.frame_ns()).to_90k(MonotonicNs(0)).0 + 1;
+    stream.max(2 * u64::from(settings.b_frames) * frame_90k)
+}
+
 pub struct VideoEncode {
-    pub frames: Consumer,
+    pub frames: RingReader,
     pub encoder: Box<dyn VideoEncoder>,
     pub settings: VideoSettings,
     pub units: SyncSender<Unit>,
@@ -37,7 +55,9 @@ impl VideoEncode {
             let frame = match self.frames.recv(RECV_TIMEOUT) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => continue,
-                Err(_) => return Ok(()),
+                // The source ended (a frame limit): what the encoder
+                // still holds goes out too.
+                Err(_) => return self.flush(worker),
             };
             let dropped = self.frames.dropped();
             worker
@@ -61,6 +81,27 @@ impl VideoEncode {
                 if self.units.send(Unit::Video(unit)).is_err() {
                     return Ok(());
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drains the encoder at the end of the source's frames.
+    fn flush(&mut self, worker: &Worker) -> Result<(), String> {
+        self.encoder
+            .send_picture(None)
+            .map_err(|e| format!("video encoder: {e}"))?;
+        while let Some(unit) = self
+            .encoder
+            .receive()
+            .map_err(|e| format!("video encoder: {e}"))?
+        {
+            worker
+                .shared()
+                .frames_encoded
+                .fetch_add(1, Ordering::Relaxed);
+            if self.units.send(Unit::Video(unit)).is_err() {
+                break;
             }
         }
         Ok(())
@@ -91,6 +132,8 @@ impl VideoEncode {
         converted: &mut Vec<u8>,
         worker: &Worker,
     ) -> Result<(), String> {
+        // Capture time plus the presentation delay, B-frames or not: the
+        // encoder passes the PTS through and moves only the DTS ahead.
         let pts = Clock90k(MonotonicNs(out_ns).to_90k(MonotonicNs(0)).0 + self.delay_90k);
         let wanted = self.settings.input;
         let same_layout = (

@@ -1,11 +1,11 @@
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use makara_media::PixelFormat;
 
 use super::*;
 use crate::draw::{TextBox, Yuv, BARS_75, BOX_PAD, CHAR_ADVANCE, LINE_TOPS, TEXT_BACKGROUND};
 use crate::font::{COLON, DIGITS, GLYPH_H, GLYPH_W};
-use crate::StartError;
+use crate::{LiveCapture, StartError};
 
 const FORMATS: [PixelFormat; 4] = [
     PixelFormat::I420,
@@ -32,6 +32,13 @@ fn render(p: &mut TestPattern, index: u64) -> Vec<u8> {
     let mut out = vec![0xAA; p.format().frame_len()];
     p.render_frame(index, &mut out).unwrap();
     out
+}
+
+/// The next frame, out of the pattern's own pool.
+fn next(p: &mut TestPattern) -> makara_framering::Frame {
+    LiveCapture::next_frame(p, Duration::from_secs(1))
+        .unwrap()
+        .expect("a frame within a second")
 }
 
 /// Luma of pixel (x, y), addressed from first principles rather than
@@ -137,7 +144,6 @@ fn frame_buffers_have_the_layout_size() {
                     height: h,
                 };
                 assert_eq!(p.render_frame(0, &mut out), Err(err()));
-                assert_eq!(p.next_frame(&mut out), Err(err()));
                 assert_eq!(p.poll_frame(MonotonicNs(0), &mut out), Err(err()));
             }
         }
@@ -197,12 +203,12 @@ fn consecutive_frames_differ() {
     for (w, h) in [(1280, 720), (16, 16)] {
         for format in FORMATS {
             let mut p = pattern(w, h, format);
-            let mut out = vec![0; p.format().frame_len()];
             let mut previous = None;
             for _ in 0..20 {
-                p.next_frame(&mut out).unwrap();
+                let frame = next(&mut p);
+                let out = frame.to_vec();
                 assert_ne!(previous.as_ref(), Some(&out), "{w}x{h} {format:?}");
-                previous = Some(out.clone());
+                previous = Some(out);
             }
         }
     }
@@ -285,16 +291,9 @@ fn pts_is_index_times_frame_duration() {
         };
         let mut p = TestPattern::start(s, origin).unwrap();
         assert_eq!(p.frame_pts(index), MonotonicNs(origin.0 + offset));
-        let mut out = vec![0; p.format().frame_len()];
         for i in 0..=index {
-            let info = p.next_frame(&mut out).unwrap();
-            assert_eq!(
-                info,
-                FrameInfo {
-                    sequence: i,
-                    pts: p.frame_pts(i)
-                }
-            );
+            let frame = next(&mut p);
+            assert_eq!((frame.sequence(), frame.pts()), (i, p.frame_pts(i)));
         }
     }
 }
@@ -350,13 +349,12 @@ fn real_time_next_frame_keeps_pace() {
     };
     let origin = crate::monotonic_now();
     let mut p = TestPattern::start(s, origin).unwrap();
-    let mut out = vec![0; p.format().frame_len()];
     let mut last = None;
     for _ in 0..3 {
-        let info = p.next_frame(&mut out).unwrap();
-        assert!(last < Some(info.sequence));
-        assert!(crate::monotonic_now() >= info.pts);
-        last = Some(info.sequence);
+        let frame = next(&mut p);
+        assert!(last < Some(frame.sequence()));
+        assert!(crate::monotonic_now() >= frame.pts());
+        last = Some(frame.sequence());
     }
     // Frame 2 is due 2/60 s after the origin; it cannot come sooner.
     assert!(crate::monotonic_now().0 - origin.0 >= 2 * 16_666_666);
@@ -404,11 +402,10 @@ fn bench_render_speed() {
     for (w, h) in [(1280, 720), (1920, 1080), (3840, 2160)] {
         for format in FORMATS {
             let mut p = pattern(w, h, format);
-            let mut out = vec![0; p.format().frame_len()];
             let frames = 600;
             let t = Instant::now();
             for _ in 0..frames {
-                p.next_frame(&mut out).unwrap();
+                next(&mut p);
             }
             let secs = t.elapsed().as_secs_f64();
             println!(
