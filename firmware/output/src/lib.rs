@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod datagram;
+mod gso;
 mod udp;
 
 pub use datagram::{packets_per_datagram, Datagrams, TS_PACKET_LEN};
