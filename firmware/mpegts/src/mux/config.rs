@@ -28,8 +28,8 @@ pub const MUX_RATE_RANGE_BPS: (u64, u64) = (100_000, 1_000_000_000);
 /// least this many packet slots (see `Muxer::fill_slot`).
 pub(crate) const MIN_SLOTS_PER_INTERVAL: u64 = 8;
 
-/// One program: its PIDs and codecs, the constant mux rate, and how often
-/// PCR and PSI repeat. PIDs are 13-bit values; `video` and `audio` are
+/// One program: its PIDs and codecs, the mux rate (constant, or a peak
+/// for a variable-rate stream), and how often PCR and PSI repeat. PIDs are 13-bit values; `video` and `audio` are
 /// `(pid, codec)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MuxConfig {
@@ -39,8 +39,14 @@ pub struct MuxConfig {
     pub video: Option<(u16, VideoCodec)>,
     pub audio: Option<(u16, AudioCodec)>,
     pub klv_pid: Option<u16>,
-    /// The total output rate, null packets included, in bit/s.
+    /// The total output rate, null packets included, in bit/s. With
+    /// `variable_rate`, the peak: the rate of the slot grid packets are
+    /// sent on.
     pub mux_rate_bps: u64,
+    /// A variable-rate stream: slots with nothing to send stay empty
+    /// instead of carrying a null packet. PAT, PMT and PCR keep their
+    /// intervals, so an idle stream still carries those.
+    pub variable_rate: bool,
     pub pcr_interval_ms: u32,
     pub psi_interval_ms: u32,
     /// How much unsent payload may wait, in milliseconds at the mux rate,
@@ -60,6 +66,7 @@ impl MuxConfig {
             audio: Some((DEFAULT_AUDIO_PID, AudioCodec::AacAdts)),
             klv_pid: None,
             mux_rate_bps,
+            variable_rate: false,
             pcr_interval_ms: DEFAULT_PCR_INTERVAL_MS,
             psi_interval_ms: DEFAULT_PSI_INTERVAL_MS,
             max_backlog_ms: DEFAULT_MAX_BACKLOG_MS,

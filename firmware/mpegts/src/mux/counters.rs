@@ -27,6 +27,8 @@ pub struct MuxCounters {
     /// Adaptation-only packets written just to carry a PCR.
     pub pcr_only_packets: u64,
     pub null_packets: u64,
+    /// Slots a variable-rate stream left empty: the null packets it saved.
+    pub idle_slots: u64,
     pub video: StreamCounters,
     pub audio: StreamCounters,
     pub klv: StreamCounters,

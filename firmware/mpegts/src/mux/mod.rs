@@ -1,5 +1,6 @@
-//! The constant-rate muxer: one program of video, audio and KLV metadata
-//! in a transport stream of exactly `mux_rate_bps`.
+//! The muxer: one program of video, audio and KLV metadata in a
+//! transport stream of exactly `mux_rate_bps`, or of at most that rate
+//! when it is variable-rate.
 //!
 //! # Time
 //!
@@ -15,8 +16,11 @@
 //! at `start + ⌊k · 188 · 8 · 27 000 000 / mux_rate⌋` on the 27 MHz clock,
 //! and a PCR carries the departure time of its own packet. So the clock a
 //! receiver recovers follows the send schedule, not the encoder's bursts,
-//! which is what keeps its buffers steady. Every slot is filled: with null
-//! packets when nothing else is ready.
+//! which is what keeps its buffers steady. In a constant-rate stream every
+//! slot is filled, with null packets when nothing else is ready; in a
+//! variable-rate one (`variable_rate`) such a slot stays empty, so the
+//! link carries payload, PSI and the PCRs their interval needs, nothing
+//! more. Either way a PCR is the departure time of its own packet.
 //!
 //! # What goes in a slot
 //!
@@ -24,7 +28,7 @@
 //! 2. A PCR when the PCR interval is nearly up: in the next packet of the
 //!    PCR stream's queue, or in an adaptation-only packet if it is empty.
 //! 3. Payload, from the stream whose next packet has the earliest deadline.
-//! 4. A null packet.
+//! 4. A null packet (constant rate), or nothing (variable rate).
 //!
 //! "Nearly up" means within [`LEAD_SLOTS`] slots. Only three things (PAT,
 //! PMT, PCR) ever jump the queue, so each waits at most two slots behind
@@ -167,10 +171,11 @@ impl Muxer {
                 return;
             }
             let mut packet = [0u8; PACKET_LEN];
-            self.fill_slot(now, &mut packet);
-            out.push((Pcr27M(now), packet));
+            if self.fill_slot(now, &mut packet) {
+                out.push((Pcr27M(now), packet));
+                self.counters.packets += 1;
+            }
             self.next_slot += 1;
-            self.counters.packets += 1;
         }
     }
 
@@ -200,7 +205,9 @@ impl Muxer {
         last.is_none_or(|last| now + LEAD_SLOTS * self.slot_ticks >= last + interval)
     }
 
-    fn fill_slot(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) {
+    /// Fills one slot; `false` when it stays empty (variable rate, nothing
+    /// to send).
+    fn fill_slot(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) -> bool {
         if self.due(self.last_pat, self.psi_interval, now) {
             emit_psi(PAT_PID, &self.pat, &mut self.pat_cc, packet);
             self.last_pat = Some(now);
@@ -218,10 +225,14 @@ impl Muxer {
             self.emit_stream(self.pcr_kind, now, true, packet);
         } else if let Some(kind) = self.earliest_stream() {
             self.emit_stream(kind, now, false, packet);
+        } else if self.config.get().variable_rate {
+            self.counters.idle_slots += 1;
+            return false;
         } else {
             emit_null(packet);
             self.counters.null_packets += 1;
         }
+        true
     }
 
     /// The stream whose next packet has the earliest deadline.

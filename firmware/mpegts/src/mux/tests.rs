@@ -326,3 +326,56 @@ fn intervals_hold_at_the_tightest_setting() {
         last[which] = Some(departure.0);
     }
 }
+
+#[test]
+fn a_variable_rate_stream_sends_no_null_packets() {
+    let rate = 1_000_000;
+    let config = MuxConfig {
+        variable_rate: true,
+        ..MuxConfig::new(rate)
+    };
+    let mut m = muxer(config);
+    let mut out = Vec::new();
+    // One idle second: PAT and PMT every 100 ms, a PCR every 40 ms, and
+    // nothing else in the 665 slots.
+    m.fill_until(Pcr27M(1_000 + 27_000_000), &mut out);
+    let pids: Vec<u16> = out
+        .iter()
+        .map(|(_, p)| TsPacket::new_unchecked(&p[..]).pid())
+        .collect();
+    let count = |pid| pids.iter().filter(|&&p| p == pid).count();
+    // Each is due a few slots early: every 64 slots (96 ms) for PSI, 24
+    // (36 ms) for the PCR, from slot 0 (the PCR shifted by PSI collisions).
+    assert_eq!((count(0x0000), count(0x1000)), (11, 11));
+    assert!((26..=28).contains(&count(0x100)), "{} PCRs", count(0x100));
+    let c = m.counters();
+    assert_eq!(c.packets + c.idle_slots, 665);
+    assert_eq!(c.packets as usize, 22 + count(0x100));
+    assert_eq!(c.null_packets, 0);
+    // Packets keep their slot times, and a PCR is its packet's departure.
+    let slot = |k: u64| 1_000 + k * 1504 * 27_000_000 / rate;
+    for (departure, packet) in &out {
+        assert_eq!((departure.0 - 1_000) * rate % (1504 * 27_000_000), 0);
+        let packet = TsPacket::new_checked(&packet[..]).unwrap();
+        assert!(packet.pcr().is_none_or(|pcr| pcr == *departure));
+    }
+    // A unit goes out on consecutive slots, then the stream is idle again.
+    m.push_video(&video(10_000, 0, true));
+    let start = m.next_departure();
+    let mut burst = Vec::new();
+    m.fill_until(Pcr27M(start.0 + 27_000_000 / 5), &mut burst);
+    let video: Vec<u64> = burst
+        .iter()
+        .filter(|(_, p)| {
+            let p = TsPacket::new_unchecked(&p[..]);
+            p.pid() == 0x100 && p.has_payload()
+        })
+        .map(|(t, _)| t.0)
+        .collect();
+    assert_eq!(video.len(), 55); // 10 019 bytes
+    assert_eq!(video[0], start.0);
+    assert!(video.last().unwrap() - video[0] < slot(62) - slot(0));
+    assert!(burst
+        .iter()
+        .all(|(_, p)| TsPacket::new_unchecked(&p[..]).pid() != 0x1FFF));
+}
