@@ -9,8 +9,9 @@ import pytest
 
 import seed_bodies as seed
 from kraken import (Kit, as_bool, assert_error, body, child, create, created_id, delete, edit,
-                    expect, get_one, href_host, id_from_href, items, link_to, self_link, stream,
-                    text, transcoder, ts_input, udp_output, unique)
+                    expect, free_port, get_one, href_host, id_from_href, items, link_to,
+                    live_stream, self_link, stream, text, transcoder, ts_input, udp_output,
+                    unique)
 
 SEED_FIELDS = ("input", "transcoder", "output")
 
@@ -186,14 +187,32 @@ def test_edit_passthru_seed(api):
     delete(api, "stream", sid)
 
 
-def test_start_without_media_engine_is_unavailable(api):
+def test_start_of_an_input_the_engine_cannot_capture_is_unavailable(api):
+    """Kit's input is MPEG2TS over UDP, which the media engine cannot take
+    yet: 503/1016, and the stream stays stopped."""
     kit = Kit(api)
     sid = kit.make_stream()
-    assert_error(api.put(f"/apis/kraken/streams/stream-{sid}", seed.STREAM_START), 1016)
+    assert_error(api.put(f"/apis/kraken/streams/stream-{sid}", seed.STREAM_START), 1016,
+                 mentions=["MPEG2TS"])
     assert text(get_one(api, "stream", sid), "state") == "stopped"
     edit(api, "stream", sid, seed.STREAM_STOP)
     assert text(get_one(api, "stream", sid), "state") == "stopped"
     delete(api, "stream", sid)
+
+
+def test_start_that_cannot_open_an_output_is_an_execution_error(api):
+    """A valid stream whose output names a network interface this machine
+    does not have: the engine fails to open the output (before anything is
+    sent), 500/1012 naming the interface, and the reason stays in
+    <lastError>."""
+    nic = f"https://{api.host}/apis/servers/server-0/nics/nic-nosuch0"
+    path = live_stream(api, [[("name", unique("no-nic")),
+                              ("url", f"udp://127.0.0.1:{free_port()}"), ("interface", nic)]])
+    assert_error(api.put(path, seed.STREAM_START), 1012, mentions=["nosuch0"])
+    el = child(expect(api.get(path), 200), "stream")
+    assert text(el, "state") == "stopped"
+    assert "nosuch0" in text(el, "lastError")
+    expect(api.delete(path), 200)
 
 
 def test_state_action_ignores_other_elements(api):
