@@ -11,7 +11,6 @@
 mod command;
 mod programs;
 mod status;
-mod streams;
 mod system;
 #[cfg(test)]
 mod tests;

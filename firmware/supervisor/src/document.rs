@@ -97,12 +97,21 @@ fn decode(path: &str, payload: &[u8]) -> Result<Document, OpenError> {
         reason,
     };
     let text = std::str::from_utf8(payload).map_err(|e| decode_error(e.to_string()))?;
-    let document: Document = toml::from_str(text).map_err(|e| decode_error(e.to_string()))?;
-    if document.format != FORMAT {
+    // The format first: another firmware's document may not decode into
+    // this one's types, and "format 2" says more than a parse error.
+    let header: Header = toml::from_str(text).map_err(|e| decode_error(e.to_string()))?;
+    if header.format != FORMAT {
         return Err(OpenError::Format {
             path: path.to_string(),
-            found: document.format,
+            found: header.format,
         });
     }
-    Ok(document)
+    toml::from_str(text).map_err(|e| decode_error(e.to_string()))
+}
+
+/// The one field every format has.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    format: u32,
 }

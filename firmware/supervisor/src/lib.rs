@@ -19,6 +19,7 @@ mod report;
 pub use report::state_word;
 mod resources;
 mod streams;
+mod summary;
 mod supervisor;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ pub use error::{
 };
 pub use handle::{Handle, StartupError};
 pub use makara_media::{CaptureMode, CapturePort, PortKind, RunningCapture};
+pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
     StreamState, StreamView, SystemView, TranscoderView,

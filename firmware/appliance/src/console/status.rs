@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use makara_access::{AccessState, AccessStore};
 use makara_board::Nic;
+use makara_supervisor::{saved_summary, SavedSummary};
 
-use super::streams::{self, Saved};
 use super::system::{self, Mount, Serve};
 use super::Console;
 
@@ -23,7 +23,7 @@ pub struct Report {
     pub mount: Result<Option<Mount>, String>,
     pub api: Result<ApiSummary, String>,
     pub serve: Serve,
-    pub saved: Result<Saved, String>,
+    pub saved: Result<SavedSummary, String>,
 }
 
 /// The API switch and the number of keys.
@@ -68,7 +68,7 @@ pub fn gather(console: &Console) -> Report {
         mount: system::mount_of(&console.data_dir).map_err(|e| e.to_string()),
         api: api(console),
         serve: system::serve_state(&console.serve_pid_file, &console.proc_root),
-        saved: streams::read(&console.data_dir).map_err(|e| e.to_string()),
+        saved: saved_summary(&console.data_dir).map_err(|e| e.to_string()),
     }
 }
 
@@ -98,6 +98,7 @@ pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
     for (i, line) in streams.iter().enumerate() {
         row(if i == 0 { "streams" } else { "" }, line)?;
     }
+    row("presets", &presets_line(&report.saved))?;
     Ok(())
 }
 
@@ -148,7 +149,7 @@ fn data_line(report: &Report) -> String {
 }
 
 /// A count line, then one line per stream: `Demo: started (auto start)`.
-fn stream_lines(saved: &Result<Saved, String>) -> Vec<String> {
+fn stream_lines(saved: &Result<SavedSummary, String>) -> Vec<String> {
     let saved = match saved {
         Ok(saved) => saved,
         Err(e) => return vec![format!("unknown ({e})")],
@@ -172,6 +173,23 @@ fn stream_lines(saved: &Result<Saved, String>) -> Vec<String> {
     lines
 }
 
+/// `Morning (default: loaded at boot), Evening`, or `none`.
+fn presets_line(saved: &Result<SavedSummary, String>) -> String {
+    let presets = match saved {
+        Ok(saved) if saved.presets.is_empty() => return "none".into(),
+        Ok(saved) => &saved.presets,
+        Err(e) => return format!("unknown ({e})"),
+    };
+    let names: Vec<String> = presets
+        .iter()
+        .map(|p| match p.is_default {
+            true => format!("{} (default: loaded at boot)", p.name),
+            false => p.name.clone(),
+        })
+        .collect();
+    names.join(", ")
+}
+
 fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -183,7 +201,7 @@ fn plural(n: usize, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::streams::SavedStream;
+    use makara_supervisor::{SavedPreset, SavedStream};
 
     fn nic(name: &str, up: bool, loopback: bool, ipv4: &[&str]) -> Nic {
         Nic {
@@ -218,7 +236,7 @@ mod tests {
                 keys: 1,
             }),
             serve: Serve::Running(321),
-            saved: Ok(Saved {
+            saved: Ok(SavedSummary {
                 streams: vec![
                     SavedStream {
                         name: "Demo".into(),
@@ -234,6 +252,16 @@ mod tests {
                 inputs: 1,
                 outputs: 2,
                 transcoders: 1,
+                presets: vec![
+                    SavedPreset {
+                        name: "Morning".into(),
+                        is_default: true,
+                    },
+                    SavedPreset {
+                        name: "Evening".into(),
+                        is_default: false,
+                    },
+                ],
             }),
         }
     }
@@ -261,6 +289,7 @@ serve:    running (pid 321)
 streams:  2 (1 input, 2 outputs, 1 transcoder)
           Demo: started (auto start)
           Spare: stopped
+presets:  Morning (default: loaded at boot), Evening
 "
         );
     }
@@ -287,6 +316,7 @@ streams:  2 (1 input, 2 outputs, 1 transcoder)
             "api:      unknown (the access document is not valid)",
             "serve:    unknown (no pid file /run/makara/makarad.pid)",
             "streams:  unknown (the configuration is not UTF-8)",
+            "presets:  unknown (the configuration is not UTF-8)",
         ] {
             assert!(text.contains(&format!("{line}\n")), "{line:?} not in\n{text}");
         }
@@ -300,14 +330,14 @@ streams:  2 (1 input, 2 outputs, 1 transcoder)
                 enabled: false,
                 keys: 0,
             }),
-            saved: Ok(Saved::default()),
+            saved: Ok(SavedSummary::default()),
             ..report()
         };
         let text = rendered(&report);
         assert!(text.contains("network:  no interfaces\n"), "{text}");
         assert!(text.contains("api:      disabled, 0 keys\n"), "{text}");
         assert!(
-            text.ends_with("streams:  0 (0 inputs, 0 outputs, 0 transcoders)\n"),
+            text.ends_with("streams:  0 (0 inputs, 0 outputs, 0 transcoders)\npresets:  none\n"),
             "{text}"
         );
     }

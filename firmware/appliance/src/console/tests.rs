@@ -240,3 +240,24 @@ fn the_shell_warns_and_returns_to_the_prompt() {
     );
     assert_eq!(answers.len(), 2);
 }
+
+/// A configuration written by another firmware version is not read as if
+/// it were this one's: `status` says why it cannot show the streams.
+#[test]
+fn status_does_not_guess_at_a_configuration_of_another_format() {
+    let dir = TestDir::new("console-session-format");
+    let console = console(dir.path());
+    let document = "format = 2\nrunning = []\n[[current.streams]]\nid = \"x\"\n[current.streams.value]\nname = \"Later\"\n";
+    makara_store::Slots::new(&console.data_dir, "config")
+        .save(document.as_bytes())
+        .unwrap();
+    let answers = answers(&console, "status\n");
+    let line = answers[0]
+        .lines()
+        .find(|l| l.starts_with("streams:"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("streams:  unknown (") && line.contains("format 2"),
+        "{line:?}"
+    );
+}

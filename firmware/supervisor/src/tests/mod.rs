@@ -10,6 +10,7 @@ mod presets;
 mod references;
 mod report;
 mod storage;
+mod summary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
