@@ -1,6 +1,8 @@
 //! Facts about the machine, read from the OS: network interfaces, server
 //! id, hostname and firmware version, as the Kraken API's `/apis/servers`
-//! and `/apis/kraken/system` endpoints report them.
+//! and `/apis/kraken/system` endpoints report them; and uptime, the mount
+//! holding a path, and what a pid file's process is doing, as the serial
+//! console's `status` reports them.
 //!
 //! Everything comes from parsing `/sys` and `/proc` text, without FFI, so
 //! the crate needs no `unsafe`. Functions taking paths exist so tests can
@@ -12,19 +14,25 @@
 mod error;
 mod ipv4;
 mod ipv6;
+mod mounts;
 mod nic;
+mod pid_file;
 mod server_id;
 #[cfg(test)]
 mod test_tree;
 #[cfg(test)]
 mod tests;
+mod uptime;
 
 use std::fs;
 use std::path::Path;
 
 pub use error::BoardError;
+pub use mounts::{mount_of, Mount, MountError};
 pub use nic::{list_nics, list_nics_in, Nic};
+pub use pid_file::{pid_file_state, PidFileError, PidState};
 pub use server_id::server_id;
+pub use uptime::{uptime, UptimeError};
 
 /// Used when the kernel does not say: the name every host answers to.
 const FALLBACK_HOSTNAME: &str = "localhost";

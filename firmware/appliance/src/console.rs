@@ -11,7 +11,6 @@
 mod command;
 mod programs;
 mod status;
-mod system;
 #[cfg(test)]
 mod tests;
 

@@ -4,12 +4,12 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use makara_access::{AccessState, AccessStore};
-use makara_board::Nic;
+use makara_board::{Mount, Nic, PidState};
 use makara_supervisor::{saved_summary, SavedSummary};
 
-use super::system::{self, Mount, Serve};
 use super::Console;
 
 /// Everything `status` shows.
@@ -22,7 +22,7 @@ pub struct Report {
     pub data_dir: PathBuf,
     pub mount: Result<Option<Mount>, String>,
     pub api: Result<ApiSummary, String>,
-    pub serve: Serve,
+    pub serve: Result<PidState, String>,
     pub saved: Result<SavedSummary, String>,
 }
 
@@ -62,15 +62,21 @@ pub fn gather(console: &Console) -> Report {
     Report {
         version: makara_board::firmware_version().to_owned(),
         hostname: makara_board::hostname(),
-        uptime: system::uptime().map_err(|e| e.to_string()),
+        uptime: makara_board::uptime()
+            .map(format_uptime)
+            .map_err(|e| e.to_string()),
         nics: makara_board::list_nics().map_err(|e| e.to_string()),
         data_dir: console.data_dir.clone(),
-        mount: system::mount_of(&console.data_dir).map_err(|e| e.to_string()),
+        mount: makara_board::mount_of(&console.data_dir).map_err(|e| e.to_string()),
         api: api(console),
-        serve: system::serve_state(&console.serve_pid_file, &console.proc_root),
+        serve: makara_board::pid_file_state(&console.serve_pid_file, &console.proc_root, SERVER)
+            .map_err(|e| e.to_string()),
         saved: saved_summary(&console.data_dir).map_err(|e| e.to_string()),
     }
 }
+
+/// The program `--serve-pid-file` should name.
+const SERVER: &str = "makarad";
 
 /// Labels are padded to this width, so values line up.
 const LABEL: usize = 10;
@@ -93,7 +99,7 @@ pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
     }
     row("data", &data_line(report))?;
     row("api", &shown(&report.api))?;
-    row("serve", &report.serve.to_string())?;
+    row("serve", &serve_line(&report.serve))?;
     let streams = stream_lines(&report.saved);
     for (i, line) in streams.iter().enumerate() {
         row(if i == 0 { "streams" } else { "" }, line)?;
@@ -128,6 +134,26 @@ fn network_lines(nics: &Result<Vec<Nic>, String>) -> Vec<String> {
             format!("{}: {link}{loopback}, {addresses}", nic.name)
         })
         .collect()
+}
+
+/// `3d 4h 05m 06s`, `2h 03m 10s`, `4m 05s`.
+fn format_uptime(uptime: Duration) -> String {
+    let seconds = uptime.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (hours, minutes, secs) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes}m {secs:02}s"),
+        (0, _) => format!("{hours}h {minutes:02}m {secs:02}s"),
+        _ => format!("{days}d {hours}h {minutes:02}m {secs:02}s"),
+    }
+}
+
+fn serve_line(serve: &Result<PidState, String>) -> String {
+    match serve {
+        Ok(PidState::Running(pid)) => format!("running (pid {pid})"),
+        Ok(PidState::Exited(pid)) => format!("not running (pid {pid} has exited)"),
+        Err(e) => format!("unknown ({e})"),
+    }
 }
 
 /// `/data/makara on /data (ext4): persistent`.
@@ -235,7 +261,7 @@ mod tests {
                 enabled: true,
                 keys: 1,
             }),
-            serve: Serve::Running(321),
+            serve: Ok(PidState::Running(321)),
             saved: Ok(SavedSummary {
                 streams: vec![
                     SavedStream {
@@ -304,7 +330,7 @@ presets:  Morning (default: loaded at boot), Evening
                 fstype: "tmpfs".into(),
             })),
             api: Err("the access document is not valid".into()),
-            serve: Serve::Unknown("no pid file /run/makara/makarad.pid".into()),
+            serve: Err("no pid file /run/makara/makarad.pid".into()),
             saved: Err("the configuration is not UTF-8".into()),
             ..report()
         };
@@ -339,6 +365,24 @@ presets:  Morning (default: loaded at boot), Evening
         assert!(
             text.ends_with("streams:  0 (0 inputs, 0 outputs, 0 transcoders)\npresets:  none\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn uptime_reads_like_a_duration() {
+        let secs = |s| format_uptime(Duration::from_secs(s));
+        assert_eq!(secs(0), "0m 00s");
+        assert_eq!(secs(65), "1m 05s");
+        assert_eq!(secs(3 * 3600 + 7), "3h 00m 07s");
+        assert_eq!(secs(2 * 86_400 + 3600 + 60 + 1), "2d 1h 01m 01s");
+    }
+
+    #[test]
+    fn serve_states_read_well() {
+        assert_eq!(serve_line(&Ok(PidState::Running(7))), "running (pid 7)");
+        assert_eq!(
+            serve_line(&Ok(PidState::Exited(7))),
+            "not running (pid 7 has exited)"
         );
     }
 }
