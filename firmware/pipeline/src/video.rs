@@ -59,14 +59,18 @@ impl VideoEncode {
                 // still holds goes out too.
                 Err(_) => return self.flush(worker),
             };
-            let dropped = self.frames.dropped();
+            let lost_in_ring = self.frames.dropped() - ring_drops;
+            ring_drops += lost_in_ring;
+            let started = Instant::now();
+            let (first, count, period) = self.output_times(&frame);
+            // Only the lost frames an output picture needed count as
+            // dropped: those this frame now stands in for. Frames the rate
+            // conversion skips anyway are no loss.
+            let stand_ins = stand_ins(&frame, self.origin, first, count, period);
             worker
                 .shared()
                 .frames_dropped
-                .fetch_add(dropped - ring_drops, Ordering::Relaxed);
-            ring_drops = dropped;
-            let started = Instant::now();
-            let (first, count, period) = self.output_times(&frame);
+                .fetch_add(lost_in_ring.min(stand_ins), Ordering::Relaxed);
             for k in 0..count {
                 self.encode(&frame, first + k * period, &mut converted, worker)?;
             }
@@ -170,4 +174,15 @@ impl VideoEncode {
             .send_picture(Some(picture))
             .map_err(|e| format!("video encoder: {e}"))
     }
+}
+
+/// Of the `count` output times from `first` that `frame` fills, those that
+/// lie more than half an input frame before it: their own input frame was
+/// lost, and this one is repeated in its place.
+fn stand_ins(frame: &Frame, origin: MonotonicNs, first: u64, count: u64, period: u64) -> u64 {
+    let at = frame.pts().saturating_sub(origin);
+    let half_input = frame.format().frame_ns() / 2;
+    (0..count)
+        .filter(|k| first + k * period + half_input <= at)
+        .count() as u64
 }

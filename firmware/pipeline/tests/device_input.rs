@@ -1,19 +1,28 @@
-//! A capture-device input through the whole pipeline, with a stand-in
-//! device whose frames live in its own pool (as V4L2's mapped buffers do)
-//! and whose signal a test can cut: the stream waits without frames and
-//! comes back by itself when they return.
+//! Live sources through the whole pipeline: a stand-in device whose frames
+//! live in its own pool (as V4L2's mapped buffers do), and the real test
+//! pattern, each with a signal a test can cut. Both go through the one
+//! source thread: the stream waits without frames and comes back by
+//! itself when they return.
+
+mod common;
 
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use makara_capture::{monotonic_now, CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices};
-use makara_config::{Id, InputRequest, InputType, OutputRequest, StreamRequest, TranscoderRequest};
+use common::{receiver, wait_for};
+use makara_capture::{
+    monotonic_now, CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices, TestPatternSettings,
+    Tone,
+};
+use makara_config::TranscoderRequest;
 use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
 use makara_engine::{Engine, StreamPlan, StreamState};
 use makara_framering::{Frame, FramePool};
-use makara_media::{CapturePort, EncodedAudio, EncodedVideo, PixelFormat, VideoFormat};
+use makara_media::{
+    CapturePort, EncodedAudio, EncodedVideo, MonotonicNs, PixelFormat, VideoFormat,
+};
 use makara_pipeline::{Codecs, Pipeline};
 
 /// A 25 fps device; frames stop while `signal` is false.
@@ -48,6 +57,47 @@ impl CaptureDevices for FakeDevice {
             sequence: 0,
             next_due: Instant::now(),
         }))
+    }
+
+    fn open_pattern(
+        &self,
+        settings: TestPatternSettings,
+        origin: MonotonicNs,
+    ) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        Ok(Box::new(StallingPattern {
+            inner: NoCaptureDevices.open_pattern(settings, origin)?,
+            signal: Arc::clone(&self.signal),
+        }))
+    }
+}
+
+/// The real test pattern, cut off while `signal` is false: nobody asks it
+/// for frames, so they fall due unseen, and the first one after the cut
+/// shows the loss as a jump in its sequence.
+struct StallingPattern {
+    inner: Box<dyn LiveCapture>,
+    signal: Arc<AtomicBool>,
+}
+
+impl LiveCapture for StallingPattern {
+    fn format(&self) -> VideoFormat {
+        self.inner.format()
+    }
+
+    fn pool(&self) -> &Arc<FramePool> {
+        self.inner.pool()
+    }
+
+    fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame>, DeviceError> {
+        if !self.signal.load(Ordering::Relaxed) {
+            std::thread::sleep(timeout);
+            return Ok(None);
+        }
+        self.inner.next_frame(timeout)
+    }
+
+    fn audio(&self, origin: MonotonicNs) -> Tone {
+        self.inner.audio(origin)
     }
 }
 
@@ -104,16 +154,19 @@ impl VideoEncoder for CountingVideo {
     }
 }
 
-struct SilentAudio(Option<EncodedAudio>);
+/// Says whether any sample it was given was not silence.
+struct ListeningAudio {
+    out: Option<EncodedAudio>,
+    heard: Arc<AtomicBool>,
+}
 
-impl AudioEncoder for SilentAudio {
+impl AudioEncoder for ListeningAudio {
     fn send_samples(&mut self, audio: Option<RawAudio<'_>>) -> Result<(), EncodeError> {
         if let Some(a) = audio {
-            assert!(
-                a.samples.iter().all(|&s| s == 0),
-                "a device input's audio is silence"
-            );
-            self.0 = Some(EncodedAudio {
+            if a.samples.iter().any(|&s| s != 0) {
+                self.heard.store(true, Ordering::Relaxed);
+            }
+            self.out = Some(EncodedAudio {
                 data: vec![0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC],
                 pts: a.pts,
             });
@@ -122,7 +175,7 @@ impl AudioEncoder for SilentAudio {
     }
 
     fn receive(&mut self) -> Result<Option<EncodedAudio>, EncodeError> {
-        Ok(self.0.take())
+        Ok(self.out.take())
     }
 
     fn frame_samples(&self) -> usize {
@@ -131,59 +184,26 @@ impl AudioEncoder for SilentAudio {
 }
 
 fn plan(port: u16, capture_port: i64) -> StreamPlan {
-    let input = InputRequest {
-        stream_type: Some(InputType::V4l2),
-        capture_port: Some(capture_port),
-        ..InputRequest::default()
-    }
-    .validate()
-    .unwrap();
-    let transcoder = TranscoderRequest {
-        name: Some("t".into()),
-        video_bitrate_kbps: Some(1000),
-        ..TranscoderRequest::default()
-    }
-    .validate()
-    .unwrap();
-    let output = OutputRequest {
-        url: Some(format!("udp://127.0.0.1:{port}")),
-        ..OutputRequest::default()
-    }
-    .validate()
-    .unwrap();
-    let stream = StreamRequest {
-        name: Some("dev".into()),
-        input: Some(Id::new_random()),
-        transcoder: Some(Id::new_random()),
-        outputs: vec![Id::new_random()],
-        ..StreamRequest::default()
-    }
-    .validate()
-    .unwrap();
-    StreamPlan {
-        id: Id::new_random(),
-        stream,
-        input,
-        transcoder: Some(transcoder),
-        outputs: vec![output],
-        passthru: None,
-    }
+    let transcoder = common::transcoder(1000, TranscoderRequest::default());
+    common::plan(common::device_input(capture_port), transcoder, &[port])
 }
 
 struct Rig {
     pipeline: Pipeline,
     signal: Arc<AtomicBool>,
     pictures: Arc<AtomicU64>,
+    heard: Arc<AtomicBool>,
     _socket: UdpSocket,
     port: u16,
 }
 
 fn rig() -> Rig {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = socket.local_addr().unwrap().port();
+    let (socket, port) = receiver();
     let signal = Arc::new(AtomicBool::new(true));
     let pictures = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&pictures);
+    let heard = Arc::new(AtomicBool::new(false));
+    let listening = Arc::clone(&heard);
     let pipeline = Pipeline::new(Codecs {
         video: Box::new(move |_| {
             Ok(Box::new(CountingVideo {
@@ -191,7 +211,12 @@ fn rig() -> Rig {
                 out: None,
             }))
         }),
-        audio: Box::new(|_| Ok(Box::new(SilentAudio(None)))),
+        audio: Box::new(move |_| {
+            Ok(Box::new(ListeningAudio {
+                out: None,
+                heard: Arc::clone(&listening),
+            }))
+        }),
         devices: Arc::new(FakeDevice {
             signal: Arc::clone(&signal),
             opened: Arc::new(AtomicU64::new(0)),
@@ -201,25 +226,9 @@ fn rig() -> Rig {
         pipeline,
         signal,
         pictures,
+        heard,
         _socket: socket,
         port,
-    }
-}
-
-fn wait_for(
-    pipeline: &Pipeline,
-    id: &Id,
-    limit: Duration,
-    want: impl Fn(StreamState, Option<&str>) -> bool,
-) -> (StreamState, Option<String>) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let state = pipeline.state(id).unwrap();
-        let problem = pipeline.stats(id).and_then(|(_, p)| p);
-        if want(state, problem.as_deref()) || Instant::now() > deadline {
-            return (state, problem);
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -260,6 +269,58 @@ fn signal_loss_makes_the_stream_wait_and_it_recovers_by_itself() {
     assert!(
         rig.pictures.load(Ordering::Relaxed) > before,
         "encoding resumed"
+    );
+    assert!(
+        !rig.heard.load(Ordering::Relaxed),
+        "a device input's audio is silence"
+    );
+    rig.pipeline.stop(&plan.id);
+}
+
+/// The test pattern takes the device path: the same source thread sees
+/// its signal go and come back, counts the frames lost meanwhile, and
+/// encodes its tone through the same audio path as a device's silence.
+#[test]
+fn a_stalled_test_pattern_makes_the_stream_wait_and_it_recovers_by_itself() {
+    let mut rig = rig();
+    let transcoder = common::transcoder(1000, TranscoderRequest::default());
+    let plan = common::plan(common::pattern_input(25), transcoder, &[rig.port]);
+    rig.pipeline.start(&plan).unwrap();
+    let limit = Duration::from_secs(5);
+    let (state, _) = wait_for(&rig.pipeline, &plan.id, limit, |s, _| {
+        s == StreamState::Active
+    });
+    assert_eq!(state, StreamState::Active);
+    let dropped_before = rig.pipeline.stats(&plan.id).unwrap().0.frames_dropped;
+
+    rig.signal.store(false, Ordering::Relaxed);
+    let cut = Instant::now();
+    let (state, problem) = wait_for(&rig.pipeline, &plan.id, limit, |s, _| {
+        s == StreamState::Waiting
+    });
+    assert_eq!(state, StreamState::Waiting);
+    assert!(
+        cut.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        cut.elapsed()
+    );
+    let problem = problem.expect("the waiting stream says why");
+    assert!(
+        problem.contains("no signal on the test pattern"),
+        "{problem}"
+    );
+
+    rig.signal.store(true, Ordering::Relaxed);
+    let (state, problem) = wait_for(&rig.pipeline, &plan.id, limit, |s, p| {
+        s == StreamState::Active && p.is_none()
+    });
+    assert_eq!((state, problem), (StreamState::Active, None));
+    // A second of 25 fps went unseen: its frames count as lost.
+    let dropped = rig.pipeline.stats(&plan.id).unwrap().0.frames_dropped - dropped_before;
+    assert!(dropped >= 20, "{dropped} frames counted lost over the cut");
+    assert!(
+        rig.heard.load(Ordering::Relaxed),
+        "the tone reached the audio encoder"
     );
     rig.pipeline.stop(&plan.id);
 }

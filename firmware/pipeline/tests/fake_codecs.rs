@@ -3,10 +3,12 @@
 //! (The real-encoder end-to-end test, judged by ffprobe, lives in
 //! tests/integration.)
 
-use std::net::UdpSocket;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use makara_config::{Id, InputRequest, InputType, OutputRequest, StreamRequest, TranscoderRequest};
+use common::{collect, receiver};
+use makara_config::{InputRequest, TranscoderRequest};
 use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
 use makara_engine::{Engine, StreamPlan, StreamState};
 use makara_media::{EncodedAudio, EncodedVideo};
@@ -86,72 +88,17 @@ fn codecs() -> Codecs {
     }
 }
 
+/// A 320x180 test pattern at 1500 kbit/s, a keyframe every 15 frames, to
+/// UDP outputs on `ports`.
 fn plan(ports: &[u16]) -> StreamPlan {
-    let input = InputRequest {
-        stream_type: Some(InputType::TestPattern),
-        width: Some(320),
-        height: Some(180),
-        ..InputRequest::default()
-    }
-    .validate()
-    .unwrap();
-    let transcoder = TranscoderRequest {
-        name: Some("t".into()),
-        video_bitrate_kbps: Some(1500),
-        gop_size: Some(15),
-        ..TranscoderRequest::default()
-    }
-    .validate()
-    .unwrap();
-    let outputs = ports
-        .iter()
-        .map(|p| {
-            OutputRequest {
-                url: Some(format!("udp://127.0.0.1:{p}")),
-                ..OutputRequest::default()
-            }
-            .validate()
-            .unwrap()
-        })
-        .collect();
-    let stream = StreamRequest {
-        name: Some("s".into()),
-        input: Some(Id::new_random()),
-        transcoder: Some(Id::new_random()),
-        outputs: ports.iter().map(|_| Id::new_random()).collect(),
-        ..StreamRequest::default()
-    }
-    .validate()
-    .unwrap();
-    StreamPlan {
-        id: Id::new_random(),
-        stream,
-        input,
-        transcoder: Some(transcoder),
-        outputs,
-        passthru: None,
-    }
-}
-
-fn receiver() -> (UdpSocket, u16) {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let port = s.local_addr().unwrap().port();
-    (s, port)
-}
-
-/// Everything that arrives on `socket` for `duration`.
-fn collect(socket: &UdpSocket, duration: Duration) -> Vec<Vec<u8>> {
-    let end = Instant::now() + duration;
-    let mut datagrams = Vec::new();
-    let mut buf = [0u8; 2048];
-    while Instant::now() < end {
-        if let Ok(n) = socket.recv(&mut buf) {
-            datagrams.push(buf[..n].to_vec());
-        }
-    }
-    datagrams
+    let transcoder = common::transcoder(
+        1500,
+        TranscoderRequest {
+            gop_size: Some(15),
+            ..TranscoderRequest::default()
+        },
+    );
+    common::plan(common::pattern_input(30), transcoder, ports)
 }
 
 #[test]
@@ -305,4 +252,85 @@ fn an_encoder_failure_makes_the_stream_wait_then_recover() {
     );
     assert!(!collect(&socket, Duration::from_millis(300)).is_empty());
     pipeline.stop(&plan.id);
+}
+
+/// An encoder slower than the input's frame rate but quick enough for the
+/// output's: it takes 120 ms a picture.
+struct SlowVideo(FakeVideo);
+
+impl VideoEncoder for SlowVideo {
+    fn send_picture(&mut self, picture: Option<RawPicture<'_>>) -> Result<(), EncodeError> {
+        std::thread::sleep(Duration::from_millis(120));
+        self.0.send_picture(picture)
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedVideo>, EncodeError> {
+        self.0.receive()
+    }
+
+    fn headers(&mut self) -> Result<Vec<u8>, EncodeError> {
+        Ok(Vec::new())
+    }
+}
+
+/// 30 fps in, 5 fps out: the encoder needs one frame in six. While it
+/// works on one, the ring's queue overflows with frames the rate
+/// conversion would skip anyway; losing those loses no output picture, so
+/// no frame counts as dropped.
+#[test]
+fn frames_the_rate_conversion_skips_are_not_counted_as_dropped() {
+    let (_socket, port) = receiver();
+    let transcoder = common::transcoder(
+        1000,
+        TranscoderRequest {
+            frame_rate: Some(5),
+            ..TranscoderRequest::default()
+        },
+    );
+    let plan = common::plan(common::pattern_input(30), transcoder, &[port]);
+    let mut pipeline = Pipeline::new(Codecs {
+        video: Box::new(|s| {
+            Ok(Box::new(SlowVideo(FakeVideo {
+                gop: s.gop_frames,
+                count: 0,
+                out: None,
+            })))
+        }),
+        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
+    });
+    pipeline.start(&plan).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let (stats, problem) = pipeline.stats(&plan.id).unwrap();
+    pipeline.stop(&plan.id);
+    assert_eq!(problem, None);
+    // About 15 pictures in 3 s; a loaded machine may start late.
+    assert!(stats.frames_encoded >= 8, "{stats:?}");
+    assert_eq!(stats.frames_dropped, 0, "{stats:?}");
+}
+
+/// The same slow encoder at equal rates: every lost frame was one an
+/// output picture needed, and each one counts.
+#[test]
+fn frames_an_output_picture_needed_count_as_dropped() {
+    let (_socket, port) = receiver();
+    let transcoder = common::transcoder(1000, TranscoderRequest::default());
+    let plan = common::plan(common::pattern_input(25), transcoder, &[port]);
+    let mut pipeline = Pipeline::new(Codecs {
+        video: Box::new(|s| {
+            Ok(Box::new(SlowVideo(FakeVideo {
+                gop: s.gop_frames,
+                count: 0,
+                out: None,
+            })))
+        }),
+        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
+    });
+    pipeline.start(&plan).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let (stats, _) = pipeline.stats(&plan.id).unwrap();
+    pipeline.stop(&plan.id);
+    // 120 ms a picture at 40 ms a frame: about two of every three lost.
+    assert!(stats.frames_dropped >= 10, "{stats:?}");
 }

@@ -1,0 +1,119 @@
+//! What the pipeline tests share: stream plans, a UDP receiver on the
+//! loopback, and waiting for a stream's state.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use makara_config::{
+    Id, InputConfig, InputRequest, InputType, OutputRequest, StreamRequest, TranscoderRequest,
+};
+use makara_engine::{Engine, StreamPlan, StreamState};
+
+/// A 320x180 TESTPATTERN input at `fps`.
+pub fn pattern_input(fps: i64) -> InputConfig {
+    InputRequest {
+        stream_type: Some(InputType::TestPattern),
+        width: Some(320),
+        height: Some(180),
+        frame_rate: Some(fps),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A V4L2 input on `capture_port`, in the mode the source sends.
+pub fn device_input(capture_port: i64) -> InputConfig {
+    InputRequest {
+        stream_type: Some(InputType::V4l2),
+        capture_port: Some(capture_port),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A transcoder at `kbps`; the rest of `more` (named "t") as given.
+pub fn transcoder(kbps: i64, more: TranscoderRequest) -> TranscoderRequest {
+    TranscoderRequest {
+        name: Some("t".into()),
+        video_bitrate_kbps: Some(kbps),
+        ..more
+    }
+}
+
+/// A stream of `input` through `transcoder` to a UDP output on
+/// 127.0.0.1 for each of `ports`.
+pub fn plan(input: InputConfig, transcoder: TranscoderRequest, ports: &[u16]) -> StreamPlan {
+    let outputs = ports
+        .iter()
+        .map(|p| {
+            OutputRequest {
+                url: Some(format!("udp://127.0.0.1:{p}")),
+                ..OutputRequest::default()
+            }
+            .validate()
+            .unwrap()
+        })
+        .collect();
+    let stream = StreamRequest {
+        name: Some("s".into()),
+        input: Some(Id::new_random()),
+        transcoder: Some(Id::new_random()),
+        outputs: ports.iter().map(|_| Id::new_random()).collect(),
+        ..StreamRequest::default()
+    }
+    .validate()
+    .unwrap();
+    StreamPlan {
+        id: Id::new_random(),
+        stream,
+        input,
+        transcoder: Some(transcoder.validate().unwrap()),
+        outputs,
+        passthru: None,
+    }
+}
+
+/// A socket on 127.0.0.1 and its port; reads give up after 100 ms.
+pub fn receiver() -> (UdpSocket, u16) {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let port = s.local_addr().unwrap().port();
+    (s, port)
+}
+
+/// Everything that arrives on `socket` for `duration`.
+pub fn collect(socket: &UdpSocket, duration: Duration) -> Vec<Vec<u8>> {
+    let end = Instant::now() + duration;
+    let mut datagrams = Vec::new();
+    let mut buf = [0u8; 2048];
+    while Instant::now() < end {
+        if let Ok(n) = socket.recv(&mut buf) {
+            datagrams.push(buf[..n].to_vec());
+        }
+    }
+    datagrams
+}
+
+/// Polls the stream's state and reason until `want` holds or `limit`
+/// passes; returns the last seen.
+pub fn wait_for(
+    engine: &dyn Engine,
+    id: &Id,
+    limit: Duration,
+    want: impl Fn(StreamState, Option<&str>) -> bool,
+) -> (StreamState, Option<String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let state = engine.state(id).unwrap();
+        let problem = engine.stats(id).and_then(|(_, p)| p);
+        if want(state, problem.as_deref()) || Instant::now() > deadline {
+            return (state, problem);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
