@@ -6,6 +6,8 @@ first use) and by ffprobe:
 
 - vbr is variable-rate (no null packets, little beyond the payload on
   the wire); cbr stays constant-rate at its mux rate.
+- The DVB SDT names the service after the stream and the provider after
+  the box.
 """
 
 import json
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from kraken import body, child, created_id, expect, text, unique
-from mediacheck import Receiver
+from mediacheck import Receiver, ffprobe
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT, FPS = 320, 180, 30
@@ -113,3 +115,17 @@ def test_cbr_keeps_a_constant_null_padded_rate(fresh, tmp_path):
     assert report["max_rate_bps"] <= report["min_rate_bps"] * 1.001, report
     assert abs(wire * 1000 / report["min_rate_bps"] - 1) < 0.05, (wire, report)
     assert wire > payload, (wire, payload)
+
+
+def test_the_sdt_names_the_stream_and_the_box(fresh, tmp_path):
+    """ffprobe reads the DVB SDT: service name = the stream's name,
+    provider = the box's hostname."""
+    name = unique("Studio")
+    recording, _ = record(fresh.client, tmp_path, [], seconds=2, name=name)
+    programs = ffprobe(recording, "-show_programs", "-show_entries",
+                       "program=program_id:program_tags")["programs"]
+    assert len(programs) == 1, programs
+    tags = programs[0]["tags"]
+    hostname = Path("/proc/sys/kernel/hostname").read_text().strip()
+    assert tags["service_name"] == name, tags
+    assert tags["service_provider"] == hostname, tags

@@ -10,6 +10,7 @@
 //!
 //! - [`packet`]: the 188-byte transport packet and its adaptation field;
 //! - [`psi`] and [`pmt`]: PSI sections, the PAT and the PMT;
+//! - [`sdt`]: the DVB service description table (service and provider name);
 //! - [`pes`]: PES headers;
 //! - [`klv`]: how KLV metadata is signalled and wrapped;
 //! - [`mux`]: the constant-rate muxer;
@@ -36,6 +37,7 @@ pub mod packet;
 pub mod pes;
 pub mod pmt;
 pub mod psi;
+pub mod sdt;
 pub mod tstd;
 
 pub use crc::crc32_mpeg2;

@@ -4,6 +4,7 @@
 use makara_media::{AudioCodec, VideoCodec};
 
 use crate::psi::{emit_section, read_pid, write_pid, PsiSection, TABLE_ID_PMT};
+use crate::psi::{read_len12 as read_len, write_len12 as write_len};
 use crate::psi::{CRC_LEN, HEADER_LEN};
 use crate::{Error, Result};
 
@@ -73,16 +74,6 @@ pub struct PmtRepr {
     /// The program_info descriptor loop, as raw bytes.
     pub program_info: Vec<u8>,
     pub streams: Vec<PmtStream>,
-}
-
-/// Reads a 12-bit length behind 4 reserved bits.
-fn read_len(b: &[u8]) -> usize {
-    usize::from(u16::from_be_bytes([b[0], b[1]]) & 0x0FFF)
-}
-
-/// Writes a 12-bit length behind 4 reserved bits set to one.
-fn write_len(b: &mut [u8], len: usize) {
-    b[..2].copy_from_slice(&(0xF000 | (len as u16 & 0x0FFF)).to_be_bytes());
 }
 
 impl PmtRepr {

@@ -105,17 +105,37 @@ impl<T: AsRef<[u8]>> PsiSection<T> {
 /// Writes the header and the CRC around a body already in
 /// `buffer[HEADER_LEN..len - CRC_LEN]`: a single, current section.
 pub(crate) fn emit_section(buffer: &mut [u8], table_id: u8, extension: u16, version: u8) {
+    // section_syntax_indicator 1, '0', reserved '11'.
+    write_section(buffer, 0xB000, table_id, extension, version);
+}
+
+/// [`emit_section`] for a DVB table (EN 300 468 §5.2), whose second bit
+/// is reserved_future_use, set to 1.
+pub(crate) fn emit_dvb_section(buffer: &mut [u8], table_id: u8, extension: u16, version: u8) {
+    write_section(buffer, 0xF000, table_id, extension, version);
+}
+
+fn write_section(buffer: &mut [u8], flags: u16, table_id: u8, extension: u16, version: u8) {
     let len = buffer.len();
     let section_length = (len - 3) as u16 & 0x0FFF;
     buffer[field::TABLE_ID] = table_id;
-    // section_syntax_indicator 1, '0', reserved '11'.
-    buffer[field::SECTION_LENGTH].copy_from_slice(&(0xB000 | section_length).to_be_bytes());
+    buffer[field::SECTION_LENGTH].copy_from_slice(&(flags | section_length).to_be_bytes());
     buffer[field::TABLE_ID_EXTENSION].copy_from_slice(&extension.to_be_bytes());
     buffer[field::VERSION] = 0xC0 | ((version & 0x1F) << 1) | 1;
     buffer[field::SECTION_NUMBER] = 0;
     buffer[field::LAST_SECTION_NUMBER] = 0;
     let crc = crc32_mpeg2(&buffer[..len - CRC_LEN]);
     buffer[len - CRC_LEN..].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Reads a 12-bit length behind 4 reserved bits.
+pub(crate) fn read_len12(b: &[u8]) -> usize {
+    usize::from(u16::from_be_bytes([b[0], b[1]]) & 0x0FFF)
+}
+
+/// Writes a 12-bit length behind 4 reserved bits set to one.
+pub(crate) fn write_len12(b: &mut [u8], len: usize) {
+    b[..2].copy_from_slice(&(0xF000 | (len as u16 & 0x0FFF)).to_be_bytes());
 }
 
 /// Reads a 13-bit PID behind 3 reserved bits.

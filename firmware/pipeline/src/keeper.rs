@@ -11,7 +11,7 @@ use std::time::Duration;
 use makara_capture::{monotonic_now, DeviceError, LiveCapture, RawFile, RawFileError};
 use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
 use makara_media::{MonotonicNs, Pcr27M, VideoFormat};
-use makara_mpegts::mux::{MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
+use makara_mpegts::mux::{DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
 
 use crate::codecs::Codecs;
 use crate::ring::ring;
@@ -245,12 +245,14 @@ fn spawn_worker<'scope>(
 
 /// The stream's transport: H.264, the audio codec if audio is on, KLV if
 /// metadata is on, each on the muxer's default PID; variable-rate when the
-/// video is.
+/// video is; the SDT names the stream and the box.
 pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
     let mut config = MuxConfig::new(setup.mux_rate_bps);
     config.audio = setup.audio.map(|a| (DEFAULT_AUDIO_PID, a.codec));
     config.klv_pid = setup.metadata.then_some(DEFAULT_KLV_PID);
     // vbr leaves the link idle when the encoder is; cbr pads to its rate.
     config.variable_rate = setup.video.rate_control == makara_encode::RateControl::Vbr;
+    config.service_name = DvbName::new(&setup.name);
+    config.service_provider = DvbName::new(&setup.provider);
     config.validate().map_err(|e| e.to_string())
 }

@@ -45,6 +45,8 @@ pub struct Setup {
     pub audio_offset_ms: i32,
     /// `metadata on`: the transport stream carries a KLV PID.
     pub metadata: bool,
+    /// The box's name (its hostname): the provider the SDT names.
+    pub provider: String,
 }
 
 /// The picture source of a stream: every kind is a live capture, opened
@@ -188,6 +190,7 @@ impl Setup {
             outputs,
             pacing: transcoder.output_pacing,
             metadata: transcoder.metadata,
+            provider: makara_board::hostname(),
             pacing_tick_ms: match transcoder.output_pacing_interval_ms {
                 ms if ms > 0 => ms as u32,
                 _ => DEFAULT_TICK_MS,

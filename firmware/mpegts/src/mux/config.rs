@@ -5,6 +5,7 @@ use makara_media::{AudioCodec, VideoCodec, PCR_HZ};
 use thiserror::Error;
 
 use crate::packet::PACKET_LEN;
+pub use crate::sdt::DvbName;
 
 /// The PMT PID, as ffmpeg and most encoders default it.
 pub const DEFAULT_PMT_PID: u16 = 0x1000;
@@ -18,6 +19,9 @@ pub const DEFAULT_PCR_INTERVAL_MS: u32 = 40;
 pub const DEFAULT_PSI_INTERVAL_MS: u32 = 100;
 /// Both intervals are at most this long (ISO/IEC 13818-1 §2.7.2, §2.7.4).
 pub const MAX_INTERVAL_MS: u32 = 100;
+/// How often the SDT repeats: EN 300 468 §5.1.4 and TS 101 211 allow up
+/// to 2 s; a receiver that tunes in shows the name within half a second.
+pub const SDT_INTERVAL_MS: u32 = 500;
 pub const DEFAULT_MAX_BACKLOG_MS: u32 = 2_000;
 pub const MAX_BACKLOG_MS_RANGE: (u32, u32) = (100, 10_000);
 /// PIDs below 0x20 are reserved or used by DVB/ATSC tables; 0x1FFF is null.
@@ -52,6 +56,9 @@ pub struct MuxConfig {
     /// How much unsent payload may wait, in milliseconds at the mux rate,
     /// before the oldest whole units are dropped.
     pub max_backlog_ms: u32,
+    /// The SDT's service_provider_name and service_name.
+    pub service_provider: DvbName,
+    pub service_name: DvbName,
 }
 
 impl MuxConfig {
@@ -70,6 +77,8 @@ impl MuxConfig {
             pcr_interval_ms: DEFAULT_PCR_INTERVAL_MS,
             psi_interval_ms: DEFAULT_PSI_INTERVAL_MS,
             max_backlog_ms: DEFAULT_MAX_BACKLOG_MS,
+            service_provider: DvbName::EMPTY,
+            service_name: DvbName::EMPTY,
         }
     }
 

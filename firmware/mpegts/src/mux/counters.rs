@@ -22,6 +22,7 @@ pub struct MuxCounters {
     pub packets: u64,
     pub pat_packets: u64,
     pub pmt_packets: u64,
+    pub sdt_packets: u64,
     /// PCR values written, in payload or adaptation-only packets.
     pub pcrs: u64,
     /// Adaptation-only packets written just to carry a PCR.

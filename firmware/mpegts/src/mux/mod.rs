@@ -27,11 +27,12 @@
 //! 1. The PAT, then the PMT, when the PSI interval is nearly up.
 //! 2. A PCR when the PCR interval is nearly up: in the next packet of the
 //!    PCR stream's queue, or in an adaptation-only packet if it is empty.
-//! 3. Payload, from the stream whose next packet has the earliest deadline.
-//! 4. A null packet (constant rate), or nothing (variable rate).
+//! 3. The SDT (service and provider name), every [`SDT_INTERVAL_MS`].
+//! 4. Payload, from the stream whose next packet has the earliest deadline.
+//! 5. A null packet (constant rate), or nothing (variable rate).
 //!
 //! "Nearly up" means within [`LEAD_SLOTS`] slots. Only three things (PAT,
-//! PMT, PCR) ever jump the queue, so each waits at most two slots behind
+//! PMT, PCR) ever jump the queue (the SDT's half second has room to wait), so each waits at most two slots behind
 //! the others and goes out before its interval ends. Validation makes
 //! every interval at least eight slots long, so that lead is small.
 //!
@@ -65,8 +66,9 @@ use makara_media::{Pcr27M, PCR_HZ};
 
 use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN, PAT_PID};
 use crate::psi::{PatProgram, PatRepr};
+use crate::sdt::SDT_PID;
 use queue::{BufferPool, Stream};
-use tables::{emit_null, emit_psi, pmt_repr, psi_payload};
+use tables::{emit_null, emit_psi, pmt_repr, psi_payload, sdt_repr};
 
 /// How many slots before its interval ends a PAT, PMT or PCR becomes due.
 pub const LEAD_SLOTS: u64 = 3;
@@ -98,10 +100,13 @@ pub struct Muxer {
     /// Ready-made payloads: pointer_field, section, 0xFF stuffing.
     pat: [u8; BODY_LEN],
     pmt: [u8; BODY_LEN],
+    sdt: [u8; BODY_LEN],
     pat_cc: u8,
     pmt_cc: u8,
+    sdt_cc: u8,
     last_pat: Option<u64>,
     last_pmt: Option<u64>,
+    last_sdt: Option<u64>,
     last_pcr: Option<u64>,
     streams: [Option<Stream>; 3],
     pcr_kind: Kind,
@@ -134,6 +139,7 @@ impl Muxer {
             }],
         };
         let pmt = pmt_repr(&c, pid_of(pcr_kind).unwrap_or(NULL_PID));
+        let sdt = sdt_repr(&c);
         Muxer {
             config,
             start: start.0,
@@ -143,10 +149,13 @@ impl Muxer {
             psi_interval: ValidMuxConfig::ticks(c.psi_interval_ms),
             pat: psi_payload(pat.buffer_len(), |b| pat.emit(b)),
             pmt: psi_payload(pmt.buffer_len(), |b| pmt.emit(b)),
+            sdt: psi_payload(sdt.buffer_len(), |b| sdt.emit(b)),
             pat_cc: 0,
             pmt_cc: 0,
+            sdt_cc: 0,
             last_pat: None,
             last_pmt: None,
+            last_sdt: None,
             last_pcr: None,
             streams: [Kind::Video, Kind::Audio, Kind::Klv].map(|k| pid_of(k).map(Stream::new)),
             pcr_kind,
@@ -178,6 +187,8 @@ impl Muxer {
             self.next_slot += 1;
         }
     }
+
+    const SDT_INTERVAL: u64 = SDT_INTERVAL_MS as u64 * (PCR_HZ / 1000);
 
     /// When the next slot leaves: the earliest `until` that yields a packet.
     pub fn next_departure(&self) -> Pcr27M {
@@ -223,6 +234,10 @@ impl Muxer {
             self.counters.pmt_packets += 1;
         } else if self.due(self.last_pcr, self.pcr_interval, now) {
             self.emit_stream(self.pcr_kind, now, true, packet);
+        } else if self.due(self.last_sdt, Self::SDT_INTERVAL, now) {
+            emit_psi(SDT_PID, &self.sdt, &mut self.sdt_cc, packet);
+            self.last_sdt = Some(now);
+            self.counters.sdt_packets += 1;
         } else if let Some(kind) = self.earliest_stream() {
             self.emit_stream(kind, now, false, packet);
         } else if self.config.get().variable_rate {

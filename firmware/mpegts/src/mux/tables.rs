@@ -4,6 +4,7 @@ use super::MuxConfig;
 use crate::klv;
 use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN};
 use crate::pmt::{audio_stream_type, stream_type, video_stream_type, PmtRepr, PmtStream};
+use crate::sdt::{SdtRepr, PRIVATE_ORIGINAL_NETWORK_ID, SERVICE_TYPE_DIGITAL_TV};
 
 /// The program's PMT: video, audio, then KLV with its descriptors.
 pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
@@ -34,9 +35,23 @@ pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
     }
 }
 
+/// The SDT: the program as a digital TV service with its two names.
+pub(super) fn sdt_repr(c: &MuxConfig) -> SdtRepr {
+    SdtRepr {
+        transport_stream_id: c.transport_stream_id,
+        original_network_id: PRIVATE_ORIGINAL_NETWORK_ID,
+        version: 0,
+        service_id: c.program_number,
+        service_type: SERVICE_TYPE_DIGITAL_TV,
+        provider_name: c.service_provider.as_bytes().to_vec(),
+        service_name: c.service_name.as_bytes().to_vec(),
+    }
+}
+
 /// A one-packet PSI payload: pointer_field 0, the section, 0xFF stuffing.
 /// The largest PMT the config allows (three streams and the KLV
-/// descriptors) is 66 bytes, so a section always fits.
+/// descriptors) is 66 bytes, and the largest SDT (two 64-byte names) 153,
+/// so a section always fits.
 pub(super) fn psi_payload(len: usize, emit: impl FnOnce(&mut [u8])) -> [u8; BODY_LEN] {
     let mut payload = [0xFF; BODY_LEN];
     payload[0] = 0;

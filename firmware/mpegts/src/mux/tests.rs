@@ -4,6 +4,8 @@ use super::*;
 use crate::demux::{DemuxEvent, Demuxer};
 use crate::packet::TsPacket;
 use crate::pmt::{descriptors, stream_type};
+use crate::psi::PsiSection;
+use crate::sdt::SdtRepr;
 
 type Out = Vec<(Pcr27M, [u8; PACKET_LEN])>;
 
@@ -47,8 +49,8 @@ fn an_idle_muxer_sends_pat_pmt_pcr_then_nulls() {
         .iter()
         .map(|(_, p)| TsPacket::new_unchecked(&p[..]).pid())
         .collect();
-    assert_eq!(&pids[..4], [0x0000, 0x1000, 0x0100, 0x1FFF]);
-    assert!(pids[3..].iter().all(|&p| p == 0x1FFF));
+    assert_eq!(&pids[..5], [0x0000, 0x1000, 0x0100, 0x0011, 0x1FFF]);
+    assert!(pids[4..].iter().all(|&p| p == 0x1FFF));
 
     let pcr = TsPacket::new_checked(&out[2].1[..]).unwrap();
     assert_eq!(pcr.pcr(), Some(out[2].0));
@@ -350,7 +352,9 @@ fn a_variable_rate_stream_sends_no_null_packets() {
     assert!((26..=28).contains(&count(0x100)), "{} PCRs", count(0x100));
     let c = m.counters();
     assert_eq!(c.packets + c.idle_slots, 665);
-    assert_eq!(c.packets as usize, 22 + count(0x100));
+    // The SDT at slot 3, then every 328 slots (493 ms).
+    assert_eq!(count(0x0011), 3);
+    assert_eq!(c.packets as usize, 25 + count(0x100));
     assert_eq!(c.null_packets, 0);
     // Packets keep their slot times, and a PCR is its packet's departure.
     let slot = |k: u64| 1_000 + k * 1504 * 27_000_000 / rate;
@@ -378,4 +382,38 @@ fn a_variable_rate_stream_sends_no_null_packets() {
     assert!(burst
         .iter()
         .all(|(_, p)| TsPacket::new_unchecked(&p[..]).pid() != 0x1FFF));
+}
+
+#[test]
+fn the_sdt_names_the_service_and_its_provider_twice_a_second() {
+    let config = MuxConfig {
+        program_number: 7,
+        service_provider: DvbName::new("encoder-3"),
+        service_name: DvbName::new("Studio B"),
+        ..MuxConfig::new(2_000_000)
+    };
+    let mut m = muxer(config);
+    let mut out = Vec::new();
+    m.fill_until(Pcr27M(1_000 + 3 * 27_000_000), &mut out);
+    let sdts: Vec<(u64, SdtRepr)> = out
+        .iter()
+        .map(|(t, p)| (t.0, TsPacket::new_checked(&p[..]).unwrap()))
+        .filter(|(_, p)| p.pid() == 0x0011)
+        .map(|(t, p)| {
+            assert!(p.payload_unit_start());
+            let payload = p.payload();
+            let len = crate::psi::section_len(&payload[1..]).unwrap();
+            let section = PsiSection::new_checked(&payload[1..1 + len]).unwrap();
+            (t, SdtRepr::parse(&section).unwrap())
+        })
+        .collect();
+    assert_eq!(sdts.len(), 7, "at 0 and about every 500 ms for 3 s");
+    let sdt = &sdts[0].1;
+    assert_eq!(sdt.provider_name, b"encoder-3");
+    assert_eq!(sdt.service_name, b"Studio B");
+    assert_eq!((sdt.service_id, sdt.service_type), (7, 0x01));
+    assert_eq!(sdt.transport_stream_id, 1);
+    for pair in sdts.windows(2) {
+        assert!(pair[1].0 - pair[0].0 <= 500 * 27_000);
+    }
 }
