@@ -61,3 +61,66 @@ def without_last_unit(ts, pid):
               and ((ts[i + 1] & 0x1F) << 8 | ts[i + 2]) == pid]
     assert starts, f"no PES starts on PID {pid:#x}"
     return ts[:starts[-1]]
+
+
+def audio_onset(path, threshold=1000):
+    """The PTS (90 kHz) of the first sample of the first audio stream whose
+    left channel exceeds ``threshold``: the decoded PCM, placed from the
+    first decoded frame's PTS on, as a player plays it. Checks that FFmpeg
+    decoded exactly the samples its frames report, so the placement holds."""
+    probe = ffprobe(path, "-select_streams", "a:0", "-show_entries",
+                    "stream=sample_rate:frame=pts,nb_samples", "-show_frames")
+    frames, rate = probe["frames"], int(probe["streams"][0]["sample_rate"])
+    assert frames, "no audio frames"
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0",
+                          "-f", "s16le", "-c:a", "pcm_s16le", "-"],
+                         capture_output=True, check=True, timeout=120).stdout
+    left = memoryview(pcm).cast("h")[::2]
+    assert len(left) == sum(int(f["nb_samples"]) for f in frames), "FFmpeg padded or trimmed"
+    onset = next((n for n, s in enumerate(left) if abs(s) > threshold), None)
+    assert onset is not None, f"no sample above {threshold}"
+    # Contiguous up to the onset: no gap a player would fill with silence.
+    first, covered = int(frames[0]["pts"]), 0
+    for f in frames:
+        if covered > onset:
+            break
+        assert int(f["pts"]) == first + covered * 90_000 // rate, (f, covered)
+        covered += int(f["nb_samples"])
+    return first + onset * 90_000 / rate
+
+
+# The test pattern's bars (firmware/capture/src/draw.rs): seven 75 % bars,
+# pixel x of bar k when 7x / width == k, slid right MOTION px a frame.
+MOTION_PX_PER_FRAME = 4
+GREEN_TO_MAGENTA = 4
+
+
+def pattern_frames(path, width, height, count):
+    """(PTS, frame index) of the first ``count`` pictures of a test pattern
+    stream, in presentation order. The index is read from where the bars
+    stand: frame i shows them slid right by i · 4 px (mod the width), so
+    it is known modulo width / 4 frames. Each reading must sit on the 4 px
+    grid, or the picture is not the pattern."""
+    pts = [int(f["pts"]) for f in ffprobe(
+        path, "-select_streams", "v:0", "-show_entries", "frame=pts",
+        "-show_frames")["frames"]][:count]
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0",
+                          "-frames:v", str(len(pts)), "-fps_mode", "passthrough",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True, timeout=120).stdout
+    size = width * height
+    assert len(raw) == size * len(pts), (len(raw), len(pts))
+    # The unslid green-to-magenta edge: the first pixel pair of bar 4.
+    edge0 = next(x for x in range(0, width, 2) if x * 7 // width >= GREEN_TO_MAGENTA)
+    out = []
+    for i, t in enumerate(pts):
+        picture = raw[i * size:(i + 1) * size]
+        # Rows above the centred text box: bars only. Averaged over 8 rows.
+        rows = [picture[y * width:(y + 1) * width] for y in range(2, 10)]
+        luma = [sum(r[x] for r in rows) / len(rows) for x in range(width)]
+        # Green (Y 133) to magenta (Y 63) is the one big fall in luma.
+        x = min(range(1, width), key=lambda x: luma[x] - luma[x - 1])
+        slide = (x - edge0) % width
+        assert slide % MOTION_PX_PER_FRAME == 0, f"picture {i}: bars slid {slide} px"
+        out.append((t, slide // MOTION_PX_PER_FRAME))
+    return out

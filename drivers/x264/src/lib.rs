@@ -28,12 +28,15 @@
 //!
 //! # Timestamps
 //!
-//! PTS go through libx264 untouched, so they stay [`Clock90k`] ticks. With
-//! B-frames, decoding runs ahead of presentation: libx264 puts the first
-//! pictures' DTS before the first PTS. So that no DTS goes below the
-//! stream's first PTS, both PTS and DTS of every access unit are shifted
-//! by that reorder delay; [`X264Encoder::reorder_delay`] says by how much
-//! (zero without B-frames, the contribution default).
+//! PTS go through libx264 untouched, so they stay [`Clock90k`] ticks and a
+//! picture is presented exactly when its caller said, B-frames or not.
+//! With B-frames, decoding runs ahead of presentation: each DTS lies the
+//! reorder delay before the PTS of the picture in that decoding slot, so
+//! the first DTS is the first PTS minus the reorder delay
+//! ([`X264Encoder::reorder_delay`]; zero without B-frames, the
+//! contribution default): one frame with one B-frame, two with more (they
+//! form a pyramid), never more than one per B-frame. The caller leaves
+//! room for it: a DTS that would fall before 90 kHz zero is an error.
 //!
 //! # Example
 //!
@@ -91,8 +94,7 @@ pub struct X264Encoder {
     settings: VideoSettings,
     csp: Csp,
     ready: VecDeque<EncodedVideo>,
-    /// libx264's PTS - DTS of the first access unit (never negative), once
-    /// it is out.
+    /// PTS - DTS of the first access unit (never negative), once it is out.
     reorder_delay: Option<i64>,
     flushed: bool,
 }
@@ -145,9 +147,9 @@ impl X264Encoder {
         &self.settings
     }
 
-    /// How far every output timestamp lies after the input's: the B-frame
-    /// reorder delay. `None` until the first access unit is out; zero
-    /// without B-frames.
+    /// How far decoding runs ahead of presentation: the first access
+    /// unit's PTS minus its DTS, the B-frame reorder delay. `None` until the
+    /// first access unit is out; zero without B-frames.
     pub fn reorder_delay(&self) -> Option<Clock90k> {
         self.reorder_delay.map(|d| Clock90k(d.unsigned_abs()))
     }
@@ -195,28 +197,25 @@ impl X264Encoder {
         })
     }
 
-    /// Queues one access unit, shifting its timestamps by the reorder delay.
+    /// Queues one access unit with libx264's timestamps: the PTS as sent,
+    /// the DTS as libx264 scheduled it.
     fn push(&mut self, frame: ffi::Frame) -> Result<(), EncodeError> {
-        // The first access unit is the first picture, whose DTS libx264
-        // puts the reorder delay before its PTS. Later DTS only grow, so
-        // after the shift none lies before the stream's first PTS.
-        let delay = *self
-            .reorder_delay
+        self.reorder_delay
             .get_or_insert(frame.pts.saturating_sub(frame.dts).max(0));
-        let shift = |t: i64, what: &str| {
-            t.checked_add(delay)
-                .and_then(|t| u64::try_from(t).ok())
-                .map(Clock90k)
-                .ok_or_else(|| {
-                    EncodeError::Encode(format!("libx264 returned {what} {t}, before the stream"))
-                })
-        };
-        let pts = shift(frame.pts, "pts")?;
-        let dts = shift(frame.dts, "dts")?;
+        let pts = u64::try_from(frame.pts).map_err(|_| {
+            EncodeError::Encode(format!("libx264 returned pts {}, below zero", frame.pts))
+        })?;
+        let dts = u64::try_from(frame.dts).map_err(|_| {
+            EncodeError::Encode(format!(
+                "libx264 put dts {} (pts {pts}) before 90 kHz zero: the first pts must leave \
+                 room for the reorder delay of {} B-frames",
+                frame.dts, self.settings.b_frames
+            ))
+        })?;
         self.ready.push_back(EncodedVideo {
             data: frame.data,
-            pts,
-            dts,
+            pts: Clock90k(pts),
+            dts: Clock90k(dts),
             keyframe: frame.keyframe,
         });
         Ok(())

@@ -122,6 +122,17 @@ fn types(au: &EncodedVideo) -> Vec<u8> {
 
 /// Sends `count` pictures, then flushes; returns every access unit.
 fn encode(enc: &mut X264Encoder, count: u32, noise: bool, force: &[u32]) -> Vec<EncodedVideo> {
+    encode_from(enc, Clock90k(0), count, noise, force)
+}
+
+/// As [`encode`], with picture `n` at `start` + n frames.
+fn encode_from(
+    enc: &mut X264Encoder,
+    start: Clock90k,
+    count: u32,
+    noise: bool,
+    force: &[u32],
+) -> Vec<EncodedVideo> {
     let format = enc.settings().input;
     let mut out = Vec::new();
     for n in 0..count {
@@ -129,7 +140,7 @@ fn encode(enc: &mut X264Encoder, count: u32, noise: bool, force: &[u32]) -> Vec<
         enc.send_picture(Some(RawPicture {
             format,
             data: &data,
-            pts: pts(&format, u64::from(n)),
+            pts: Clock90k(start.0 + pts(&format, u64::from(n)).0),
             force_keyframe: force.contains(&n),
         }))
         .unwrap();
@@ -278,40 +289,83 @@ fn zero_latency_gives_each_picture_back_at_once() {
     }
 }
 
-#[test]
-fn b_frames_decode_ahead_of_presentation() {
-    let s = VideoSettings {
-        b_frames: 2,
+fn b_frame_settings(b_frames: u32) -> VideoSettings {
+    VideoSettings {
+        b_frames,
         zero_latency: false,
         rate_control: RateControl::Vbr,
         max_bitrate_kbps: 1500,
         ..settings(PixelFormat::I420)
-    };
+    }
+}
+
+/// B-frames move decoding ahead, never presentation: every picture keeps
+/// the PTS it was sent with (so it stays in step with the audio captured
+/// with it), and the DTS run the reorder delay ahead.
+#[test]
+fn b_frames_decode_ahead_of_presentation() {
+    // One B-frame reorders by one frame; two or more form a pyramid (two).
+    for (b_frames, reorder_frames) in [(1, 1), (2, 2), (3, 2)] {
+        let s = b_frame_settings(b_frames);
+        let mut enc = X264Encoder::open(&s).unwrap();
+        let start = Clock90k(90_000);
+        let aus = encode_from(&mut enc, start, 60, true, &[]);
+        assert_eq!(aus.len(), 60);
+        let delay = enc.reorder_delay().unwrap();
+        assert_eq!(
+            delay,
+            Clock90k(reorder_frames * pts(&s.input, 1).0),
+            "{b_frames} B"
+        );
+        assert!(aus.iter().all(|au| au.dts <= au.pts), "DTS never after PTS");
+        assert!(aus.iter().any(|au| au.dts < au.pts), "some DTS before PTS");
+        assert!(
+            aus.windows(2).all(|w| w[0].dts < w[1].dts),
+            "DTS grow strictly"
+        );
+        assert_eq!(aus[0].pts, start, "the first picture keeps its PTS");
+        assert_eq!(
+            aus[0].dts.0,
+            start.0 - delay.0,
+            "the first DTS is the reorder delay ahead"
+        );
+        // Every input picture comes out once, at the PTS it went in with.
+        let got: BTreeSet<u64> = aus.iter().map(|au| au.pts.0).collect();
+        let want: BTreeSet<u64> = (0..60).map(|n| start.0 + pts(&s.input, n).0).collect();
+        assert_eq!(got, want);
+        // Some pictures come out of order: B-frames are really there.
+        assert!(aus.windows(2).any(|w| w[1].pts < w[0].pts));
+        assert_eq!(keyframes(&s.input, &aus).len(), 2);
+        let probe = ffprobe(&aus, &format!("bframes{b_frames}"));
+        let reorder = format!("has_b_frames={reorder_frames}");
+        assert!(probe.lines().any(|l| l == reorder), "{probe}");
+    }
+}
+
+#[test]
+fn a_pts_too_early_for_the_reorder_delay_is_an_error() {
+    let s = b_frame_settings(2);
     let mut enc = X264Encoder::open(&s).unwrap();
-    let aus = encode(&mut enc, 60, true, &[]);
-    assert_eq!(aus.len(), 60);
-    let delay = enc.reorder_delay().unwrap();
-    assert!(delay.0 > 0, "B-frames delay decoding");
-    assert!(aus.iter().all(|au| au.dts <= au.pts), "DTS never after PTS");
-    assert!(aus.iter().any(|au| au.dts < au.pts), "some DTS before PTS");
-    assert!(
-        aus.windows(2).all(|w| w[0].dts < w[1].dts),
-        "DTS grow strictly"
-    );
-    assert_eq!(
-        aus[0].dts,
-        Clock90k(0),
-        "the first DTS is the first input PTS"
-    );
-    // Every input picture comes out once, shifted by the reorder delay.
-    let got: BTreeSet<u64> = aus.iter().map(|au| au.pts.0).collect();
-    let want: BTreeSet<u64> = (0..60).map(|n| pts(&s.input, n).0 + delay.0).collect();
-    assert_eq!(got, want);
-    // Some pictures come out of order: B-frames are really there.
-    assert!(aus.windows(2).any(|w| w[1].pts < w[0].pts));
-    assert_eq!(keyframes(&s.input, &aus).len(), 2);
-    let probe = ffprobe(&aus, "bframes");
-    assert!(probe.lines().any(|l| l == "has_b_frames=2"), "{probe}");
+    let mut error = None;
+    // Pictures from pts 0, then the flush: the first access unit's DTS
+    // would be negative, wherever in this libx264 hands it out.
+    for n in 0..=30 {
+        let data = picture(&s.input, n, true);
+        let sent = enc.send_picture((n < 30).then(|| RawPicture {
+            format: s.input,
+            data: &data,
+            pts: pts(&s.input, u64::from(n)),
+            force_keyframe: false,
+        }));
+        if let Err(e) = sent {
+            error = Some(e);
+            break;
+        }
+    }
+    let Some(EncodeError::Encode(why)) = error else {
+        panic!("a first pts of 0 with B-frames was taken: {error:?}")
+    };
+    assert!(why.contains("reorder delay"), "{why}");
 }
 
 #[test]
@@ -457,7 +511,8 @@ fn dropping_mid_stream_releases_held_pictures() {
             enc.send_picture(Some(RawPicture {
                 format: s.input,
                 data: &data,
-                pts: pts(&s.input, u64::from(n)),
+                // Room for the reorder delay before the first picture.
+                pts: pts(&s.input, u64::from(n) + 2),
                 force_keyframe: false,
             }))
             .unwrap();

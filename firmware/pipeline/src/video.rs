@@ -17,20 +17,23 @@ use crate::sender::Unit;
 const RECV_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// A run's presentation delay (capture to display, 90 kHz ticks), for its
-/// pictures and its sound alike: the stream's `delay_ms`, grown where
-/// B-frames would otherwise put a DTS before its picture is captured.
+/// pictures and its sound alike.
 ///
-/// A picture is presented at capture + delay whatever the encoder's
-/// reordering; decoding runs the reorder delay ahead of that, at most one
-/// frame per B-frame. And the picture decoded in a slot can be one
-/// captured up to `b_frames` frames after the one whose time the slot
-/// has (the P-frame that its B-frames refer to). So the delay must be at
-/// least 2 × `b_frames` frames. The contract's ranges (VBV ≥ 100 ms,
-/// bFrame ≤ 3) make that bite only below 25 frames per second.
+/// The stream's `delay_ms` is its budget from capture to decoding: the
+/// encoder, the VBV and the network fit in it, so a unit is decoded (its
+/// DTS) at the earliest `delay_ms` after its slot's capture time. B-frames
+/// decode ahead of presentation by the reorder delay, at most one frame
+/// per B-frame; presentation therefore comes that much later, for audio
+/// as much as for video, so the two stay in step. And the picture decoded
+/// in a slot can be one captured up to `b_frames` frames after the slot's
+/// (the P-frame its B-frames refer to), so the budget is at least that.
 pub fn presentation_delay_90k(delay_ms: u32, settings: &VideoSettings) -> u64 {
-    let stream = u64::from(delay_ms) * 90;
-    let frame_90k = MonotonicNs(settings.input.frame_ns()).to_90k(MonotonicNs(0)).0 + 1;
-    stream.max(2 * u64::from(settings.b_frames) * frame_90k)
+    let budget = u64::from(delay_ms) * 90;
+    // Rounded up, so that a bound stays a bound.
+    let input = settings.input;
+    let frame_90k = (90_000 * u64::from(input.fps_den)).div_ceil(u64::from(input.fps_num));
+    let reorder = u64::from(settings.b_frames) * frame_90k;
+    budget.max(reorder) + reorder
 }
 
 pub struct VideoEncode {
@@ -185,4 +188,51 @@ fn stand_ins(frame: &Frame, origin: MonotonicNs, first: u64, count: u64, period:
     (0..count)
         .filter(|k| first + k * period + half_input <= at)
         .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use makara_encode::{Preset, RateControl};
+    use makara_media::{PixelFormat, VideoFormat};
+
+    use super::*;
+
+    fn settings(fps: u32, b_frames: u32) -> VideoSettings {
+        VideoSettings {
+            input: VideoFormat::new(320, 180, PixelFormat::I420, fps, 1).unwrap(),
+            rate_control: RateControl::Vbr,
+            bitrate_kbps: 1000,
+            max_bitrate_kbps: 1500,
+            vbv_buffer_ms: 500,
+            gop_frames: 60,
+            b_frames,
+            intra_refresh: false,
+            preset: Preset::Veryfast,
+            zero_latency: true,
+        }
+    }
+
+    #[test]
+    fn without_b_frames_the_delay_is_the_streams() {
+        assert_eq!(presentation_delay_90k(850, &settings(30, 0)), 76_500);
+    }
+
+    #[test]
+    fn b_frames_add_one_frame_each_to_audio_and_video() {
+        assert_eq!(
+            presentation_delay_90k(850, &settings(30, 3)),
+            76_500 + 3 * 3_000
+        );
+        assert_eq!(
+            presentation_delay_90k(850, &settings(25, 1)),
+            76_500 + 3_600
+        );
+    }
+
+    #[test]
+    fn at_low_rates_the_budget_covers_the_reference_picture() {
+        // 2 fps, 3 B-frames: a P-frame is captured 1.5 s after its slot.
+        let reorder = 3 * 45_000;
+        assert_eq!(presentation_delay_90k(200, &settings(2, 3)), 2 * reorder);
+    }
 }
