@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::datagram::packets_per_datagram;
 use crate::gso;
+use crate::sap::SapSettings;
 
 /// Where and how to send, resolved from an output's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct UdpSettings {
     /// NIC to send from (SO_BINDTODEVICE); `None` lets routing decide.
     pub interface: Option<String>,
     pub packets_per_datagram: usize,
+    /// Session announcements, when the output transmits SAP.
+    pub sap: Option<SapSettings>,
 }
 
 #[derive(Debug, Error)]
@@ -73,6 +76,12 @@ impl UdpSettings {
             tos: output.tos,
             interface: output.interface.clone(),
             packets_per_datagram: packets_per_datagram(output.mtu),
+            sap: output
+                .sap
+                .as_ref()
+                .map(SapSettings::from_config)
+                .transpose()?
+                .flatten(),
         })
     }
 }

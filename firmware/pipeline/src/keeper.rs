@@ -201,6 +201,8 @@ pub(crate) fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> R
         delay_27m: delay_90k * 300,
     };
     shared.set_problem(None);
+    // Announced while this run lasts; the deletion leaves after its end.
+    let _announcements = crate::sap::announce(setup);
     let abort = Arc::new(AtomicBool::new(false));
     let worker = || Worker {
         shared: Arc::clone(shared),
@@ -253,6 +255,10 @@ pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxCo
     // vbr leaves the link idle when the encoder is; cbr pads to its rate.
     config.variable_rate = setup.video.rate_control == makara_encode::RateControl::Vbr;
     config.service_name = DvbName::new(&setup.name);
+    // Every run may follow an earlier one a receiver saw (a retry, a stop
+    // and start, a reboot), and its counters and PCR start again: its
+    // first packets say so. Marking a first-ever run costs nothing.
+    config.restart = true;
     config.service_provider = DvbName::new(&setup.provider);
     config.validate().map_err(|e| e.to_string())
 }

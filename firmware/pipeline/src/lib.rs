@@ -18,6 +18,7 @@ mod engine;
 mod keeper;
 mod klv;
 mod ring;
+mod sap;
 mod scale;
 mod sender;
 mod setup;
