@@ -5,7 +5,9 @@
 //! `high` profile), sends pictures without copying them on our side (libx264
 //! copies each picture into its own frame inside `x264_encoder_encode`), and
 //! queues the access units it gets back: Annex B, an AUD first in each, SPS
-//! and PPS before each IDR.
+//! and PPS before each IDR. The SPS's VUI says square pixels, limited range
+//! and the colour standard of the size (BT.709 from 720 lines up, BT.601
+//! below).
 //!
 //! # Build requirements
 //!

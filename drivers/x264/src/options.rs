@@ -44,6 +44,29 @@ fn csp(format: PixelFormat) -> Result<Csp, EncodeError> {
     }
 }
 
+/// Pictures this many lines high and more are HD, coded in BT.709.
+const HD_LINES: u32 = 720;
+
+/// What the VUI tells a decoder about the pictures: square pixels (the
+/// sources are square-pixel, and a custom resolution is shown at its own
+/// width to height), limited range (studio swing, as the sources write),
+/// and the colour standard that goes with the size: ITU-R BT.709 for HD,
+/// BT.601 (SMPTE 170M) for SD.
+fn vui(input: &VideoFormat) -> [(&'static str, String); 5] {
+    let standard = if input.height >= HD_LINES {
+        "bt709"
+    } else {
+        "smpte170m"
+    };
+    [
+        ("sar", "1:1".into()),
+        ("fullrange", "off".into()),
+        ("colorprim", standard.into()),
+        ("transfer", standard.into()),
+        ("colormatrix", standard.into()),
+    ]
+}
+
 pub(crate) fn config(settings: &VideoSettings) -> Result<X264Config, EncodeError> {
     let input = settings.input;
     // The fields are public, so check again what VideoFormat::new checks.
@@ -111,6 +134,7 @@ pub(crate) fn config(settings: &VideoSettings) -> Result<X264Config, EncodeError
         ("annexb", "1".into()),
         ("threads", "auto".into()),
     ]);
+    options.extend(vui(&input));
     if settings.zero_latency {
         options.push(("rc-lookahead", "0".into()));
         options.push(("sync-lookahead", "0".into()));
@@ -196,6 +220,22 @@ mod tests {
         assert_eq!(option(&c, "bframes"), Some("3"));
         assert_eq!(option(&c, "nal-hrd"), None);
         assert_eq!(option(&c, "rc-lookahead"), None);
+    }
+
+    #[test]
+    fn vui_says_square_limited_range_and_the_standard_of_the_size() {
+        let c = config(&settings()).unwrap();
+        assert_eq!(option(&c, "sar"), Some("1:1"));
+        assert_eq!(option(&c, "fullrange"), Some("off"));
+        for name in ["colorprim", "transfer", "colormatrix"] {
+            assert_eq!(option(&c, name), Some("bt709"), "720p: {name}");
+        }
+        let mut sd = settings();
+        sd.input = VideoFormat::new(720, 576, PixelFormat::I420, 25, 1).unwrap();
+        let c = config(&sd).unwrap();
+        for name in ["colorprim", "transfer", "colormatrix"] {
+            assert_eq!(option(&c, name), Some("smpte170m"), "576p: {name}");
+        }
     }
 
     #[test]

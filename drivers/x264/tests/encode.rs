@@ -532,3 +532,38 @@ fn the_encoder_moves_between_threads() {
     let aus = encode(&mut enc, 2, false, &[]);
     assert_eq!(aus.len(), 2);
 }
+
+/// The VUI tells a decoder how to show the pictures: square pixels,
+/// limited range, and the colour standard of the picture's size, as
+/// FFmpeg reads them back.
+#[test]
+fn vui_carries_square_pixels_and_the_colour_standard_of_the_size() {
+    for (width, height, standard) in [
+        (1280, 720, "bt709"),
+        (1920, 1080, "bt709"),
+        (720, 576, "smpte170m"),
+        (640, 360, "smpte170m"),
+    ] {
+        let s = VideoSettings {
+            input: VideoFormat::new(width, height, PixelFormat::I420, 30, 1).unwrap(),
+            gop_frames: 2,
+            preset: Preset::Ultrafast,
+            ..settings(PixelFormat::I420)
+        };
+        let mut enc = X264Encoder::open(&s).unwrap();
+        let aus = encode(&mut enc, 2, false, &[]);
+        let probe = ffprobe(&aus, &format!("vui{height}"));
+        for line in [
+            "sample_aspect_ratio=1:1".to_owned(),
+            "color_range=tv".to_owned(),
+            format!("color_primaries={standard}"),
+            format!("color_transfer={standard}"),
+            format!("color_space={standard}"),
+        ] {
+            assert!(
+                probe.lines().any(|l| l == line),
+                "{width}x{height}: no {line} in:\n{probe}"
+            );
+        }
+    }
+}
