@@ -22,7 +22,7 @@ pub struct StreamPlan {
     pub passthru: Option<OutputConfig>,
 }
 
-/// The Kraken `state` of a stream.
+/// The state of a stream, as the supervisor reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StreamState {
     Stopped,
@@ -77,15 +77,16 @@ pub trait Engine: Send {
     }
 }
 
-/// The engine of a build without a media pipeline: every start fails,
-/// saying why, so that no client is told a stream runs when it does not.
+/// The engine of a build without a media pipeline (the API's and the
+/// supervisor's tests): every start fails, saying why, so that no client is
+/// told a stream runs when it does not. `makarad` runs `makara-pipeline`.
 #[derive(Debug, Default)]
 pub struct NoMediaEngine;
 
 impl Engine for NoMediaEngine {
     fn start(&mut self, _plan: &StreamPlan) -> Result<(), EngineError> {
         Err(EngineError::Unavailable(
-            "Service provider for this API is unavailable: this firmware build has no media engine yet, so streams cannot run".into(),
+            "Service provider for this API is unavailable: this build has no media engine, so streams cannot run".into(),
         ))
     }
 

@@ -16,16 +16,17 @@ pub enum Kind {
     Preset,
 }
 
-impl Kind {
-    /// The Kraken element name of one resource of this kind.
-    pub fn element(self) -> &'static str {
-        match self {
+impl std::fmt::Display for Kind {
+    /// The supervisor's noun for one resource of this kind, as its error
+    /// messages use it. The API has its own (Kraken) names.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
             Kind::Input => "input",
             Kind::Output => "output",
             Kind::Transcoder => "transcoder",
             Kind::Stream => "stream",
-            Kind::Preset => "configuration",
-        }
+            Kind::Preset => "preset",
+        })
     }
 }
 

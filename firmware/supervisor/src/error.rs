@@ -1,5 +1,6 @@
-//! One error enum per operation. The API maps each variant to an HTTP status
-//! and a Kraken error code in exactly one place.
+//! One error enum per operation, in the supervisor's words. The API maps
+//! each variant to an HTTP status and an error code of its protocol in
+//! exactly one place.
 
 use makara_config::{Id, Invalid};
 use thiserror::Error;
@@ -32,7 +33,7 @@ pub enum CommandError {
 
 #[derive(Debug, Error)]
 pub enum LookupError {
-    #[error("no {} with id {id}", kind.element())]
+    #[error("no {kind} with id {id}")]
     NotFound { kind: Kind, id: Id },
 }
 
@@ -40,13 +41,13 @@ pub enum LookupError {
 pub enum CreateError {
     #[error(transparent)]
     Invalid(#[from] Invalid),
-    #[error("{field}: no {} with id {id}", kind.element())]
+    #[error("{field}: no {kind} with id {id}")]
     UnknownReference {
         field: &'static str,
         kind: Kind,
         id: Id,
     },
-    #[error("name: a configuration named '{0}' already exists")]
+    #[error("name: a preset named '{0}' already exists")]
     DuplicateName(String),
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
@@ -54,21 +55,21 @@ pub enum CreateError {
 
 #[derive(Debug, Error)]
 pub enum UpdateError {
-    #[error("no {} with id {id}", kind.element())]
+    #[error("no {kind} with id {id}")]
     NotFound { kind: Kind, id: Id },
     #[error(transparent)]
     Invalid(#[from] Invalid),
-    #[error("{field}: no {} with id {id}", kind.element())]
+    #[error("{field}: no {kind} with id {id}")]
     UnknownReference {
         field: &'static str,
         kind: Kind,
         id: Id,
     },
-    #[error("{} {id} is in use by running stream '{stream}'; stop the stream first", kind.element())]
+    #[error("{kind} {id} is in use by running stream '{stream}'; stop the stream first")]
     InUse { kind: Kind, id: Id, stream: String },
     #[error("stream '{0}' is running; stop it first")]
     Running(String),
-    #[error("nothing to do: give <activate>1</activate> and/or <default>0|1</default>")]
+    #[error("nothing to do: neither activating the preset nor changing the default was asked")]
     NothingToDo,
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
@@ -76,9 +77,9 @@ pub enum UpdateError {
 
 #[derive(Debug, Error)]
 pub enum DeleteError {
-    #[error("no {} with id {id}", kind.element())]
+    #[error("no {kind} with id {id}")]
     NotFound { kind: Kind, id: Id },
-    #[error("{} {id} is used by stream '{stream}'; edit or delete the stream first", kind.element())]
+    #[error("{kind} {id} is used by stream '{stream}'; edit or delete the stream first")]
     InUse { kind: Kind, id: Id, stream: String },
     #[error("stream '{0}' is running; stop it first")]
     Running(String),
@@ -91,7 +92,7 @@ pub enum StartError {
     #[error("no stream with id {0}")]
     NotFound(Id),
     /// The stream's configuration refers to something that no longer exists.
-    #[error("{field}: no {} with id {id}", kind.element())]
+    #[error("{field}: no {kind} with id {id}")]
     Dangling {
         field: &'static str,
         kind: Kind,

@@ -16,7 +16,6 @@ mod error;
 mod handle;
 mod presets;
 mod report;
-pub use report::state_word;
 mod resources;
 mod streams;
 mod summary;

@@ -1,4 +1,4 @@
-//! Presets ("configurations" in Kraken's words): named snapshots of the
+//! Presets ("configurations" in the Kraken API): named snapshots of the
 //! resources, one of which may load at boot.
 
 use std::time::{SystemTime, UNIX_EPOCH};

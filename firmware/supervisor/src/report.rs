@@ -5,8 +5,8 @@ use makara_config::Id;
 use crate::command::Kind;
 use crate::supervisor::Supervisor;
 use crate::views::{
-    InputView, NicView, OutputView, PresetView, ResourceState, ServerView, StreamState, StreamView,
-    SystemView, TranscoderView,
+    InputView, NicView, OutputView, PresetView, ResourceState, ServerView, StreamView, SystemView,
+    TranscoderView,
 };
 
 impl Supervisor {
@@ -115,25 +115,6 @@ impl Supervisor {
     pub(crate) fn preset_views(&self) -> Vec<PresetView> {
         let ids = self.doc.presets.iter().map(|p| &p.id);
         ids.filter_map(|id| self.preset_view(id)).collect()
-    }
-}
-
-/// The Kraken word for a stream state.
-pub fn state_word(state: StreamState) -> &'static str {
-    match state {
-        StreamState::Stopped => "stopped",
-        StreamState::Waiting => "waiting",
-        StreamState::Active => "active",
-    }
-}
-
-impl ResourceState {
-    /// The Kraken word for the state.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceState::Unset => "unset",
-            ResourceState::Stream(s) => state_word(s),
-        }
     }
 }
 

@@ -4,8 +4,8 @@ use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfi
 
 pub use makara_engine::{StreamState, StreamStats};
 
-/// The Kraken `state` of an input, output or transcoder: that of the streams
-/// using it, or `Unset` when none does.
+/// The state of an input, output or transcoder: the most active of the
+/// streams using it, or `Unset` when none does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceState {
     Unset,

@@ -118,7 +118,7 @@ impl ApiError {
 impl From<CommandError> for ApiError {
     /// The one place where supervisor failures become Kraken codes.
     fn from(e: CommandError) -> ApiError {
-        let detail = e.to_string();
+        let detail = kraken_detail(&e);
         let code = match e {
             CommandError::Lookup(LookupError::NotFound { .. }) => Code::UnknownId,
             CommandError::Create(CreateError::Storage(_))
@@ -163,9 +163,30 @@ impl From<CommandError> for ApiError {
     }
 }
 
+/// What went wrong, in the contract's words: the supervisor says "preset"
+/// and knows nothing of XML; a client sent a `<configuration>` with
+/// `<activate>` and `<default>`. The other messages name inputs, outputs,
+/// transcoders and streams, whose names are the same in both (a preset is
+/// only named in "not found", which is answered without detail).
+fn kraken_detail(e: &CommandError) -> String {
+    match e {
+        CommandError::Update(UpdateError::NothingToDo) => {
+            "nothing to do: give <activate>1</activate> and/or <default>0|1</default>".into()
+        }
+        CommandError::Create(CreateError::DuplicateName(name)) => {
+            format!("name: a configuration named '{name}' already exists")
+        }
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use makara_config::Id;
+    use makara_supervisor::Kind;
+
     use super::*;
+    use crate::kraken::words::element;
 
     #[test]
     fn every_code_has_status_and_message() {
@@ -199,6 +220,47 @@ mod tests {
     fn error_document_shape() {
         let xml = ApiError::new(Code::BadXml).to_xml();
         assert!(xml.contains("<response>\n  <error>\n    <code>1011</code>\n    <message>Input XML data is poorly formatted</message>\n  </error>\n</response>"));
+    }
+
+    #[test]
+    fn preset_failures_speak_of_configurations_and_their_elements() {
+        let nothing = ApiError::from(CommandError::Update(UpdateError::NothingToDo));
+        assert_eq!(nothing.code, Code::UpdateFailed);
+        assert_eq!(
+            nothing.message(),
+            "Failed to update resource: nothing to do: give <activate>1</activate> and/or <default>0|1</default>"
+        );
+        let duplicate = CreateError::DuplicateName("Evening".into());
+        assert_eq!(
+            ApiError::from(CommandError::Create(duplicate)).message(),
+            "Failed to create new resource: name: a configuration named 'Evening' already exists"
+        );
+        let missing = UpdateError::NotFound {
+            kind: Kind::Preset,
+            id: Id::new_random(),
+        };
+        assert_eq!(
+            ApiError::from(CommandError::Update(missing)),
+            ApiError::new(Code::UnknownId)
+        );
+    }
+
+    /// Details carry the supervisor's noun for these kinds as they are.
+    #[test]
+    fn the_kinds_named_in_details_have_the_same_name_in_kraken() {
+        for kind in [Kind::Input, Kind::Output, Kind::Transcoder, Kind::Stream] {
+            assert_eq!(kind.to_string(), element(kind));
+        }
+        let id = Id::new_random();
+        let in_use = DeleteError::InUse {
+            kind: Kind::Output,
+            id: id.clone(),
+            stream: "News".into(),
+        };
+        assert_eq!(
+            ApiError::from(CommandError::Delete(in_use)).message(),
+            format!("Failed to delete resource: output {id} is used by stream 'News'; edit or delete the stream first")
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use makara_supervisor::{InputView, Kind};
 
 use super::fields::{choice, int, nic_name, string};
 use super::links::Links;
-use super::words::{word, INPUT_TYPES};
+use super::words::{resource_state, word, INPUT_TYPES};
 use crate::xml::{Element, XmlWriter};
 
 pub fn parse(el: &Element) -> Result<InputRequest, Invalid> {
@@ -72,7 +72,7 @@ pub fn render(w: &mut XmlWriter, v: &InputView, links: &Links) {
         }
         InputKind::Mpeg2Ts { .. } | InputKind::Rtsp { .. } | InputKind::MjpegRaw { .. } => {}
     }
-    w.text("state", v.state.as_str());
+    w.text("state", resource_state(v.state));
     w.link("self", &links.resource(Kind::Input, &v.id));
     w.close();
 }

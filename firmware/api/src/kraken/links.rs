@@ -3,6 +3,8 @@
 use makara_config::Id;
 use makara_supervisor::Kind;
 
+use super::words::element;
+
 /// Where links point: `https://{host}` of the request, and this server's id.
 #[derive(Debug, Clone)]
 pub struct Links {
@@ -19,11 +21,11 @@ impl Links {
     }
 
     pub fn collection(&self, kind: Kind) -> String {
-        format!("{}/apis/kraken/{}s", self.base, kind.element())
+        format!("{}/apis/kraken/{}s", self.base, element(kind))
     }
 
     pub fn resource(&self, kind: Kind, id: &Id) -> String {
-        format!("{}/{}-{id}", self.collection(kind), kind.element())
+        format!("{}/{}-{id}", self.collection(kind), element(kind))
     }
 
     pub fn servers(&self) -> String {

@@ -5,7 +5,7 @@ use makara_supervisor::{Kind, OutputView};
 
 use super::fields::{boolean, choice, int, int_or_hex, nic_name, string};
 use super::links::Links;
-use super::words::{on_off, OUTPUT_TYPES};
+use super::words::{on_off, resource_state, OUTPUT_TYPES};
 use crate::xml::{Element, XmlWriter};
 
 pub fn parse(el: &Element) -> Result<OutputRequest, Invalid> {
@@ -61,7 +61,7 @@ pub fn render(w: &mut XmlWriter, v: &OutputView, links: &Links) {
     if c.kind.output_type() == OutputType::Srt {
         w.text("streamType", "SRT");
     }
-    w.text("state", v.state.as_str());
+    w.text("state", resource_state(v.state));
     w.text("mtu", c.mtu);
     w.text("ttl", c.ttl);
     w.text("tos", c.tos);

@@ -7,6 +7,7 @@ use makara_supervisor::{Command, Kind};
 use super::error::{ApiError, Code};
 use super::fields::segment_id;
 use super::streams::{StateAction, StreamBody, StreamBodyError};
+use super::words::element;
 use super::{configurations, inputs, outputs, streams, transcoders};
 use crate::xml::{self, Element};
 
@@ -157,7 +158,7 @@ fn collection_kind(name: &str) -> Option<Kind> {
 fn item_id(kind: Kind, segment: &str) -> Option<Id> {
     let prefixes: &[&str] = match kind {
         Kind::Preset => &["configuration", "config"],
-        _ => &[kind.element()],
+        _ => &[element(kind)],
     };
     prefixes
         .iter()
@@ -184,12 +185,12 @@ fn check_query(query: Option<&str>) -> Result<(), ApiError> {
 /// Parses the body and checks its root element.
 fn body(bytes: &[u8], kind: Kind) -> Result<Element, ApiError> {
     let root = xml::parse(bytes).map_err(|e| ApiError::with(Code::BadXml, e))?;
-    if root.name != kind.element() {
+    if root.name != element(kind) {
         return Err(ApiError::with(
             Code::BadXml,
             format!(
                 "expected a <{}> element, got <{}>",
-                kind.element(),
+                element(kind),
                 root.name
             ),
         ));

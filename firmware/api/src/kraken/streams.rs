@@ -1,11 +1,11 @@
 //! `/apis/kraken/streams`: reading `<stream>` bodies and writing streams.
 
 use makara_config::{Id, Invalid, StreamRequest};
-use makara_supervisor::{state_word, Kind, StreamStats, StreamView};
+use makara_supervisor::{Kind, StreamStats, StreamView};
 
 use super::fields::{boolean, choice, link_id, string};
 use super::links::Links;
-use super::words::{word, STREAM_MODES};
+use super::words::{stream_state, word, STREAM_MODES};
 use crate::xml::{Element, XmlWriter};
 
 /// What a `<stream>` body asks for.
@@ -95,7 +95,7 @@ pub fn render_list(w: &mut XmlWriter, views: &[StreamView], links: &Links) {
         w.open("stream");
         w.text("uuid", &v.id);
         w.text("name", &v.config.name);
-        w.text("state", state_word(v.state));
+        w.text("state", stream_state(v.state));
         w.link("self", &links.resource(Kind::Stream, &v.id));
         w.close();
     }
@@ -109,7 +109,7 @@ pub fn render(w: &mut XmlWriter, v: &StreamView, links: &Links) {
     w.text("name", &c.name);
     w.text("mode", word(STREAM_MODES, &c.mode));
     w.text("auto_start", c.auto_start);
-    w.text("state", state_word(v.state));
+    w.text("state", stream_state(v.state));
     w.optional("lastError", v.last_error.as_deref());
     if let Some(stats) = &v.stats {
         render_stats(w, stats);

@@ -7,7 +7,8 @@ use makara_supervisor::{Kind, TranscoderView};
 use super::fields::{boolean, choice, int, string};
 use super::links::Links;
 use super::words::{
-    on_off, word, AUDIO_TYPES, ENCODER_TYPES, ENCODING_PROFILES, VIDEO_PROFILES, VIDEO_TYPES,
+    on_off, resource_state, word, AUDIO_TYPES, ENCODER_TYPES, ENCODING_PROFILES, VIDEO_PROFILES,
+    VIDEO_TYPES,
 };
 use crate::xml::{Element, XmlWriter};
 
@@ -106,7 +107,7 @@ pub fn render(w: &mut XmlWriter, v: &TranscoderView, links: &Links) {
     );
     w.text("videoProfile", word(VIDEO_PROFILES, &c.video_profile));
     w.text("audioType", word(AUDIO_TYPES, &c.audio_type));
-    w.text("state", v.state.as_str());
+    w.text("state", resource_state(v.state));
     w.link("self", &links.resource(Kind::Transcoder, &v.id));
     w.close();
 }

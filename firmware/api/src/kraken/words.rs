@@ -5,6 +5,7 @@ use makara_config::{
     AudioType, EncoderType, EncodingProfile, InputType, OutputType, SrtEncryption, SrtMode,
     StreamMode, VideoProfile, VideoType,
 };
+use makara_supervisor::{Kind, ResourceState, StreamState};
 
 pub const INPUT_TYPES: &[(&str, InputType)] = &[
     ("MPEG2TS", InputType::Mpeg2Ts),
@@ -80,6 +81,35 @@ pub fn word<T: PartialEq>(table: &[(&'static str, T)], value: &T) -> &'static st
         .map_or("unset", |(w, _)| *w)
 }
 
+/// The element name of one resource of a kind: a preset is a
+/// `configuration`.
+pub fn element(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Input => "input",
+        Kind::Output => "output",
+        Kind::Transcoder => "transcoder",
+        Kind::Stream => "stream",
+        Kind::Preset => "configuration",
+    }
+}
+
+/// A stream's `state`.
+pub fn stream_state(state: StreamState) -> &'static str {
+    match state {
+        StreamState::Stopped => "stopped",
+        StreamState::Waiting => "waiting",
+        StreamState::Active => "active",
+    }
+}
+
+/// The `state` of an input, output or transcoder.
+pub fn resource_state(state: ResourceState) -> &'static str {
+    match state {
+        ResourceState::Unset => "unset",
+        ResourceState::Stream(s) => stream_state(s),
+    }
+}
+
 pub fn on_off(value: bool) -> &'static str {
     if value {
         "on"
@@ -98,5 +128,20 @@ mod tests {
         assert_eq!(word(OUTPUT_TYPES, &OutputType::Udp), "UDP");
         assert_eq!(word(ENCODER_TYPES, &EncoderType::Unset), "unset");
         assert_eq!(word(SRT_ENCRYPTIONS, &SrtEncryption::Aes256), "aes256");
+    }
+
+    #[test]
+    fn kinds_and_states_have_their_kraken_names() {
+        assert_eq!(element(Kind::Input), "input");
+        assert_eq!(element(Kind::Output), "output");
+        assert_eq!(element(Kind::Transcoder), "transcoder");
+        assert_eq!(element(Kind::Stream), "stream");
+        assert_eq!(element(Kind::Preset), "configuration");
+        assert_eq!(stream_state(StreamState::Stopped), "stopped");
+        assert_eq!(stream_state(StreamState::Waiting), "waiting");
+        assert_eq!(stream_state(StreamState::Active), "active");
+        assert_eq!(resource_state(ResourceState::Unset), "unset");
+        let active = ResourceState::Stream(StreamState::Active);
+        assert_eq!(resource_state(active), "active");
     }
 }

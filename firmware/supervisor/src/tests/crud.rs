@@ -362,12 +362,16 @@ fn handles_from_many_threads_all_get_answers() {
 }
 
 #[test]
-fn kind_elements_are_kraken_names() {
-    assert_eq!(Kind::Input.element(), "input");
-    assert_eq!(Kind::Output.element(), "output");
-    assert_eq!(Kind::Transcoder.element(), "transcoder");
-    assert_eq!(Kind::Stream.element(), "stream");
-    assert_eq!(Kind::Preset.element(), "configuration");
+fn kinds_are_named_in_the_supervisors_words() {
+    let names = [
+        Kind::Input,
+        Kind::Output,
+        Kind::Transcoder,
+        Kind::Stream,
+        Kind::Preset,
+    ]
+    .map(|k| k.to_string());
+    assert_eq!(names, ["input", "output", "transcoder", "stream", "preset"]);
 }
 
 #[test]
