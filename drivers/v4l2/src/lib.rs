@@ -21,6 +21,7 @@ mod capture;
 mod device;
 mod ioctl;
 mod modes;
+pub mod service;
 pub mod sys;
 
 use std::collections::HashMap;

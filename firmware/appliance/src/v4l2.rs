@@ -3,8 +3,7 @@
 //! controls of vivid) without v4l2-ctl in the image.
 
 use clap::{Args, Subcommand};
-use makara_v4l2::calls::{self, CtrlInfo};
-use makara_v4l2::sys::{CTRL_FLAG_DISABLED, CTRL_TYPE_BOOLEAN, CTRL_TYPE_INTEGER, CTRL_TYPE_MENU};
+use makara_v4l2::service::{settable_controls, Control};
 use makara_v4l2::Device;
 
 use crate::exit::{ExitCode, Failure};
@@ -38,7 +37,8 @@ pub fn run(args: V4l2Args) -> Result<(), Failure> {
         V4l2Action::Controls { device } => {
             let device = open(&device)?;
             for c in controls(&device)? {
-                let value = calls::g_ctrl(device.fd(), c.id)
+                let value = c
+                    .value(&device)
                     .map_or_else(|e| format!("({e})"), |v| v.to_string());
                 println!(
                     "{}: {value} (range {}-{}, default {})",
@@ -67,7 +67,7 @@ pub fn run(args: V4l2Args) -> Result<(), Failure> {
                     c.name, c.minimum, c.maximum
                 )));
             }
-            calls::s_ctrl(device.fd(), c.id, value)
+            c.set(&device, value)
                 .map_err(|e| Failure::new(ExitCode::Failed, format!("{}: {e}", device.path())))?;
             println!("{}: {value}", c.name);
             Ok(())
@@ -96,22 +96,9 @@ fn parse_assignment(text: &str) -> Result<(&str, i32), Failure> {
 }
 
 /// The controls a value can be set on (integers, booleans, menus).
-fn controls(device: &Device) -> Result<Vec<CtrlInfo>, Failure> {
-    let mut out = Vec::new();
-    let mut id = 0;
-    while let Some(c) = calls::queryctrl_next(device.fd(), id)
-        .map_err(|e| Failure::new(ExitCode::Failed, format!("{}: {e}", device.path())))?
-    {
-        id = c.id;
-        let settable = matches!(
-            c.kind,
-            CTRL_TYPE_INTEGER | CTRL_TYPE_BOOLEAN | CTRL_TYPE_MENU
-        );
-        if settable && c.flags & CTRL_FLAG_DISABLED == 0 {
-            out.push(c);
-        }
-    }
-    Ok(out)
+fn controls(device: &Device) -> Result<Vec<Control>, Failure> {
+    settable_controls(device)
+        .map_err(|e| Failure::new(ExitCode::Failed, format!("{}: {e}", device.path())))
 }
 
 #[cfg(test)]
