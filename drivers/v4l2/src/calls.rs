@@ -5,7 +5,7 @@
 use std::fmt;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-use crate::ioctl::{ioctl, own_fd, Errno};
+use crate::ioctl::{export_buffer, ioctl, Errno};
 use crate::sys::*;
 
 /// Declares an ioctl's error type: its meaningful errno values as unit
@@ -472,8 +472,7 @@ pub fn expbuf(fd: BorrowedFd<'_>, index: u32) -> Result<OwnedFd, ExpBufError> {
         flags: (libc::O_CLOEXEC | libc::O_RDONLY) as u32,
         ..ExportBuffer::ZERO
     };
-    ioctl(fd, VIDIOC_EXPBUF, &mut e)?;
-    own_fd(e.fd).ok_or(ExpBufError::Failed(Errno(libc::EBADF)))
+    Ok(export_buffer(fd, &mut e)?)
 }
 
 ioctl_error!(

@@ -2,24 +2,25 @@
 //! slots, so a frame reaches the encoder without being copied.
 //!
 //! The cycle of one buffer: queued to the driver (`QBUF`) → filled and
-//! dequeued (`DQBUF`) → the pool's slot of the same index is taken and
-//! frozen into a [`Frame`] → readers share it → the last one lets go → the
-//! pool's release hook queues the buffer again. A buffer is never both
-//! queued and readable, which is what makes handing out its memory sound.
+//! dequeued (`DQBUF`) → the pool's slot of the same index is taken out of
+//! the driver's keeping and frozen into a [`Frame`] → readers share it →
+//! the last one lets go → the pool lends the slot to the driver again, and
+//! its release hook queues the buffer. A buffer is never both queued and
+//! reachable, which is what makes handing out its memory sound; `buffers`
+//! keeps that rule, in one module.
 
-use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use makara_capture::{monotonic_now, DeviceError, LiveCapture};
-use makara_framering::{Frame, FramePool, SlotMemory};
+use makara_framering::{Frame, FramePool};
 use makara_media::{MonotonicNs, PixelFormat, VideoFormat};
 
+use crate::buffers::BufferQueue;
 use crate::calls;
 use crate::device::{fourcc_text, Device};
-use crate::ioctl::{clock_monotonic_ns, poll_readable, Mapping};
-use crate::sys::{fourcc, PixFormat, Zeroed, BUF_CAP_SUPPORTS_DMABUF, BUF_FLAG_ERROR};
+use crate::ioctl::clock_monotonic_ns;
+use crate::sys::{fourcc, PixFormat, Zeroed};
 
 /// Buffers asked of the driver: enough for the encoder to hold a few
 /// frames while the device fills the next.
@@ -34,47 +35,9 @@ pub const PREFERRED: [(u32, PixelFormat); 4] = [
     (fourcc(b"UYVY"), PixelFormat::Uyvy),
 ];
 
-/// The device side shared with the pool's release hook.
-struct Shared {
-    device: Device,
-    streaming: AtomicBool,
-    requeue_errors: AtomicU64,
-}
-
-impl Shared {
-    fn requeue(&self, index: usize) {
-        if !self.streaming.load(Ordering::Acquire) {
-            return;
-        }
-        if let Err(e) = calls::qbuf(self.device.fd(), index as u32) {
-            self.requeue_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(device = self.device.path(), index, error = %e, "could not queue a capture buffer again");
-        }
-    }
-}
-
-/// One mapped buffer as a pool slot, with its DMABUF export if the device
-/// offers one.
-struct MappedSlot {
-    map: Mapping,
-    _dmabuf: Option<OwnedFd>,
-}
-
-impl SlotMemory for MappedSlot {
-    fn bytes(&self) -> &[u8] {
-        self.map.bytes()
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        self.map.bytes_mut()
-    }
-}
-
 pub struct V4l2Capture {
-    shared: Arc<Shared>,
-    pool: Arc<FramePool>,
+    queue: BufferQueue,
     format: VideoFormat,
-    dmabuf_slots: usize,
     /// The driver's 32-bit sequence, widened.
     last_sequence: Option<u64>,
     /// Releases the port when the capture ends.
@@ -162,56 +125,20 @@ impl V4l2Capture {
                 got.bytesperline, got.width
             )));
         }
-        let (count, buffer_caps) =
-            calls::reqbufs(device.fd(), BUFFERS).map_err(|e| err(e.to_string()))?;
-        if count == 0 {
-            return Err(err("the driver gave no capture buffers".into()));
-        }
-        let mut memory: Vec<Box<dyn SlotMemory>> = Vec::with_capacity(count as usize);
-        let mut dmabuf_slots = 0;
-        for index in 0..count {
-            let (offset, length) =
-                calls::querybuf(device.fd(), index).map_err(|e| err(e.to_string()))?;
-            let map = Mapping::new(device.fd(), offset, length)
-                .map_err(|e| err(format!("mmap of buffer {index}: {}", e.describe())))?;
-            let dmabuf = if buffer_caps & BUF_CAP_SUPPORTS_DMABUF != 0 {
-                calls::expbuf(device.fd(), index).ok()
-            } else {
-                None
-            };
-            dmabuf_slots += usize::from(dmabuf.is_some());
-            memory.push(Box::new(MappedSlot {
-                map,
-                _dmabuf: dmabuf,
-            }));
-        }
-        let shared = Arc::new(Shared {
-            device,
-            streaming: AtomicBool::new(true),
-            requeue_errors: AtomicU64::new(0),
-        });
-        let hook = Arc::clone(&shared);
-        let pool = FramePool::with_memory(format, memory, Box::new(move |i| hook.requeue(i)))
-            .map_err(|e| err(e.to_string()))?;
-        for index in 0..count {
-            calls::qbuf(shared.device.fd(), index).map_err(|e| err(e.to_string()))?;
-        }
-        calls::streamon(shared.device.fd()).map_err(|e| err(e.to_string()))?;
+        let queue = BufferQueue::start(device, format, BUFFERS).map_err(|e| err(e.to_string()))?;
         tracing::info!(
-            device = shared.device.path(),
+            device = queue.device(),
             format = %fourcc_text(code),
             width = format.width,
             height = format.height,
             fps = format!("{}/{}", format.fps_num, format.fps_den),
-            buffers = count,
-            dmabuf_slots,
+            buffers = queue.count(),
+            dmabuf_slots = queue.dmabuf_slots(),
             "capture started"
         );
         Ok(V4l2Capture {
-            shared,
-            pool,
+            queue,
             format,
-            dmabuf_slots,
             last_sequence: None,
             _claim: claim,
         })
@@ -219,7 +146,7 @@ impl V4l2Capture {
 
     fn err(&self, what: String) -> DeviceError {
         DeviceError::Device {
-            device: self.shared.device.path().to_string(),
+            device: self.queue.device().to_string(),
             what,
         }
     }
@@ -262,46 +189,23 @@ impl LiveCapture for V4l2Capture {
     }
 
     fn pool(&self) -> &Arc<FramePool> {
-        &self.pool
+        self.queue.pool()
     }
 
     fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame>, DeviceError> {
-        let fd = self.shared.device.fd();
-        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        if !poll_readable(fd, ms).map_err(|e| self.err(format!("poll: {}", e.describe())))? {
-            return Ok(None);
-        }
-        let Some(d) = calls::dqbuf(fd).map_err(|e| self.err(e.to_string()))? else {
+        let filled = self
+            .queue
+            .dequeue(timeout)
+            .map_err(|e| self.err(e.to_string()))?;
+        let Some(filled) = filled else {
             return Ok(None);
         };
-        let index = d.index as usize;
-        if d.flags & BUF_FLAG_ERROR != 0 || (d.bytesused as usize) < self.pool.frame_len() {
-            // A damaged frame: give the buffer back, wait for the next.
-            let _ = calls::qbuf(fd, d.index);
-            return Ok(None);
-        }
-        let Some(slot) = self.pool.acquire_slot(index) else {
-            let _ = calls::qbuf(fd, d.index);
-            return Err(self.err(format!(
-                "buffer {index} came back while a reader still held it"
-            )));
-        };
-        let sequence = self.widen(d.sequence);
-        Ok(Some(
-            slot.freeze(presentation_time(d.timestamp_ns), sequence),
-        ))
+        let sequence = self.widen(filled.sequence);
+        let pts = presentation_time(filled.timestamp_ns);
+        Ok(Some(filled.slot.freeze(pts, sequence)))
     }
 
     fn dmabuf_slots(&self) -> usize {
-        self.dmabuf_slots
-    }
-}
-
-impl Drop for V4l2Capture {
-    fn drop(&mut self) {
-        self.shared.streaming.store(false, Ordering::Release);
-        if let Err(e) = calls::streamoff(self.shared.device.fd()) {
-            tracing::warn!(device = self.shared.device.path(), error = %e, "stream off failed");
-        }
+        self.queue.dmabuf_slots()
     }
 }

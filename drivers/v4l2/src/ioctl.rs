@@ -1,21 +1,25 @@
-//! The only code of this driver that talks to the kernel through raw
-//! pointers: `ioctl(2)` with a typed request, the mapping of a capture
-//! buffer, `poll(2)` and the absolute monotonic clock. Everything above
-//! this module is safe Rust.
+//! Calls into the kernel through raw pointers: `ioctl(2)` with a typed
+//! request, the export of a buffer as a descriptor, `poll(2)` and the
+//! absolute monotonic clock, and reading the unions of `sys`. With
+//! `buffers` (the mapping of capture buffers), the only `unsafe` code of
+//! this driver. No function here leaves a precondition to its caller: what
+//! each `unsafe` block relies on is made true by the types of `sys` or by
+//! this module.
 
 #![allow(unsafe_code)]
 
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::ptr::NonNull;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use crate::sys::{Request, Zeroed};
+use crate::sys::{
+    CaptureParm, ExportBuffer, Format, PixFormat, Request, StreamParmUnion, Zeroed, VIDIOC_EXPBUF,
+};
 
 /// An `errno` from a failed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
 impl Errno {
-    fn last() -> Errno {
+    pub(crate) fn last() -> Errno {
         Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     }
 
@@ -25,16 +29,30 @@ impl Errno {
 }
 
 /// Runs `request` on `fd` with `arg` in and out, retrying on `EINTR`.
+/// `EINVAL` without a call if `arg` would make the kernel touch memory
+/// beyond it ([`Zeroed::is_self_contained`]).
 pub fn ioctl<T: Zeroed>(fd: BorrowedFd<'_>, request: Request<T>, arg: &mut T) -> Result<(), Errno> {
+    if !arg.is_self_contained() {
+        return Err(Errno(libc::EINVAL));
+    }
     loop {
-        // SAFETY: `fd` is an open descriptor for the borrow's length. The
-        // request number encodes `size_of::<T>()` (see `sys::Request`), so
-        // the kernel reads and writes at most that many bytes, all inside
-        // `*arg`, which is exclusively borrowed and lives past the call.
-        // `T` is one of the `repr(C)` ABI structures of `sys` (the `Zeroed`
-        // bound), laid out as the kernel expects.
-        let rc =
-            unsafe { libc::ioctl(fd.as_raw_fd(), request.code as libc::c_ulong, arg as *mut T) };
+        // SAFETY: `fd` is an open descriptor for the borrow's length. Only
+        // `sys` makes a `Request<T>`, and it encodes `size_of::<T>()` in the
+        // number as `_IOC` does. V4L2 copies exactly that many bytes in and
+        // out (and these numbers are V4L2's in the kernel's registry; a
+        // driver that does not know one fails with ENOTTY), all inside
+        // `*arg`, which is exclusively borrowed and lives past the call;
+        // and `arg` names no other memory (checked above). `T` is
+        // one of `sys`'s `repr(C)` ABI structures or integers (`Zeroed` is
+        // sealed there), laid out as the kernel expects and valid for every
+        // bit pattern the kernel may write.
+        let rc = unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                request.code() as libc::c_ulong,
+                arg as *mut T,
+            )
+        };
         if rc >= 0 {
             return Ok(());
         }
@@ -45,68 +63,17 @@ pub fn ioctl<T: Zeroed>(fd: BorrowedFd<'_>, request: Request<T>, arg: &mut T) ->
     }
 }
 
-/// A capture buffer mapped into this process (`mmap` of a V4L2 buffer's
-/// offset), unmapped on drop.
-pub struct Mapping {
-    ptr: NonNull<u8>,
-    len: usize,
-}
-
-// SAFETY: the mapping is plain shared memory owned by this value; who may
-// read or write it when is decided by the frame pool (one writer or many
-// readers), exactly as for heap memory.
-unsafe impl Send for Mapping {}
-// SAFETY: as above; `&Mapping` only gives out `&[u8]`.
-unsafe impl Sync for Mapping {}
-
-impl Mapping {
-    /// Maps `len` bytes of `fd` at `offset`, readable and writable, shared.
-    pub fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping, Errno> {
-        if len == 0 {
-            return Err(Errno(libc::EINVAL));
-        }
-        let offset = libc::off_t::try_from(offset).map_err(|_| Errno(libc::EOVERFLOW))?;
-        // SAFETY: a new mapping at an address the kernel chooses: it cannot
-        // overlap memory Rust already uses. The result is checked below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                offset,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(Errno(libc::EFAULT))?;
-        Ok(Mapping { ptr, len })
+/// Exports capture buffer `arg.index` as a DMABUF descriptor
+/// (`VIDIOC_EXPBUF`), owned by the caller from here on.
+pub fn export_buffer(fd: BorrowedFd<'_>, arg: &mut ExportBuffer) -> Result<OwnedFd, Errno> {
+    ioctl(fd, VIDIOC_EXPBUF, arg)?;
+    if arg.fd < 0 {
+        return Err(Errno(libc::EBADF));
     }
-
-    pub fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr..ptr+len` is mapped for as long as `self` lives, and
-        // the shared borrow of `self` keeps `bytes_mut` from being called.
-        // The device writes only into buffers queued to it, and the frame
-        // pool never hands out a slot while its buffer is queued.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-
-    pub fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `bytes`, and `&mut self` makes this the only view.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly what `new` mapped; no slice of it outlives
-        // `self` (they borrow it).
-        unsafe {
-            libc::munmap(self.ptr.as_ptr().cast(), self.len);
-        }
-    }
+    // SAFETY: `VIDIOC_EXPBUF` succeeded just now, so `arg.fd` is a new
+    // descriptor the kernel made for this call; nothing else has seen it,
+    // so this is its only owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(arg.fd) })
 }
 
 /// Waits up to `timeout_ms` for `fd` to have a buffer ready. `Ok(false)` on
@@ -148,25 +115,70 @@ pub fn clock_monotonic_ns() -> u64 {
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// Takes ownership of a descriptor the kernel just returned (`EXPBUF`).
-pub fn own_fd(raw: i32) -> Option<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: `raw` was created for us by the call that returned it and is
-    // owned by nothing else; a negative value is refused.
-    (raw >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) })
-}
-
 /// The `pix` member of a capture format.
-pub fn pix_format(f: &crate::sys::Format) -> crate::sys::PixFormat {
-    // SAFETY: the union is always fully initialised (built from zeroed raw
-    // words, then written by the kernel), and every bit pattern is a valid
-    // `PixFormat` (twelve `u32`s).
+pub fn pix_format(f: &Format) -> PixFormat {
+    // SAFETY: safe code can only make a `FormatUnion` through one of its two
+    // members, and either one initialises the 48 bytes `pix` reads: `pix`
+    // is those bytes, `raw` covers all 200. Every bit pattern of them is a
+    // valid `PixFormat` (twelve `u32`s).
     unsafe { f.fmt.pix }
 }
 
 /// The `capture` member of stream parameters.
-pub fn capture_parm(p: &crate::sys::StreamParmUnion) -> crate::sys::CaptureParm {
-    // SAFETY: as for `pix_format`: fully initialised, and `CaptureParm` is
-    // all `u32`s.
+pub fn capture_parm(p: &StreamParmUnion) -> CaptureParm {
+    // SAFETY: as for `pix_format`: `capture` (40 bytes) and `raw` (200)
+    // both initialise the bytes `capture` reads, and `CaptureParm` is all
+    // `u32`s.
     unsafe { p.capture }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+
+    use super::*;
+    use crate::sys::*;
+
+    const VIDEO_CAPTURE_MPLANE: u32 = 9;
+    const VIDEO_OVERLAY: u32 = 3;
+    const MEMORY_USERPTR: u32 = 2;
+
+    fn refused<T: Zeroed>(request: Request<T>, mut arg: T) -> Result<(), Errno> {
+        let null = std::fs::File::open("/dev/null").unwrap();
+        ioctl(null.as_fd(), request, &mut arg)
+    }
+
+    #[test]
+    fn an_argument_the_kernel_would_follow_out_of_is_refused() {
+        let mplane = Buffer {
+            kind: VIDEO_CAPTURE_MPLANE,
+            memory: MEMORY_MMAP,
+            ..Buffer::ZERO
+        };
+        assert_eq!(refused(VIDIOC_QBUF, mplane), Err(Errno(libc::EINVAL)));
+        let userptr = Buffer {
+            kind: BUF_TYPE_VIDEO_CAPTURE,
+            memory: MEMORY_USERPTR,
+            ..Buffer::ZERO
+        };
+        assert_eq!(refused(VIDIOC_QBUF, userptr), Err(Errno(libc::EINVAL)));
+        let overlay = Format {
+            kind: VIDEO_OVERLAY,
+            ..Format::ZERO
+        };
+        assert_eq!(refused(VIDIOC_S_FMT, overlay), Err(Errno(libc::EINVAL)));
+        let reqbufs = RequestBuffers {
+            kind: BUF_TYPE_VIDEO_CAPTURE,
+            memory: MEMORY_USERPTR,
+            ..RequestBuffers::ZERO
+        };
+        assert_eq!(refused(VIDIOC_REQBUFS, reqbufs), Err(Errno(libc::EINVAL)));
+        // A self-contained argument reaches the kernel, and /dev/null is no V4L2 device.
+        let mmap = Buffer {
+            kind: BUF_TYPE_VIDEO_CAPTURE,
+            memory: MEMORY_MMAP,
+            ..Buffer::ZERO
+        };
+        assert_eq!(refused(VIDIOC_QBUF, mmap), Err(Errno(libc::ENOTTY)));
+    }
 }

@@ -4,7 +4,9 @@
 //! webcam, TV, S-Video and HDMI.
 //!
 //! - [`sys`]: the kernel ABI; [`calls`]: one safe function and one error
-//!   type per ioctl; `ioctl`: the only `unsafe` code (allow-listed).
+//!   type per ioctl; `ioctl` (typed `ioctl(2)`, `poll`, the clock) and
+//!   `buffers` (the mapped capture buffers, and the only code that queues
+//!   and dequeues them): the only `unsafe` code (allow-listed).
 //! - [`V4l2Devices`] lists the ports with their modes (DV timings, video
 //!   standards or camera sizes) and opens them; `capturePort` and
 //!   `captureMode` choose.
@@ -16,6 +18,7 @@
 
 #![deny(unsafe_code)]
 
+mod buffers;
 pub mod calls;
 mod capture;
 mod device;

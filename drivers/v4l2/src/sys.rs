@@ -1,7 +1,12 @@
 //! The kernel's V4L2 ABI (`linux/videodev2.h`) for the calls this driver
 //! makes: structures laid out as the kernel lays them out on 64-bit Linux,
-//! request numbers and flags. No code here, so no `unsafe`; the tests pin
-//! every size the kernel's request numbers encode.
+//! request numbers and flags. No `unsafe` here; the tests pin every size the
+//! kernel's request numbers encode.
+//!
+//! Two things here are what `ioctl` relies on, and only this module can
+//! make them: a [`Request`] (its number and structure paired by the
+//! constants below), and the sealed [`Zeroed`] trait, implemented only for
+//! the kernel's structures and integers.
 
 #![allow(dead_code)]
 // the ABI is spelled out whole, not only what is read
@@ -19,9 +24,23 @@ const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
 
 /// A request number typed by the structure it carries: the size in the
 /// number is that structure's, so a request cannot be made with another.
+/// Only this module makes requests (the `VIDIOC_*` constants), and a
+/// request cannot be changed once made:
+///
+/// ```compile_fail,E0616
+/// let mut request = makara_v4l2::sys::VIDIOC_G_STD;
+/// request.code = 0xc0d0_5605;
+/// ```
 pub struct Request<T> {
-    pub code: u64,
+    code: u64,
     arg: PhantomData<fn() -> T>,
+}
+
+impl<T> Request<T> {
+    /// The request number, as `ioctl(2)` takes it.
+    pub const fn code(self) -> u64 {
+        self.code
+    }
 }
 
 impl<T> Clone for Request<T> {
@@ -37,19 +56,19 @@ impl<T> std::fmt::Debug for Request<T> {
     }
 }
 
-const fn request<T>(dir: u64, nr: u64) -> Request<T> {
+const fn request<T: Zeroed>(dir: u64, nr: u64) -> Request<T> {
     Request {
         code: ioc(dir, nr, std::mem::size_of::<T>()),
         arg: PhantomData,
     }
 }
-const fn iowr<T>(nr: u64) -> Request<T> {
+const fn iowr<T: Zeroed>(nr: u64) -> Request<T> {
     request(3, nr)
 }
-const fn ior<T>(nr: u64) -> Request<T> {
+const fn ior<T: Zeroed>(nr: u64) -> Request<T> {
     request(2, nr)
 }
-const fn iow<T>(nr: u64) -> Request<T> {
+const fn iow<T: Zeroed>(nr: u64) -> Request<T> {
     request(1, nr)
 }
 
@@ -384,13 +403,59 @@ pub struct EnumDvTimings {
     pub timings: DvTimings,
 }
 
-/// All-zero values, as the kernel wants unused fields.
-pub trait Zeroed: Sized {
+/// A structure of the kernel's ABI, or an integer argument: `repr(C)` and
+/// made of integers only (arrays, unions and packed structures of them), so
+/// every bit pattern the kernel may write is a valid value. `ZERO` is the
+/// all-zero value, as the kernel wants unused fields.
+///
+/// Sealed: only this module implements it, for the types above. A type
+/// with pointers, references or enums cannot be one:
+///
+/// ```compile_fail,E0277
+/// struct Pointer(&'static u8);
+/// impl makara_v4l2::sys::Zeroed for Pointer {
+///     const ZERO: Self = Pointer(&0);
+/// }
+/// ```
+pub trait Zeroed: Sized + sealed::Abi {
     const ZERO: Self;
+
+    /// Whether the kernel, given this value, touches no memory beyond it.
+    /// Some structures can name other memory, depending on a field: a
+    /// multi-planar or user-pointer `Buffer` (the kernel follows
+    /// `m.planes` / `m.userptr`), an overlay `Format` (its clip list). This
+    /// driver uses single-planar capture with MMAP buffers only, and
+    /// `ioctl` refuses any other value before the kernel sees it.
+    fn is_self_contained(&self) -> bool {
+        true
+    }
+}
+
+mod sealed {
+    /// Unnameable outside `sys`, so no other module can implement `Zeroed`.
+    pub trait Abi {}
 }
 
 macro_rules! zeroed {
-    ($($t:ty = $v:expr;)*) => {$(impl Zeroed for $t { const ZERO: Self = $v; })*};
+    ($($t:ty = $v:expr;)*) => {$(
+        impl sealed::Abi for $t {}
+        impl Zeroed for $t { const ZERO: Self = $v; }
+    )*};
+}
+
+/// The structures that can name other memory, and the one value of each
+/// that does not: single-planar capture, MMAP buffers.
+macro_rules! zeroed_if {
+    ($($t:ty = $v:expr, if |$arg:ident| $check:expr;)*) => {$(
+        impl sealed::Abi for $t {}
+        impl Zeroed for $t {
+            const ZERO: Self = $v;
+            fn is_self_contained(&self) -> bool {
+                let $arg = self;
+                $check
+            }
+        }
+    )*};
 }
 
 const FRACT0: Fract = Fract {
@@ -441,14 +506,6 @@ zeroed! {
         capabilities: 0, reserved: [0; 3] };
     FmtDesc = FmtDesc { index: 0, kind: 0, flags: 0, description: [0; 32], pixelformat: 0,
         mbus_code: 0, reserved: [0; 3] };
-    Format = Format { kind: 0, fmt: FormatUnion { raw: [0; 25] } };
-    RequestBuffers = RequestBuffers { count: 0, kind: 0, memory: 0, capabilities: 0, flags: 0,
-        reserved: [0; 3] };
-    Buffer = Buffer { index: 0, kind: 0, bytesused: 0, flags: 0, field: 0,
-        timestamp: Timeval { sec: 0, usec: 0 },
-        timecode: Timecode { kind: 0, flags: 0, frames: 0, seconds: 0, minutes: 0, hours: 0,
-            userbits: [0; 4] },
-        sequence: 0, memory: 0, m: 0, length: 0, reserved2: 0, request_fd: 0 };
     ExportBuffer = ExportBuffer { kind: 0, index: 0, plane: 0, flags: 0, fd: 0, reserved: [0; 11] };
     StreamParm = StreamParm { kind: 0, parm: StreamParmUnion { raw: [0; 200] } };
     Standard = Standard { index: 0, id: 0, name: [0; 24], frameperiod: FRACT0, framelines: 0,
@@ -466,6 +523,20 @@ zeroed! {
     BtTimings = BT0;
     i32 = 0;
     u64 = 0;
+}
+
+zeroed_if! {
+    Format = Format { kind: 0, fmt: FormatUnion { raw: [0; 25] } },
+        if |f| f.kind == BUF_TYPE_VIDEO_CAPTURE;
+    RequestBuffers = RequestBuffers { count: 0, kind: 0, memory: 0, capabilities: 0, flags: 0,
+        reserved: [0; 3] },
+        if |r| r.kind == BUF_TYPE_VIDEO_CAPTURE && r.memory == MEMORY_MMAP;
+    Buffer = Buffer { index: 0, kind: 0, bytesused: 0, flags: 0, field: 0,
+        timestamp: Timeval { sec: 0, usec: 0 },
+        timecode: Timecode { kind: 0, flags: 0, frames: 0, seconds: 0, minutes: 0, hours: 0,
+            userbits: [0; 4] },
+        sequence: 0, memory: 0, m: 0, length: 0, reserved2: 0, request_fd: 0 },
+        if |b| b.kind == BUF_TYPE_VIDEO_CAPTURE && b.memory == MEMORY_MMAP;
 }
 
 #[cfg(test)]
@@ -505,18 +576,18 @@ mod tests {
     /// Request numbers as `videodev2.h` expands them on x86-64 and arm64.
     #[test]
     fn request_numbers_match_the_headers() {
-        assert_eq!(VIDIOC_QUERYCAP.code, 0x8068_5600);
-        assert_eq!(VIDIOC_S_FMT.code, 0xc0d0_5605);
-        assert_eq!(VIDIOC_REQBUFS.code, 0xc014_5608);
-        assert_eq!(VIDIOC_QBUF.code, 0xc058_560f);
-        assert_eq!(VIDIOC_DQBUF.code, 0xc058_5611);
-        assert_eq!(VIDIOC_STREAMON.code, 0x4004_5612);
-        assert_eq!(VIDIOC_S_INPUT.code, 0xc004_5627);
-        assert_eq!(VIDIOC_S_DV_TIMINGS.code, 0xc084_5657);
-        assert_eq!(VIDIOC_ENUM_DV_TIMINGS.code, 0xc094_5662);
-        assert_eq!(VIDIOC_QUERY_DV_TIMINGS.code, 0x8084_5663);
-        assert_eq!(VIDIOC_ENUMSTD.code, 0xc048_5619);
-        assert_eq!(VIDIOC_QUERYCTRL.code, 0xc044_5624);
+        assert_eq!(VIDIOC_QUERYCAP.code(), 0x8068_5600);
+        assert_eq!(VIDIOC_S_FMT.code(), 0xc0d0_5605);
+        assert_eq!(VIDIOC_REQBUFS.code(), 0xc014_5608);
+        assert_eq!(VIDIOC_QBUF.code(), 0xc058_560f);
+        assert_eq!(VIDIOC_DQBUF.code(), 0xc058_5611);
+        assert_eq!(VIDIOC_STREAMON.code(), 0x4004_5612);
+        assert_eq!(VIDIOC_S_INPUT.code(), 0xc004_5627);
+        assert_eq!(VIDIOC_S_DV_TIMINGS.code(), 0xc084_5657);
+        assert_eq!(VIDIOC_ENUM_DV_TIMINGS.code(), 0xc094_5662);
+        assert_eq!(VIDIOC_QUERY_DV_TIMINGS.code(), 0x8084_5663);
+        assert_eq!(VIDIOC_ENUMSTD.code(), 0xc048_5619);
+        assert_eq!(VIDIOC_QUERYCTRL.code(), 0xc044_5624);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use makara_media::MonotonicNs;
 use thiserror::Error;
 
 use crate::frame::Frame;
-use crate::pool::{lock, FramePool};
+use crate::pool::{lock, AcquireError, FramePool};
 
 /// Slots the writer needs for itself, on top of what consumers may hold.
 const WRITER_SLOTS: usize = 1;
@@ -48,6 +48,10 @@ pub enum Written {
     Published,
     /// Readers held every slot: the frame was dropped at the source, counted.
     PoolExhausted,
+    /// The pool's slots are a capture driver's buffers, which only the
+    /// driver fills ([`crate::DriverSlots`]): nothing was written. Frames of
+    /// such a pool reach the consumers through [`Fanout::publish`].
+    DriverMemory,
 }
 
 /// One consumer's counters.
@@ -228,15 +232,18 @@ impl Fanout {
     /// Captures one frame: takes a free slot, lets `write` fill it, and
     /// publishes it stamped with `pts` and `sequence`. If `write` fails, the
     /// slot goes back unpublished and the error is returned. If no slot is
-    /// free, `write` is not called and the frame is counted as dropped.
+    /// free, `write` is not called and the frame is counted as dropped; nor
+    /// is it called for a pool of driver memory.
     pub fn write_with<E>(
         &self,
         pts: MonotonicNs,
         sequence: u64,
         write: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<Written, E> {
-        let Some(mut slot) = self.pool.try_acquire() else {
-            return Ok(Written::PoolExhausted);
+        let mut slot = match self.pool.acquire() {
+            Ok(slot) => slot,
+            Err(AcquireError::Exhausted) => return Ok(Written::PoolExhausted),
+            Err(AcquireError::DriverMemory) => return Ok(Written::DriverMemory),
         };
         write(slot.data_mut())?;
         self.publish(slot.freeze(pts, sequence));

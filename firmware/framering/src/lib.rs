@@ -21,7 +21,11 @@
 //!   NV12 and I420 sources that reach the encoder as they are.
 //! - Memory is pluggable: [`FramePool::with_memory`] takes a driver's
 //!   buffers (V4L2 mmap) and a hook that gets each slot index back when its
-//!   last reader lets go, to re-queue it.
+//!   last reader lets go, to re-queue it. Such a slot is *lent to the
+//!   driver* from before the hook runs until the driver takes it back with
+//!   its [`DriverSlots`], the only way out; writers get none
+//!   ([`AcquireError::DriverMemory`], [`Written::DriverMemory`]). So no
+//!   writer or reader can reach a buffer the device may be filling.
 //! - There is no `unsafe` code: exclusivity comes from `Arc::get_mut`.
 //!
 //! ```
@@ -47,12 +51,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod driver;
 mod fanout;
 mod frame;
 mod pool;
 
+pub use driver::{DriverSlots, TakeError};
 pub use fanout::{
     Closed, Consumer, ConsumerCounters, Fanout, RingCounters, SubscribeError, Written,
 };
 pub use frame::{Frame, FrameMut};
-pub use pool::{FramePool, OnRelease, PoolError, PoolStats, SlotMemory};
+pub use pool::{AcquireError, FramePool, OnRelease, PoolError, PoolStats, SlotMemory};

@@ -46,7 +46,8 @@ fn a_frame_read_on_two_threads_returns_after_both_let_go() {
             let name = thread::current().name().map(str::to_string);
             log.lock().unwrap().push((slot, name));
         });
-        let pool = FramePool::with_memory(format(), memory, hook).unwrap();
+        let driver = FramePool::with_memory(format(), memory, hook).unwrap();
+        let pool = Arc::clone(driver.pool());
         let fanout = Fanout::new(Arc::clone(&pool));
 
         let (got_tx, got) = mpsc::channel();
@@ -70,20 +71,20 @@ fn a_frame_read_on_two_threads_returns_after_both_let_go() {
             );
         }
 
-        let slot = pool.acquire_slot(5).unwrap();
+        let slot = driver.take(5).unwrap();
         fanout.publish(slot.freeze(MonotonicNs(0), 0));
         assert_eq!([got.recv().unwrap(), got.recv().unwrap()], [5, 5]);
-        assert_eq!(pool.stats().free, 7);
+        assert_eq!(pool.stats().lent, 7);
 
         let mut readers = readers.into_iter();
         lets_go[0].send(()).unwrap();
         readers.next().unwrap().join().unwrap();
-        assert_eq!(pool.stats().free, 7, "reader-b still holds the slot");
+        assert_eq!(pool.stats().lent, 7, "reader-b still holds the slot");
         assert!(released.lock().unwrap().is_empty());
 
         lets_go[1].send(()).unwrap();
         readers.next().unwrap().join().unwrap();
-        assert_eq!(pool.stats().free, 8);
+        assert_eq!(pool.stats().lent, 8);
         assert_eq!(
             *released.lock().unwrap(),
             [(5, Some("reader-b".to_string()))],
@@ -233,4 +234,87 @@ fn check_stamp(frame: &makara_framering::Frame) {
     let stamp = frame.sequence().to_le_bytes();
     assert_eq!(frame[..8], stamp);
     assert_eq!(frame[frame.len() - 8..], stamp);
+}
+
+/// A stand-in capture device: slots handed back through the release hook
+/// join its queue, and the driver takes back only what it dequeues.
+#[test]
+fn issue_7_a_writer_racing_the_driver_never_gets_its_memory() {
+    const SLOTS: usize = 6;
+    const FRAMES: u64 = 2000;
+    within_timeout(|| {
+        let device: Arc<Mutex<std::collections::VecDeque<usize>>> = Arc::default();
+        let queue = Arc::clone(&device);
+        let memory: Vec<Box<dyn SlotMemory>> = (0..SLOTS)
+            .map(|_| Box::new(vec![0u8; format().frame_len()]) as Box<dyn SlotMemory>)
+            .collect();
+        let hook = Box::new(move |slot| queue.lock().unwrap().push_back(slot));
+        let driver = FramePool::with_memory(format(), memory, hook).unwrap();
+        let pool = Arc::clone(driver.pool());
+        device.lock().unwrap().extend(0..SLOTS);
+        let fanout = Arc::new(Fanout::new(Arc::clone(&pool)));
+
+        let consumer = fanout.subscribe("encoder", 2).unwrap();
+        let reader = thread::spawn(move || {
+            let mut received = 0u64;
+            while let Ok(next) = consumer.recv(TIMEOUT) {
+                let Some(frame) = next else { continue };
+                check_stamp(&frame);
+                thread::yield_now();
+                check_stamp(&frame);
+                received += 1;
+            }
+            received
+        });
+        let rogue = {
+            let fanout = Arc::clone(&fanout);
+            thread::spawn(move || {
+                let mut got = 0;
+                for _ in 0..FRAMES {
+                    let written = fanout.write_with(MonotonicNs(0), u64::MAX, |buf| {
+                        buf.fill(0xEE);
+                        Ok::<(), Infallible>(())
+                    });
+                    got += u64::from(written == Ok(Written::Published));
+                    got += u64::from(fanout.pool().try_acquire().is_some());
+                    thread::yield_now();
+                }
+                got
+            })
+        };
+
+        for seq in 0..FRAMES {
+            let index = loop {
+                if let Some(index) = device.lock().unwrap().pop_front() {
+                    break index;
+                }
+                thread::sleep(Duration::from_micros(50));
+            };
+            let mut slot = driver
+                .take(index)
+                .expect("a slot the device filled is the driver's");
+            let stamp = seq.to_le_bytes();
+            let len = slot.len();
+            slot[..8].copy_from_slice(&stamp);
+            slot[len - 8..].copy_from_slice(&stamp);
+            fanout.publish(slot.freeze(MonotonicNs(seq), seq));
+        }
+        let rogue_got = rogue.join().unwrap();
+        drop(fanout);
+        let received = reader.join().unwrap();
+
+        assert_eq!(rogue_got, 0, "a writer got a slot of driver memory");
+        assert!(received > 0);
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.free, stats.lent),
+            (0, SLOTS),
+            "driver memory is never free"
+        );
+        assert_eq!(
+            device.lock().unwrap().len(),
+            SLOTS,
+            "every slot went back to the device"
+        );
+    });
 }

@@ -223,3 +223,30 @@ fn publishing_without_consumers_returns_the_slot() {
     assert_eq!(fanout.pool().stats().free, 2);
     assert_eq!(fanout.counters().captured, 5);
 }
+
+#[test]
+fn issue_7_write_with_refuses_a_pool_of_driver_memory() {
+    let memory: Vec<Box<dyn crate::SlotMemory>> = (0..8)
+        .map(|_| {
+            Box::new(vec![0u8; format(PixelFormat::Nv12).frame_len()]) as Box<dyn crate::SlotMemory>
+        })
+        .collect();
+    let driver =
+        FramePool::with_memory(format(PixelFormat::Nv12), memory, Box::new(|_| {})).unwrap();
+    let fanout = Fanout::new(Arc::clone(driver.pool()));
+    let consumer = fanout.subscribe("encoder", 2).unwrap();
+    let mut called = false;
+    let written = fanout.write_with(MonotonicNs(0), 0, |_| {
+        called = true;
+        Ok::<(), Infallible>(())
+    });
+    assert!(!called, "the writer was given a slot of driver memory");
+    assert_eq!(written, Ok(Written::DriverMemory));
+    assert!(consumer.try_recv().unwrap().is_none());
+    let counters = fanout.counters();
+    assert_eq!((counters.captured, counters.pool_exhausted), (0, 0));
+
+    // The driver's own frames still reach the consumer.
+    fanout.publish(driver.take(3).unwrap().freeze(MonotonicNs(1), 1));
+    assert_eq!(consumer.try_recv().unwrap().unwrap().slot(), 3);
+}

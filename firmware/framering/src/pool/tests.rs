@@ -117,48 +117,55 @@ fn driver_memory_gets_each_slot_index_back() {
     let memory: Vec<Box<dyn SlotMemory>> = (0..4)
         .map(|_| Box::new(vec![0u8; nv12().frame_len() + 64]) as Box<dyn SlotMemory>)
         .collect();
-    let pool = FramePool::with_memory(
+    let driver = FramePool::with_memory(
         nv12(),
         memory,
         Box::new(move |slot| log.lock().unwrap().push(slot)),
     )
     .unwrap();
+    let pool = driver.pool();
+    assert!(pool.is_driver_memory());
+    assert_eq!((pool.stats().free, pool.stats().lent), (0, 4));
 
     // The driver filled buffer 2: that slot, and no other, becomes the frame.
-    let mut slot = pool.acquire_slot(2).unwrap();
+    let mut slot = driver.take(2).unwrap();
     assert_eq!(slot.slot(), 2);
     assert_eq!(slot.len(), nv12().frame_len(), "the frame, not the padding");
     slot[0] = 1;
     let frame = slot.freeze(MonotonicNs(5), 77);
-    assert!(pool.acquire_slot(2).is_none(), "a held slot is not free");
-    assert!(pool.acquire_slot(4).is_none(), "out of range");
+    assert_eq!(driver.take(2).unwrap_err(), TakeError::NotLent { index: 2 });
+    assert_eq!(
+        driver.take(4).unwrap_err(),
+        TakeError::NoSuchSlot { index: 4, last: 3 }
+    );
     let reader = frame.clone();
     drop(frame);
     assert!(released.lock().unwrap().is_empty());
     drop(reader);
     assert_eq!(*released.lock().unwrap(), vec![2]);
-    assert_eq!(pool.stats().free, 4);
+    assert_eq!((pool.stats().free, pool.stats().lent), (0, 4));
     assert_eq!(pool.stats().memory_bytes, 4 * (nv12().frame_len() + 64));
+    assert!(driver.take(2).is_ok(), "the driver may take it again");
 }
 
 #[test]
 fn driver_memory_must_hold_a_frame() {
     let hook = || -> OnRelease { Box::new(|_| {}) };
     assert_eq!(
-        FramePool::with_memory(nv12(), Vec::new(), hook()).unwrap_err(),
-        PoolError::NoSlots
+        FramePool::with_memory(nv12(), Vec::new(), hook()).map(|_| ()),
+        Err(PoolError::NoSlots)
     );
     let memory: Vec<Box<dyn SlotMemory>> = vec![
         Box::new(vec![0u8; nv12().frame_len()]),
         Box::new(vec![0u8; 10]),
     ];
     assert_eq!(
-        FramePool::with_memory(nv12(), memory, hook()).unwrap_err(),
-        PoolError::SlotTooSmall {
+        FramePool::with_memory(nv12(), memory, hook()).map(|_| ()),
+        Err(PoolError::SlotTooSmall {
             slot: 1,
             got: 10,
             needed: nv12().frame_len()
-        }
+        })
     );
 }
 
@@ -190,4 +197,68 @@ fn handles_cross_threads() {
     send_sync::<Frame>();
     send_sync::<crate::Fanout>();
     send_sync::<crate::Consumer>();
+}
+
+/// Memory that a driver's device may be filling: issue 7's pools.
+fn driver_pool(slots: usize, hook: impl Fn(usize) + Send + Sync + 'static) -> DriverSlots {
+    let memory: Vec<Box<dyn SlotMemory>> = (0..slots)
+        .map(|_| Box::new(vec![0u8; nv12().frame_len()]) as Box<dyn SlotMemory>)
+        .collect();
+    FramePool::with_memory(nv12(), memory, Box::new(hook)).unwrap()
+}
+
+#[test]
+fn issue_7_a_driver_pool_gives_no_slot_to_a_writer() {
+    let driver = driver_pool(4, |_| {});
+    let pool = driver.pool();
+    assert!(pool.try_acquire().is_none());
+    assert_eq!(pool.acquire().unwrap_err(), AcquireError::DriverMemory);
+    assert_eq!(pool.stats().exhausted, 0, "a refusal is not a lost frame");
+}
+
+#[test]
+fn issue_7_a_released_driver_slot_is_lent_not_free() {
+    let driver = driver_pool(4, |_| {});
+    let pool = driver.pool();
+    drop(driver.take(2).unwrap().freeze(MonotonicNs(0), 0));
+    let held: Vec<FrameMut> = std::iter::from_fn(|| pool.try_acquire()).take(8).collect();
+    let slots: Vec<usize> = held.iter().map(FrameMut::slot).collect();
+    assert!(
+        !slots.contains(&2),
+        "a writer got the re-queued slot: {slots:?}"
+    );
+    assert_eq!((pool.stats().free, pool.stats().lent), (0, 4));
+}
+
+#[test]
+fn issue_7_the_release_hook_runs_with_its_slot_out_of_reach() {
+    let pool_cell: Arc<std::sync::OnceLock<std::sync::Weak<FramePool>>> = Arc::default();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (cell, log) = (Arc::clone(&pool_cell), Arc::clone(&seen));
+    let driver = driver_pool(1, move |index| {
+        let pool = cell.get().unwrap().upgrade().unwrap();
+        let writer = pool.try_acquire();
+        let got = writer.as_ref().map(FrameMut::slot);
+        // Kept, not dropped here: dropping it would run this hook again.
+        std::mem::forget(writer);
+        log.lock().unwrap().push((index, got, pool.stats().lent));
+    });
+    pool_cell.set(Arc::downgrade(driver.pool())).unwrap();
+    drop(driver.take(0).unwrap().freeze(MonotonicNs(0), 0));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(0, None, 1)],
+        "lent to the driver before the hook queues it"
+    );
+}
+
+#[test]
+fn an_unfrozen_driver_slot_goes_back_to_the_driver() {
+    let released = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&released);
+    let driver = driver_pool(2, move |slot| log.lock().unwrap().push(slot));
+    drop(driver.take(1).unwrap());
+    assert_eq!(*released.lock().unwrap(), [1]);
+    let stats = driver.pool().stats();
+    assert_eq!((stats.lent, stats.captured), (2, 0));
 }
