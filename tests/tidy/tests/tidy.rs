@@ -390,6 +390,22 @@ fn unsafe_is_allowed_only_in_listed_modules() {
     }
 }
 
+/// A driver's kernel ABI and raw calls are its own business: the binary
+/// uses what the driver offers (for the service command, `service`).
+#[test]
+fn the_binary_does_not_reach_into_driver_internals() {
+    let internals = ["makara_v4l2::sys", "makara_v4l2::calls"];
+    for (path, text) in all_sources() {
+        if !path.starts_with("firmware/appliance/") {
+            continue;
+        }
+        let code: String = code_only(&text).split_whitespace().collect();
+        for internal in internals {
+            assert!(!code.contains(internal), "{path} uses {internal}");
+        }
+    }
+}
+
 #[test]
 fn no_leftover_debugging_or_placeholders() {
     let banned = ["todo!(", "dbg!(", "unimplemented!("];
