@@ -124,3 +124,42 @@ def pattern_frames(path, width, height, count):
         assert slide % MOTION_PX_PER_FRAME == 0, f"picture {i}: bars slid {slide} px"
         out.append((t, slide // MOTION_PX_PER_FRAME))
     return out
+
+
+def last_pes(ts, pid):
+    """The bytes of the last PES packet on ``pid`` that arrived: the
+    payloads of its transport packets, from the one that starts it to the
+    end of the stream."""
+    out = None
+    for i in range(0, len(ts) - 187, 188):
+        packet = ts[i:i + 188]
+        if packet[0] != 0x47 or ((packet[1] & 0x1F) << 8 | packet[2]) != pid:
+            continue
+        control = packet[3] >> 4 & 3
+        if not control & 1:
+            continue
+        start = 4 + (1 + packet[4] if control & 2 else 0)
+        if packet[1] & 0x40:
+            out = bytearray()
+        if out is not None:
+            out += packet[start:]
+    assert out is not None, f"no PES starts on PID {pid:#x}"
+    return bytes(out)
+
+
+def pes_is_whole(pes):
+    """Whether a PES packet arrived whole. One that declares its length
+    must have all of it. An unbounded one (video) must end on a whole NAL
+    unit: x264's access units end with a slice or, in CBR, a filler NAL
+    unit, all 0xFF but a final 0x80 (its trailing bits), which a cut one
+    lacks; a cut slice is left to the decoder, which reports it."""
+    assert pes[:3] == b"\0\0\1", pes[:8].hex()
+    length = pes[4] << 8 | pes[5]
+    if length:
+        return len(pes) >= 6 + length
+    es = pes[9 + pes[8]:]
+    last = es[es.rfind(b"\0\0\1") + 3:]
+    kind = last[0] & 0x1F if last else None
+    if kind == 12:
+        return last[-1] == 0x80 and set(last[1:-1]) <= {0xFF}
+    return kind in (1, 5)

@@ -40,7 +40,7 @@ def pattern_stream(api, port, transcoder, width=WIDTH, height=HEIGHT, fps=FPS):
         ("width", width), ("height", height), ("frameRate", fps)])), "input")
     transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
         ("name", unique("h264")), ("resolution", [("width", width), ("height", height)]),
-        ("frameRate", fps), ("videoBitrate", 1500), ("audio", "on"), *transcoder])),
+        ("frameRate", fps), ("audio", "on"), *transcoder])),
         "transcoder")
     output_id = created_id(api.post("/apis/kraken/outputs", body("output", [
         ("name", unique("udp")), ("url", f"udp://127.0.0.1:{port}")])), "output")
@@ -50,13 +50,14 @@ def pattern_stream(api, port, transcoder, width=WIDTH, height=HEIGHT, fps=FPS):
     return f"/apis/kraken/streams/stream-{stream_id}"
 
 
-def record(api, path_ts, seconds, transcoder):
-    """Runs a pattern stream for `seconds` once it is active, stops it, and
-    writes everything that arrived to `path_ts`. Returns how long the stop
-    request took, in seconds."""
+def record(api, path_ts, seconds, transcoder, **picture):
+    """Runs a pattern stream (of `picture`: width, height, fps) for
+    `seconds` once it is active, stops it, and writes everything that
+    arrived to `path_ts`. Returns how long the stop request took, in
+    seconds."""
     sink = Receiver()
     try:
-        path = pattern_stream(api, sink.port, transcoder)
+        path = pattern_stream(api, sink.port, transcoder, **picture)
         expect(api.put(path, "<stream><state>start</state></stream>"), 200)
         wait_for_state(api, path, "active")
         time.sleep(seconds)
@@ -74,7 +75,7 @@ def record(api, path_ts, seconds, transcoder):
 @pytest.mark.parametrize("profile,b_frames", CASES,
                          ids=[f"{p}-b{'default' if b is None else b}" for p, b in CASES])
 def test_tone_onset_meets_picture_zero(api, tmp_path, profile, b_frames):
-    extra = [("encodingProfile", profile)]
+    extra = [("videoBitrate", 1500), ("encodingProfile", profile)]
     if b_frames is not None:
         extra.append(("bFrame", b_frames))
     recording = tmp_path / "sync.ts"

@@ -19,6 +19,10 @@ use crate::sink::PacketSink;
 
 /// How far the muxer runs ahead per step when it drains at the end.
 const DRAIN_STEP_27M: u64 = 27_000_000 / 100;
+/// The most a stop waits for the units already part-sent. A picture at
+/// most the default VBV buffer (500 ms at the peak rate) leaves within it
+/// at the mux rate; a larger one is cut at the bound, and that is logged.
+const FINISH_BOUND: Duration = Duration::from_millis(500);
 
 /// What the encoders hand the sender.
 #[derive(Debug)]
@@ -59,7 +63,8 @@ impl Sender {
             match self.units.recv_timeout(self.tick) {
                 Ok(unit) => self.push(unit, worker),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                // The encoders are gone: a stop, or a failure.
+                Err(RecvTimeoutError::Disconnected) => break,
             }
             while let Ok(unit) = self.units.try_recv() {
                 self.push(unit, worker);
@@ -69,7 +74,39 @@ impl Sender {
             self.sink.send(&packets, worker.shared())?;
             packets.clear();
         }
-        Ok(())
+        self.finish_real_time(burst, &mut packets, worker)
+    }
+
+    /// The end of a real-time run: no new unit is taken, and the rest of
+    /// every PES packet already started leaves at its departure time, so a
+    /// receiver's last access units are whole. Bounded by [`FINISH_BOUND`]
+    /// (the stop flag is set: the other threads are ending meanwhile).
+    fn finish_real_time(
+        &mut self,
+        burst: u64,
+        packets: &mut Vec<(Pcr27M, [u8; 188])>,
+        worker: &Worker,
+    ) -> Result<(), String> {
+        let bound = MonotonicNs(monotonic_now().0 + FINISH_BOUND.as_nanos() as u64);
+        let whole = self.mux.finish_until(bound.to_pcr(self.origin), packets);
+        if !whole {
+            tracing::warn!(
+                "the stream ended part-way through a unit: it did not fit in {FINISH_BOUND:?}"
+            );
+        }
+        let mut rest = &packets[..];
+        while !rest.is_empty() {
+            let now = monotonic_now().to_pcr(self.origin).0 + burst;
+            let due = rest.partition_point(|(departure, _)| departure.0 <= now);
+            self.sink.send(&rest[..due], worker.shared())?;
+            rest = &rest[due..];
+            if let Some((next, _)) = rest.first() {
+                let wait = (next.0 - now) * 1000 / 27;
+                std::thread::sleep(Duration::from_nanos(wait).min(self.tick));
+            }
+        }
+        packets.clear();
+        self.sink.finish()
     }
 
     /// Muxes each unit as it comes; after a frame's video, sends what a

@@ -97,13 +97,22 @@ impl PacketSink {
         Ok(())
     }
 
-    /// Everything written is on its way: the file's buffer is flushed.
+    /// Everything written is on its way: the file's buffer is flushed, and
+    /// each output's unfinished datagram goes out, shorter.
     pub fn finish(&mut self) -> Result<(), String> {
         match self {
             PacketSink::File { writer, path } => writer
                 .flush()
                 .map_err(|e| format!("output {}: {e}", path.display())),
-            PacketSink::Udp(_) | PacketSink::Null => Ok(()),
+            PacketSink::Udp(outputs) => {
+                for (sender, datagrams) in outputs {
+                    if let Some(datagram) = datagrams.flush() {
+                        sender.send(datagram).map_err(|e| e.to_string())?;
+                    }
+                }
+                Ok(())
+            }
+            PacketSink::Null => Ok(()),
         }
     }
 }

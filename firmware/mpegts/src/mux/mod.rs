@@ -53,6 +53,7 @@
 
 mod config;
 mod counters;
+mod finish;
 mod push;
 mod queue;
 mod tables;
