@@ -8,6 +8,7 @@ first use) and by ffprobe:
   the wire); cbr stays constant-rate at its mux rate.
 - The DVB SDT names the service after the stream and the provider after
   the box.
+- A restart marks where continuity counters and the PCR start again.
 """
 
 import json
@@ -129,3 +130,27 @@ def test_the_sdt_names_the_stream_and_the_box(fresh, tmp_path):
     hostname = Path("/proc/sys/kernel/hostname").read_text().strip()
     assert tags["service_name"] == name, tags
     assert tags["service_provider"] == hostname, tags
+
+
+def test_a_restart_marks_where_counters_and_pcr_start_again(fresh, tmp_path):
+    """Stop and start with one receiver listening: the second run's first
+    packet on every PID sets discontinuity_indicator, so the parser sees
+    no continuity error where the counters start again."""
+    api = fresh.client
+    sink = Receiver()
+    try:
+        path = pattern_stream(api, sink.port, [])
+        for _ in range(2):
+            set_state(api, path, "start")
+            time.sleep(2)
+            set_state(api, path, "stop")
+        time.sleep(0.3)
+    finally:
+        sink.close()
+    recording = tmp_path / "restart.ts"
+    recording.write_bytes(sink.ts())
+    report = tsreport(recording)
+    marked = {int(pid): n for pid, n in report["discontinuities"].items()}
+    # PAT, SDT, video (the PCR PID), audio, PMT: once per run.
+    assert marked == {0x0000: 2, 0x0011: 2, 0x0100: 2, 0x0101: 2, 0x1000: 2}, report
+    assert report["continuity_errors"] == 0, report

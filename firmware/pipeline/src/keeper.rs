@@ -256,5 +256,9 @@ pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxCo
     config.variable_rate = setup.video.rate_control == makara_encode::RateControl::Vbr;
     config.service_name = DvbName::new(&setup.name);
     config.service_provider = DvbName::new(&setup.provider);
+    // Every run may follow an earlier one a receiver saw (a retry, a stop
+    // and start, a reboot), and its counters and PCR start again: its
+    // first packets say so. Marking a first-ever run costs nothing.
+    config.restart = true;
     config.validate().map_err(|e| e.to_string())
 }

@@ -53,7 +53,6 @@
 
 mod config;
 mod counters;
-mod finish;
 mod push;
 mod queue;
 mod tables;
@@ -65,11 +64,11 @@ pub use counters::{MuxCounters, StreamCounters};
 
 use makara_media::{Pcr27M, PCR_HZ};
 
-use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN, PAT_PID};
+use crate::packet::{AdaptationRepr, TsHeaderRepr, NULL_PID, PACKET_LEN, PAT_PID};
 use crate::psi::{PatProgram, PatRepr};
 use crate::sdt::SDT_PID;
 use queue::{BufferPool, Stream};
-use tables::{emit_null, emit_psi, pmt_repr, psi_payload, sdt_repr};
+use tables::{emit_null, pmt_repr, sdt_repr, Table};
 
 /// How many slots before its interval ends a PAT, PMT or PCR becomes due.
 pub const LEAD_SLOTS: u64 = 3;
@@ -98,16 +97,9 @@ pub struct Muxer {
     slot_ticks: u64,
     pcr_interval: u64,
     psi_interval: u64,
-    /// Ready-made payloads: pointer_field, section, 0xFF stuffing.
-    pat: [u8; BODY_LEN],
-    pmt: [u8; BODY_LEN],
-    sdt: [u8; BODY_LEN],
-    pat_cc: u8,
-    pmt_cc: u8,
-    sdt_cc: u8,
-    last_pat: Option<u64>,
-    last_pmt: Option<u64>,
-    last_sdt: Option<u64>,
+    pat: Table,
+    pmt: Table,
+    sdt: Table,
     last_pcr: Option<u64>,
     streams: [Option<Stream>; 3],
     pcr_kind: Kind,
@@ -148,17 +140,12 @@ impl Muxer {
             slot_ticks: (SLOT_BITS * PCR_HZ).div_ceil(c.mux_rate_bps),
             pcr_interval: ValidMuxConfig::ticks(c.pcr_interval_ms),
             psi_interval: ValidMuxConfig::ticks(c.psi_interval_ms),
-            pat: psi_payload(pat.buffer_len(), |b| pat.emit(b)),
-            pmt: psi_payload(pmt.buffer_len(), |b| pmt.emit(b)),
-            sdt: psi_payload(sdt.buffer_len(), |b| sdt.emit(b)),
-            pat_cc: 0,
-            pmt_cc: 0,
-            sdt_cc: 0,
-            last_pat: None,
-            last_pmt: None,
-            last_sdt: None,
+            pat: Table::new(PAT_PID, pat.buffer_len(), |b| pat.emit(b), c.restart),
+            pmt: Table::new(c.pmt_pid, pmt.buffer_len(), |b| pmt.emit(b), c.restart),
+            sdt: Table::new(SDT_PID, sdt.buffer_len(), |b| sdt.emit(b), c.restart),
             last_pcr: None,
-            streams: [Kind::Video, Kind::Audio, Kind::Klv].map(|k| pid_of(k).map(Stream::new)),
+            streams: [Kind::Video, Kind::Audio, Kind::Klv]
+                .map(|k| pid_of(k).map(|pid| Stream::new(pid, c.restart))),
             pcr_kind,
             pool: BufferPool::default(),
             queued: 0,
@@ -220,24 +207,16 @@ impl Muxer {
     /// Fills one slot; `false` when it stays empty (variable rate, nothing
     /// to send).
     fn fill_slot(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) -> bool {
-        if self.due(self.last_pat, self.psi_interval, now) {
-            emit_psi(PAT_PID, &self.pat, &mut self.pat_cc, packet);
-            self.last_pat = Some(now);
+        if self.due(self.pat.last, self.psi_interval, now) {
+            self.pat.emit(now, packet);
             self.counters.pat_packets += 1;
-        } else if self.due(self.last_pmt, self.psi_interval, now) {
-            emit_psi(
-                self.config.get().pmt_pid,
-                &self.pmt,
-                &mut self.pmt_cc,
-                packet,
-            );
-            self.last_pmt = Some(now);
+        } else if self.due(self.pmt.last, self.psi_interval, now) {
+            self.pmt.emit(now, packet);
             self.counters.pmt_packets += 1;
         } else if self.due(self.last_pcr, self.pcr_interval, now) {
             self.emit_stream(self.pcr_kind, now, true, packet);
-        } else if self.due(self.last_sdt, Self::SDT_INTERVAL, now) {
-            emit_psi(SDT_PID, &self.sdt, &mut self.sdt_cc, packet);
-            self.last_sdt = Some(now);
+        } else if self.due(self.sdt.last, Self::SDT_INTERVAL, now) {
+            self.sdt.emit(now, packet);
             self.counters.sdt_packets += 1;
         } else if let Some(kind) = self.earliest_stream() {
             self.emit_stream(kind, now, false, packet);
@@ -287,6 +266,7 @@ impl Muxer {
                 continuity_counter: stream.adaptation_only_cc(),
                 adaptation: AdaptationRepr {
                     pcr,
+                    discontinuity: stream.take_discontinuity(),
                     ..AdaptationRepr::default()
                 },
             };

@@ -41,15 +41,24 @@ pub(super) struct Stream {
     /// The continuity_counter of the next packet that carries payload.
     pub next_cc: u8,
     pub queue: VecDeque<Pes>,
+    /// The next packet sets discontinuity_indicator: a restarted stream.
+    discontinuity: bool,
 }
 
 impl Stream {
-    pub fn new(pid: u16) -> Stream {
+    pub fn new(pid: u16, restart: bool) -> Stream {
         Stream {
             pid,
             next_cc: 0,
             queue: VecDeque::new(),
+            discontinuity: restart,
         }
+    }
+
+    /// Whether the next packet is the first of a restarted stream; it is
+    /// marked once.
+    pub fn take_discontinuity(&mut self) -> bool {
+        std::mem::take(&mut self.discontinuity)
     }
 
     /// The continuity_counter of a packet without payload: the same as the
@@ -66,6 +75,7 @@ impl Stream {
         pcr: Option<Pcr27M>,
         packet: &mut [u8; PACKET_LEN],
     ) -> Option<Emitted> {
+        let discontinuity = !self.queue.is_empty() && self.take_discontinuity();
         let pes = self.queue.front_mut()?;
         let first = !pes.started();
         let header = TsHeaderRepr {
@@ -73,7 +83,7 @@ impl Stream {
             payload_unit_start: first,
             continuity_counter: self.next_cc,
             adaptation: AdaptationRepr {
-                discontinuity: false,
+                discontinuity,
                 random_access: first && pes.random_access,
                 pcr,
             },

@@ -48,31 +48,51 @@ pub(super) fn sdt_repr(c: &MuxConfig) -> SdtRepr {
     }
 }
 
-/// A one-packet PSI payload: pointer_field 0, the section, 0xFF stuffing.
-/// The largest PMT the config allows (three streams and the KLV
-/// descriptors) is 66 bytes, and the largest SDT (two 64-byte names) 153,
-/// so a section always fits.
-pub(super) fn psi_payload(len: usize, emit: impl FnOnce(&mut [u8])) -> [u8; BODY_LEN] {
-    let mut payload = [0xFF; BODY_LEN];
-    payload[0] = 0;
-    emit(&mut payload[1..1 + len]);
-    payload
+/// One repeated PSI table on its own PID: a one-packet payload made once
+/// (pointer_field 0, the section, 0xFF stuffing), its continuity counter,
+/// and when it last went. The largest PMT the config allows (three
+/// streams and the KLV descriptors) is 66 bytes, and the largest SDT (two
+/// 64-byte names) 153, so a section always fits, with room for an
+/// adaptation field.
+#[derive(Debug)]
+pub(super) struct Table {
+    pid: u16,
+    payload: [u8; BODY_LEN],
+    cc: u8,
+    pub last: Option<u64>,
+    /// The next packet sets discontinuity_indicator: a restarted stream.
+    discontinuity: bool,
 }
 
-pub(super) fn emit_psi(
-    pid: u16,
-    payload: &[u8; BODY_LEN],
-    cc: &mut u8,
-    packet: &mut [u8; PACKET_LEN],
-) {
-    let header = TsHeaderRepr {
-        pid,
-        payload_unit_start: true,
-        continuity_counter: *cc,
-        adaptation: AdaptationRepr::default(),
-    };
-    header.emit(payload, packet);
-    *cc = (*cc + 1) & 0x0F;
+impl Table {
+    pub fn new(pid: u16, len: usize, emit: impl FnOnce(&mut [u8]), discontinuity: bool) -> Table {
+        let mut payload = [0xFF; BODY_LEN];
+        payload[0] = 0;
+        emit(&mut payload[1..1 + len]);
+        Table {
+            pid,
+            payload,
+            cc: 0,
+            last: None,
+            discontinuity,
+        }
+    }
+
+    pub fn emit(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) {
+        let header = TsHeaderRepr {
+            pid: self.pid,
+            payload_unit_start: true,
+            continuity_counter: self.cc,
+            adaptation: AdaptationRepr {
+                discontinuity: std::mem::take(&mut self.discontinuity),
+                ..AdaptationRepr::default()
+            },
+        };
+        // Only stuffing is cut when an adaptation field takes room.
+        header.emit(&self.payload[..header.payload_capacity()], packet);
+        self.cc = (self.cc + 1) & 0x0F;
+        self.last = Some(now);
+    }
 }
 
 pub(super) fn emit_null(packet: &mut [u8; PACKET_LEN]) {

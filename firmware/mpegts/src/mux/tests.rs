@@ -417,3 +417,47 @@ fn the_sdt_names_the_service_and_its_provider_twice_a_second() {
         assert!(pair[1].0 - pair[0].0 <= 500 * 27_000);
     }
 }
+
+#[test]
+fn a_restarted_stream_marks_the_first_packet_of_every_pid() {
+    for restart in [false, true] {
+        let mut m = muxer(MuxConfig {
+            restart,
+            klv_pid: Some(0x102),
+            ..MuxConfig::new(2_000_000)
+        });
+        let mut out = Vec::new();
+        m.fill_until(Pcr27M(1_000 + 27_000_000 / 10), &mut out);
+        m.push_video(&video(1_000, 0, true));
+        m.push_audio(&EncodedAudio {
+            data: vec![1; 300],
+            pts: Clock90k(0),
+        });
+        m.push_klv(b"metadata", Clock90k(0));
+        out.extend(drain(&mut m));
+        let mut marked = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, p) in &out {
+            let p = TsPacket::new_checked(&p[..]).unwrap();
+            let first = seen.insert(p.pid());
+            if p.discontinuity() {
+                assert!(first, "PID {:#x}: marked after its first packet", p.pid());
+                marked.push(p.pid());
+            }
+        }
+        marked.sort_unstable();
+        let expected: &[u16] = if restart {
+            // PAT, SDT, video (with the first PCR), audio, KLV, PMT.
+            &[0x0000, 0x0011, 0x0100, 0x0101, 0x0102, 0x1000]
+        } else {
+            &[]
+        };
+        assert_eq!(marked, expected, "restart {restart}");
+        // The stream still reads back whole: the PSI lost only stuffing.
+        let units = events(&out)
+            .into_iter()
+            .filter(|e| matches!(e, DemuxEvent::Pes(_) | DemuxEvent::Pmt { .. }))
+            .count();
+        assert!(units >= 4, "{units}");
+    }
+}
