@@ -86,7 +86,7 @@ pub struct NoMediaEngine;
 impl Engine for NoMediaEngine {
     fn start(&mut self, _plan: &StreamPlan) -> Result<(), EngineError> {
         Err(EngineError::Unavailable(
-            "Service provider for this API is unavailable: this build has no media engine, so streams cannot run".into(),
+            "this build has no media engine, so streams cannot run".into(),
         ))
     }
 

@@ -140,11 +140,6 @@ impl From<CommandError> for ApiError {
             CommandError::Update(_) => Code::UpdateFailed,
             CommandError::Delete(_) => Code::DeleteFailed,
             CommandError::Start(StartError::EngineUnavailable(why)) => {
-                // The engine's reason already starts with the code's message.
-                let why = why
-                    .strip_prefix(Code::Unavailable.message())
-                    .map(|s| s.trim_start_matches(':').trim().to_string())
-                    .unwrap_or(why);
                 return ApiError::with(Code::Unavailable, why);
             }
             CommandError::Start(StartError::Dangling { .. }) => Code::UpdateFailed,
