@@ -83,13 +83,15 @@ def test_create_with_traffic_shaping_seed_is_refused_for_gop_size(api):
 
 def test_with_traffic_shaping_seed_in_range(api):
     """The same example with its out-of-range values (gopSize 3444, bFrame 80,
-    shapingBitrate 100) brought into range: aliases and unknown elements in it
+    shapingBitrate 100, shapingVbvSizeMs 2000) brought into range: aliases and unknown elements in it
     (framerate, useLegacyTranscoder, enablePcs) are fine."""
     xml = (seed.TRANSCODER_CREATE_WITH_SHAPING
            .replace("<name>1000kbps</name>", "<name>shaping-in-range</name>")
            .replace("<gopSize>3444</gopSize>", "<gopSize>300</gopSize>")
            .replace("<bFrame>80</bFrame>", "<bFrame>3</bFrame>")
-           .replace("<shapingBitrate>100</shapingBitrate>", "<shapingBitrate>900</shapingBitrate>"))
+           .replace("<shapingBitrate>100</shapingBitrate>", "<shapingBitrate>900</shapingBitrate>")
+           .replace("<shapingVbvSizeMs>2000</shapingVbvSizeMs>",
+                    "<shapingVbvSizeMs>1000</shapingVbvSizeMs>"))
     rid = create(api, "transcoder", xml)
     el = get_one(api, "transcoder", rid)
     assert el.find("framerate") is None, "answered with the canonical name"
@@ -99,7 +101,7 @@ def test_with_traffic_shaping_seed_in_range(api):
         "bFrame": "3", "encodingProfile": "quality", "interleaveAdjustmentMs": "1",
         "jitterBufferMs": "5", "outputPacingInterval": "-1", "shapingBitrate": "900",
         "shapingMaxBitratePercent": "80", "shapingTargetBitratePercent": "70",
-        "shapingVbvSizeMs": "2000", "shapingBufferingIntervalMs": "2260"})
+        "shapingVbvSizeMs": "1000", "shapingBufferingIntervalMs": "2260"})
     check_bools(el, {"metadata": True, "audio": True, "enableIntraRefresh": True,
                      "outputPacing": False})
     assert text(el, "encoderType") in ("unset", "software")

@@ -4,11 +4,10 @@ A TESTPATTERN stream is received on loopback and judged by the project's
 own TS parser (`tsreport`, firmware/mpegts/examples/tsreport.rs, built on
 first use) and by ffprobe:
 
-- vbr is variable-rate (no null packets, little beyond the payload on
-  the wire); cbr stays constant-rate at its mux rate.
-- The DVB SDT names the service after the stream and the provider after
-  the box.
-- A restart marks where continuity counters and the PCR start again.
+- T-STD (ISO/IEC 13818-1 §2.4.2): no elementary stream waits more than
+  1 s in its decoder buffer, no buffer overflows (audio: BSn 3584 bytes;
+  video: the CPB of the level the SPS signals), no unit arrives after its
+  decoding time, for every encoding profile and the extreme settings.
 """
 
 import json
@@ -17,11 +16,21 @@ import subprocess
 import time
 from pathlib import Path
 
-from kraken import body, child, created_id, expect, text, unique
+import pytest
+
+from kraken import assert_error, body, child, created_id, expect, text, unique
 from mediacheck import Receiver, ffprobe
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT, FPS = 320, 180, 30
+# ISO/IEC 13818-1 §2.4.2.6: BSn for MPEG-1/2 audio and for AAC with up to
+# two channels.
+AUDIO_BSN = 3584
+# H.264 Table A-1, MaxCPB in 1000 bits (VCL, cpbBrVclFactor 1000 would be
+# looser; the T-STD's 1200 × MaxCPB is used below as EBSn).
+MAX_CPB_KBIT = {10: 175, 9: 350, 11: 500, 12: 1000, 13: 2000, 20: 2000, 21: 4000, 22: 4000,
+                30: 10000, 31: 14000, 32: 20000, 40: 25000, 41: 62500, 42: 62500,
+                50: 135000, 51: 240000, 52: 240000}
 SECONDS = 6
 
 
@@ -81,6 +90,53 @@ def record(api, tmp_path, transcoder, seconds=SECONDS, name=None):
     recording = tmp_path / "out.ts"
     recording.write_bytes(sink.ts())
     return recording, sink.datagrams
+
+
+def video_buffer_limit(recording):
+    """EBSn of the video: 1200 × MaxCPB of the level in the SPS, in bytes."""
+    level = ffprobe(recording, "-select_streams", "v:0", "-show_entries",
+                    "stream=level")["streams"][0]["level"]
+    return 1200 * MAX_CPB_KBIT[int(level)] // 8
+
+
+# Every profile at its defaults (vbr is the default), B-frames, a
+# low-latency setting, the longest jitter buffer, both audio codecs at
+# their defaults and highest rates (AAC is capped at 512 kbit/s by the
+# encoder), and the largest VBV at the highest peak rate.
+TSTD_CASES = {
+    "vbr": [],
+    "quality": [("encodingProfile", "quality")],
+    "cbr-b3": [("encodingProfile", "cbr"), ("bFrame", 3)],
+    "performance-low-latency": [("encodingProfile", "performance"), ("bFrame", 0),
+                                ("jitterBufferMs", 0), ("shapingVbvSizeMs", 100)],
+    "balanced-b2": [("encodingProfile", "balanced"), ("bFrame", 2)],
+    "quality-jitter-max": [("encodingProfile", "quality"), ("jitterBufferMs", 10000)],
+    "mpeg1-layer2": [("audioType", "mpeg1_layer2")],
+    "mpeg1-layer2-max-bitrate": [("audioType", "mpeg1_layer2"), ("audioBitrate", 384)],
+    "aac-max-bitrate": [("audioType", "mpeg2_aac_adts"), ("audioBitrate", 576)],
+    "cbr-aac-max-bitrate": [("encodingProfile", "cbr"), ("audioType", "mpeg2_aac_adts"),
+                            ("audioBitrate", 576)],
+    "quality-largest-vbv": [("encodingProfile", "quality"), ("shapingVbvSizeMs", 1000),
+                            ("shapingMaxBitratePercent", 400)],
+}
+
+
+@pytest.mark.parametrize("case", list(TSTD_CASES))
+def test_no_stream_waits_over_a_second_or_overflows_its_buffer(fresh, tmp_path, case):
+    transcoder = TSTD_CASES[case]
+    # The jitter buffer delays the first picture by as much.
+    seconds = SECONDS + (11 if case == "quality-jitter-max" else 0)
+    recording, _ = record(fresh.client, tmp_path, transcoder, seconds)
+    report = tsreport(recording)
+    streams = {s["stream_type"]: s for s in report["streams"]}
+    video, audio = streams[0x1B], streams[0x03 if "mpeg1" in case else 0x0F]
+    assert video["units"] >= 2 * FPS and audio["units"] >= 50, report
+    assert report["continuity_errors"] == 0, report
+    for es in (video, audio):
+        assert es["max_wait_ms"] <= 1000, es
+        assert es["late_units"] == 0, es
+    assert audio["max_occupancy"] <= AUDIO_BSN, audio
+    assert video["max_occupancy"] <= video_buffer_limit(recording), video
 
 
 def wire_and_payload_kbps(datagrams, report):
@@ -154,3 +210,11 @@ def test_a_restart_marks_where_counters_and_pcr_start_again(fresh, tmp_path):
     # PAT, SDT, video (the PCR PID), audio, PMT: once per run.
     assert marked == {0x0000: 2, 0x0011: 2, 0x0100: 2, 0x0101: 2, 0x1000: 2}, report
     assert report["continuity_errors"] == 0, report
+
+
+def test_a_vbv_the_t_std_cannot_honour_is_refused_with_its_range(fresh):
+    """A VBV over 1 s at the peak rate lets the encoder make pictures that
+    wait more than 1 s in a receiver's buffer."""
+    resp = fresh.client.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique("h264")), ("shapingVbvSizeMs", 1001)]))
+    assert_error(resp, 1000, status=400, mentions=("shapingVbvSizeMs", "100-1000"))

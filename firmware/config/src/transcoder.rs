@@ -21,7 +21,11 @@ pub const OUTPUT_PACING_INTERVAL_MS: Limits = Limits::new("outputPacingInterval"
 pub const SHAPING_BITRATE_KBPS: Limits = Limits::new("shapingBitrate", 150, 15000);
 pub const SHAPING_MAX_PERCENT: Limits = Limits::new("shapingMaxBitratePercent", 1, 400);
 pub const SHAPING_TARGET_PERCENT: Limits = Limits::new("shapingTargetBitratePercent", 1, 100);
-pub const SHAPING_VBV_MS: Limits = Limits::new("shapingVbvSizeMs", 100, 10000);
+/// At most 1 s at the peak rate: the T-STD of ISO/IEC 13818-1 lets no
+/// byte wait longer than 1 s in a receiver's video buffer, and a larger
+/// VBV lets the encoder make pictures that take longer than that to
+/// arrive at the peak rate.
+pub const SHAPING_VBV_MS: Limits = Limits::new("shapingVbvSizeMs", 100, 1000);
 pub const SHAPING_BUFFERING_MS: Limits = Limits::new("shapingBufferingIntervalMs", 100, 10000);
 
 pub const DEFAULT_FRAME_RATE: i64 = 30;

@@ -245,6 +245,10 @@ fn spawn_worker<'scope>(
         })
 }
 
+/// PCR spacing of a variable-rate stream (a constant-rate one keeps the
+/// muxer's 40 ms).
+const VARIABLE_RATE_PCR_INTERVAL_MS: u32 = 20;
+
 /// The stream's transport: H.264, the audio codec if audio is on, KLV if
 /// metadata is on, each on the muxer's default PID; variable-rate when the
 /// video is; the SDT names the stream and the box.
@@ -255,10 +259,20 @@ pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxCo
     // vbr leaves the link idle when the encoder is; cbr pads to its rate.
     config.variable_rate = setup.video.rate_control == makara_encode::RateControl::Vbr;
     config.service_name = DvbName::new(&setup.name);
-    config.service_provider = DvbName::new(&setup.provider);
     // Every run may follow an earlier one a receiver saw (a retry, a stop
     // and start, a reboot), and its counters and PCR start again: its
     // first packets say so. Marking a first-ever run costs nothing.
     config.restart = true;
+    // The receiver's video buffer: x264 signals a level whose CPB holds
+    // at least the VBV, so sent but undecoded video is kept within it.
+    let vbv_bytes =
+        u64::from(setup.video.max_bitrate_kbps) * u64::from(setup.video.vbv_buffer_ms) / 8;
+    config.video_buffer_bytes = Some(vbv_bytes.min(u64::from(u32::MAX)) as u32);
+    if config.variable_rate {
+        // Between PCRs a receiver spreads a variable-rate stream's bytes
+        // evenly; 20 ms keeps that error small enough for the audio buffer.
+        config.pcr_interval_ms = VARIABLE_RATE_PCR_INTERVAL_MS;
+    }
+    config.service_provider = DvbName::new(&setup.provider);
     config.validate().map_err(|e| e.to_string())
 }

@@ -35,7 +35,7 @@ pub struct Setup {
     pub pacing: bool,
     /// How often the sender wakes to release due packets.
     pub pacing_tick_ms: u32,
-    /// Constant rate of the transport stream.
+    /// Rate of the transport stream: constant (cbr), or its peak.
     pub mux_rate_bps: u64,
     /// Presentation delay: capture to display, covering the jitter
     /// buffer, encoding and the VBV.
@@ -119,6 +119,10 @@ const DEFAULT_TICK_MS: u32 = 2;
 /// Headroom of the mux rate over the encoders' peak rates: PES and TS
 /// headers, PSI, PCR packets.
 const MUX_OVERHEAD_PERCENT: u64 = 15;
+/// A full VBV must reach the receiver within this at the mux rate: the
+/// muxer sends no unit more than 900 ms before its decoding time (the
+/// T-STD's 1 s, less its margin), so a larger VBV needs a faster mux.
+const VBV_DRAIN_MS: u64 = 800;
 /// Decoding starts this long after the VBV buffer could have drained.
 const DELAY_MARGIN_MS: u32 = 100;
 
@@ -178,7 +182,7 @@ impl Setup {
             sink: Sink::Udp,
             frame_limit: None,
             transcoder: transcoder.clone(),
-            mux_rate_bps: peak_kbps * 1000 * (100 + MUX_OVERHEAD_PERCENT) / 100 + 50_000,
+            mux_rate_bps: peak_kbps * 1000 * mux_headroom_percent(&video) / 100 + 50_000,
             delay_ms: video.vbv_buffer_ms + transcoder.jitter_buffer_ms + DELAY_MARGIN_MS,
             // -1 is "the transcoder decides": no adjustment.
             audio_offset_ms: match transcoder.interleave_adjustment_ms {
@@ -197,6 +201,12 @@ impl Setup {
             },
         })
     }
+}
+
+/// The mux rate over the peak rates, in percent: the overhead, or what
+/// lets a full VBV arrive within [`VBV_DRAIN_MS`] if that is more.
+fn mux_headroom_percent(video: &VideoSettings) -> u64 {
+    (100 + MUX_OVERHEAD_PERCENT).max(u64::from(video.vbv_buffer_ms) * 100 / VBV_DRAIN_MS)
 }
 
 fn input_name(kind: &InputKind) -> &'static str {

@@ -158,12 +158,24 @@ fn shaping_takes_minus_one_or_a_range() {
     let r = TranscoderRequest {
         shaping_max_bitrate_percent: Some(80),
         shaping_target_bitrate_percent: Some(70),
-        shaping_vbv_size_ms: Some(2000),
+        shaping_vbv_size_ms: Some(1000),
         shaping_buffering_interval_ms: Some(2260),
         ..named()
     };
     let s = r.validate().unwrap().shaping;
-    assert_eq!((s.max_bitrate_percent, s.vbv_size_ms), (80, 2000));
+    assert_eq!((s.max_bitrate_percent, s.vbv_size_ms), (80, 1000));
+}
+
+#[test]
+fn a_vbv_the_t_std_cannot_honour_is_refused_with_its_range() {
+    let r = TranscoderRequest {
+        shaping_vbv_size_ms: Some(1001),
+        ..named()
+    };
+    assert_eq!(
+        r.validate().unwrap_err().to_string(),
+        "shapingVbvSizeMs: 1001 is out of range (-1 for off, or 100-1000)"
+    );
 }
 
 #[test]

@@ -84,12 +84,12 @@ fn shaping_overrides() {
     let t = transcoder(|r| {
         r.shaping_target_bitrate_percent = Some(80);
         r.shaping_max_bitrate_percent = Some(120);
-        r.shaping_vbv_size_ms = Some(2000);
+        r.shaping_vbv_size_ms = Some(1000);
     });
     let s = VideoSettings::from_transcoder(&t, source()).unwrap();
     assert_eq!(
         (s.bitrate_kbps, s.max_bitrate_kbps, s.vbv_buffer_ms),
-        (2400, 3600, 2000)
+        (2400, 3600, 1000)
     );
 }
 

@@ -56,6 +56,9 @@ pub struct MuxConfig {
     /// How much unsent payload may wait, in milliseconds at the mux rate,
     /// before the oldest whole units are dropped.
     pub max_backlog_ms: u32,
+    /// The receiver's video buffer (EBSn), in bytes: sent video not yet
+    /// decoded never exceeds it. `None`: only the 1 s limit holds.
+    pub video_buffer_bytes: Option<u32>,
     /// This muxer continues a stream that an earlier one sent (a new run):
     /// continuity counters and the PCR start again, so the first packet
     /// of every PID sets discontinuity_indicator (§2.4.3.5).
@@ -81,6 +84,7 @@ impl MuxConfig {
             pcr_interval_ms: DEFAULT_PCR_INTERVAL_MS,
             psi_interval_ms: DEFAULT_PSI_INTERVAL_MS,
             max_backlog_ms: DEFAULT_MAX_BACKLOG_MS,
+            video_buffer_bytes: None,
             restart: false,
             service_provider: DvbName::EMPTY,
             service_name: DvbName::EMPTY,

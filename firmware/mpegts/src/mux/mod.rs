@@ -51,14 +51,17 @@
 //! `max_backlog_ms` of it (at the mux rate) waits, the muxer drops the
 //! oldest whole units not yet started (never half a PES) and counts them.
 
+mod buffer;
 mod config;
 mod counters;
+mod finish;
 mod push;
 mod queue;
 mod tables;
 #[cfg(test)]
 mod tests;
 
+pub use buffer::{AUDIO_BUFFER_BYTES, MAX_LEAD_MS};
 pub use config::*;
 pub use counters::{MuxCounters, StreamCounters};
 
@@ -97,6 +100,10 @@ pub struct Muxer {
     slot_ticks: u64,
     pcr_interval: u64,
     psi_interval: u64,
+    /// The most a unit's first packet leaves before its decoding time.
+    lead: u64,
+    /// How much longer than the decoder the buffer model keeps bytes.
+    margin: u64,
     pat: Table,
     pmt: Table,
     sdt: Table,
@@ -133,19 +140,30 @@ impl Muxer {
         };
         let pmt = pmt_repr(&c, pid_of(pcr_kind).unwrap_or(NULL_PID));
         let sdt = sdt_repr(&c);
+        let buffer_limit = |kind| match kind {
+            Kind::Video => c.video_buffer_bytes.map(|b| b as usize),
+            Kind::Audio => Some(AUDIO_BUFFER_BYTES),
+            Kind::Klv => None,
+        };
+        let slot_ticks = (SLOT_BITS * PCR_HZ).div_ceil(c.mux_rate_bps);
+        let pcr_interval = ValidMuxConfig::ticks(c.pcr_interval_ms);
         Muxer {
             config,
             start: start.0,
             next_slot: 0,
-            slot_ticks: (SLOT_BITS * PCR_HZ).div_ceil(c.mux_rate_bps),
-            pcr_interval: ValidMuxConfig::ticks(c.pcr_interval_ms),
+            slot_ticks,
+            pcr_interval,
             psi_interval: ValidMuxConfig::ticks(c.psi_interval_ms),
+            lead: ValidMuxConfig::ticks(MAX_LEAD_MS),
+            // Two slots of rounding; on a variable-rate stream, the PCR
+            // interval an interpolated arrival may be early by.
+            margin: 2 * slot_ticks + if c.variable_rate { pcr_interval } else { 0 },
             pat: Table::new(PAT_PID, pat.buffer_len(), |b| pat.emit(b), c.restart),
             pmt: Table::new(c.pmt_pid, pmt.buffer_len(), |b| pmt.emit(b), c.restart),
             sdt: Table::new(SDT_PID, sdt.buffer_len(), |b| sdt.emit(b), c.restart),
             last_pcr: None,
             streams: [Kind::Video, Kind::Audio, Kind::Klv]
-                .map(|k| pid_of(k).map(|pid| Stream::new(pid, c.restart))),
+                .map(|k| pid_of(k).map(|pid| Stream::new(pid, c.restart, buffer_limit(k)))),
             pcr_kind,
             pool: BufferPool::default(),
             queued: 0,
@@ -218,7 +236,7 @@ impl Muxer {
         } else if self.due(self.sdt.last, Self::SDT_INTERVAL, now) {
             self.sdt.emit(now, packet);
             self.counters.sdt_packets += 1;
-        } else if let Some(kind) = self.earliest_stream() {
+        } else if let Some(kind) = self.earliest_stream(now) {
             self.emit_stream(kind, now, false, packet);
         } else if self.config.get().variable_rate {
             self.counters.idle_slots += 1;
@@ -230,12 +248,18 @@ impl Muxer {
         true
     }
 
-    /// The stream whose next packet has the earliest deadline.
-    fn earliest_stream(&self) -> Option<Kind> {
+    /// Of the streams whose next packet may leave at `now`, the one whose
+    /// next packet has the earliest deadline.
+    fn earliest_stream(&mut self, now: u64) -> Option<Kind> {
+        let (lead, margin) = (self.lead, self.margin);
         SEND_ORDER
             .into_iter()
             .filter_map(|k| {
-                let pes = self.streams[k as usize].as_ref()?.queue.front()?;
+                let stream = self.streams[k as usize].as_mut()?;
+                if !stream.ready(now, lead, margin) {
+                    return None;
+                }
+                let pes = stream.queue.front()?;
                 Some((
                     pes.deadline.saturating_add(pes.packets * self.slot_ticks),
                     k,
@@ -258,7 +282,12 @@ impl Muxer {
             self.counters.null_packets += 1;
             return emit_null(packet);
         };
-        let emitted = stream.emit_next(pcr, packet);
+        let ready = stream.ready(now, self.lead, self.margin);
+        let emitted = if ready {
+            stream.emit_next(pcr, packet)
+        } else {
+            None
+        };
         if emitted.is_none() {
             let header = TsHeaderRepr {
                 pid: stream.pid,

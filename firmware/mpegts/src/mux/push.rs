@@ -105,10 +105,23 @@ impl Muxer {
         true
     }
 
+    /// Payload waiting that could leave now: units held back until their
+    /// lead are not late, only early, so they do not count.
+    fn backlog_bytes(&self) -> usize {
+        let now = self.next_departure().0;
+        let held: usize = self
+            .streams
+            .iter()
+            .flatten()
+            .map(|s| s.held_bytes(now, self.lead))
+            .sum();
+        self.queued - held
+    }
+
     /// Drops the oldest unstarted units until the backlog fits its limit.
     fn enforce_backlog(&mut self) {
         let limit = self.config.max_backlog_bytes();
-        while self.queued > limit {
+        while self.backlog_bytes() > limit {
             let oldest = DROP_ORDER
                 .into_iter()
                 .filter_map(|k| {

@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 
 use makara_media::Pcr27M;
 
-use crate::packet::{AdaptationRepr, TsHeaderRepr, PACKET_LEN};
+use super::buffer::DecoderBuffer;
+use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, PACKET_LEN};
 
 /// One PES packet on its way out.
 #[derive(Debug)]
@@ -34,7 +35,8 @@ impl Pes {
     }
 }
 
-/// One elementary stream: its PID, continuity counter and queue.
+/// One elementary stream: its PID, continuity counter, queue, and the
+/// receiver's buffer for it.
 #[derive(Debug)]
 pub(super) struct Stream {
     pub pid: u16,
@@ -43,16 +45,43 @@ pub(super) struct Stream {
     pub queue: VecDeque<Pes>,
     /// The next packet sets discontinuity_indicator: a restarted stream.
     discontinuity: bool,
+    buffer: DecoderBuffer,
 }
 
 impl Stream {
-    pub fn new(pid: u16, restart: bool) -> Stream {
+    /// A stream whose receiver buffers `buffer_limit` bytes (unbounded:
+    /// `None`).
+    pub fn new(pid: u16, restart: bool, buffer_limit: Option<usize>) -> Stream {
         Stream {
             pid,
             next_cc: 0,
             queue: VecDeque::new(),
             discontinuity: restart,
+            buffer: DecoderBuffer::new(buffer_limit),
         }
+    }
+
+    /// Whether the head PES may send a packet at `now`: once started it
+    /// may; before, not more than `lead` ticks before its decoding time.
+    /// Either way its next packet must fit the receiver's buffer, whose
+    /// bytes leave `margin` ticks after their decoding time.
+    pub fn ready(&mut self, now: u64, lead: u64, margin: u64) -> bool {
+        self.buffer.drain(now, margin);
+        let Some(pes) = self.queue.front() else {
+            return false;
+        };
+        (pes.started() || now.saturating_add(lead) >= pes.deadline)
+            && self.buffer.has_room(pes.remaining().min(BODY_LEN))
+    }
+
+    /// Payload bytes of PES packets that may not leave yet at `now`: not
+    /// started and more than `lead` before their decoding time.
+    pub fn held_bytes(&self, now: u64, lead: u64) -> usize {
+        self.queue
+            .iter()
+            .filter(|pes| !pes.started() && now.saturating_add(lead) < pes.deadline)
+            .map(|pes| pes.bytes.len())
+            .sum()
     }
 
     /// Whether the next packet is the first of a restarted stream; it is
@@ -90,6 +119,7 @@ impl Stream {
         };
         let n = pes.remaining().min(header.payload_capacity());
         header.emit(&pes.bytes[pes.sent..pes.sent + n], packet);
+        self.buffer.deliver(pes.deadline, n);
         self.next_cc = (self.next_cc + 1) & 0x0F;
         pes.sent += n;
         pes.packets += 1;
