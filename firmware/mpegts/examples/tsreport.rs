@@ -47,13 +47,15 @@ fn main() -> ExitCode {
 fn stream_json(es: &EsReport) -> String {
     format!(
         "{{\"pid\":{},\"stream_type\":{},\"units\":{},\"bytes\":{},\
-         \"max_wait_ms\":{:.3},\"max_occupancy\":{},\"late_units\":{}}}",
+         \"max_wait_ms\":{:.3},\"max_occupancy\":{},\"late_units\":{},\
+         \"max_lateness_ms\":{:.3}}}",
         es.pid,
         es.stream_type,
         es.units,
         es.bytes,
         es.max_wait as f64 / 27_000.0,
         es.max_occupancy,
-        es.late_units
+        es.late_units,
+        es.max_lateness as f64 / 27_000.0
     )
 }

@@ -54,6 +54,8 @@ pub struct EsReport {
     pub max_occupancy: usize,
     /// Units whose last byte arrived after their removal time.
     pub late_units: u64,
+    /// By how much the latest of them missed it, in 27 MHz ticks.
+    pub max_lateness: u64,
 }
 
 /// What [`analyse`] found.
@@ -264,6 +266,7 @@ impl Buffer {
             .max(unit.removal.saturating_sub(unit.first_arrival));
         if unit.last_arrival > unit.removal {
             es.late_units += 1;
+            es.max_lateness = es.max_lateness.max(unit.last_arrival - unit.removal);
         }
     }
 

@@ -166,6 +166,7 @@ fn waits_and_occupancy_of_a_golden_stream() {
             max_wait: 125_400,
             max_occupancy: 284,
             late_units: 0,
+            max_lateness: 0,
         }
     );
     let video = &report.streams[&VIDEO];
@@ -191,6 +192,8 @@ fn a_unit_removed_before_its_last_byte_is_late() {
     let report = analyse(&golden(500)).unwrap();
     let video = &report.streams[&VIDEO];
     assert_eq!((video.late_units, video.max_wait), (1, 9_000));
+    // Its last packet came at 6 · 28 200.
+    assert_eq!(video.max_lateness, 19_200);
     assert_eq!(report.streams[&AUDIO].late_units, 0);
 }
 
