@@ -28,13 +28,24 @@
 //! 2. A PCR when the PCR interval is nearly up: in the next packet of the
 //!    PCR stream's queue, or in an adaptation-only packet if it is empty.
 //! 3. The SDT (service and provider name), every [`SDT_INTERVAL_MS`].
-//! 4. Payload, from the stream whose next packet has the earliest deadline.
+//! 4. Payload, from the stream whose next packet has the earliest deadline
+//!    among those a receiver's buffers can take now (see below).
 //! 5. A null packet (constant rate), or nothing (variable rate).
 //!
 //! "Nearly up" means within [`LEAD_SLOTS`] slots. Only three things (PAT,
-//! PMT, PCR) ever jump the queue (the SDT's half second has room to wait), so each waits at most two slots behind
-//! the others and goes out before its interval ends. Validation makes
-//! every interval at least eight slots long, so that lead is small.
+//! PMT, PCR) ever jump the queue (the SDT's half second has room to
+//! wait), so each waits at most two slots behind the others and goes out
+//! before its interval ends. Validation makes every interval at least
+//! eight slots long, so that lead is small.
+//!
+//! # Decoder buffers
+//!
+//! A stream's next packet may leave only if a receiver can hold it (the
+//! T-STD of ISO/IEC 13818-1 §2.4.2, modelled in `buffer`): a unit starts
+//! no earlier than [`MAX_LEAD_MS`] before its DTS, so no byte waits in a
+//! receiver more than 1 s; and audio (always) and video (with
+//! `video_buffer_bytes`) send only what fits their buffer beside the bytes
+//! sent and not yet decoded. A unit that is early waits here instead.
 //!
 //! # Interleaving
 //!
@@ -48,8 +59,9 @@
 //! # Backlog
 //!
 //! If an encoder overshoots the mux rate, payload piles up. When more than
-//! `max_backlog_ms` of it (at the mux rate) waits, the muxer drops the
-//! oldest whole units not yet started (never half a PES) and counts them.
+//! `max_backlog_ms` of it (at the mux rate) could leave and waits, the
+//! muxer drops the oldest whole units not yet started (never half a PES)
+//! and counts them. Units held back by their lead are not backlog.
 
 mod buffer;
 mod config;
