@@ -26,6 +26,8 @@ WIDTH, HEIGHT, FPS = 320, 180, 30
 # ISO/IEC 13818-1 §2.4.2.6: BSn for MPEG-1/2 audio and for AAC with up to
 # two channels.
 AUDIO_BSN = 3584
+# §2.4.2.3: the transport buffer in front of it, drained at 2 Mbit/s.
+AUDIO_TBS = 512
 # H.264 Table A-1, MaxCPB in 1000 bits (VCL, cpbBrVclFactor 1000 would be
 # looser; the T-STD's 1200 × MaxCPB is used below as EBSn).
 MAX_CPB_KBIT = {10: 175, 9: 350, 11: 500, 12: 1000, 13: 2000, 20: 2000, 21: 4000, 22: 4000,
@@ -137,6 +139,11 @@ def test_no_stream_waits_over_a_second_or_overflows_its_buffer(fresh, tmp_path, 
         assert es["late_units"] == 0, es
     assert audio["max_occupancy"] <= AUDIO_BSN, audio
     assert video["max_occupancy"] <= video_buffer_limit(recording), video
+    if ("encodingProfile", "cbr") in transcoder:
+        # The audio transport buffer (512 bytes at 2 Mbit/s). A variable-rate
+        # stream's bytes appear evenly spread between PCRs, which can bunch
+        # audio packets sent apart; that is not kept yet.
+        assert audio["max_transport_buffer"] <= AUDIO_TBS, audio
 
 
 def wire_and_payload_kbps(datagrams, report):

@@ -48,7 +48,7 @@ fn stream_json(es: &EsReport) -> String {
     format!(
         "{{\"pid\":{},\"stream_type\":{},\"units\":{},\"bytes\":{},\
          \"max_wait_ms\":{:.3},\"max_occupancy\":{},\"late_units\":{},\
-         \"max_lateness_ms\":{:.3}}}",
+         \"max_lateness_ms\":{:.3},\"max_transport_buffer\":{}}}",
         es.pid,
         es.stream_type,
         es.units,
@@ -56,6 +56,7 @@ fn stream_json(es: &EsReport) -> String {
         es.max_wait as f64 / 27_000.0,
         es.max_occupancy,
         es.late_units,
-        es.max_lateness as f64 / 27_000.0
+        es.max_lateness as f64 / 27_000.0,
+        es.max_transport_buffer
     )
 }

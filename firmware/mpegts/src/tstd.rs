@@ -10,7 +10,9 @@
 //!   first PCR or after the last. A PCR stamps the byte holding the last
 //!   bit of its base, 10 bytes into its packet. A packet's bytes are taken
 //!   to arrive with its first byte, which overstates waits and occupancy
-//!   by at most one packet time: the judgement errs strict.
+//!   by at most one packet time: the judgement errs strict. Packets after
+//!   the last PCR have no rate to arrive at, so elementary streams are
+//!   judged up to it (a recording cut at a stop ends on such packets).
 //! - **Removal.** Every byte of a PES packet leaves the decoder's buffers
 //!   at the PES's DTS, or its PTS when it has no DTS: one access unit per
 //!   PES, which is how the muxer writes video, audio and KLV.
@@ -19,6 +21,11 @@
 //!   has arrived and not yet left. Measured against the elementary buffer
 //!   alone (BSn, EBSn), this errs strict by up to the 512-byte transport
 //!   buffer.
+//!
+//! - **Transport buffer of audio.** For audio PIDs also the 512-byte
+//!   transport buffer on its own (§2.4.2.3): whole packets in, drained at
+//!   Rx = 2 Mbit/s (§2.4.2.7), its peak taken when a packet's last byte is
+//!   in. Video's Rx depends on the level, so video's is not judged.
 //!
 //! A PES whose last byte arrives after its removal time is late: the
 //! decoder's buffer underflowed. The PCR is followed on one PID, the first
@@ -32,6 +39,12 @@ use crate::demux::{DemuxEvent, Demuxer};
 use crate::packet::{TsPacket, NULL_PID, PACKET_LEN};
 use crate::pes::PesHeaderRepr;
 use crate::{Error, Result};
+
+/// Stream types whose transport buffer leaks at [`AUDIO_RX_BPS`]: MPEG-1
+/// and MPEG-2 audio, AAC in ADTS and in LATM.
+const AUDIO_STREAM_TYPES: [u8; 4] = [0x03, 0x04, 0x0F, 0x11];
+/// Rxn of audio (§2.4.2.7).
+const AUDIO_RX_BPS: u128 = 2_000_000;
 
 /// The PCR counts 2^33 periods of 300 ticks, then starts again.
 const PCR_WRAP: u64 = (1 << 33) * 300;
@@ -56,6 +69,9 @@ pub struct EsReport {
     pub late_units: u64,
     /// By how much the latest of them missed it, in 27 MHz ticks.
     pub max_lateness: u64,
+    /// Audio: the most bytes in the transport buffer at once (0 for other
+    /// streams).
+    pub max_transport_buffer: usize,
 }
 
 /// What [`analyse`] found.
@@ -100,7 +116,12 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
                         let entry = report.streams.entry(s.pid).or_default();
                         entry.pid = s.pid;
                         entry.stream_type = s.stream_type;
-                        buffers.entry(s.pid).or_default();
+                        let buffer = buffers.entry(s.pid).or_default();
+                        if AUDIO_STREAM_TYPES.contains(&s.stream_type) {
+                            buffer
+                                .transport
+                                .get_or_insert_with(TransportBuffer::default);
+                        }
                     }
                 }
                 DemuxEvent::Continuity { .. } => report.continuity_errors += 1,
@@ -121,6 +142,13 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
         let (Some(buffer), Some(es)) = (buffers.get_mut(&pid), report.streams.get_mut(&pid)) else {
             continue;
         };
+        if index > clock.last_index() {
+            continue;
+        }
+        if let Some(transport) = buffer.transport.as_mut() {
+            let bytes = transport.arrive(clock.arrival(index + 1));
+            es.max_transport_buffer = es.max_transport_buffer.max(bytes);
+        }
         if packet.has_payload() {
             buffer.arrive(clock.arrival(index), &packet, es);
         }
@@ -165,6 +193,11 @@ impl ArrivalClock {
         Ok(ArrivalClock { pcrs })
     }
 
+    /// The packet with the last PCR.
+    fn last_index(&self) -> usize {
+        self.pcrs.last().map_or(0, |&(i, _)| i)
+    }
+
     /// When the first byte of packet `index` arrives, in 27 MHz ticks.
     fn arrival(&self, index: usize) -> u64 {
         let after = self.pcrs.partition_point(|&(i, _)| i < index);
@@ -188,6 +221,25 @@ impl ArrivalClock {
     }
 }
 
+/// A transport buffer leaking at [`AUDIO_RX_BPS`], in bit-ticks: bits
+/// times the 27 MHz rate, so that draining stays in integers.
+#[derive(Debug, Default)]
+struct TransportBuffer {
+    level: u128,
+    at: u64,
+}
+
+impl TransportBuffer {
+    /// A whole packet is in at `end`; returns the bytes then held.
+    fn arrive(&mut self, end: u64) -> usize {
+        let drained = u128::from(end.saturating_sub(self.at)) * AUDIO_RX_BPS;
+        self.level =
+            self.level.saturating_sub(drained) + PACKET_LEN as u128 * 8 * u128::from(PCR_HZ);
+        self.at = end;
+        self.level.div_ceil(8 * u128::from(PCR_HZ)) as usize
+    }
+}
+
 /// One PES on its way through the buffers.
 #[derive(Debug)]
 struct Unit {
@@ -206,6 +258,8 @@ struct Buffer {
     /// The PES now arriving has a timestamp; without one (or before the
     /// first start) its bytes are not followed.
     receiving: bool,
+    /// Audio only: the transport buffer on its own.
+    transport: Option<TransportBuffer>,
 }
 
 impl Buffer {

@@ -17,6 +17,10 @@
 
 use std::collections::VecDeque;
 
+use makara_media::PCR_HZ;
+
+use crate::packet::PACKET_LEN;
+
 /// No unit's first byte leaves more than this before its decoding time:
 /// the T-STD's 1 s, less the 100 ms an interpolated arrival may be early.
 pub const MAX_LEAD_MS: u32 = 900;
@@ -25,6 +29,40 @@ pub const MAX_LEAD_MS: u32 = 900;
 /// The model counts the transport buffer's bytes in it too, which errs
 /// strict.
 pub const AUDIO_BUFFER_BYTES: usize = 3584;
+
+/// The transport buffer in front of an audio decoder (§2.4.2.3): 512
+/// bytes, taking whole packets, drained at Rx = 2 Mbit/s (§2.4.2.7). A
+/// burst of one PES's packets at the mux rate would overflow it, so audio
+/// packets are paced to it.
+#[derive(Debug, Default)]
+pub(super) struct TransportBuffer {
+    /// Bits times the 27 MHz rate, so that draining stays in integers.
+    level: u128,
+    at: u64,
+}
+
+impl TransportBuffer {
+    const SIZE_BITS: u128 = 512 * 8;
+    const RX_BPS: u128 = 2_000_000;
+    const PACKET_BITS: u128 = PACKET_LEN as u128 * 8;
+
+    fn level_at(&self, t: u64) -> u128 {
+        let drained = u128::from(t.saturating_sub(self.at)) * Self::RX_BPS;
+        self.level.saturating_sub(drained)
+    }
+
+    /// Whether a packet whose last byte is in at `end` fits.
+    pub fn fits(&self, end: u64) -> bool {
+        self.level_at(end) + Self::PACKET_BITS * u128::from(PCR_HZ)
+            <= Self::SIZE_BITS * u128::from(PCR_HZ)
+    }
+
+    /// Counts a packet whose last byte is in at `end`.
+    pub fn deliver(&mut self, end: u64) {
+        self.level = self.level_at(end) + Self::PACKET_BITS * u128::from(PCR_HZ);
+        self.at = end;
+    }
+}
 
 /// Bytes sent and not yet decoded, per unit, in decode order.
 #[derive(Debug)]
@@ -89,6 +127,19 @@ mod tests {
         assert!(b.has_room(850) && !b.has_room(851));
         b.drain(210, 10);
         assert!(b.has_room(1_000));
+    }
+
+    #[test]
+    fn the_transport_buffer_drains_at_two_megabits() {
+        // Two packets at once hold 376 bytes; a third fits once 52 have
+        // drained: 416 bits at 2 Mbit/s, 5 616 ticks. Then it is full, and
+        // the next fits after a whole packet drained, 20 304 ticks.
+        let mut tb = TransportBuffer::default();
+        tb.deliver(0);
+        tb.deliver(0);
+        assert!(!tb.fits(5_615) && tb.fits(5_616));
+        tb.deliver(5_616);
+        assert!(!tb.fits(5_616 + 20_303) && tb.fits(5_616 + 20_304));
     }
 
     #[test]

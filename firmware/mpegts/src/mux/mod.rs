@@ -174,8 +174,9 @@ impl Muxer {
             pmt: Table::new(c.pmt_pid, pmt.buffer_len(), |b| pmt.emit(b), c.restart),
             sdt: Table::new(SDT_PID, sdt.buffer_len(), |b| sdt.emit(b), c.restart),
             last_pcr: None,
-            streams: [Kind::Video, Kind::Audio, Kind::Klv]
-                .map(|k| pid_of(k).map(|pid| Stream::new(pid, c.restart, buffer_limit(k)))),
+            streams: [Kind::Video, Kind::Audio, Kind::Klv].map(|k| {
+                pid_of(k).map(|pid| Stream::new(pid, c.restart, buffer_limit(k), k == Kind::Audio))
+            }),
             pcr_kind,
             pool: BufferPool::default(),
             queued: 0,
@@ -264,11 +265,12 @@ impl Muxer {
     /// next packet has the earliest deadline.
     fn earliest_stream(&mut self, now: u64) -> Option<Kind> {
         let (lead, margin) = (self.lead, self.margin);
+        let end = now + self.slot_ticks;
         SEND_ORDER
             .into_iter()
             .filter_map(|k| {
                 let stream = self.streams[k as usize].as_mut()?;
-                if !stream.ready(now, lead, margin) {
+                if !stream.ready(now, end, lead, margin) {
                     return None;
                 }
                 let pes = stream.queue.front()?;
@@ -294,12 +296,15 @@ impl Muxer {
             self.counters.null_packets += 1;
             return emit_null(packet);
         };
-        let ready = stream.ready(now, self.lead, self.margin);
+        let end = now + self.slot_ticks;
+        let ready = stream.ready(now, end, self.lead, self.margin);
         let emitted = if ready {
             stream.emit_next(pcr, packet)
         } else {
             None
         };
+        // Adaptation-only packets fill the transport buffer too.
+        stream.sent_packet(end);
         if emitted.is_none() {
             let header = TsHeaderRepr {
                 pid: stream.pid,

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use makara_media::Pcr27M;
 
-use super::buffer::DecoderBuffer;
+use super::buffer::{DecoderBuffer, TransportBuffer};
 use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, PACKET_LEN};
 
 /// One PES packet on its way out.
@@ -46,32 +46,45 @@ pub(super) struct Stream {
     /// The next packet sets discontinuity_indicator: a restarted stream.
     discontinuity: bool,
     buffer: DecoderBuffer,
+    /// Audio's transport buffer, which paces its packets.
+    transport: Option<TransportBuffer>,
 }
 
 impl Stream {
     /// A stream whose receiver buffers `buffer_limit` bytes (unbounded:
-    /// `None`).
-    pub fn new(pid: u16, restart: bool, buffer_limit: Option<usize>) -> Stream {
+    /// `None`), behind a transport buffer that paces it if `paced`.
+    pub fn new(pid: u16, restart: bool, buffer_limit: Option<usize>, paced: bool) -> Stream {
         Stream {
             pid,
             next_cc: 0,
             queue: VecDeque::new(),
             discontinuity: restart,
             buffer: DecoderBuffer::new(buffer_limit),
+            transport: paced.then(TransportBuffer::default),
         }
     }
 
-    /// Whether the head PES may send a packet at `now`: once started it
-    /// may; before, not more than `lead` ticks before its decoding time.
-    /// Either way its next packet must fit the receiver's buffer, whose
-    /// bytes leave `margin` ticks after their decoding time.
-    pub fn ready(&mut self, now: u64, lead: u64, margin: u64) -> bool {
+    /// Whether the head PES may send a packet in the slot from `now` to
+    /// `end`: once started it may; before, not more than `lead` ticks
+    /// before its decoding time. Either way its next packet must fit the
+    /// receiver's buffer, whose bytes leave `margin` ticks after their
+    /// decoding time, and its transport buffer if it has one.
+    pub fn ready(&mut self, now: u64, end: u64, lead: u64, margin: u64) -> bool {
         self.buffer.drain(now, margin);
         let Some(pes) = self.queue.front() else {
             return false;
         };
         (pes.started() || now.saturating_add(lead) >= pes.deadline)
             && self.buffer.has_room(pes.remaining().min(BODY_LEN))
+            && self.transport.as_ref().is_none_or(|tb| tb.fits(end))
+    }
+
+    /// Counts a packet of this PID whose last byte leaves at `end` into
+    /// its transport buffer.
+    pub fn sent_packet(&mut self, end: u64) {
+        if let Some(tb) = self.transport.as_mut() {
+            tb.deliver(end);
+        }
     }
 
     /// Payload bytes of PES packets that may not leave yet at `now`: not

@@ -167,12 +167,16 @@ fn waits_and_occupancy_of_a_golden_stream() {
             max_occupancy: 284,
             late_units: 0,
             max_lateness: 0,
+            // Each packet is in 28 200 ticks after the last: at 2 Mbit/s
+            // the buffer drained 261 bytes meanwhile, so it never holds two.
+            max_transport_buffer: 188,
         }
     );
     let video = &report.streams[&VIDEO];
     // DTS 2 000 = 600 000 ticks; the PES starts at 5 · 28 200.
     assert_eq!((video.max_wait, video.max_occupancy), (459_000, 368));
     assert_eq!((video.units, video.bytes, video.late_units), (1, 368, 0));
+    assert_eq!(video.max_transport_buffer, 0, "not judged for video");
     // 7 packets between the PCRs in 197 400 ticks: 1.44 Mbit/s.
     assert_eq!(
         (report.min_rate_bps, report.max_rate_bps),
@@ -234,4 +238,35 @@ fn rates_follow_each_pcr_pair() {
 fn a_stream_without_two_pcrs_has_no_clock() {
     assert_eq!(analyse(&pat_pmt()), Err(Error));
     assert_eq!(analyse(&[]), Err(Error));
+}
+
+#[test]
+fn an_audio_burst_fills_the_transport_buffer() {
+    // One byte every 15 ticks (14.4 Mbit/s): a packet is in 2 820 ticks
+    // after the one before, and 2 Mbit/s drains 26.11 bytes of it
+    // meanwhile. A 4-packet audio PES back to back holds, at each last
+    // byte, 188, 349.9, 511.8, then 673.7 bytes: the 512-byte buffer
+    // overflows on the fourth.
+    let pcr = |index: u64, cc| {
+        let adaptation = AdaptationRepr {
+            pcr: Some(Pcr27M(index * 2_820 + 150)),
+            ..AdaptationRepr::default()
+        };
+        packet(VIDEO, false, cc, adaptation, &[])
+    };
+    let mut ts = pat_pmt();
+    ts.extend(pcr(2, 15));
+    ts.extend(pes(AUDIO, 90_000, None, 4 * BODY_LEN, 0).concat());
+    ts.extend(pcr(7, 15));
+    let report = analyse(&ts).unwrap();
+    assert_eq!(report.streams[&AUDIO].max_transport_buffer, 674);
+    // Three packets just fit.
+    let mut ts = pat_pmt();
+    ts.extend(pcr(2, 15));
+    ts.extend(pes(AUDIO, 90_000, None, 3 * BODY_LEN, 0).concat());
+    ts.extend(pcr(6, 15));
+    assert_eq!(
+        analyse(&ts).unwrap().streams[&AUDIO].max_transport_buffer,
+        512
+    );
 }
