@@ -48,7 +48,6 @@ pub struct Source {
 /// What the thread remembers between frames.
 struct Progress {
     last_frame_at: MonotonicNs,
-    last_sequence: Option<u64>,
     published: u64,
     /// Sound is captured up to here: now in real time, the end of the
     /// latest frame as fast as encoded.
@@ -64,7 +63,6 @@ impl Source {
         let mut samples = vec![0i16; AAC_FRAME_SAMPLES * usize::from(TONE_CHANNELS)];
         let mut progress = Progress {
             last_frame_at: monotonic_now(),
-            last_sequence: None,
             published: 0,
             audio_until: MonotonicNs(0),
         };
@@ -100,11 +98,6 @@ impl Source {
     fn publish(&mut self, frame: Frame, now: MonotonicNs, shared: &Shared, p: &mut Progress) {
         p.last_frame_at = now;
         self.signal_back(shared);
-        if let Some(previous) = p.last_sequence {
-            let lost = frame.sequence().saturating_sub(previous + 1);
-            shared.frames_dropped.fetch_add(lost, Ordering::Relaxed);
-        }
-        p.last_sequence = Some(frame.sequence());
         p.published += 1;
         p.audio_until = MonotonicNs(frame.pts().0 + frame.format().frame_ns());
         shared.frames_captured.fetch_add(1, Ordering::Relaxed);

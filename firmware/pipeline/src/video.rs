@@ -53,7 +53,7 @@ pub struct VideoEncode {
 impl VideoEncode {
     pub fn run(mut self, worker: &Worker) -> Result<(), String> {
         let mut converted = Vec::new();
-        let mut ring_drops = 0;
+        let mut last_sequence: Option<u64> = None;
         while !worker.should_stop() {
             let frame = match self.frames.recv(RECV_TIMEOUT) {
                 Ok(Some(frame)) => frame,
@@ -62,8 +62,10 @@ impl VideoEncode {
                 // still holds goes out too.
                 Err(_) => return self.flush(worker),
             };
-            let lost_in_ring = self.frames.dropped() - ring_drops;
-            ring_drops += lost_in_ring;
+            // Frames lost before this one, by the source or by the ring,
+            // show as a jump in the source's sequence.
+            let lost = last_sequence.map_or(0, |p| frame.sequence().saturating_sub(p + 1));
+            last_sequence = Some(frame.sequence());
             let started = Instant::now();
             let (first, count, period) = self.output_times(&frame);
             // Only the lost frames an output picture needed count as
@@ -73,8 +75,12 @@ impl VideoEncode {
             worker
                 .shared()
                 .frames_dropped
-                .fetch_add(lost_in_ring.min(stand_ins), Ordering::Relaxed);
+                .fetch_add(lost.min(stand_ins), Ordering::Relaxed);
             for k in 0..count {
+                // A slow encoder's backlog of repeats must not hold up a stop.
+                if worker.should_stop() {
+                    return Ok(());
+                }
                 self.encode(&frame, first + k * period, &mut converted, worker)?;
             }
             while let Some(unit) = self
