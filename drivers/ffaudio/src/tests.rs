@@ -7,6 +7,7 @@ use std::process::Command;
 
 use makara_encode::{AudioEncoder, AudioSettings, EncodeError, RawAudio};
 use makara_media::{AudioCodec, Clock90k, EncodedAudio};
+use makara_test_support::TestDir;
 
 use crate::adts::{AdtsFields, HEADER_LEN};
 use crate::encoder::to_90k;
@@ -81,22 +82,19 @@ fn kbps(frames: &[EncodedAudio], payload_bytes: usize, frame_samples: usize) -> 
     (payload_bytes * 8) as f64 / seconds / 1000.0
 }
 
-/// A file in the temp directory, removed when dropped.
-struct TempFile(PathBuf);
+/// The encoded frames in a file of their own, in a scratch directory that
+/// is removed (with the file) when this is dropped.
+struct TempFile {
+    _dir: TestDir,
+    path: PathBuf,
+}
 
 impl TempFile {
     fn write(name: &str, frames: &[EncodedAudio]) -> TempFile {
-        let path =
-            std::env::temp_dir().join(format!("makara-ffaudio-{}-{name}", std::process::id()));
+        let dir = TestDir::new("ffaudio");
         let bytes: Vec<u8> = frames.iter().flat_map(|f| f.data.iter().copied()).collect();
-        std::fs::write(&path, bytes).unwrap();
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let path = dir.write(name, bytes);
+        TempFile { _dir: dir, path }
     }
 }
 
@@ -104,7 +102,7 @@ impl Drop for TempFile {
 fn ffprobe(file: &TempFile) -> Vec<String> {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-show_streams"])
-        .arg(&file.0)
+        .arg(&file.path)
         .output()
         .expect("ffprobe (Debian package ffmpeg) must be installed");
     assert!(
@@ -123,7 +121,7 @@ fn ffprobe(file: &TempFile) -> Vec<String> {
 fn ffmpeg_decodes(file: &TempFile) {
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-i"])
-        .arg(&file.0)
+        .arg(&file.path)
         .args(["-f", "null", "-"])
         .output()
         .expect("ffmpeg must be installed");
@@ -210,7 +208,7 @@ fn mp2_ten_seconds_at_192k() {
 fn ffmpeg_decode(file: &TempFile) -> Vec<i16> {
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-i"])
-        .arg(&file.0)
+        .arg(&file.path)
         .args(["-f", "s16le", "-ac", "2", "-"])
         .output()
         .expect("ffmpeg must be installed");

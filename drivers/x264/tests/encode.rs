@@ -168,15 +168,14 @@ fn keyframes(format: &VideoFormat, aus: &[EncodedVideo]) -> BTreeSet<u64> {
 /// `ffprobe -show_streams -count_frames` says about it, after checking that
 /// it read an H.264 stream of that many pictures without complaint.
 fn ffprobe(aus: &[EncodedVideo], name: &str) -> String {
-    let path = std::env::temp_dir().join(format!("makara-x264-{}-{name}.264", std::process::id()));
+    let dir = makara_test_support::TestDir::new("x264");
     let stream: Vec<u8> = aus.iter().flat_map(|au| au.data.iter().copied()).collect();
-    std::fs::write(&path, &stream).unwrap();
+    let path = dir.write(format!("{name}.264"), &stream);
     let probe = Command::new("ffprobe")
         .args(["-v", "error", "-show_streams", "-count_frames"])
         .arg(&path)
         .output()
         .expect("ffprobe is installed");
-    std::fs::remove_file(&path).unwrap();
     let stdout = String::from_utf8_lossy(&probe.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&probe.stderr);
     assert!(probe.status.success(), "{stderr}");

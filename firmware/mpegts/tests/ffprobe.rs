@@ -12,6 +12,7 @@ use std::process::Command;
 
 use makara_media::{AudioCodec, Clock90k, EncodedAudio, EncodedVideo, Pcr27M, VideoCodec};
 use makara_mpegts::mux::{MuxConfig, Muxer};
+use makara_test_support::TestDir;
 
 const FFPROBE: &str = "/usr/bin/ffprobe";
 const FFMPEG: &str = "/usr/bin/ffmpeg";
@@ -25,8 +26,14 @@ struct Unit {
 }
 
 /// Writes `seconds` of H.264, the given audio and (optionally) one KLV
-/// unit per second to a temporary .ts file; returns the path and the KLV.
-fn write_stream(name: &str, seconds: u64, audio: AudioCodec, klv: bool) -> (PathBuf, Vec<u8>) {
+/// unit per second to a .ts file in `dir`; returns the path and the KLV.
+fn write_stream(
+    dir: &TestDir,
+    name: &str,
+    seconds: u64,
+    audio: AudioCodec,
+    klv: bool,
+) -> (PathBuf, Vec<u8>) {
     let config = MuxConfig {
         video: Some((0x100, VideoCodec::H264)),
         audio: Some((0x101, audio)),
@@ -95,8 +102,7 @@ fn write_stream(name: &str, seconds: u64, audio: AudioCodec, klv: bool) -> (Path
         (counters.video.late_units, counters.audio.late_units),
         (0, 0)
     );
-    let path = std::env::temp_dir().join(format!("makara-mpegts-{}-{name}.ts", std::process::id()));
-    std::fs::write(&path, file).unwrap();
+    let path = dir.write(format!("{name}.ts"), file);
     (path, all_klv)
 }
 
@@ -156,7 +162,8 @@ fn require_tools() {
 #[test]
 fn ffprobe_recognises_h264_mp2_and_klv() {
     require_tools();
-    let (path, klv) = write_stream("mp2", 10, AudioCodec::Mp2, true);
+    let dir = TestDir::new("mpegts-ffprobe");
+    let (path, klv) = write_stream(&dir, "mp2", 10, AudioCodec::Mp2, true);
     let probe = probe(&path);
     let s = streams(&probe);
     assert_eq!(s.len(), 3, "{probe}");
@@ -202,14 +209,13 @@ fn ffprobe_recognises_h264_mp2_and_klv() {
         ],
     );
     assert_eq!(std::fs::read(&data).unwrap(), klv);
-    let _ = std::fs::remove_file(&data);
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
 fn ffprobe_recognises_h264_and_aac() {
     require_tools();
-    let (path, _) = write_stream("aac", 2, AudioCodec::AacAdts, false);
+    let dir = TestDir::new("mpegts-ffprobe");
+    let (path, _) = write_stream(&dir, "aac", 2, AudioCodec::AacAdts, false);
     let probe = probe(&path);
     let s = streams(&probe);
     assert_eq!(s.len(), 2, "{probe}");
@@ -224,5 +230,4 @@ fn ffprobe_recognises_h264_and_aac() {
         assert!(s[1].contains(&line), "{line} in {:?}", s[1]);
     }
     ffmpeg(&path, &["-f", "null", "-"]);
-    let _ = std::fs::remove_file(&path);
 }

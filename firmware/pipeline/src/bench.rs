@@ -267,7 +267,7 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use makara_test_support::TestDir;
 
     use makara_encode::{AudioEncoder, RawPicture, VideoEncoder, VideoSettings};
     use makara_media::{EncodedVideo, VideoFormat};
@@ -328,15 +328,6 @@ mod tests {
         }
     }
 
-    fn temp_path(name: &str) -> PathBuf {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        std::env::temp_dir().join(format!(
-            "makara-bench-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ))
-    }
-
     fn bench(source: BenchSource, output: Option<PathBuf>) -> EncodeBench {
         EncodeBench {
             width: 320,
@@ -377,14 +368,14 @@ mod tests {
 
     #[test]
     fn the_test_pattern_goes_through_without_a_copy() {
-        let out = temp_path("pattern.ts");
+        let dir = TestDir::new("bench");
+        let out = dir.join("pattern.ts");
         let report = bench_encode(
             &codecs(),
             &bench(BenchSource::TestPattern, Some(out.clone())),
         )
         .unwrap();
         let ts = std::fs::read(&out).unwrap();
-        let _ = std::fs::remove_file(&out);
         assert_eq!((report.frames, report.encoded), (30, 30));
         assert!(report.fps() > 0.0, "{report:?}");
         assert_eq!(report.copies_per_frame(), 0.0);
@@ -398,9 +389,9 @@ mod tests {
     #[test]
     fn packed_raw_frames_cost_one_copy_each_and_the_file_loops() {
         let format = VideoFormat::new(320, 180, PixelFormat::Yuyv, 30, 1).unwrap();
-        let raw = temp_path("yuyv.raw");
+        let dir = TestDir::new("bench");
         // Ten frames for thirty: the file is read three times over.
-        std::fs::write(&raw, vec![0x80; format.frame_len() * 10]).unwrap();
+        let raw = dir.write("yuyv.raw", vec![0x80; format.frame_len() * 10]);
         let source = BenchSource::Raw {
             path: raw.clone(),
             layout: RawLayout::Yuyv,
@@ -412,7 +403,6 @@ mod tests {
         };
         // 10 YUYV frames are 13.33 I420 frames: not a whole number.
         let mismatch = bench_encode(&codecs(), &bench(i420, None));
-        let _ = std::fs::remove_file(&raw);
         let report = report.unwrap();
         assert_eq!((report.frames, report.encoded), (30, 30));
         assert!(report.fps() > 0.0);
@@ -437,8 +427,9 @@ mod tests {
         low.bitrate_kbps = 10;
         let e = bench_encode(&codecs(), &low).unwrap_err().to_string();
         assert!(e.contains("videoBitrate"), "{e}");
+        let dir = TestDir::new("bench");
         let missing = BenchSource::Raw {
-            path: temp_path("missing.raw"),
+            path: dir.join("missing.raw"),
             layout: RawLayout::I420,
         };
         let e = bench_encode(&codecs(), &bench(missing, None))
