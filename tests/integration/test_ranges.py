@@ -103,7 +103,7 @@ minus_one_or("transcoder", transcoder, "outputPacingInterval", 1, 1000)
 minus_one_or("transcoder", transcoder, "shapingBitrate", 150, 15000)
 minus_one_or("transcoder", transcoder, "shapingMaxBitratePercent", 1, 400)
 minus_one_or("transcoder", transcoder, "shapingTargetBitratePercent", 1, 100)
-minus_one_or("transcoder", transcoder, "shapingVbvSizeMs", 100, 1000)
+minus_one_or("transcoder", transcoder, "shapingVbvSizeMs", 20, 1000)
 minus_one_or("transcoder", transcoder, "shapingBufferingIntervalMs", 100, 10000)
 
 

@@ -24,8 +24,10 @@ pub const SHAPING_TARGET_PERCENT: Limits = Limits::new("shapingTargetBitratePerc
 /// At most 1 s at the peak rate: the T-STD of ISO/IEC 13818-1 lets no
 /// byte wait longer than 1 s in a receiver's video buffer, and a larger
 /// VBV lets the encoder make pictures that take longer than that to
-/// arrive at the peak rate.
-pub const SHAPING_VBV_MS: Limits = Limits::new("shapingVbvSizeMs", 100, 1000);
+/// arrive at the peak rate. At least 20 ms, a little more than one frame
+/// at 60 fps: the low-latency setting (docs/media-engine.md) uses a VBV
+/// of one or two frames, and x264 cannot keep a VBV below one picture.
+pub const SHAPING_VBV_MS: Limits = Limits::new("shapingVbvSizeMs", 20, 1000);
 pub const SHAPING_BUFFERING_MS: Limits = Limits::new("shapingBufferingIntervalMs", 100, 10000);
 
 pub const DEFAULT_FRAME_RATE: i64 = 30;

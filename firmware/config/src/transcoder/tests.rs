@@ -174,7 +174,26 @@ fn a_vbv_the_t_std_cannot_honour_is_refused_with_its_range() {
     };
     assert_eq!(
         r.validate().unwrap_err().to_string(),
-        "shapingVbvSizeMs: 1001 is out of range (-1 for off, or 100-1000)"
+        "shapingVbvSizeMs: 1001 is out of range (-1 for off, or 20-1000)"
+    );
+}
+
+#[test]
+fn a_vbv_of_one_or_two_frames_is_accepted_for_low_latency() {
+    for ms in [20, 50, 99] {
+        let r = TranscoderRequest {
+            shaping_vbv_size_ms: Some(ms),
+            ..named()
+        };
+        assert!(r.validate().is_ok(), "shapingVbvSizeMs {ms}");
+    }
+    let r = TranscoderRequest {
+        shaping_vbv_size_ms: Some(19),
+        ..named()
+    };
+    assert_eq!(
+        r.validate().unwrap_err().to_string(),
+        "shapingVbvSizeMs: 19 is out of range (-1 for off, or 20-1000)"
     );
 }
 
