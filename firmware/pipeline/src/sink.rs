@@ -18,7 +18,7 @@ const FILE_BUFFER: usize = 1 << 20;
 
 pub enum PacketSink {
     /// Each output with its own datagram grouping (MTU).
-    Udp(Vec<(UdpSender, Datagrams)>),
+    Udp(Vec<UdpOutput>),
     File {
         writer: BufWriter<File>,
         path: PathBuf,
@@ -44,10 +44,11 @@ impl PacketSink {
                     .outputs
                     .iter()
                     .map(|o| {
-                        Ok((
-                            UdpSender::open(o.clone())?,
-                            Datagrams::new(o.packets_per_datagram),
-                        ))
+                        Ok(UdpOutput {
+                            sender: UdpSender::open(o.clone())?,
+                            datagrams: Datagrams::new(o.packets_per_datagram),
+                            batch: Vec::new(),
+                        })
                     })
                     .collect::<Result<Vec<_>, OutputError>>()?,
             ),
@@ -65,22 +66,19 @@ impl PacketSink {
         })
     }
 
-    /// The same packets to every output, grouped by each output's MTU.
+    /// The same packets to every output, grouped by each output's MTU,
+    /// the full datagrams of one call in one batch (see [`UdpOutput`]).
     /// The stream's rate counts the first output's bytes only.
     pub fn send(&mut self, packets: &[(Pcr27M, [u8; 188])], shared: &Shared) -> Result<(), String> {
         match self {
             PacketSink::Udp(outputs) => {
-                for (_, packet) in packets {
-                    for (index, (sender, datagrams)) in outputs.iter_mut().enumerate() {
-                        if let Some(datagram) = datagrams.push(packet) {
-                            sender.send(datagram).map_err(|e| e.to_string())?;
-                            if index == 0 {
-                                shared
-                                    .bytes_sent
-                                    .fetch_add(datagram.len() as u64, Ordering::Relaxed);
-                            }
-                            shared.active.store(true, Ordering::Relaxed);
+                for (index, output) in outputs.iter_mut().enumerate() {
+                    let sent = output.send(packets).map_err(|e| e.to_string())?;
+                    if sent > 0 {
+                        if index == 0 {
+                            shared.bytes_sent.fetch_add(sent, Ordering::Relaxed);
                         }
+                        shared.active.store(true, Ordering::Relaxed);
                     }
                 }
             }
@@ -105,7 +103,10 @@ impl PacketSink {
                 .flush()
                 .map_err(|e| format!("output {}: {e}", path.display())),
             PacketSink::Udp(outputs) => {
-                for (sender, datagrams) in outputs {
+                for UdpOutput {
+                    sender, datagrams, ..
+                } in outputs
+                {
                     if let Some(datagram) = datagrams.flush() {
                         sender.send(datagram).map_err(|e| e.to_string())?;
                     }
@@ -114,6 +115,37 @@ impl PacketSink {
             }
             PacketSink::Null => Ok(()),
         }
+    }
+}
+
+/// One UDP output: its socket, the datagram being filled, and the full
+/// datagrams of the current call, which leave together: one `sendmsg`
+/// with UDP segmentation offload per run of equal datagrams
+/// ([`UdpSender::send_batch`]) instead of one system call each.
+pub struct UdpOutput {
+    sender: UdpSender,
+    datagrams: Datagrams,
+    /// Full datagrams back to back, each `datagrams.per_datagram()`
+    /// packets long.
+    batch: Vec<u8>,
+}
+
+impl UdpOutput {
+    /// Sends every datagram `packets` complete; returns their bytes.
+    fn send(&mut self, packets: &[(Pcr27M, [u8; 188])]) -> Result<u64, OutputError> {
+        self.batch.clear();
+        for (_, packet) in packets {
+            if let Some(datagram) = self.datagrams.push(packet) {
+                self.batch.extend_from_slice(datagram);
+            }
+        }
+        if self.batch.is_empty() {
+            return Ok(0);
+        }
+        let size = self.datagrams.per_datagram() * 188;
+        let datagrams: Vec<&[u8]> = self.batch.chunks(size).collect();
+        self.sender.send_batch(&datagrams)?;
+        Ok(self.batch.len() as u64)
     }
 }
 
