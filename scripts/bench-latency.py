@@ -236,7 +236,7 @@ def main():
     print(f"medians of {args.runs} runs, transcoder {dict(transcoder) or 'defaults'}:")
     for size in args.sizes.split(","):
         mine = [r for r in results if r["size"] == size]
-        line = {k: statistics.median(r[k] for r in mine)
+        line = {k: round(statistics.median(r[k] for r in mine), 1)
                 for k in ("first_mean_ms", "wire_mean_ms", "wire_p99_ms", "glass_mean_ms", "glass_p99_ms",
                           "margin_min_ms")}
         print(f"  {size}: {json.dumps(line)}")
