@@ -3,9 +3,15 @@
 //! analyser: no byte waits more than 1 s, no buffer overflows, no unit is
 //! late, whatever the presentation delay, B-frames, audio codec and rate.
 
+// Shared with the other tests; this one uses only `range`.
+#[allow(dead_code)]
+#[path = "common/prng.rs"]
+mod prng;
+
 use makara_media::{AudioCodec, Clock90k, EncodedAudio, EncodedVideo, Pcr27M};
 use makara_mpegts::mux::{MuxConfig, Muxer, AUDIO_BUFFER_BYTES};
 use makara_mpegts::tstd::{analyse, TstdReport};
+use prng::Prng;
 
 const FPS: u64 = 30;
 const SECONDS: u64 = 8;
@@ -66,8 +72,14 @@ enum Unit {
     Audio(EncodedAudio),
 }
 
-/// (when the encoder hands it over, in 27 MHz ticks, the unit).
-fn units(case: &Case) -> Vec<(u64, Unit)> {
+/// (when the encoder hands it over, in 27 MHz ticks, the unit). With a
+/// PRNG, frame sizes and hand-over times vary as a live encoder's do:
+/// IDRs from a sixth to a third of the VBV, other pictures three quarters
+/// to all of their share (so the VBV holds), each picture 10 to 60 ms in the
+/// encoder, each audio frame up to 30 ms after it is complete. Every 97th
+/// picture takes `stall_ms` longer in the encoder.
+fn units(case: &Case, mut prng: Option<Prng>, stall_ms: u64) -> Vec<(u64, Unit)> {
+    let mut vary = |lo: u64, hi: u64, fixed: u64| prng.as_mut().map_or(fixed, |p| p.range(lo, hi));
     let mut out = Vec::new();
     let frame_90k = 90_000 / FPS;
     let delay_90k = case.delay_ms * 90;
@@ -83,8 +95,14 @@ fn units(case: &Case) -> Vec<(u64, Unit)> {
         let capture_90k = n * frame_90k;
         let dts = capture_90k + delay_90k;
         let pts = dts + reorder * frame_90k;
-        let size = if n % FPS == 0 { idr } else { other };
-        let push_at = (capture_90k + reorder * frame_90k) * 300 + 20 * TICKS_PER_MS;
+        let size = if n % FPS == 0 {
+            vary(idr / 2, idr, idr)
+        } else {
+            vary(other * 3 / 4, other, other)
+        };
+        let encode_ms = vary(10, 60, 20) + if n % 97 == 50 { stall_ms } else { 0 };
+        let push_at = ((capture_90k + reorder * frame_90k) * 300 + encode_ms * TICKS_PER_MS)
+            .max(out.last().map_or(0, |&(at, _)| at));
         out.push((
             push_at,
             Unit::Video(EncodedVideo {
@@ -97,25 +115,28 @@ fn units(case: &Case) -> Vec<(u64, Unit)> {
     }
     let (samples, ticks) = case.audio_frame();
     let frame_bytes = case.audio_kbps * 1000 / 8 * samples / 48_000;
+    let mut last_audio = 0;
     for n in 0..SECONDS * 90_000 / ticks {
         let capture_90k = n * ticks;
+        // An encoder hands its frames over in order.
+        last_audio = ((capture_90k + ticks) * 300 + vary(0, 30, 2) * TICKS_PER_MS).max(last_audio);
         out.push((
-            (capture_90k + ticks) * 300 + 2 * TICKS_PER_MS,
+            last_audio,
             Unit::Audio(EncodedAudio {
                 data: vec![0xAA; frame_bytes as usize],
                 pts: Clock90k(capture_90k + delay_90k),
             }),
         ));
     }
-    out.sort_by_key(|(at, _)| *at);
+    out.sort_by_key(|(at, _)| *at); // stable: each encoder's order stays
     out
 }
 
 /// Runs the muxer on a 2 ms tick, as the sender does, until everything
 /// has left, and judges what came out.
-fn run(case: Case) -> TstdReport {
+fn run(case: Case, prng: Option<Prng>, stall_ms: u64) -> TstdReport {
     let mut muxer = Muxer::new(case.config().validate().unwrap(), Pcr27M(0));
-    let units = units(&case);
+    let units = units(&case, prng, stall_ms);
     let mut next = 0;
     let mut ts = Vec::new();
     let mut out = Vec::new();
@@ -139,7 +160,11 @@ fn run(case: Case) -> TstdReport {
 }
 
 fn check(case: Case) {
-    let report = run(case);
+    check_with(case, None);
+}
+
+fn check_with(case: Case, prng: Option<Prng>) {
+    let report = run(case, prng, 0);
     let video = &report.streams[&0x100];
     let audio = &report.streams[&0x101];
     assert_eq!(video.units, SECONDS * FPS, "{case:?}");
@@ -217,6 +242,49 @@ fn both_audio_codecs_at_their_highest_rates_keep_the_t_std() {
                 variable_rate,
                 ..DEFAULTS
             });
+        }
+    }
+}
+
+#[test]
+fn live_encoder_sizes_and_timings_keep_the_t_std() {
+    // The integration cases that once had a late audio unit: MP2 at
+    // 384 kbit/s, low latency, the longest jitter buffer; over seeds.
+    let mp2 = Case {
+        audio: AudioCodec::Mp2,
+        audio_kbps: 384,
+        ..DEFAULTS
+    };
+    let low_latency = Case {
+        delay_ms: 100 + 100,
+        vbv_ms: 100,
+        variable_rate: false,
+        ..DEFAULTS
+    };
+    for seed in 0..64 {
+        for case in [mp2, low_latency, DEFAULTS] {
+            check_with(case, Some(Prng::new(seed)));
+        }
+    }
+}
+
+/// An encoder that falls behind (a busy machine) hands a picture over
+/// after its decoding time, so the pictures after it bunch up: they are
+/// late, but the audio, which arrives in time, must not be.
+#[test]
+fn late_video_does_not_make_audio_late() {
+    let mp2 = Case {
+        audio: AudioCodec::Mp2,
+        audio_kbps: 384,
+        ..DEFAULTS
+    };
+    for seed in 0..8 {
+        for case in [mp2, DEFAULTS] {
+            let report = run(case, Some(Prng::new(seed)), case.delay_ms + 100);
+            let video = &report.streams[&0x100];
+            let audio = &report.streams[&0x101];
+            assert!(video.late_units > 0, "{case:?}: {video:?}");
+            assert_eq!(audio.late_units, 0, "{case:?}: {audio:?}");
         }
     }
 }

@@ -49,12 +49,15 @@
 //!
 //! # Interleaving
 //!
-//! A packet's deadline is its unit's DTS plus one slot time for every
-//! packet of that unit already sent, and the earliest deadline goes first.
-//! Units thus go roughly in DTS order, but a large I-frame ages as it is
-//! sent: audio whose DTS comes up while the I-frame is on the wire is
-//! interleaved with it instead of waiting behind all of it. Ties go to
-//! audio, then KLV, then video: small units first.
+//! Audio goes first whenever its buffers take its next packet: they hold
+//! only about three frames, so a frame may start only a few tens of ms
+//! before its decoding time, and video that is late (an encoder that fell
+//! behind) must not take that window; the buffers cap audio at its own
+//! rate, so video loses little. Otherwise a packet's deadline is its
+//! unit's DTS plus one slot time for every packet of that unit already
+//! sent, and the earliest deadline goes first. Units thus go roughly in
+//! DTS order, but a large I-frame ages as it is sent. Ties go to KLV, then
+//! video.
 //!
 //! # Backlog
 //!
@@ -261,11 +264,22 @@ impl Muxer {
         true
     }
 
-    /// Of the streams whose next packet may leave at `now`, the one whose
-    /// next packet has the earliest deadline.
+    /// Of the streams whose next packet may leave at `now`: audio if it
+    /// is ready, else the one whose next packet has the earliest deadline.
+    ///
+    /// Audio's buffer holds only about three frames, so a frame may start
+    /// only a few tens of ms before its decoding time, and must be whole
+    /// by then; video handed over late has an earlier deadline and would
+    /// hold it past its time. Audio first costs video little: its buffer
+    /// and transport buffer cap it at its own rate.
     fn earliest_stream(&mut self, now: u64) -> Option<Kind> {
         let (lead, margin) = (self.lead, self.margin);
         let end = now + self.slot_ticks;
+        if let Some(audio) = self.streams[Kind::Audio as usize].as_mut() {
+            if audio.ready(now, end, lead, margin) {
+                return Some(Kind::Audio);
+            }
+        }
         SEND_ORDER
             .into_iter()
             .filter_map(|k| {

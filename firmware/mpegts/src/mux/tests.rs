@@ -282,8 +282,10 @@ fn audio_interleaves_with_a_large_iframe() {
             .iter()
             .filter(|p| parsed(p).pid() == 0x100)
             .count();
+        // Audio goes as soon as its buffer has room, so no later than
+        // its decoding time.
         assert!(
-            video_before.abs_diff(142 * n) < 10,
+            video_before < 142 * n + 10,
             "frame {n} after {video_before} video packets"
         );
     }
