@@ -17,6 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "makara> "
 BOOT_TIMEOUT = float(os.environ.get("MAKARA_E2E_BOOT_TIMEOUT", "180"))
+# Guest CPUs: under TCG each is a host thread, so two let vivid's drawing
+# and the encoder run side by side on the 2-core CI machines.
+SMP = os.environ.get("MAKARA_E2E_SMP", "2")
 
 
 # Terminal control sequences (a shell's cursor query, colours): not text.
@@ -55,7 +58,8 @@ class Guest:
     def start(self):
         args = [str(REPO / "scripts" / "qemu"), "--arch", self.arch,
                 "--serial", f"unix:{self.sock_path}", "--memory", self.memory,
-                "--ready-timeout", str(int(BOOT_TIMEOUT)), "--state-dir", str(self.workdir)]
+                "--ready-timeout", str(int(BOOT_TIMEOUT)), "--state-dir", str(self.workdir),
+                "--smp", SMP]
         if self.reset_data:
             args.append("--reset-data")
         args += self.qemu_args
