@@ -273,6 +273,20 @@ impl VideoEncoder for SlowVideo {
     }
 }
 
+/// [`codecs`] with the slow video encoder.
+fn slow_codecs() -> Codecs {
+    Codecs {
+        video: Box::new(|s| {
+            Ok(Box::new(SlowVideo(FakeVideo {
+                gop: s.gop_frames,
+                count: 0,
+                out: None,
+            })))
+        }),
+        ..codecs()
+    }
+}
+
 /// 30 fps in, 5 fps out: the encoder needs one frame in six. While it
 /// works on one, the ring's queue overflows with frames the rate
 /// conversion would skip anyway; losing those loses no output picture, so
@@ -288,17 +302,7 @@ fn frames_the_rate_conversion_skips_are_not_counted_as_dropped() {
         },
     );
     let plan = common::plan(common::pattern_input(30), transcoder, &[port]);
-    let mut pipeline = Pipeline::new(Codecs {
-        video: Box::new(|s| {
-            Ok(Box::new(SlowVideo(FakeVideo {
-                gop: s.gop_frames,
-                count: 0,
-                out: None,
-            })))
-        }),
-        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
-        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
-    });
+    let mut pipeline = Pipeline::new(slow_codecs());
     pipeline.start(&plan).unwrap();
     std::thread::sleep(Duration::from_secs(3));
     let (stats, problem) = pipeline.stats(&plan.id).unwrap();
@@ -316,17 +320,7 @@ fn frames_an_output_picture_needed_count_as_dropped() {
     let (_socket, port) = receiver();
     let transcoder = common::transcoder(1000, TranscoderRequest::default());
     let plan = common::plan(common::pattern_input(25), transcoder, &[port]);
-    let mut pipeline = Pipeline::new(Codecs {
-        video: Box::new(|s| {
-            Ok(Box::new(SlowVideo(FakeVideo {
-                gop: s.gop_frames,
-                count: 0,
-                out: None,
-            })))
-        }),
-        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
-        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
-    });
+    let mut pipeline = Pipeline::new(slow_codecs());
     pipeline.start(&plan).unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let (stats, _) = pipeline.stats(&plan.id).unwrap();
