@@ -232,6 +232,24 @@ fn rig() -> Rig {
     }
 }
 
+/// Stops the rig's frames and waits for the stream to go `waiting`: one
+/// second without frames, detected within a poll of that. Returns why it
+/// says it waits.
+fn cut_signal(rig: &Rig, plan: &StreamPlan, limit: Duration) -> String {
+    rig.signal.store(false, Ordering::Relaxed);
+    let cut = Instant::now();
+    let (state, problem) = wait_for(&rig.pipeline, &plan.id, limit, |s, _| {
+        s == StreamState::Waiting
+    });
+    assert_eq!(state, StreamState::Waiting);
+    assert!(
+        cut.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        cut.elapsed()
+    );
+    problem.expect("the waiting stream says why")
+}
+
 #[test]
 fn signal_loss_makes_the_stream_wait_and_it_recovers_by_itself() {
     let mut rig = rig();
@@ -244,19 +262,7 @@ fn signal_loss_makes_the_stream_wait_and_it_recovers_by_itself() {
     assert_eq!(state, StreamState::Active);
     assert!(rig.pictures.load(Ordering::Relaxed) > 0);
 
-    rig.signal.store(false, Ordering::Relaxed);
-    let cut = Instant::now();
-    let (state, problem) = wait_for(&rig.pipeline, &plan.id, limit, |s, _| {
-        s == StreamState::Waiting
-    });
-    assert_eq!(state, StreamState::Waiting);
-    // One second without frames, detected within a poll of that.
-    assert!(
-        cut.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        cut.elapsed()
-    );
-    let problem = problem.expect("the waiting stream says why");
+    let problem = cut_signal(&rig, &plan, limit);
     assert!(problem.contains("no signal on capturePort 0"), "{problem}");
 
     rig.signal.store(true, Ordering::Relaxed);
@@ -293,18 +299,7 @@ fn a_stalled_test_pattern_makes_the_stream_wait_and_it_recovers_by_itself() {
     assert_eq!(state, StreamState::Active);
     let dropped_before = rig.pipeline.stats(&plan.id).unwrap().0.frames_dropped;
 
-    rig.signal.store(false, Ordering::Relaxed);
-    let cut = Instant::now();
-    let (state, problem) = wait_for(&rig.pipeline, &plan.id, limit, |s, _| {
-        s == StreamState::Waiting
-    });
-    assert_eq!(state, StreamState::Waiting);
-    assert!(
-        cut.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        cut.elapsed()
-    );
-    let problem = problem.expect("the waiting stream says why");
+    let problem = cut_signal(&rig, &plan, limit);
     assert!(
         problem.contains("no signal on the test pattern"),
         "{problem}"
