@@ -17,6 +17,12 @@ use crate::oauth::{self, NonceCache, OAuthError, RequestParts};
 /// Request bodies larger than this are refused; Kraken bodies are < 4 KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Put in a response's extensions when its request passed authorisation,
+/// so the connection layer can tell clients that proved a key from
+/// strangers (who get shorter timeouts and are shed first).
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated;
+
 /// What every request needs.
 #[derive(Debug)]
 pub struct App {
@@ -64,16 +70,28 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Err(e) = authorise(&app, &signed) {
         return error(&e);
     }
+    let mut response = answer(&app, &parts, &host, &body).await;
+    response.extensions_mut().insert(Authenticated);
+    response
+}
+
+/// Routes an authorised request, calls the supervisor and renders its reply.
+async fn answer(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    host: &str,
+    body: &[u8],
+) -> Response {
     let request = ApiRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query(),
-        body: &body,
+        body,
     };
     let answer = match kraken::route(&request, &app.server_id) {
         Ok((command, render)) => {
             let supervisor = app.supervisor.clone();
-            let links = Links::new(&host, &app.server_id);
+            let links = Links::new(host, &app.server_id);
             let reply = tokio::task::spawn_blocking(move || supervisor.call(command)).await;
             match reply {
                 Ok(Ok(reply)) => kraken::render(&render, reply, &links),
@@ -130,7 +148,7 @@ pub fn xml(status: u16, body: String) -> Response {
 }
 
 pub fn error(e: &ApiError) -> Response {
-    let mut response = xml(e.code.status(), e.to_xml());
+    let mut response = xml(e.status(), e.to_xml());
     if e.code == Code::NotAuthorized {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -74,18 +74,39 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub detail: Option<String>,
+    /// An HTTP status other than the code's own, for answers HTTP itself
+    /// names (413, 414, 415, 429, 431): the body still carries the Kraken
+    /// code that says the most to a client.
+    status: Option<u16>,
 }
 
 impl ApiError {
     pub fn new(code: Code) -> ApiError {
-        ApiError { code, detail: None }
+        ApiError {
+            code,
+            detail: None,
+            status: None,
+        }
     }
 
     pub fn with(code: Code, detail: impl ToString) -> ApiError {
         ApiError {
             code,
             detail: Some(detail.to_string()),
+            status: None,
         }
+    }
+
+    /// The same error answered with an HTTP-level `status` instead of the
+    /// code's own.
+    pub fn with_status(mut self, status: u16) -> ApiError {
+        self.status = Some(status);
+        self
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> u16 {
+        self.status.unwrap_or_else(|| self.code.status())
     }
 
     /// An invalid body on create (`creating`) or on edit.
