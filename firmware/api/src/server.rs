@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -93,7 +94,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, 
         }
         Err(_) => return,
     };
-    let service = TowerToHyperService::new(app);
+    // The handler limits failed authorisations per client address.
+    let service = TowerToHyperService::new(app.layer(Extension(ConnectInfo(peer))));
     if let Err(e) = http.serve_connection(TokioIo::new(tls), service).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
