@@ -15,6 +15,16 @@ pub struct Cli {
     /// Log filter, e.g. `info`, `debug`, `makara_api=debug`.
     #[arg(long, global = true, default_value = "info")]
     pub log_level: String,
+    /// Write the log to FILE instead of stderr, rotated by size: FILE.1
+    /// keeps the one before. Lines that cannot be written are dropped and
+    /// counted, wherever the log goes.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Size at which --log-file is rotated, in KiB, 16-65536: the file and
+    /// FILE.1 together stay under twice this.
+    #[arg(long, global = true, default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(16..=65536))]
+    pub log_file_kib: u64,
     #[command(subcommand)]
     pub command: Command,
 }

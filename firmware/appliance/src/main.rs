@@ -8,9 +8,12 @@ mod console;
 mod demo;
 mod exit;
 mod keys;
+mod logging;
 mod media;
 mod serve;
 mod v4l2;
+
+use std::io::Write;
 
 use clap::Parser;
 
@@ -19,7 +22,11 @@ use crate::exit::ExitCode;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
+    logging::init(&logging::LogSettings {
+        filter: &cli.log_level,
+        file: cli.log_file.as_deref(),
+        max_bytes: cli.log_file_kib * 1024,
+    });
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::ApiKey(args) => keys::api_key(args),
@@ -31,19 +38,17 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => ExitCode::Ok.into(),
         Err(e) => {
-            eprintln!("makarad: {}", exit::chain(&*e.error));
+            report_failure(&exit::chain(&*e.error));
             e.code.into()
         }
     }
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+/// On stderr, where a caller looks, and in the log file if there is one.
+/// A failure to write either changes nothing: the exit code still tells.
+fn report_failure(text: &str) {
+    let _ = writeln!(std::io::stderr(), "makarad: {text}");
+    if logging::to_file() {
+        tracing::error!("{text}");
+    }
 }

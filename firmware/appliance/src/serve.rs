@@ -44,6 +44,10 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     // With every handle gone the supervisor stops its streams and ends.
     let _ = thread.join();
+    let lost = crate::logging::lost_lines();
+    if lost > 0 {
+        tracing::warn!(lost, "log lines could not be written while serving");
+    }
     Ok(())
 }
 
