@@ -40,11 +40,14 @@ pub struct Loaded {
     /// Counts saves: 1 for the first, and one more for each after it.
     pub generation: u64,
     pub payload: Vec<u8>,
-    /// The other slot file exists but is torn or corrupt, so this copy may
-    /// be older than the last save. (A corrupt slot's own generation cannot
-    /// be trusted, so we cannot tell whether it was the newer one.) Worth a
-    /// warning in the log; the next save overwrites the corrupt slot.
-    pub recovered_from_corruption: bool,
+    /// The slot file this copy was read from.
+    pub path: PathBuf,
+    /// The other slot file, when it exists but is torn or corrupt: this
+    /// copy may then be older than the last save. (A corrupt slot's own
+    /// generation cannot be trusted, so we cannot tell whether it was the
+    /// newer one.) Worth a warning in the log naming this file; the next
+    /// save overwrites it.
+    pub damaged: Option<RejectedSlot>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +89,8 @@ enum Choice {
         slot: Slot,
         generation: u64,
         payload: Vec<u8>,
-        other_invalid: bool,
+        /// The other slot, when its file exists but is not valid.
+        damaged: Option<(Slot, SlotProblem)>,
     },
     /// At least one slot file exists, none is valid.
     NoValidCopy { invalid: Vec<(Slot, SlotProblem)> },
@@ -133,14 +137,18 @@ impl Slots {
         match choose(states) {
             Choice::Fresh => Ok(None),
             Choice::Newest {
+                slot,
                 generation,
                 payload,
-                other_invalid,
-                ..
+                damaged,
             } => Ok(Some(Loaded {
                 generation,
                 payload,
-                recovered_from_corruption: other_invalid,
+                path: self.slot_path(slot),
+                damaged: damaged.map(|(slot, problem)| RejectedSlot {
+                    path: self.slot_path(slot),
+                    problem,
+                }),
             })),
             Choice::NoValidCopy { invalid } => Err(LoadError::NoValidCopy {
                 rejected: invalid
@@ -272,11 +280,12 @@ fn choose(states: [SlotState; 2]) -> Choice {
         }
     }
     match newest {
+        // With a valid copy at most the other slot is invalid.
         Some((slot, generation, payload)) => Choice::Newest {
             slot,
             generation,
             payload,
-            other_invalid: !invalid.is_empty(),
+            damaged: invalid.pop(),
         },
         None if invalid.is_empty() => Choice::Fresh,
         None => Choice::NoValidCopy { invalid },

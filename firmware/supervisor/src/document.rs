@@ -71,8 +71,16 @@ impl Store {
                 ..Document::default()
             },
             Some(loaded) => {
-                if loaded.recovered_from_corruption {
-                    tracing::warn!(%path, "newest configuration copy was damaged; using the previous one");
+                if let Some(damaged) = &loaded.damaged {
+                    // Name both files: the damaged one may have been the
+                    // older copy, and then nothing was lost.
+                    tracing::warn!(
+                        damaged = %damaged.path.display(),
+                        problem = %damaged.problem,
+                        using = %loaded.path.display(),
+                        generation = loaded.generation,
+                        "a configuration copy is damaged; loaded the other one (if the damaged copy was the newer, its last change is lost)"
+                    );
                 }
                 decode(&path, &loaded.payload)?
             }

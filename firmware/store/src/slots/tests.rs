@@ -52,7 +52,8 @@ fn round_trip() {
     let loaded = load(&s);
     assert_eq!(loaded.payload, b"hello");
     assert_eq!(loaded.generation, 1);
-    assert!(!loaded.recovered_from_corruption);
+    assert_eq!(loaded.path, path(&dir, "a"));
+    assert_eq!(loaded.damaged, None);
     // A second handle sees the same thing.
     assert_eq!(load(&slots(&dir)), loaded);
 }
@@ -112,10 +113,12 @@ fn truncated_newest_slot_falls_back_to_older_copy() {
         let loaded = load(&s);
         assert_eq!(loaded.payload, b"old", "cut at {cut}");
         assert_eq!(loaded.generation, 1);
-        assert!(loaded.recovered_from_corruption, "cut at {cut}");
+        assert_eq!(loaded.path, path(&dir, "a"), "cut at {cut}");
+        let damaged = loaded.damaged.expect("the cut slot is reported");
+        assert_eq!(damaged.path, newest, "cut at {cut}");
     }
     fs::write(&newest, &good).expect("restore");
-    assert!(!load(&s).recovered_from_corruption);
+    assert_eq!(load(&s).damaged, None);
 }
 
 #[test]
@@ -134,7 +137,8 @@ fn any_flipped_byte_in_newest_slot_is_detected() {
         fs::write(&newest, &bad).expect("corrupt");
         let loaded = load(&s);
         assert_eq!(loaded.payload, b"old", "byte {i}");
-        assert!(loaded.recovered_from_corruption, "byte {i}");
+        let damaged = loaded.damaged.expect("the flipped slot is reported");
+        assert_eq!(damaged.path, newest, "byte {i}");
     }
 }
 
@@ -145,7 +149,11 @@ fn corrupt_older_slot_is_reported_but_newest_is_used() {
     fs::write(path(&dir, "a"), b"garbage").expect("corrupt");
     let loaded = load(&s);
     assert_eq!(loaded.payload, b"new");
-    assert!(loaded.recovered_from_corruption);
+    assert_eq!(loaded.path, path(&dir, "b"));
+    // The damaged slot is the older one, not the copy that was used.
+    let damaged = loaded.damaged.expect("the corrupt slot is reported");
+    assert_eq!(damaged.path, path(&dir, "a"));
+    assert_eq!(damaged.problem, SlotProblem::BadMagic);
 }
 
 #[test]
@@ -192,7 +200,7 @@ fn only_slot_corrupt_is_no_valid_copy() {
     s.save(b"again").expect("save");
     let loaded = load(&s);
     assert_eq!(loaded.payload, b"again");
-    assert!(!loaded.recovered_from_corruption);
+    assert_eq!(loaded.damaged, None);
     assert!(!path(&dir, "b").exists());
 }
 
@@ -208,7 +216,7 @@ fn save_after_corrupt_newest_overwrites_the_corrupt_slot() {
     let loaded = load(&s);
     assert_eq!(loaded.payload, b"newer");
     assert_eq!(loaded.generation, 2);
-    assert!(!loaded.recovered_from_corruption);
+    assert_eq!(loaded.damaged, None);
 }
 
 #[test]
