@@ -16,6 +16,8 @@
 //! update. Readers that poll for another process's writes use
 //! [`Slots::fingerprint`], which is far cheaper than reading both slots.
 //!
+//! [`space`] tells how full the data directory's disk is.
+//!
 //! Errors carry the path involved in their message and the underlying
 //! [`std::io::Error`] as their `source()`; print the whole chain.
 //!
@@ -29,7 +31,9 @@ mod fsutil;
 mod lock;
 mod name;
 mod slots;
+mod space;
 
 pub use format::SlotProblem;
 pub use lock::{DirLock, LockError};
 pub use slots::{Fingerprint, LoadError, Loaded, RejectedSlot, SaveError, Slots};
+pub use space::{space, Space};
