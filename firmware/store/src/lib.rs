@@ -16,7 +16,10 @@
 //! update. Readers that poll for another process's writes use
 //! [`Slots::fingerprint`], which is far cheaper than reading both slots.
 //!
-//! [`space`] tells how full the data directory's disk is.
+//! A full disk stays recoverable: a failed save removes its temporary file,
+//! and a save that does not grow its document may use the space set aside
+//! in the data directory's reserve file (see [`ensure_reserve`]), so
+//! deleting things works on a full disk. [`space`] tells how full it is.
 //!
 //! Errors carry the path involved in their message and the underlying
 //! [`std::io::Error`] as their `source()`; print the whole chain.
@@ -30,10 +33,12 @@ mod format;
 mod fsutil;
 mod lock;
 mod name;
+mod reserve;
 mod slots;
 mod space;
 
 pub use format::SlotProblem;
 pub use lock::{DirLock, LockError};
+pub use reserve::{ensure_reserve, ReserveError, RESERVE_BYTES, RESERVE_FILE};
 pub use slots::{Fingerprint, LoadError, Loaded, RejectedSlot, SaveError, Slots};
 pub use space::{space, Space};

@@ -3,6 +3,8 @@
 mod error;
 mod fingerprint;
 #[cfg(test)]
+mod full_disk;
+#[cfg(test)]
 mod tests;
 
 use std::fs;
@@ -10,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::format::{self, SlotProblem};
-use crate::{fsutil, name};
+use crate::{fsutil, name, reserve};
 
 pub use error::{LoadError, RejectedSlot, SaveError};
 pub use fingerprint::Fingerprint;
@@ -173,6 +175,13 @@ impl Slots {
     /// valid copy at all it writes generation 1, over a corrupt slot if
     /// there is one. Creates `dir` if it does not exist.
     ///
+    /// A failed write removes its temporary file. When the disk is full and
+    /// `payload` is no larger than the newest copy's, the directory's
+    /// reserve (see [`ensure_reserve`](crate::ensure_reserve)) is deleted
+    /// to make room and the write is tried once more: a document that does
+    /// not grow can always be saved, so deleting things works on a full
+    /// disk.
+    ///
     /// Takes `&mut self` because two saves through one handle at once would
     /// share a temporary file. Different handles and processes must hold a
     /// [`DirLock`](crate::DirLock) around load-modify-save.
@@ -182,35 +191,56 @@ impl Slots {
         let states = self
             .scan()
             .map_err(|(path, source)| SaveError::Read { path, source })?;
-        let (slot, generation) = match choose(states) {
-            Choice::Fresh => (Slot::A, 1),
+        let (slot, generation, newest_len) = match choose(states) {
+            Choice::Fresh => (Slot::A, 1, None),
             Choice::NoValidCopy { invalid } => {
-                (invalid.first().map_or(Slot::A, |&(slot, _)| slot), 1)
+                (invalid.first().map_or(Slot::A, |&(slot, _)| slot), 1, None)
             }
             Choice::Newest {
-                slot, generation, ..
+                slot,
+                generation,
+                payload: newest,
+                ..
             } => {
                 let next = generation
                     .checked_add(1)
                     .ok_or(SaveError::GenerationExhausted)?;
-                (slot.other(), next)
+                (slot.other(), next, Some(newest.len()))
             }
         };
-
         let bytes = format::encode(generation, payload);
+        match self.write_slot(slot, &bytes) {
+            Err(e)
+                if e.is_no_space()
+                    && newest_len.is_some_and(|n| payload.len() <= n)
+                    && reserve::release(&self.dir) =>
+            {
+                self.write_slot(slot, &bytes)
+            }
+            done => done,
+        }
+    }
+
+    /// Writes a slot file's bytes through its temporary file; on failure
+    /// the temporary file is gone again (best effort: it may not even be a
+    /// file) and the slot untouched.
+    fn write_slot(&self, slot: Slot, bytes: &[u8]) -> Result<(), SaveError> {
         let target = self.slot_path(slot);
         let tmp = self
             .dir
             .join(format!("{}.{}.tmp", self.name, slot.suffix()));
-        fsutil::write_synced(&tmp, &bytes, self.mode).map_err(|source| SaveError::WriteTemp {
-            path: tmp.clone(),
-            source,
-        })?;
-        fs::rename(&tmp, &target).map_err(|source| SaveError::Rename {
-            from: tmp,
-            to: target,
-            source,
-        })?;
+        if let Err(source) = fsutil::write_synced(&tmp, bytes, self.mode) {
+            let _ = fs::remove_file(&tmp);
+            return Err(SaveError::WriteTemp { path: tmp, source });
+        }
+        if let Err(source) = fs::rename(&tmp, &target) {
+            let _ = fs::remove_file(&tmp);
+            return Err(SaveError::Rename {
+                from: tmp,
+                to: target,
+                source,
+            });
+        }
         fsutil::sync_dir(&self.dir).map_err(|source| SaveError::SyncDir {
             path: self.dir.clone(),
             source,

@@ -52,3 +52,18 @@ fn list(rejected: &[RejectedSlot]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+impl SaveError {
+    /// Whether the save failed because the disk (or a quota) is full.
+    pub fn is_no_space(&self) -> bool {
+        let source = match self {
+            SaveError::CreateDir { source, .. }
+            | SaveError::Read { source, .. }
+            | SaveError::WriteTemp { source, .. }
+            | SaveError::Rename { source, .. }
+            | SaveError::SyncDir { source, .. } => source,
+            SaveError::GenerationExhausted => return false,
+        };
+        crate::reserve::is_no_space(source)
+    }
+}
