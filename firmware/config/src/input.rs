@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Scheme};
-use crate::invalid::{required, text, Invalid};
+use crate::invalid::{required, Invalid};
 use crate::range::Limits;
 use crate::srt::{SrtConfig, SrtRequest};
+use crate::text::{DESCRIPTION, INTERFACE, NAME, URL};
 
 pub const CAPTURE_PORT: Limits = Limits::new("capturePort", 0, 63);
 pub const CAPTURE_MODE: Limits = Limits::new("captureMode", -1, 1023);
@@ -129,7 +130,7 @@ impl InputRequest {
     /// Applies defaults (`streamType` MPEG2TS) and the rules of each kind.
     pub fn validate(self) -> Result<InputConfig, Invalid> {
         let stream_type = self.stream_type.unwrap_or(InputType::Mpeg2Ts);
-        let url = text(self.url.clone());
+        let url = URL.check(self.url.clone())?;
         let kind = match stream_type {
             InputType::Mpeg2Ts => InputKind::Mpeg2Ts {
                 url: parse_url(url, &[Scheme::Udp], true)?,
@@ -165,11 +166,12 @@ impl InputRequest {
                 InputKind::TestPattern(self.pattern()?)
             }
         };
-        let name = text(self.name).unwrap_or_else(|| default_name(&kind));
+        let name = NAME.check(self.name)?;
+        let name = name.unwrap_or_else(|| NAME.truncate(default_name(&kind)));
         Ok(InputConfig {
             name,
-            description: text(self.description),
-            interface: interface(self.interface),
+            description: DESCRIPTION.check(self.description)?,
+            interface: interface(self.interface)?,
             kind,
         })
     }
@@ -218,8 +220,9 @@ pub(crate) fn even(field: &'static str, value: i64) -> Result<(), Invalid> {
 }
 
 /// "Auto" (any case) or nothing lets the routing table choose the NIC.
-pub(crate) fn interface(value: Option<String>) -> Option<String> {
-    text(value).filter(|v| !v.eq_ignore_ascii_case("auto"))
+pub(crate) fn interface(value: Option<String>) -> Result<Option<String>, Invalid> {
+    let nic = INTERFACE.check(value)?;
+    Ok(nic.filter(|v| !v.eq_ignore_ascii_case("auto")))
 }
 
 fn default_name(kind: &InputKind) -> String {
@@ -318,5 +321,67 @@ mod tests {
             ..udp("udp://1.2.3.4:5")
         };
         assert_eq!(r.validate().unwrap().interface, None);
+    }
+
+    /// Issue 8: every text field has a longest value.
+    #[test]
+    fn text_fields_are_bounded() {
+        let long = |n: usize| Some("x".repeat(n));
+        let cases = [
+            (
+                "name",
+                128,
+                InputRequest {
+                    name: long(129),
+                    ..udp("udp://1.2.3.4:5")
+                },
+            ),
+            (
+                "description",
+                512,
+                InputRequest {
+                    description: long(513),
+                    ..udp("udp://1.2.3.4:5")
+                },
+            ),
+            (
+                "interface",
+                15,
+                InputRequest {
+                    interface: long(16),
+                    ..udp("udp://1.2.3.4:5")
+                },
+            ),
+            ("url", 1024, udp(&format!("udp://{}:5", "h".repeat(1024)))),
+        ];
+        for (field, max, r) in cases {
+            match r.validate() {
+                Err(Invalid::TooLong {
+                    field: f, max: m, ..
+                }) => assert_eq!((f, m), (field, max)),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let at_max = InputRequest {
+            name: long(128),
+            description: long(512),
+            interface: long(15),
+            ..udp(&format!("udp://{}:5", "h".repeat(1024 - 8)))
+        };
+        assert!(at_max.validate().is_ok());
+    }
+
+    /// A name made from a long URL is cut to the name's limit, so that the
+    /// input can be sent back as it is shown.
+    #[test]
+    fn default_names_fit_the_name_limit() {
+        let url = format!("udp://{}:5", "h".repeat(1000));
+        let r = InputRequest {
+            name: None,
+            ..udp(&url)
+        };
+        let c = r.validate().unwrap();
+        assert_eq!(c.name.chars().count(), 128);
+        assert!(url.starts_with(&c.name));
     }
 }

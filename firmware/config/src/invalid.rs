@@ -23,6 +23,12 @@ pub enum Invalid {
         min: usize,
         max: usize,
     },
+    #[error("{field} is {len} characters long; at most {max} are allowed")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("{field}: {reason}")]
     BadValue { field: &'static str, reason: String },
     #[error("{field} is not allowed {reason}")]
@@ -36,6 +42,7 @@ impl Invalid {
             Invalid::Missing { field }
             | Invalid::OutOfRange { field, .. }
             | Invalid::Length { field, .. }
+            | Invalid::TooLong { field, .. }
             | Invalid::BadValue { field, .. }
             | Invalid::NotAllowed { field, .. } => field,
         }

@@ -20,6 +20,7 @@ mod output;
 mod range;
 mod srt;
 mod stream;
+pub mod text;
 mod transcoder;
 
 pub use endpoint::{Endpoint, Scheme};
@@ -29,7 +30,8 @@ pub use invalid::Invalid;
 pub use output::{OutputConfig, OutputKind, OutputRequest, OutputType, SapConfig, SapRequest};
 pub use range::Limits;
 pub use srt::{SrtConfig, SrtEncryption, SrtMode, SrtRequest};
-pub use stream::{StreamConfig, StreamMode, StreamRequest};
+pub use stream::{StreamConfig, StreamMode, StreamRequest, MAX_STREAM_OUTPUTS};
+pub use text::{preset_name, TextLimit};
 pub use transcoder::{
     AudioType, EncoderType, EncodingProfile, ResolutionMode, Shaping, TranscoderConfig,
     TranscoderRequest, VideoProfile, VideoType,

@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Scheme};
 use crate::input::interface;
-use crate::invalid::{required, text, Invalid};
+use crate::invalid::{required, Invalid};
 use crate::range::Limits;
 use crate::srt::{SrtConfig, SrtRequest};
+use crate::text::{
+    DESCRIPTION, NAME, SAP_ADDRESS, SAP_AUTHOR, SAP_KEYWORDS, SAP_SESSION_DESCRIPTION,
+    SAP_SESSION_NAME, URL,
+};
 
 pub const MTU: Limits = Limits::new("mtu", 228, 1500);
 pub const TTL: Limits = Limits::new("ttl", 1, 255);
@@ -107,7 +111,7 @@ impl OutputKind {
 
 impl OutputRequest {
     pub fn validate(self) -> Result<OutputConfig, Invalid> {
-        let url = text(self.url);
+        let url = URL.check(self.url)?;
         let kind = match self.stream_type.unwrap_or(OutputType::Udp) {
             OutputType::Udp => {
                 let url = required(url, "url")?;
@@ -122,13 +126,14 @@ impl OutputRequest {
                 srt: self.srt.validate_output()?,
             },
         };
-        let name = text(self.name)
-            .or_else(|| kind.url().map(|u| u.as_str().to_string()))
+        let name = NAME
+            .check(self.name)?
+            .or_else(|| kind.url().map(|u| NAME.truncate(u.as_str().to_string())))
             .unwrap_or_else(|| "SRT output".to_string());
         Ok(OutputConfig {
             name,
-            description: text(self.description),
-            interface: interface(self.interface),
+            description: DESCRIPTION.check(self.description)?,
+            interface: interface(self.interface)?,
             mtu: MTU.check_as(self.mtu.unwrap_or(DEFAULT_MTU))?,
             ttl: TTL.check_as(self.ttl.unwrap_or(DEFAULT_TTL))?,
             tos: TOS.check_as(self.tos.unwrap_or(DEFAULT_TOS))?,
@@ -140,7 +145,9 @@ impl OutputRequest {
 
 impl SapRequest {
     fn validate(self) -> Result<SapConfig, Invalid> {
-        let address = text(self.address).unwrap_or_else(|| DEFAULT_SAP_ADDRESS.to_string());
+        let address = SAP_ADDRESS
+            .check(self.address)?
+            .unwrap_or_else(|| DEFAULT_SAP_ADDRESS.to_string());
         if address.parse::<IpAddr>().is_err() {
             return Err(Invalid::bad(
                 "address",
@@ -151,10 +158,10 @@ impl SapRequest {
             transmit: self.transmit.unwrap_or(false),
             address,
             port: SAP_PORT.check_as(self.port.unwrap_or(DEFAULT_SAP_PORT))?,
-            session_name: text(self.session_name),
-            session_description: text(self.session_description),
-            keywords: text(self.keywords),
-            author: text(self.author),
+            session_name: SAP_SESSION_NAME.check(self.session_name)?,
+            session_description: SAP_SESSION_DESCRIPTION.check(self.session_description)?,
+            keywords: SAP_KEYWORDS.check(self.keywords)?,
+            author: SAP_AUTHOR.check(self.author)?,
         })
     }
 }
@@ -241,5 +248,105 @@ mod tests {
             ..udp()
         };
         assert_eq!(r.validate().unwrap_err().field(), "address");
+    }
+
+    /// Issue 8: every text field has a longest value, SAP's included.
+    #[test]
+    fn text_fields_are_bounded() {
+        let long = |n: usize| Some("x".repeat(n));
+        let sap = |s: SapRequest| OutputRequest {
+            sap: Some(s),
+            ..udp()
+        };
+        let cases = [
+            (
+                "name",
+                128,
+                OutputRequest {
+                    name: long(129),
+                    ..udp()
+                },
+            ),
+            (
+                "description",
+                512,
+                OutputRequest {
+                    description: long(513),
+                    ..udp()
+                },
+            ),
+            (
+                "interface",
+                15,
+                OutputRequest {
+                    interface: long(16),
+                    ..udp()
+                },
+            ),
+            (
+                "url",
+                1024,
+                OutputRequest {
+                    url: Some(format!("udp://{}:5", "h".repeat(1017))),
+                    ..udp()
+                },
+            ),
+            (
+                "address",
+                45,
+                sap(SapRequest {
+                    address: long(46),
+                    ..SapRequest::default()
+                }),
+            ),
+            (
+                "sessionName",
+                128,
+                sap(SapRequest {
+                    session_name: long(129),
+                    ..SapRequest::default()
+                }),
+            ),
+            (
+                "sessionDescription",
+                256,
+                sap(SapRequest {
+                    session_description: long(257),
+                    ..SapRequest::default()
+                }),
+            ),
+            (
+                "keywords",
+                128,
+                sap(SapRequest {
+                    keywords: long(129),
+                    ..SapRequest::default()
+                }),
+            ),
+            (
+                "author",
+                128,
+                sap(SapRequest {
+                    author: long(129),
+                    ..SapRequest::default()
+                }),
+            ),
+        ];
+        for (field, max, r) in cases {
+            match r.validate() {
+                Err(Invalid::TooLong {
+                    field: f, max: m, ..
+                }) => assert_eq!((f, m), (field, max)),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let at_max = sap(SapRequest {
+            session_name: long(128),
+            session_description: long(256),
+            keywords: long(128),
+            author: long(128),
+            ..SapRequest::default()
+        });
+        assert!(at_max.validate().is_ok());
     }
 }

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::invalid::{required, text, Invalid};
+use crate::invalid::{required, Invalid};
 use crate::range::Limits;
+use crate::text::SRT_ADDRESS;
 
 pub const SRT_LATENCY_MS: Limits = Limits::new("srtLatency", 20, 8000);
 /// Haivision's default receive latency.
@@ -66,7 +67,7 @@ impl SrtRequest {
 
     fn validate(self, sending: bool) -> Result<SrtConfig, Invalid> {
         let mode = required(self.mode, "srtMode")?;
-        let address = text(self.address);
+        let address = SRT_ADDRESS.check(self.address)?;
         let remote_port = self
             .remote_port
             .map(|p| SRT_REMOTE_PORT.check_as(p))
@@ -244,5 +245,22 @@ mod tests {
             ..caller()
         };
         assert_eq!(r.validate_output().unwrap_err().field(), "srtPassphrase");
+    }
+
+    #[test]
+    fn addresses_are_at_most_a_dns_name_long() {
+        let r = SrtRequest {
+            address: Some("a".repeat(254)),
+            ..caller()
+        };
+        assert_eq!(
+            r.validate_input().unwrap_err().to_string(),
+            "srtAddress is 254 characters long; at most 253 are allowed"
+        );
+        let r = SrtRequest {
+            address: Some("a".repeat(253)),
+            ..caller()
+        };
+        assert!(r.validate_input().is_ok());
     }
 }

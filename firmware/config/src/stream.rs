@@ -3,7 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::invalid::{required, text, Invalid};
+use crate::invalid::{required, Invalid};
+use crate::text::{DESCRIPTION, NAME};
+
+/// The most outputs one stream sends to (passthru aside). Every output
+/// gets its own copy of the transport stream, so a list this long is
+/// already a lot of sockets for one encoder.
+pub const MAX_STREAM_OUTPUTS: usize = 32;
 
 /// How the input reaches the outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -53,7 +59,7 @@ impl StreamRequest {
     /// Checks the shape of the stream. Whether the referenced resources
     /// exist is the supervisor's business.
     pub fn validate(self) -> Result<StreamConfig, Invalid> {
-        let name = required(text(self.name), "name")?;
+        let name = NAME.required(self.name)?;
         let input = required(self.input, "input")?;
         // A passthru link without a mode can only mean passthru mode.
         let mode = match (self.mode, &self.passthru) {
@@ -84,10 +90,19 @@ impl StreamRequest {
         if self.outputs.is_empty() {
             return Err(Invalid::Missing { field: "outputs" });
         }
+        if self.outputs.len() > MAX_STREAM_OUTPUTS {
+            return Err(Invalid::bad(
+                "outputs",
+                format!(
+                    "{} outputs listed; a stream sends to at most {MAX_STREAM_OUTPUTS}",
+                    self.outputs.len()
+                ),
+            ));
+        }
         check_distinct(&self.outputs, passthru.as_ref())?;
         Ok(StreamConfig {
             name,
-            description: text(self.description),
+            description: DESCRIPTION.check(self.description)?,
             auto_start: self.auto_start.unwrap_or(false),
             mode,
             input,
@@ -217,5 +232,35 @@ mod tests {
             ..basic()
         };
         assert_eq!(r.validate().unwrap_err().field(), "passthru");
+    }
+
+    #[test]
+    fn name_description_and_outputs_are_bounded() {
+        let r = StreamRequest {
+            name: Some("x".repeat(129)),
+            ..basic()
+        };
+        assert_eq!(r.validate().unwrap_err().field(), "name");
+        let r = StreamRequest {
+            description: Some("x".repeat(513)),
+            ..basic()
+        };
+        assert_eq!(r.validate().unwrap_err().field(), "description");
+        let outputs = |n| (0..n).map(|_| Id::new_random()).collect::<Vec<_>>();
+        let r = StreamRequest {
+            outputs: outputs(MAX_STREAM_OUTPUTS + 1),
+            ..basic()
+        };
+        assert_eq!(
+            r.validate().unwrap_err().to_string(),
+            "outputs: 33 outputs listed; a stream sends to at most 32"
+        );
+        let r = StreamRequest {
+            name: Some("x".repeat(128)),
+            description: Some("x".repeat(512)),
+            outputs: outputs(MAX_STREAM_OUTPUTS),
+            ..basic()
+        };
+        assert!(r.validate().is_ok());
     }
 }

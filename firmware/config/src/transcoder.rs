@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::input::even;
-use crate::invalid::{required, text, Invalid};
+use crate::invalid::{required, Invalid};
 use crate::range::{minus_one_or, Limits};
+use crate::text::NAME;
 
 pub const RESOLUTION_MODE: Limits = Limits::new("resolutionMode", 1, 3);
 pub const WIDTH: Limits = Limits::new("width", 16, 3840);
@@ -170,7 +171,7 @@ impl TranscoderRequest {
     /// Fields left out take their documented defaults: a PUT replaces the
     /// whole transcoder, as the contract says.
     pub fn validate(self) -> Result<TranscoderConfig, Invalid> {
-        let name = required(text(self.name.clone()), "name")?;
+        let name = NAME.required(self.name.clone())?;
         let video_type = self.video_type.unwrap_or(VideoType::Avc);
         let encoding_profile = self.profile(video_type)?;
         let encoder_type = self.encoder_type.unwrap_or(EncoderType::Unset);

@@ -33,6 +33,23 @@ fn name_is_required() {
 }
 
 #[test]
+fn name_is_at_most_128_characters() {
+    let r = TranscoderRequest {
+        name: Some("x".repeat(129)),
+        ..named()
+    };
+    assert_eq!(
+        r.validate().unwrap_err().to_string(),
+        "name is 129 characters long; at most 128 are allowed"
+    );
+    let r = TranscoderRequest {
+        name: Some("é".repeat(128)),
+        ..named()
+    };
+    assert!(r.validate().is_ok());
+}
+
+#[test]
 fn every_documented_range_has_inclusive_bounds() {
     type Set = fn(&mut TranscoderRequest, i64);
     let cases: &[(&str, Set, i64, i64)] = &[
