@@ -49,6 +49,8 @@ pub enum CreateError {
     },
     #[error("name: a preset named '{0}' already exists")]
     DuplicateName(String),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
 }
@@ -71,8 +73,48 @@ pub enum UpdateError {
     Running(String),
     #[error("nothing to do: neither activating the preset nor changing the default was asked")]
     NothingToDo,
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
+}
+
+/// A limit of the configuration as a whole that a change would break
+/// (`limits.rs`). Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LimitError {
+    #[error("{kind}s: at most {max} {kind}s are kept; delete one first")]
+    TooMany { kind: Kind, max: usize },
+    #[error("the saved configuration, presets included, would take {size} bytes, more than its limit of {max} bytes; delete unused resources or presets first")]
+    TooLarge { size: usize, max: usize },
+}
+
+/// Why a change that may grow the configuration was not made: a limit, or
+/// the store. Callers turn it into their operation's error.
+#[derive(Debug, Error)]
+pub(crate) enum GrowthError {
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    #[error(transparent)]
+    Storage(#[from] PersistError),
+}
+
+impl From<GrowthError> for CreateError {
+    fn from(e: GrowthError) -> CreateError {
+        match e {
+            GrowthError::Limit(e) => CreateError::Limit(e),
+            GrowthError::Storage(e) => CreateError::Storage(e),
+        }
+    }
+}
+
+impl From<GrowthError> for UpdateError {
+    fn from(e: GrowthError) -> UpdateError {
+        match e {
+            GrowthError::Limit(e) => UpdateError::Limit(e),
+            GrowthError::Storage(e) => UpdateError::Storage(e),
+        }
+    }
 }
 
 #[derive(Debug, Error)]

@@ -14,6 +14,7 @@ mod document;
 mod engine;
 mod error;
 mod handle;
+mod limits;
 mod presets;
 mod report;
 mod resources;
@@ -28,9 +29,14 @@ pub use command::{Command, Kind, Reply};
 pub use document::{OpenError, PersistError};
 pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan, StreamStats};
 pub use error::{
-    CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
+    CommandError, CreateError, DeleteError, LimitError, LookupError, StartError, StopError,
+    UpdateError,
 };
 pub use handle::{Handle, StartupError};
+pub use limits::{
+    max_count, MAX_DOCUMENT_BYTES, MAX_INPUTS, MAX_OUTPUTS, MAX_PRESETS, MAX_STREAMS,
+    MAX_TRANSCODERS,
+};
 pub use makara_media::{CaptureMode, CapturePort, PortKind, RunningCapture};
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{

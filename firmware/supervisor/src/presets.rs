@@ -12,10 +12,7 @@ use crate::supervisor::Supervisor;
 
 impl Supervisor {
     pub(crate) fn save_preset(&mut self, name: String) -> Result<Reply, CreateError> {
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            return Err(makara_config::Invalid::Missing { field: "name" }.into());
-        }
+        let name = makara_config::preset_name(&name)?;
         if self.doc.presets.iter().any(|p| p.name == name) {
             return Err(CreateError::DuplicateName(name));
         }
@@ -26,8 +23,7 @@ impl Supervisor {
             resources: self.doc.current.clone(),
         };
         let id = preset.id.clone();
-        self.commit(|d| d.presets.push(preset))
-            .map_err(CreateError::Storage)?;
+        self.commit_within_limits(|d| d.presets.push(preset))?;
         Ok(Reply::Created(id))
     }
 
@@ -48,8 +44,10 @@ impl Supervisor {
         }
         let preset = if activate { self.preset(id) } else { None };
         let old = self.stream_ids();
-        // One commit for both, so a failed save changes neither.
-        self.commit(|d| {
+        // One commit for both, so a failed save changes neither. Loading a
+        // preset can grow the document: the preset becomes current, and
+        // stays a preset.
+        self.commit_within_limits(|d| {
             match make_default {
                 Some(true) => d.default_preset = Some(id.clone()),
                 Some(false) if d.default_preset.as_ref() == Some(id) => d.default_preset = None,
@@ -59,7 +57,7 @@ impl Supervisor {
                 load(d, p);
             }
         })
-        .map_err(UpdateError::Storage)?;
+        .map_err(UpdateError::from)?;
         if let Some(p) = preset {
             self.switch_streams(&old, &p);
         }

@@ -87,6 +87,17 @@ impl Resources {
         }
     }
 
+    /// How many resources of `kind` there are (presets are not resources).
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Input => self.inputs.len(),
+            Kind::Output => self.outputs.len(),
+            Kind::Transcoder => self.transcoders.len(),
+            Kind::Stream => self.streams.len(),
+            Kind::Preset => 0,
+        }
+    }
+
     /// The streams that reference the resource.
     pub fn users<'a>(
         &'a self,

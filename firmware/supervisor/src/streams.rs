@@ -19,8 +19,8 @@ impl Supervisor {
         }
         let id = Id::new_random();
         let new_id = id.clone();
-        self.commit(|d| d.current.streams.insert(new_id, config))
-            .map_err(CreateError::Storage)?;
+        self.commit_within_limits(|d| d.current.streams.insert(new_id, config))
+            .map_err(CreateError::from)?;
         if start {
             // The stream exists whatever happens next; a failed start is
             // recorded on it and shown by its GET.
@@ -58,10 +58,10 @@ impl Supervisor {
             }
             .into());
         }
-        self.commit(|d| {
+        self.commit_within_limits(|d| {
             d.current.streams.replace(&id, config);
         })
-        .map_err(UpdateError::Storage)?;
+        .map_err(UpdateError::from)?;
         Ok(Reply::Updated(id))
     }
 

@@ -109,8 +109,7 @@ impl Supervisor {
     fn create(&mut self, insert: impl FnOnce(&mut Resources, Id)) -> Result<Reply, CreateError> {
         let id = Id::new_random();
         let new_id = id.clone();
-        self.commit(|d| insert(&mut d.current, new_id))
-            .map_err(CreateError::Storage)?;
+        self.commit_within_limits(|d| insert(&mut d.current, new_id))?;
         Ok(Reply::Created(id))
     }
 
@@ -126,10 +125,10 @@ impl Supervisor {
         if let Some(stream) = self.running_user(kind, &id) {
             return Err(UpdateError::InUse { kind, id, stream }.into());
         }
-        self.commit(|d| {
+        self.commit_within_limits(|d| {
             replace(&mut d.current, &id);
         })
-        .map_err(UpdateError::Storage)?;
+        .map_err(UpdateError::from)?;
         Ok(Reply::Updated(id))
     }
 

@@ -1,0 +1,95 @@
+//! The limits of the configuration as a whole: how many resources of each
+//! kind, how many presets, and how large the saved document may grow.
+//!
+//! Each field's own limits are `makara-config`'s; these bound what many
+//! valid requests add up to. Every change is written to disk whole and
+//! kept in memory twice while it is made, so the document's size is what
+//! each change costs in writes and memory. The counts are far above what
+//! one appliance runs (a stream encodes on this CPU); the size limit is
+//! what bounds presets, each a full copy of the resources: a typical
+//! configuration of some tens of resources takes tens of kilobytes, so 32
+//! presets of it fit, and even every count at its limit with every text
+//! field at its longest fits.
+
+use crate::command::Kind;
+use crate::document::Document;
+use crate::error::{GrowthError, LimitError};
+use crate::supervisor::Supervisor;
+
+pub const MAX_INPUTS: usize = 64;
+pub const MAX_OUTPUTS: usize = 128;
+pub const MAX_TRANSCODERS: usize = 64;
+pub const MAX_STREAMS: usize = 64;
+pub const MAX_PRESETS: usize = 32;
+/// The largest saved document, presets included, in bytes of its TOML.
+pub const MAX_DOCUMENT_BYTES: usize = 2 << 20;
+
+const KINDS: [Kind; 5] = [
+    Kind::Input,
+    Kind::Output,
+    Kind::Transcoder,
+    Kind::Stream,
+    Kind::Preset,
+];
+
+/// The most resources of `kind` the configuration keeps.
+pub fn max_count(kind: Kind) -> usize {
+    match kind {
+        Kind::Input => MAX_INPUTS,
+        Kind::Output => MAX_OUTPUTS,
+        Kind::Transcoder => MAX_TRANSCODERS,
+        Kind::Stream => MAX_STREAMS,
+        Kind::Preset => MAX_PRESETS,
+    }
+}
+
+impl Supervisor {
+    /// [`Supervisor::commit`] for a change that may grow the document
+    /// (creating or replacing resources, saving or loading presets). The
+    /// change is refused, with nothing changed, when it would take the
+    /// document past a limit.
+    pub(crate) fn commit_within_limits(
+        &mut self,
+        change: impl FnOnce(&mut Document),
+    ) -> Result<(), GrowthError> {
+        let mut next = self.doc.clone();
+        change(&mut next);
+        check(&self.doc, &next)?;
+        self.commit(|d| *d = next)?;
+        Ok(())
+    }
+}
+
+/// Checks `after`, made from `before` by one change. Only growth is
+/// refused: a document already past a limit (saved by an older firmware)
+/// can still be edited down.
+pub(crate) fn check(before: &Document, after: &Document) -> Result<(), LimitError> {
+    for kind in KINDS {
+        let (was, is, max) = (count(before, kind), count(after, kind), max_count(kind));
+        if is > max && is > was {
+            return Err(LimitError::TooMany { kind, max });
+        }
+    }
+    let size = encoded_len(after);
+    // The document as it was is measured only in the rare case that needs it.
+    if size > MAX_DOCUMENT_BYTES && size > encoded_len(before) {
+        return Err(LimitError::TooLarge {
+            size,
+            max: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn count(doc: &Document, kind: Kind) -> usize {
+    match kind {
+        Kind::Preset => doc.presets.len(),
+        kind => doc.current.count(kind),
+    }
+}
+
+/// The size of the document as `Store::save` writes it. A document that
+/// cannot be encoded counts as empty here; saving it fails anyway.
+pub(crate) fn encoded_len(doc: &Document) -> usize {
+    toml::to_string(doc).map_or(0, |text| text.len())
+}
