@@ -93,3 +93,6 @@ fn count(doc: &Document, kind: Kind) -> usize {
 pub(crate) fn encoded_len(doc: &Document) -> usize {
     toml::to_string(doc).map_or(0, |text| text.len())
 }
+
+#[cfg(test)]
+mod tests;
