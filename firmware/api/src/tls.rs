@@ -1,5 +1,7 @@
-//! The HTTPS certificate: supplied by the operator, or generated once and
-//! kept in the data directory.
+//! The HTTPS certificate: supplied by the operator, or generated and kept
+//! in the data directory (renewed before it expires, see [`self_signed`]).
+
+mod self_signed;
 
 use std::fs;
 use std::io::{BufReader, Write};
@@ -10,6 +12,8 @@ use std::sync::Arc;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use thiserror::Error;
+
+pub use self_signed::{ensure_self_signed, CertStatus, Renewal};
 
 #[derive(Debug, Error)]
 pub enum TlsError {
@@ -53,29 +57,8 @@ impl CertPaths {
     }
 }
 
-/// Makes a self-signed certificate for this machine's names unless both
-/// files exist already. Returns whether it generated one.
-pub fn ensure_self_signed(paths: &CertPaths, hostname: &str) -> Result<bool, TlsError> {
-    if paths.cert.exists() && paths.key.exists() {
-        return Ok(false);
-    }
-    let mut names = vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ];
-    if !hostname.is_empty() && hostname != "localhost" {
-        names.push(hostname.to_string());
-    }
-    let generated =
-        rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    // The key first: a crash between the two leaves no certificate, so the
-    // next start generates both again.
-    write_private(&paths.key, generated.key_pair.serialize_pem().as_bytes())?;
-    write_private(&paths.cert, generated.cert.pem().as_bytes())?;
-    Ok(true)
-}
-
+/// Writes a file whole or not at all (a temporary file, fsync, rename),
+/// readable by its owner only.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
     let write_error = |source| TlsError::Write {
         path: path.to_path_buf(),
@@ -146,20 +129,6 @@ mod tests {
     use makara_test_support::TestDir;
 
     use super::*;
-
-    #[test]
-    fn generates_once_and_loads() {
-        let dir = TestDir::new("api-tls");
-        let paths = CertPaths::in_data_dir(dir.path());
-        assert!(ensure_self_signed(&paths, "box").unwrap());
-        assert!(!ensure_self_signed(&paths, "box").unwrap());
-        assert!(server_config(&paths).is_ok());
-        let mode = fs::metadata(&paths.key).unwrap().permissions();
-        assert_eq!(
-            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
-            0o600
-        );
-    }
 
     #[test]
     fn garbage_files_are_clear_errors() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
 use makara_api::oauth::NonceCache;
-use makara_api::tls::{self, CertPaths};
+use makara_api::tls::{self, CertPaths, CertStatus};
 use makara_api::App;
 use makara_store::DirLock;
 use makara_supervisor::{Command, Handle, Reply};
@@ -60,8 +60,15 @@ fn tls_config(args: &ServeArgs) -> Result<Arc<rustls::ServerConfig>, Failure> {
         },
         _ => {
             let paths = CertPaths::in_data_dir(&args.data_dir);
-            if tls::ensure_self_signed(&paths, &makara_board::hostname()).map_err(failed)? {
-                tracing::info!(cert = %paths.cert.display(), "generated a self-signed certificate");
+            let cert = paths.cert.display();
+            match tls::ensure_self_signed(&paths, &makara_board::hostname()).map_err(failed)? {
+                CertStatus::Generated(why) => {
+                    tracing::info!(%cert, "generated a self-signed certificate: {why}");
+                }
+                CertStatus::Operator => {
+                    tracing::info!(%cert, "using the operator's certificate (never replaced)");
+                }
+                CertStatus::Current => {}
             }
             paths
         }
