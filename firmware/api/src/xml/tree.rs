@@ -3,10 +3,17 @@
 //! Kraken bodies are small, shallow and element-only, and the contract asks
 //! us to tolerate unknown elements and several spellings of some. A tree we
 //! can query by name does that more simply than a serde mapping.
+//!
+//! What quick-xml lets through that XML 1.0 does not is refused here: a
+//! character outside the `Char` production, raw or as a reference (see
+//! [`super::chars`]), and a malformed or repeated attribute. A body that is
+//! not well-formed XML is answered as poorly formatted, whatever it holds.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use thiserror::Error;
+
+use super::chars::{code_point, first_forbidden};
 
 /// Deeper nesting than any Kraken body has is refused.
 const MAX_DEPTH: usize = 16;
@@ -14,7 +21,8 @@ const MAX_DEPTH: usize = 16;
 const MAX_ELEMENTS: usize = 4096;
 
 /// One element: its local name, its text (entities resolved) and its
-/// children. Attributes play no part in Kraken requests and are dropped.
+/// children. Attributes play no part in Kraken requests: they are checked
+/// for well-formedness and dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
     pub name: String,
@@ -30,6 +38,19 @@ pub enum XmlError {
     NotUtf8,
     #[error("malformed XML at byte {position}: {reason}")]
     Syntax { position: u64, reason: String },
+    /// The text of `element` is not well-formed (an unknown entity, a bad
+    /// character reference).
+    #[error("{element}: {reason}")]
+    Text { element: String, reason: String },
+    /// A character XML 1.0 does not allow, in the text of `field` (an
+    /// element, or an element's attribute).
+    #[error("{field}: the character {} is not allowed in XML 1.0", code_point(*.character))]
+    ForbiddenChar { field: String, character: char },
+    /// The same, outside any text: in a tag, a comment or between elements.
+    #[error("the character {} at byte {position} is not allowed in XML 1.0", code_point(*.character))]
+    ForbiddenCharAt { position: usize, character: char },
+    #[error("<{element}> has a malformed attribute: {reason}")]
+    Attribute { element: String, reason: String },
     #[error("document type declarations are not accepted")]
     Doctype,
     #[error("the document nests deeper than {MAX_DEPTH} levels")]
@@ -69,100 +90,207 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
         return Err(XmlError::Empty);
     }
     let mut reader = Reader::from_str(text);
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut count = 0usize;
+    let mut tree = Builder::default();
     loop {
         let position = reader.buffer_position();
-        let syntax = |e: quick_xml::Error| XmlError::Syntax {
+        let event = reader.read_event().map_err(|e| XmlError::Syntax {
             position,
             reason: e.to_string(),
-        };
-        match reader.read_event().map_err(syntax)? {
+        })?;
+        match event {
+            Event::Eof => break,
+            event => tree.take(event, position)?,
+        }
+    }
+    let root = tree.finish(reader.buffer_position())?;
+    // Text and attribute values were checked with their element's name;
+    // this finds what is left: tags, comments, processing instructions.
+    match first_forbidden(text) {
+        Some((position, character)) => Err(XmlError::ForbiddenCharAt {
+            position,
+            character,
+        }),
+        None => Ok(root),
+    }
+}
+
+/// The elements read so far: those still open, and the root once closed.
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Element>,
+    root: Option<Element>,
+    count: usize,
+}
+
+impl Builder {
+    fn take(&mut self, event: Event<'_>, position: u64) -> Result<(), XmlError> {
+        match event {
             Event::Start(start) => {
-                count += 1;
-                if root.is_some() {
-                    return Err(XmlError::TrailingContent);
-                }
-                if stack.len() >= MAX_DEPTH {
+                let element = self.open(&start)?;
+                if self.stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooDeep);
                 }
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooLarge);
-                }
-                stack.push(element_named(start.local_name().as_ref())?);
+                self.stack.push(element);
             }
             Event::Empty(start) => {
-                count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooLarge);
-                }
-                let element = element_named(start.local_name().as_ref())?;
-                close(element, &mut stack, &mut root)?;
+                let element = self.open(&start)?;
+                self.close(element)?;
             }
             Event::End(_) => {
                 // quick-xml has already checked that the end tag matches.
-                let element = stack.pop().ok_or(XmlError::TrailingContent)?;
-                close(element, &mut stack, &mut root)?;
+                let element = self.stack.pop().ok_or(XmlError::TrailingContent)?;
+                self.close(element)?;
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(syntax)?;
-                append_text(&mut stack, &root, &text)?;
+                let text = t.unescape().map_err(|e| self.bad_text(e, position))?;
+                self.append_text(&text)?;
             }
             Event::CData(c) => {
                 let raw = c.into_inner();
                 let text = std::str::from_utf8(&raw).map_err(|_| XmlError::NotUtf8)?;
-                append_text(&mut stack, &root, text)?;
+                self.append_text(text)?;
             }
             Event::DocType(_) => return Err(XmlError::Doctype),
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Eof => {}
+        }
+        Ok(())
+    }
+
+    /// A new element from its start tag, attributes checked.
+    fn open(&mut self, start: &BytesStart<'_>) -> Result<Element, XmlError> {
+        self.count += 1;
+        if self.root.is_some() {
+            return Err(XmlError::TrailingContent);
+        }
+        if self.count > MAX_ELEMENTS {
+            return Err(XmlError::TooLarge);
+        }
+        let name = std::str::from_utf8(start.local_name().as_ref())
+            .map_err(|_| XmlError::NotUtf8)?
+            .to_string();
+        check_attributes(start, &name)?;
+        Ok(Element {
+            name,
+            ..Element::default()
+        })
+    }
+
+    fn close(&mut self, element: Element) -> Result<(), XmlError> {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(element),
+            None if self.root.is_none() => self.root = Some(element),
+            None => return Err(XmlError::TrailingContent),
+        }
+        Ok(())
+    }
+
+    fn append_text(&mut self, text: &str) -> Result<(), XmlError> {
+        match self.stack.last_mut() {
+            Some(open) => {
+                if let Some((_, character)) = first_forbidden(text) {
+                    return Err(XmlError::ForbiddenChar {
+                        field: open.name.clone(),
+                        character,
+                    });
+                }
+                open.text.push_str(text);
+            }
+            // Whitespace around the root is fine; anything else is not.
+            None if is_xml_space(text) => {}
+            None if self.root.is_some() => return Err(XmlError::TrailingContent),
+            None => {
+                return Err(XmlError::Syntax {
+                    position: 0,
+                    reason: "text outside the root element".into(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// An unescaping failure, named after the element it happened in.
+    fn bad_text(&self, e: quick_xml::Error, position: u64) -> XmlError {
+        match self.stack.last() {
+            Some(open) => XmlError::Text {
+                element: open.name.clone(),
+                reason: e.to_string(),
+            },
+            None => XmlError::Syntax {
+                position,
+                reason: e.to_string(),
+            },
         }
     }
-    if !stack.is_empty() {
-        return Err(XmlError::Syntax {
-            position: reader.buffer_position(),
-            reason: format!("<{}> is not closed", stack[stack.len() - 1].name),
-        });
-    }
-    root.ok_or(XmlError::Empty)
-}
 
-fn element_named(name: &[u8]) -> Result<Element, XmlError> {
-    let name = std::str::from_utf8(name).map_err(|_| XmlError::NotUtf8)?;
-    Ok(Element {
-        name: name.to_string(),
-        ..Element::default()
-    })
-}
-
-fn close(
-    element: Element,
-    stack: &mut [Element],
-    root: &mut Option<Element>,
-) -> Result<(), XmlError> {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None if root.is_none() => *root = Some(element),
-        None => return Err(XmlError::TrailingContent),
-    }
-    Ok(())
-}
-
-fn append_text(stack: &mut [Element], root: &Option<Element>, text: &str) -> Result<(), XmlError> {
-    match stack.last_mut() {
-        Some(open) => open.text.push_str(text),
-        // Whitespace around the root is fine; anything else is not.
-        None if text.trim().is_empty() => {}
-        None if root.is_some() => return Err(XmlError::TrailingContent),
-        None => {
+    fn finish(self, position: u64) -> Result<Element, XmlError> {
+        if let Some(open) = self.stack.last() {
             return Err(XmlError::Syntax {
-                position: 0,
-                reason: "text outside the root element".into(),
-            })
+                position,
+                reason: format!("<{}> is not closed", open.name),
+            });
+        }
+        self.root.ok_or(XmlError::Empty)
+    }
+}
+
+/// XML's white space (`S`), which is narrower than Unicode's: a form feed
+/// is not white space in XML (nor allowed at all).
+fn is_xml_space(text: &str) -> bool {
+    text.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+/// Attributes must be well-formed even though they are dropped: a quoted
+/// value after `=`, each name once, white space between them, entities that
+/// resolve, no `<` and only characters XML allows.
+fn check_attributes(start: &BytesStart<'_>, element: &str) -> Result<(), XmlError> {
+    let malformed = |reason: String| XmlError::Attribute {
+        element: element.to_string(),
+        reason,
+    };
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| malformed(e.to_string()))?;
+        let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
+        if attribute.value.contains(&b'<') {
+            return Err(malformed(format!("the value of {key} holds '<'")));
+        }
+        let value = attribute
+            .unescape_value()
+            .map_err(|e| malformed(format!("the value of {key}: {e}")))?;
+        if let Some((_, character)) = first_forbidden(&value) {
+            return Err(XmlError::ForbiddenChar {
+                field: format!("{element} attribute {key}"),
+                character,
+            });
         }
     }
+    if !spaced(start.attributes_raw()) {
+        return Err(malformed(
+            "attributes must be separated by white space".into(),
+        ));
+    }
     Ok(())
+}
+
+/// Whether every quoted value in a start tag's (already checked)
+/// attributes is followed by white space or the end of the tag: quick-xml
+/// reads `a="1"b="2"` as two attributes, XML does not.
+fn spaced(raw: &[u8]) -> bool {
+    let mut quote = None;
+    for (i, &b) in raw.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => {
+                quote = None;
+                let next = raw.get(i + 1).copied().unwrap_or(b' ');
+                if !matches!(next, b' ' | b'\t' | b'\r' | b'\n') {
+                    return false;
+                }
+            }
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None => {}
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -230,10 +358,147 @@ mod tests {
     }
 
     #[test]
-    fn unknown_entities_are_errors_not_panics() {
-        assert!(matches!(
-            parse(b"<a>&bogus;</a>"),
-            Err(XmlError::Syntax { .. })
-        ));
+    fn unknown_entities_name_their_element() {
+        let e = parse(b"<input><name>&bogus;</name></input>").unwrap_err();
+        assert!(
+            matches!(&e, XmlError::Text { element, .. } if element == "name"),
+            "{e:?}"
+        );
+    }
+
+    /// Issue 8: every character outside XML 1.0's `Char`, raw or as a
+    /// reference, decimal or hex, is refused and named with its element.
+    #[test]
+    fn characters_xml_cannot_hold_are_refused_with_their_element() {
+        let kinds = [
+            ("&#1;", '\u{1}'),
+            ("\u{1}", '\u{1}'),
+            ("\u{C}", '\u{C}'),
+            ("&#12;", '\u{C}'),
+            ("&#x1B;", '\u{1B}'),
+            ("\u{1B}", '\u{1B}'),
+            ("\u{0}", '\u{0}'),
+            ("\u{FFFE}", '\u{FFFE}'),
+            ("&#xFFFE;", '\u{FFFE}'),
+            ("\u{FFFF}", '\u{FFFF}'),
+            ("&#65535;", '\u{FFFF}'),
+        ];
+        for (written, character) in kinds {
+            let body = format!("<input><name>cam{written}era</name></input>");
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                e,
+                XmlError::ForbiddenChar {
+                    field: "name".into(),
+                    character
+                },
+                "{written:?}"
+            );
+            assert!(e.to_string().starts_with("name: the character U+"), "{e}");
+        }
+    }
+
+    /// References quick-xml itself refuses (NUL, surrogates) are named too.
+    #[test]
+    fn references_to_nul_and_surrogates_name_their_element() {
+        for written in ["&#0;", "&#xD800;", "&#x110000;"] {
+            let body = format!("<input><name>a{written}</name></input>");
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(&e, XmlError::Text { element, .. } if element == "name"),
+                "{written}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_allowed_edges_of_char_are_kept() {
+        let body = "<a><name>\t&#9;&#xD7FF;\u{E000}\u{FFFD}&#x10000;\u{10FFFF}</name></a>";
+        let root = parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            root.child(&["name"]).unwrap().text,
+            "\t\t\u{D7FF}\u{E000}\u{FFFD}\u{10000}\u{10FFFF}"
+        );
+    }
+
+    #[test]
+    fn forbidden_characters_outside_text_are_refused_with_a_position() {
+        for body in [
+            "<a><!-- \u{1} --></a>",
+            "<a\u{1}><b/></a\u{1}>",
+            "\u{C}<a/>",
+            "<a/>\u{C}",
+            "<?pi \u{FFFF}?><a/>",
+        ] {
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    XmlError::ForbiddenCharAt { .. }
+                        | XmlError::Syntax { .. }
+                        | XmlError::TrailingContent
+                ),
+                "{body:?}: {e:?}"
+            );
+        }
+        let e = parse("<a><!-- \u{1} --></a>".as_bytes()).unwrap_err();
+        assert_eq!(
+            e,
+            XmlError::ForbiddenCharAt {
+                position: 8,
+                character: '\u{1}'
+            }
+        );
+    }
+
+    #[test]
+    fn forbidden_characters_in_attribute_values_are_refused() {
+        for value in ["&#1;", "\u{1B}", "\u{FFFE}"] {
+            let body = format!("<input a=\"{value}\"><name>x</name></input>");
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(&e, XmlError::ForbiddenChar { field, .. } if field == "input attribute a"),
+                "{value:?}: {e:?}"
+            );
+        }
+    }
+
+    /// Issue 8: attributes are dropped, but a malformed one still makes the
+    /// body malformed.
+    #[test]
+    fn malformed_attributes_are_refused() {
+        for body in [
+            "<input a=><name>x</name></input>",
+            "<input a=/>",
+            "<input a><name>x</name></input>",
+            "<input a=1><name>x</name></input>",
+            "<input a=\"1\" a=\"2\"><name>x</name></input>",
+            "<input><name a='1' a='1'>x</name></input>",
+            "<input a=\"x<y\"/>",
+            "<input a=\"&bogus;\"/>",
+            "<input a=\"1/>",
+            "<input a=\"1\"b='2'/>",
+        ] {
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(e, XmlError::Attribute { .. } | XmlError::Syntax { .. }),
+                "{body}: {e:?}"
+            );
+        }
+        let e = parse(b"<input a=\"1\" a=\"2\"/>").unwrap_err();
+        assert!(
+            matches!(&e, XmlError::Attribute { element, .. } if element == "input"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn well_formed_attributes_are_accepted_and_dropped() {
+        let root = parse(
+            b"<input a=\"1\" b='&amp;\"'\tk:c=\"&#x41;'\"\n><name x=\"y\"/><e z=\"\" /></input>",
+        )
+        .unwrap();
+        assert_eq!(root.text_of(&["name"]), Some(""));
+        assert_eq!(root.children.len(), 2);
     }
 }
