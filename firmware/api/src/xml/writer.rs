@@ -1,6 +1,15 @@
 //! Writing indented response documents.
+//!
+//! Every answer is well-formed XML 1.0 whatever the configuration holds.
+//! Requests cannot bring in a character outside XML's `Char` production
+//! (the parser refuses them), but a document saved by an older firmware may
+//! hold one: such a character is written as U+FFFD REPLACEMENT CHARACTER.
+//! There is no escape for it in XML 1.0 (`&#1;` is as forbidden as the raw
+//! byte); the stored value is left as it is, and an edit replaces it.
 
 use std::fmt::Write as _;
+
+use super::chars::is_xml_char;
 
 /// Builds a response document. Elements are closed in order by the caller;
 /// text and attribute values are escaped here.
@@ -82,6 +91,7 @@ impl XmlWriter {
 }
 
 /// Escapes what element text needs: `&`, `<`, `>`. Quotes stay readable.
+/// Characters XML cannot hold become U+FFFD (see the module's comment).
 fn escape_text(text: &str) -> String {
     escape(text, false)
 }
@@ -99,6 +109,7 @@ fn escape(text: &str, quotes: bool) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' if quotes => out.push_str("&quot;"),
+            c if !is_xml_char(c) => out.push(char::REPLACEMENT_CHARACTER),
             c => out.push(c),
         }
     }
@@ -129,5 +140,22 @@ mod tests {
         w.open("response").text("name", "x\"'<>&y");
         let tree = crate::xml::parse(w.finish().as_bytes()).unwrap();
         assert_eq!(tree.text_of(&["name"]), Some("x\"'<>&y"));
+    }
+
+    /// A name stored by an older firmware with characters XML cannot hold
+    /// still gives a well-formed answer.
+    #[test]
+    fn characters_xml_cannot_hold_are_replaced() {
+        let mut w = XmlWriter::new();
+        w.open("response")
+            .text("name", "a\u{1}b\u{C}\u{1B}\u{FFFE}\u{FFFF}\u{0}c\té");
+        w.link("self", "https://h/x\u{1}");
+        let xml = w.finish();
+        let tree = crate::xml::parse(xml.as_bytes()).unwrap();
+        assert_eq!(
+            tree.text_of(&["name"]),
+            Some("a\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}c\té")
+        );
+        assert!(xml.contains("href=\"https://h/x\u{FFFD}\""), "{xml}");
     }
 }
