@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod body;
+pub mod guard;
 pub mod handler;
 pub mod kraken;
 pub mod oauth;
