@@ -12,7 +12,7 @@ use makara_supervisor::Handle;
 
 use crate::access::AccessWatch;
 use crate::kraken::{self, ApiError, ApiRequest, Code, Links};
-use crate::oauth::{self, NonceCache, OAuthError, RequestParts};
+use crate::oauth::{self, NonceCache, RequestParts};
 
 /// Request bodies larger than this are refused; Kraken bodies are < 4 KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -122,13 +122,6 @@ fn authorise(app: &App, request: &RequestParts) -> Result<(), ApiError> {
     let secret_for = |key: &str| access.secret_for(key).map(str::to_string);
     match oauth::verify(request, secret_for, now, &app.nonces) {
         Ok(_) => Ok(()),
-        Err(OAuthError::NonceCacheFull { .. }) => {
-            tracing::warn!("OAuth nonce cache full; refusing requests until it drains");
-            Err(ApiError::with(
-                Code::Unavailable,
-                "too many requests; try again shortly",
-            ))
-        }
         Err(e) => {
             tracing::info!(error = %e, method = request.method, path = request.path, "request not authorised");
             Err(ApiError::with(Code::NotAuthorized, e))

@@ -31,12 +31,15 @@ use hmac::Mac as _;
 
 pub use base_string::{sign, signature_base_string};
 pub use encoding::percent_encode;
-pub use nonce::{NonceCache, NonceError, DEFAULT_CAPACITY, DEFAULT_WINDOW_SECS};
+pub use nonce::{
+    NonceCache, NonceError, DEFAULT_CAPACITY_PER_KEY, DEFAULT_WINDOW_SECS,
+    LATENESS_AT_SUSTAINED_RATE_SECS, SUSTAINED_RATE_PER_KEY,
+};
 
 use base_string::{base_string_from, collect_parameters, keyed_mac, Location, Param};
 
-/// Longest accepted `oauth_nonce`, in bytes. Nonces are kept in the
-/// [`NonceCache`], whose memory bound counts entries; this bounds each one.
+/// Longest accepted `oauth_nonce`, in bytes. The [`NonceCache`] keeps a
+/// fixed-size hash of each, so this only bounds the work of hashing one.
 /// Real clients send 8 to 64 characters.
 pub const MAX_NONCE_LEN: usize = 256;
 
@@ -119,18 +122,27 @@ pub enum OAuthError {
     /// The signature does not match the request.
     #[error("invalid OAuth signature")]
     BadSignature,
-    /// The nonce cache is full; the request may well be genuine.
-    #[error("too many recent requests to track nonces (cache holds {capacity})")]
-    NonceCacheFull {
-        /// The cache's bound.
+    /// The timestamp is at or below the floor of this key's replay
+    /// record: the key sent so many requests since that second was
+    /// forgotten, so a nonce stamped then can no longer be checked.
+    #[error(
+        "oauth_timestamp {timestamp} is not after {floor}: this key's replay record has \
+         moved past it (more than {capacity} requests since); sign with the current time"
+    )]
+    TimestampBelowFloor {
+        /// The request's timestamp.
+        timestamp: u64,
+        /// The newest second the key's record has forgotten.
+        floor: u64,
+        /// The record's bound on entries per key.
         capacity: usize,
     },
 }
 
 impl OAuthError {
     /// The HTTP status RFC 5849 §3.2 prescribes: 400 for a malformed or
-    /// unsupported request, 401 for bad credentials. A full nonce cache is
-    /// our problem, not the client's, hence 503.
+    /// unsupported request, 401 for bad credentials (a timestamp below the
+    /// key's floor is as stale as one outside the window).
     pub fn http_status(&self) -> u16 {
         match self {
             Self::MissingParameter(_)
@@ -146,9 +158,16 @@ impl OAuthError {
             Self::UnknownConsumerKey(_)
             | Self::StaleTimestamp { .. }
             | Self::ReplayedNonce
-            | Self::BadSignature => 401,
-            Self::NonceCacheFull { .. } => 503,
+            | Self::BadSignature
+            | Self::TimestampBelowFloor { .. } => 401,
         }
+    }
+
+    /// Whether the failure is a guess at credentials (an unknown key or a
+    /// wrong signature), which brute force produces and an honest client
+    /// with a working configuration never does.
+    pub fn is_guess(&self) -> bool {
+        matches!(self, Self::UnknownConsumerKey(_) | Self::BadSignature)
     }
 }
 
@@ -156,15 +175,15 @@ impl OAuthError {
 ///
 /// `secret_for` maps a consumer key to its secret. `now_unix` is the
 /// server's clock; the accepted skew is the nonce cache's window. The nonce
-/// is recorded only once the signature has verified, so unsigned garbage
-/// cannot fill the cache.
+/// is recorded only once the signature has verified, so only holders of a
+/// key's secret can add to that key's record.
 ///
 /// # Errors
 ///
 /// Any [`OAuthError`]: the request is malformed, uses an unsupported
 /// method or version, is outside the time window, is signed with an
-/// unknown key or the wrong secret, replays a nonce, or the nonce cache is
-/// full.
+/// unknown key or the wrong secret, replays a nonce, or is stamped below
+/// its key's replay floor.
 pub fn verify(
     req: &RequestParts<'_>,
     secret_for: impl Fn(&str) -> Option<String>,
@@ -204,9 +223,22 @@ pub fn verify(
         .record(oauth.consumer_key, oauth.nonce, timestamp, now_unix)
         .map_err(|e| match e {
             NonceError::Replayed => OAuthError::ReplayedNonce,
-            NonceError::Full { capacity } => OAuthError::NonceCacheFull { capacity },
+            NonceError::BelowFloor { floor } => OAuthError::TimestampBelowFloor {
+                timestamp,
+                floor,
+                capacity: nonces.capacity_per_key(),
+            },
         })?;
     Ok(oauth.consumer_key.to_owned())
+}
+
+/// The consumer key a request claims, read without verifying anything, so
+/// limits on failed authorisations can be applied before the signature is
+/// checked. `None` when the request carries no readable one.
+pub fn claimed_consumer_key(req: &RequestParts<'_>) -> Option<String> {
+    let params = collect_parameters(req).ok()?;
+    let key = find(&params, "oauth_consumer_key").ok()??;
+    (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// The protocol parameters `verify` checks, borrowed from the request.

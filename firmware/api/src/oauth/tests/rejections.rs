@@ -9,7 +9,7 @@ fn self_signed_request_verifies_and_records_its_nonce() {
         verify_signed(SECRET, "n1", "1700000000", &cache),
         Ok(KEY.to_owned())
     );
-    assert_eq!(cache.len(), 1);
+    assert_eq!(cache.len_for(KEY), 1);
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn wrong_secret_is_a_bad_signature_and_records_nothing() {
         verify_signed("not-the-secret", "n1", "1700000000", &cache),
         Err(OAuthError::BadSignature)
     );
-    assert!(cache.is_empty());
+    assert_eq!(cache.keys_tracked(), 0);
     // The genuine request with that nonce is still accepted afterwards.
     assert_eq!(
         verify_signed(SECRET, "n1", "1700000000", &cache),
@@ -98,13 +98,44 @@ fn overlong_nonce_is_rejected() {
 }
 
 #[test]
-fn full_nonce_cache_is_reported() {
-    let cache = NonceCache::with_capacity(600, 1);
+fn a_timestamp_below_the_keys_floor_is_stale() {
+    let cache = NonceCache::with_capacity_per_key(600, 1);
     assert!(verify_signed(SECRET, "a", "1700000000", &cache).is_ok());
+    assert!(verify_signed(SECRET, "b", "1700000001", &cache).is_ok());
+    let refused = verify_signed(SECRET, "c", "1700000000", &cache);
     assert_eq!(
-        verify_signed(SECRET, "b", "1700000000", &cache),
-        Err(OAuthError::NonceCacheFull { capacity: 1 })
+        refused,
+        Err(OAuthError::TimestampBelowFloor {
+            timestamp: 1_700_000_000,
+            floor: 1_700_000_000,
+            capacity: 1
+        })
     );
+    assert_eq!(refused.unwrap_err().http_status(), 401);
+}
+
+#[test]
+fn the_claimed_key_is_read_without_verifying() {
+    let header = header_from(&[("oauth_consumer_key", "someone"), ("oauth_nonce", "n")]);
+    let req = RequestParts {
+        authorization: Some(&header),
+        ..request("GET", "a", "/")
+    };
+    assert_eq!(claimed_consumer_key(&req).as_deref(), Some("someone"));
+    assert_eq!(claimed_consumer_key(&request("GET", "a", "/")), None);
+    let garbage = RequestParts {
+        authorization: Some("OAuth ,,,\""),
+        ..request("GET", "a", "/")
+    };
+    assert_eq!(claimed_consumer_key(&garbage), None);
+}
+
+#[test]
+fn only_unknown_keys_and_bad_signatures_are_guesses() {
+    assert!(OAuthError::BadSignature.is_guess());
+    assert!(OAuthError::UnknownConsumerKey("k".into()).is_guess());
+    assert!(!OAuthError::ReplayedNonce.is_guess());
+    assert!(!OAuthError::MissingParameter("oauth_nonce").is_guess());
 }
 
 #[test]
@@ -421,8 +452,4 @@ fn statuses_follow_rfc5849_section_3_2() {
     );
     assert_eq!(OAuthError::BadSignature.http_status(), 401);
     assert_eq!(OAuthError::ReplayedNonce.http_status(), 401);
-    assert_eq!(
-        OAuthError::NonceCacheFull { capacity: 1 }.http_status(),
-        503
-    );
 }
