@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
-use makara_api::oauth::NonceCache;
 use makara_api::App;
 use makara_supervisor::{Handle, NoMediaEngine};
 use makara_test_support::oauth::Signer;
@@ -31,12 +30,8 @@ impl Fixture {
         let store = AccessStore::open(dir.path());
         let creds = store.create_key().unwrap();
         let (supervisor, _thread) = Handle::start(dir.path(), Box::new(NoMediaEngine)).unwrap();
-        let app = Arc::new(App {
-            supervisor,
-            access: Arc::new(AccessWatch::open(store).unwrap()),
-            nonces: NonceCache::default(),
-            server_id: "0123456789ab".into(),
-        });
+        let access = Arc::new(AccessWatch::open(store).unwrap());
+        let app = Arc::new(App::new(supervisor, access, "0123456789ab".into()));
         Fixture {
             dir,
             app,

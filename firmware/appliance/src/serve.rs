@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
-use makara_api::oauth::NonceCache;
 use makara_api::tls::{self, CertPaths, CertStatus};
 use makara_api::App;
 use makara_store::DirLock;
@@ -29,12 +28,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         Ok(Reply::Server(s)) => s.id,
         _ => makara_board::server_id(),
     };
-    let app = Arc::new(App {
-        supervisor,
-        access: Arc::new(access),
-        nonces: NonceCache::default(),
-        server_id,
-    });
+    let app = Arc::new(App::new(supervisor, Arc::new(access), server_id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("api")

@@ -5,6 +5,9 @@ use makara_supervisor::{
     CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
 };
 
+use crate::body::BodyError;
+use crate::guard::Refusal;
+use crate::oauth::OAuthError;
 use crate::xml::XmlWriter;
 
 /// The error codes of the contract's table, with their messages.
@@ -75,9 +78,12 @@ pub struct ApiError {
     pub code: Code,
     pub detail: Option<String>,
     /// An HTTP status other than the code's own, for answers HTTP itself
-    /// names (413, 414, 415, 429, 431): the body still carries the Kraken
-    /// code that says the most to a client.
+    /// names (408, 413, 414, 415, 429, 431): the body still carries the
+    /// Kraken code that says the most to a client.
     status: Option<u16>,
+    /// Seconds a client should wait before trying again (`Retry-After`),
+    /// for 429 and 503 answers.
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -86,6 +92,7 @@ impl ApiError {
             code,
             detail: None,
             status: None,
+            retry_after_secs: None,
         }
     }
 
@@ -94,6 +101,7 @@ impl ApiError {
             code,
             detail: Some(detail.to_string()),
             status: None,
+            retry_after_secs: None,
         }
     }
 
@@ -104,9 +112,20 @@ impl ApiError {
         self
     }
 
+    /// The same error telling the client to wait `secs` before retrying.
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
     /// The HTTP status of the answer.
     pub fn status(&self) -> u16 {
         self.status.unwrap_or_else(|| self.code.status())
+    }
+
+    /// The `Retry-After` seconds, if the answer has one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
     }
 
     /// An invalid body on create (`creating`) or on edit.
@@ -176,6 +195,39 @@ impl From<CommandError> for ApiError {
             return ApiError::new(code);
         }
         ApiError::with(code, detail)
+    }
+}
+
+impl From<OAuthError> for ApiError {
+    /// The contract answers every authorisation failure with 1014 and 401
+    /// (where RFC 5849 would say 400 for a malformed request), naming the
+    /// problem; the messages never contain a secret.
+    fn from(e: OAuthError) -> ApiError {
+        ApiError::with(Code::NotAuthorized, e)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    /// Too many failed authorisations: 429, still 1014 in the body.
+    fn from(r: Refusal) -> ApiError {
+        ApiError::with(Code::NotAuthorized, r)
+            .with_status(429)
+            .with_retry_after(r.retry_after_secs())
+    }
+}
+
+impl From<BodyError> for ApiError {
+    /// Body problems: the body is the XML input, hence 1011, under the
+    /// status HTTP has for each; a full budget is ours, hence 503/1016.
+    fn from(e: BodyError) -> ApiError {
+        let status = match &e {
+            BodyError::NotXml(_) => 415,
+            BodyError::TooLarge { .. } => 413,
+            BodyError::TooSlow(_) => 408,
+            BodyError::CutOff(_) => 400,
+            BodyError::Busy => return ApiError::with(Code::Unavailable, e).with_retry_after(1),
+        };
+        ApiError::with(Code::BadXml, e).with_status(status)
     }
 }
 
@@ -277,6 +329,39 @@ mod tests {
             ApiError::from(CommandError::Delete(in_use)).message(),
             format!("Failed to delete resource: output {id} is used by stream 'News'; edit or delete the stream first")
         );
+    }
+
+    #[test]
+    fn refusals_and_body_errors_keep_kraken_codes_under_http_statuses() {
+        use std::time::Duration;
+
+        use crate::guard::Subject;
+
+        let refusal = ApiError::from(Refusal {
+            subject: Subject::Key,
+            retry_after: Duration::from_millis(2500),
+        });
+        assert_eq!((refusal.code, refusal.status()), (Code::NotAuthorized, 429));
+        assert_eq!(refusal.retry_after_secs(), Some(3));
+        let cases = [
+            (BodyError::NotXml(None), Code::BadXml, 415),
+            (BodyError::TooLarge { limit: 1 }, Code::BadXml, 413),
+            (
+                BodyError::TooSlow(Duration::from_secs(1)),
+                Code::BadXml,
+                408,
+            ),
+            (BodyError::CutOff("reset".into()), Code::BadXml, 400),
+            (BodyError::Busy, Code::Unavailable, 503),
+        ];
+        for (e, code, status) in cases {
+            let text = e.to_string();
+            let api = ApiError::from(e);
+            assert_eq!((api.code, api.status()), (code, status), "{text}");
+            assert!(api.message().ends_with(&text), "{}", api.message());
+        }
+        let oauth = ApiError::from(OAuthError::BadSignature);
+        assert_eq!((oauth.code, oauth.status()), (Code::NotAuthorized, 401));
     }
 
     #[test]
