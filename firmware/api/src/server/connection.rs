@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
@@ -119,7 +120,9 @@ async fn serve(stream: TcpStream, peer: SocketAddr, slot: &Arc<Slot>, shared: &S
         }
         Err(_) => return,
     };
-    let service = ConnectionService::new(shared.app.clone(), Arc::clone(slot));
+    // The handler limits failed authorisations per client address.
+    let app = shared.app.clone().layer(Extension(ConnectInfo(peer)));
+    let service = ConnectionService::new(app, Arc::clone(slot));
     let io = TokioIo::new(KrakenRefusals::new(tls));
     if let Err(e) = shared.http.serve_connection(io, service).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
