@@ -22,9 +22,19 @@ pub const BODY_BUDGET_BYTES: usize = 128 * MAX_BODY_BYTES;
 /// 503.
 pub const BUDGET_WAIT: Duration = Duration::from_secs(2);
 
-/// A body must arrive whole within this time of the request's headers:
-/// 64 KiB at about 50 kbit/s.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A body must arrive whole within this time of its request's admission:
+/// 64 KiB at 64 kbit/s. It ends before the connection layer's own limit
+/// for strangers ([`crate::server::STRANGER_BODY_TIMEOUT`], counted from
+/// the request's head), so a slow client gets this 408 answer rather than
+/// a body cut off under it.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// At most this much of a refused request's body is read and thrown away
+/// (see [`drain`]).
+pub const DRAIN_BYTES: u64 = 1 << 20;
+
+/// A refused body is drained for at most this long.
+pub const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// Why a body was not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -151,51 +161,60 @@ impl BodyBudget {
 
     /// Reads `body` whole. Its announced length (or the maximum, for a
     /// chunked body) is taken from the budget first, waiting up to
-    /// `limits.budget_wait` for room.
+    /// `limits.budget_wait` for room. A body refused as too large, or for
+    /// want of room, is [`drain`]ed.
     ///
     /// # Errors
     ///
     /// [`BodyError::TooLarge`], [`BodyError::Busy`], [`BodyError::TooSlow`]
     /// or [`BodyError::CutOff`].
-    pub async fn read(&self, body: Body, limits: &BodyLimits) -> Result<ReadBody<'_>, BodyError> {
+    pub async fn read(
+        &self,
+        mut body: Body,
+        limits: &BodyLimits,
+    ) -> Result<ReadBody<'_>, BodyError> {
         let max_bytes = limits.max_bytes.min(self.capacity);
         let too_large = BodyError::TooLarge {
             limit: limits.max_bytes,
         };
         let share = match body.size_hint().exact() {
-            Some(n) if n > max_bytes as u64 => return Err(too_large),
-            Some(n) => n as usize,
+            Some(n) if n <= max_bytes as u64 => n as usize,
+            Some(_) => {
+                drain(body);
+                return Err(too_large);
+            }
             None => max_bytes,
         };
-        let permits = u32::try_from(share).map_err(|_| too_large.clone())?;
-        let share_permit = match tokio::time::timeout(
-            limits.budget_wait,
-            self.bytes.acquire_many(permits),
-        )
-        .await
-        {
+        let permits = u32::try_from(share).unwrap_or(u32::MAX);
+        let room = tokio::time::timeout(limits.budget_wait, self.bytes.acquire_many(permits)).await;
+        let share_permit = match room {
             Ok(Ok(permit)) => permit,
             // The budget is never closed; a timeout means no room.
-            Ok(Err(_)) | Err(_) => return Err(BodyError::Busy),
+            Ok(Err(_)) | Err(_) => {
+                drain(body);
+                return Err(BodyError::Busy);
+            }
         };
-        let bytes = tokio::time::timeout(limits.timeout, collect(body, share))
-            .await
-            .map_err(|_| BodyError::TooSlow(limits.timeout))?
-            .map_err(|e| match e {
-                BodyError::TooLarge { .. } => too_large,
-                other => other,
-            })?;
-        Ok(ReadBody {
-            bytes,
-            _share: share_permit,
-        })
+        let collected = tokio::time::timeout(limits.timeout, collect(&mut body, share)).await;
+        match collected {
+            Ok(Ok(bytes)) => Ok(ReadBody {
+                bytes,
+                _share: share_permit,
+            }),
+            Ok(Err(BodyError::TooLarge { .. })) => {
+                drain(body);
+                Err(too_large)
+            }
+            Ok(Err(other)) => Err(other),
+            Err(_) => Err(BodyError::TooSlow(limits.timeout)),
+        }
     }
 }
 
 /// Collects a body of at most `limit` bytes.
-async fn collect(mut body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
+async fn collect(body: &mut Body, limit: usize) -> Result<Vec<u8>, BodyError> {
     let mut bytes = Vec::with_capacity(limit.min(MAX_BODY_BYTES));
-    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| BodyError::CutOff(e.to_string()))?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
@@ -206,6 +225,37 @@ async fn collect(mut body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
         bytes.extend_from_slice(&data);
     }
     Ok(bytes)
+}
+
+/// Reads and throws away what is left of a refused request's body, in the
+/// background, up to [`DRAIN_BYTES`] and [`DRAIN_TIME`], keeping none of
+/// it. Most clients send their whole body before they read the answer;
+/// closing the connection with their data unread would make the kernel
+/// reset it, and the client would lose the answer already sent. A body
+/// announced larger than that, or one that goes on longer, is simply
+/// dropped: the connection then closes after the answer.
+pub fn drain(body: Body) {
+    if body.is_end_stream() || body.size_hint().lower() > DRAIN_BYTES {
+        return;
+    }
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(DRAIN_TIME, discard(body, DRAIN_BYTES)).await;
+    });
+}
+
+/// Reads up to `limit` bytes of `body`, keeping none; `true` if it ended.
+async fn discard(mut body: Body, limit: u64) -> bool {
+    let mut seen = 0u64;
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(frame) = frame else { return false };
+        if let Ok(data) = frame.into_data() {
+            seen += data.len() as u64;
+            if seen > limit {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

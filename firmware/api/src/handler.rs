@@ -21,7 +21,7 @@ use makara_access::AccessState;
 use makara_supervisor::Handle;
 
 use crate::access::AccessWatch;
-use crate::body::{BodyBudget, BodyShape, BODY_LIMITS, MAX_BODY_BYTES};
+use crate::body::{self, BodyBudget, BodyShape, BODY_LIMITS, MAX_BODY_BYTES};
 use crate::guard::{Guard, NewBlocks, Peer, Turn};
 use crate::kraken::{self, ApiError, ApiRequest, Code, Links};
 use crate::oauth::{self, NonceCache, OAuthError, RequestParts};
@@ -62,13 +62,13 @@ impl App {
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let host = host_of(&parts);
-    let shape = BodyShape::of(&body);
-    if let Err(e) = admit(&app, &parts, &host, shape) {
-        return refuse(&e, shape.present);
+    if let Err(e) = admit(&app, &parts, &host, BodyShape::of(&body)) {
+        body::drain(body);
+        return error(&e);
     }
     let mut response = match app.bodies.read(body, &BODY_LIMITS).await {
         Ok(body) => answer(&app, &parts, &host, &body.bytes).await,
-        Err(e) => refuse(&ApiError::from(e), true),
+        Err(e) => error(&ApiError::from(e)),
     };
     response.extensions_mut().insert(Authenticated);
     response
@@ -234,19 +234,6 @@ async fn answer(app: &App, parts: &Parts, host: &str, body: &[u8]) -> Response {
         Ok(a) => xml(a.status, a.body),
         Err(e) => error(&e),
     }
-}
-
-/// An error answer to a request whose body was not read whole (when
-/// `body_unread`): the connection closes after it, since the rest of the
-/// body cannot be told from the next request without reading it.
-fn refuse(e: &ApiError, body_unread: bool) -> Response {
-    let mut response = error(e);
-    if body_unread {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
 }
 
 pub fn xml(status: u16, body: String) -> Response {

@@ -171,3 +171,15 @@ async fn an_empty_body_needs_no_room() {
     let empty = budget.read(Body::empty(), &QUICK).await;
     assert_eq!(empty.map(|b| b.bytes.len()), Ok(0));
 }
+
+#[tokio::test]
+async fn discarding_stops_at_its_limit() {
+    assert!(discard(drip(10, 100, false), 1000).await);
+    assert!(!discard(drip(11, 100, false), 1000).await);
+}
+
+#[test]
+fn the_body_timeout_ends_before_the_connection_layers() {
+    assert!(BODY_TIMEOUT + Duration::from_secs(1) <= crate::server::STRANGER_BODY_TIMEOUT);
+    assert!(BODY_TIMEOUT + Duration::from_secs(1) <= crate::server::PROVEN_BODY_TIMEOUT);
+}
