@@ -106,11 +106,13 @@ def test_signature_in_query_parameters(api):
 
 
 def test_signature_in_form_body(api):
-    """oauth_* form parameters authorize; the body is then no XML (1011)."""
+    """A form-encoded body is no XML: it is refused (415, 1011) from its
+    Content-Type, before any of it is read, so oauth_* parameters must come
+    in the Authorization header or the query."""
     auth = api.auth(signature_type="body")
     resp = api.request("POST", "/apis/kraken/outputs", b"", auth=auth,
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert_error(resp, 1011)
+    assert_error(resp, 1011, status=415)
 
 
 def test_plain_http_is_not_authorized(api):
