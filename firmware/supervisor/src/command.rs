@@ -100,3 +100,37 @@ pub enum Reply {
     System(SystemView),
     Server(ServerView),
 }
+
+impl Command {
+    /// Whether the command only edits the document, so that it can join a
+    /// group whose changes are saved once, together (group commit). Those
+    /// that also start or stop streams run alone: each of them orders its
+    /// save and its engine calls with care (a stop is saved before the
+    /// stream stops; a start that cannot be saved is undone). Reads are
+    /// answered from the last saved state and are never grouped.
+    pub(crate) fn may_group(&self) -> bool {
+        match self {
+            Command::CreateInput(_)
+            | Command::CreateOutput(_)
+            | Command::CreateTranscoder(_)
+            | Command::CreateStream { start: false, .. }
+            | Command::ReplaceInput(..)
+            | Command::ReplaceOutput(..)
+            | Command::ReplaceTranscoder(..)
+            | Command::ReplaceStream(..)
+            | Command::Delete(..)
+            | Command::SavePreset { .. }
+            | Command::UpdatePreset {
+                activate: false, ..
+            } => true,
+            Command::CreateStream { start: true, .. }
+            | Command::StartStream(_)
+            | Command::StopStream(_)
+            | Command::UpdatePreset { activate: true, .. }
+            | Command::List(_)
+            | Command::Get(..)
+            | Command::System
+            | Command::Server => false,
+        }
+    }
+}

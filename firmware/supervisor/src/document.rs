@@ -54,10 +54,19 @@ pub enum PersistError {
     Save(#[from] SaveError),
 }
 
+/// Where the supervisor saves its document. A trait so that tests can
+/// slow saves down, count them or make them fail.
+pub(crate) trait Persist: Send {
+    /// Writes the document durably; on error nothing on disk changed.
+    fn save(&mut self, document: &Document) -> Result<(), PersistError>;
+}
+
 /// The document and where it lives.
 pub struct Store {
     slots: Slots,
     path: String,
+    /// Whether a reserve that could not be made was logged already.
+    reserve_warned: bool,
 }
 
 impl Store {
@@ -85,17 +94,55 @@ impl Store {
                 decode(&path, &loaded.payload)?
             }
         };
-        Ok((Store { slots, path }, document))
+        let store = Store {
+            slots,
+            path,
+            reserve_warned: false,
+        };
+        Ok((store, document))
     }
 
     /// Writes the document durably; on error nothing on disk changed.
     pub fn save(&mut self, document: &Document) -> Result<(), PersistError> {
         let text = toml::to_string(document).map_err(|e| PersistError::Encode(e.to_string()))?;
-        Ok(self.slots.save(text.as_bytes())?)
+        self.slots.save(text.as_bytes())?;
+        self.keep_reserve();
+        Ok(())
+    }
+
+    /// Sets aside the data directory's reserve, which lets smaller saves
+    /// succeed on a full disk (see `makara_store::ensure_reserve`), or puts
+    /// it back after a save used it. Only for the supervisor: readers such
+    /// as the console open the store too and must not write. A directory
+    /// not made yet gets its reserve with the first save.
+    pub fn keep_reserve(&mut self) {
+        let dir = self.slots.dir();
+        if !dir.is_dir() {
+            return;
+        }
+        match makara_store::ensure_reserve(dir) {
+            Ok(true) => {
+                tracing::info!(dir = %dir.display(), bytes = makara_store::RESERVE_BYTES, "space reserved for saves on a full disk");
+                self.reserve_warned = false;
+            }
+            Ok(false) => self.reserve_warned = false,
+            // Tried again after every save; said once.
+            Err(e) if !self.reserve_warned => {
+                self.reserve_warned = true;
+                tracing::warn!(error = %e, "no space reserved for saves on a full disk; deletes may fail if the disk fills");
+            }
+            Err(_) => {}
+        }
     }
 
     pub fn path(&self) -> &str {
         &self.path
+    }
+}
+
+impl Persist for Store {
+    fn save(&mut self, document: &Document) -> Result<(), PersistError> {
+        Store::save(self, document)
     }
 }
 

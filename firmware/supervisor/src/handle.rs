@@ -1,24 +1,33 @@
 //! The supervisor thread and the handle the API uses to reach it.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use thiserror::Error;
 
 use crate::command::{Command, Reply};
-use crate::document::{OpenError, Store};
+use crate::disk::DiskWatch;
+use crate::document::{Document, OpenError, Persist, Store};
 use crate::engine::Engine;
 use crate::error::CommandError;
+use crate::group::{self, Envelope};
+use crate::shared::{Shared, SharedEngine};
 use crate::supervisor::Supervisor;
 
-type Envelope = (Command, mpsc::SyncSender<Result<Reply, CommandError>>);
-
-/// A cheap, cloneable way to send commands to the supervisor thread.
-#[derive(Debug, Clone)]
+/// A cheap, cloneable way to reach the supervisor: reads are answered from
+/// the last saved state on the caller's thread; changes go to the
+/// supervisor thread.
+#[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Envelope>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -37,45 +46,51 @@ impl Handle {
         data_dir: &Path,
         engine: Box<dyn Engine>,
     ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
-        let (store, document) = Store::open(data_dir)?;
+        let (mut store, document) = Store::open(data_dir)?;
         tracing::info!(path = store.path(), "configuration loaded");
-        let mut supervisor = Supervisor::new(document, store, engine);
+        store.keep_reserve();
+        Handle::start_with(data_dir, Box::new(store), document, engine)
+    }
+
+    /// [`Handle::start`] with the document already loaded and saved
+    /// through `store`.
+    pub(crate) fn start_with(
+        data_dir: &Path,
+        store: Box<dyn Persist>,
+        document: Document,
+        engine: Box<dyn Engine>,
+    ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
+        let shared = Arc::new(Shared::new(
+            SharedEngine::new(engine),
+            DiskWatch::new(data_dir),
+        ));
+        shared.disk.check();
+        let mut supervisor = Supervisor::new(document, store, Arc::clone(&shared));
         let (tx, rx) = mpsc::channel::<Envelope>();
         let thread = thread::Builder::new()
             .name("supervisor".into())
             .spawn(move || {
                 supervisor.boot();
-                for (command, reply) in rx {
-                    // The caller may have given up waiting; that is fine.
-                    let _ = reply.send(execute_guarded(&mut supervisor, command));
-                }
+                supervisor.publish();
+                group::serve(&mut supervisor, &rx);
                 supervisor.halt_all();
             })
             .map_err(StartupError::Spawn)?;
-        Ok((Handle { tx }, thread))
+        Ok((Handle { tx, shared }, thread))
     }
 
-    /// Sends a command and waits for its reply. Blocks: call it from a
-    /// thread that may block (in async code, `spawn_blocking`).
+    /// Carries out a command and returns its reply. A read is answered at
+    /// once from the last saved state; a change waits until it is on disk.
+    /// Blocks: call it from a thread that may block (in async code,
+    /// `spawn_blocking`).
     pub fn call(&self, command: Command) -> Result<Reply, CommandError> {
+        if let Some(answer) = self.shared.answer(&command) {
+            return answer;
+        }
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
         self.tx
             .send((command, reply_tx))
             .map_err(|_| CommandError::Gone)?;
         reply_rx.recv().map_err(|_| CommandError::Gone)?
-    }
-}
-
-/// Carries out a command; a panic (a bug, in an engine or here) fails that
-/// command instead of taking the appliance down. The document is still
-/// consistent: changes only become current after a successful save.
-fn execute_guarded(supervisor: &mut Supervisor, command: Command) -> Result<Reply, CommandError> {
-    let name = format!("{command:?}");
-    match panic::catch_unwind(AssertUnwindSafe(|| supervisor.execute(command))) {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::error!(command = %name, "command panicked; the supervisor carries on");
-            Err(CommandError::Panicked)
-        }
     }
 }

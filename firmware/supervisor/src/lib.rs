@@ -2,22 +2,27 @@
 //! transcoders, streams, presets), keeps it on disk, and starts and stops
 //! streams through the media engine.
 //!
-//! The API talks to it only through [`Command`] and [`Reply`], sent over a
-//! channel by a [`Handle`]. The supervisor runs on its own thread, so
-//! commands are carried out one at a time, in order, and every change is on
-//! disk before its reply is sent.
+//! The API talks to it only through [`Command`] and [`Reply`], by a
+//! [`Handle`]. Changes go over a channel to the supervisor thread, which
+//! carries them out in order; those that queued up while it saved are saved
+//! together (group commit), and every change is on disk before its reply is
+//! sent. Reads are answered on the caller's thread from the state as last
+//! saved, so they never wait for the disk.
 
 #![forbid(unsafe_code)]
 
 mod command;
+mod disk;
 mod document;
 mod engine;
 mod error;
+mod group;
 mod handle;
 mod limits;
 mod presets;
 mod report;
 mod resources;
+mod shared;
 mod streams;
 mod summary;
 mod supervisor;
@@ -41,5 +46,5 @@ pub use makara_media::{CaptureMode, CapturePort, PortKind, RunningCapture};
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    StreamState, StreamView, SystemView, TranscoderView,
+    StorageView, StreamState, StreamView, SystemView, TranscoderView,
 };

@@ -1,26 +1,83 @@
-//! Building the views the API shows.
+//! Building the views the API shows, from a document and the engine: the
+//! supervisor's own (on its thread) or a published snapshot (on a reader's).
+
+use std::collections::HashMap;
 
 use makara_config::Id;
 
-use crate::command::Kind;
-use crate::supervisor::Supervisor;
+use crate::command::{Kind, Reply};
+use crate::document::Document;
+use crate::engine::Engine;
+use crate::error::LookupError;
 use crate::views::{
-    InputView, NicView, OutputView, PresetView, ResourceState, ServerView, StreamView, SystemView,
-    TranscoderView,
+    CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
+    StorageView, StreamState, StreamView, SystemView, TranscoderView,
 };
 
-impl Supervisor {
+/// Everything a read looks at.
+pub(crate) struct Reading<'a> {
+    pub doc: &'a Document,
+    /// Why each stream's last start failed.
+    pub last_errors: &'a HashMap<Id, String>,
+    pub engine: &'a dyn Engine,
+}
+
+impl Reading<'_> {
+    pub fn list(&self, kind: Kind) -> Reply {
+        let r = &self.doc.current;
+        match kind {
+            Kind::Input => Reply::Inputs(self.all(r.inputs.iter(), Self::input_view)),
+            Kind::Output => Reply::Outputs(self.all(r.outputs.iter(), Self::output_view)),
+            Kind::Transcoder => {
+                Reply::Transcoders(self.all(r.transcoders.iter(), Self::transcoder_view))
+            }
+            Kind::Stream => Reply::Streams(self.all(r.streams.iter(), Self::stream_view)),
+            Kind::Preset => {
+                let ids = self.doc.presets.iter().map(|p| &p.id);
+                Reply::Presets(ids.filter_map(|id| self.preset_view(id)).collect())
+            }
+        }
+    }
+
+    pub fn get(&self, kind: Kind, id: &Id) -> Result<Reply, LookupError> {
+        let not_found = || LookupError::NotFound {
+            kind,
+            id: id.clone(),
+        };
+        let reply = match kind {
+            Kind::Input => Reply::Input(self.input_view(id).ok_or_else(not_found)?),
+            Kind::Output => Reply::Output(self.output_view(id).ok_or_else(not_found)?),
+            Kind::Transcoder => Reply::Transcoder(self.transcoder_view(id).ok_or_else(not_found)?),
+            Kind::Stream => Reply::Stream(self.stream_view(id).ok_or_else(not_found)?),
+            Kind::Preset => Reply::Preset(self.preset_view(id).ok_or_else(not_found)?),
+        };
+        Ok(reply)
+    }
+
+    fn all<'i, T: 'i, V>(
+        &self,
+        rows: impl Iterator<Item = (&'i Id, &'i T)>,
+        view: impl Fn(&Self, &Id) -> Option<V>,
+    ) -> Vec<V> {
+        rows.filter_map(|(id, _)| view(self, id)).collect()
+    }
+
+    fn stream_state(&self, id: &Id) -> StreamState {
+        self.engine.state(id).unwrap_or(StreamState::Stopped)
+    }
+
     /// The most active state among the streams using a resource.
     fn resource_state(&self, kind: Kind, id: &Id) -> ResourceState {
-        self.resources()
+        self.doc
+            .current
             .users(kind, id)
             .map(|(sid, _)| self.stream_state(sid))
             .max()
             .map_or(ResourceState::Unset, ResourceState::Stream)
     }
 
-    pub(crate) fn input_view(&self, id: &Id) -> Option<InputView> {
-        let config = self.resources().inputs.get(id)?.clone();
+    fn input_view(&self, id: &Id) -> Option<InputView> {
+        let config = self.doc.current.inputs.get(id)?.clone();
         Some(InputView {
             id: id.clone(),
             config,
@@ -28,8 +85,8 @@ impl Supervisor {
         })
     }
 
-    pub(crate) fn output_view(&self, id: &Id) -> Option<OutputView> {
-        let config = self.resources().outputs.get(id)?.clone();
+    fn output_view(&self, id: &Id) -> Option<OutputView> {
+        let config = self.doc.current.outputs.get(id)?.clone();
         Some(OutputView {
             id: id.clone(),
             config,
@@ -37,8 +94,8 @@ impl Supervisor {
         })
     }
 
-    pub(crate) fn transcoder_view(&self, id: &Id) -> Option<TranscoderView> {
-        let config = self.resources().transcoders.get(id)?.clone();
+    fn transcoder_view(&self, id: &Id) -> Option<TranscoderView> {
+        let config = self.doc.current.transcoders.get(id)?.clone();
         Some(TranscoderView {
             id: id.clone(),
             config,
@@ -46,8 +103,8 @@ impl Supervisor {
         })
     }
 
-    pub(crate) fn stream_view(&self, id: &Id) -> Option<StreamView> {
-        let r = self.resources();
+    fn stream_view(&self, id: &Id) -> Option<StreamView> {
+        let r = &self.doc.current;
         let config = r.streams.get(id)?.clone();
         let output_name = |o: &Id| {
             r.outputs
@@ -78,27 +135,7 @@ impl Supervisor {
         })
     }
 
-    pub(crate) fn input_views(&self) -> Vec<InputView> {
-        let ids = self.resources().inputs.iter().map(|(id, _)| id);
-        ids.filter_map(|id| self.input_view(id)).collect()
-    }
-
-    pub(crate) fn output_views(&self) -> Vec<OutputView> {
-        let ids = self.resources().outputs.iter().map(|(id, _)| id);
-        ids.filter_map(|id| self.output_view(id)).collect()
-    }
-
-    pub(crate) fn transcoder_views(&self) -> Vec<TranscoderView> {
-        let ids = self.resources().transcoders.iter().map(|(id, _)| id);
-        ids.filter_map(|id| self.transcoder_view(id)).collect()
-    }
-
-    pub(crate) fn stream_views(&self) -> Vec<StreamView> {
-        let ids = self.resources().streams.iter().map(|(id, _)| id);
-        ids.filter_map(|id| self.stream_view(id)).collect()
-    }
-
-    pub(crate) fn preset_view(&self, id: &Id) -> Option<PresetView> {
+    fn preset_view(&self, id: &Id) -> Option<PresetView> {
         let p = self.doc.presets.iter().find(|p| &p.id == id)?;
         Some(PresetView {
             id: p.id.clone(),
@@ -111,25 +148,22 @@ impl Supervisor {
             streams: p.resources.streams.len(),
         })
     }
-
-    pub(crate) fn preset_views(&self) -> Vec<PresetView> {
-        let ids = self.doc.presets.iter().map(|p| &p.id);
-        ids.filter_map(|id| self.preset_view(id)).collect()
-    }
 }
 
 pub(crate) fn system(
-    engine: &dyn crate::engine::Engine,
+    ports: Vec<makara_media::CapturePort>,
     started: std::time::SystemTime,
+    storage: Option<StorageView>,
 ) -> SystemView {
     SystemView {
         version: makara_board::firmware_version().to_string(),
         hostname: makara_board::hostname(),
-        capture: crate::views::CaptureView {
+        capture: CaptureView {
             start_time: started,
             keep_alive_counter: started.elapsed().map_or(0, |d| d.as_secs()),
-            ports: engine.capture_ports(),
+            ports,
         },
+        storage,
     }
 }
 

@@ -1,44 +1,63 @@
 //! The supervisor's state and the dispatch of commands.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use makara_config::Id;
 
 use crate::command::{Command, Kind, Reply};
-use crate::document::{Document, PersistError, Store};
-use crate::engine::Engine;
-use crate::error::{CommandError, CreateError, DeleteError, LookupError, UpdateError};
+use crate::document::{Document, Persist, PersistError};
+use crate::error::{CommandError, CreateError, DeleteError, UpdateError};
+use crate::report::{self, Reading};
 use crate::resources::Resources;
+use crate::shared::{Shared, SharedEngine, Snapshot};
 use crate::views::StreamState;
 
 /// Owns the configuration, its store and the engine. Lives on the
 /// supervisor thread; see [`crate::Handle`].
 pub struct Supervisor {
+    /// The configuration as the commands see it: what was last saved, plus
+    /// the changes of a group not yet saved (see [`Supervisor::commit`]).
     pub(crate) doc: Document,
-    store: Store,
-    pub(crate) engine: Box<dyn Engine>,
+    /// What was last saved (or, at boot, loaded): what reads are shown and
+    /// what a group whose save failed returns to.
+    committed: Arc<Document>,
+    store: Box<dyn Persist>,
+    pub(crate) engine: SharedEngine,
     /// Why each stream's last start failed; cleared by a good start.
     pub(crate) last_errors: HashMap<Id, String>,
-    /// When this supervisor started, for the system report.
-    started: std::time::SystemTime,
+    shared: Arc<Shared>,
+    /// While a group runs: its changes are saved together at its end, and
+    /// `last_errors` as it was before, in case that save fails.
+    group: Option<Group>,
+    /// `doc` changed since `committed` was last made from it.
+    unpublished: bool,
+}
+
+struct Group {
+    last_errors: HashMap<Id, String>,
+    changed: bool,
 }
 
 impl Supervisor {
-    pub fn new(doc: Document, store: Store, engine: Box<dyn Engine>) -> Supervisor {
+    pub(crate) fn new(doc: Document, store: Box<dyn Persist>, shared: Arc<Shared>) -> Supervisor {
         Supervisor {
+            committed: Arc::new(doc.clone()),
             doc,
             store,
-            engine,
+            engine: shared.engine.clone(),
             last_errors: HashMap::new(),
-            started: std::time::SystemTime::now(),
+            shared,
+            group: None,
+            unpublished: false,
         }
     }
 
     /// Carries out one command.
     pub fn execute(&mut self, command: Command) -> Result<Reply, CommandError> {
         match command {
-            Command::List(kind) => Ok(self.list(kind)),
-            Command::Get(kind, id) => Ok(self.get(kind, &id)?),
+            Command::List(kind) => Ok(self.read(|r| r.list(kind))),
+            Command::Get(kind, id) => Ok(self.read(|r| r.get(kind, &id))?),
             Command::CreateInput(c) => Ok(self.create(|r, id| r.inputs.insert(id, c))?),
             Command::CreateOutput(c) => Ok(self.create(|r, id| r.outputs.insert(id, c))?),
             Command::CreateTranscoder(c) => Ok(self.create(|r, id| r.transcoders.insert(id, c))?),
@@ -63,31 +82,100 @@ impl Supervisor {
                 activate,
                 make_default,
             } => Ok(self.update_preset(&id, activate, make_default)?),
-            Command::System => Ok(Reply::System(crate::report::system(
-                self.engine.as_ref(),
-                self.started,
-            ))),
-            Command::Server => Ok(Reply::Server(crate::report::server())),
+            Command::System => Ok(Reply::System(self.shared.system())),
+            Command::Server => Ok(Reply::Server(report::server())),
         }
+    }
+
+    /// A read of the supervisor's own state, for reads that reach its
+    /// thread (those sent before boot was over).
+    fn read<T>(&self, f: impl FnOnce(&Reading) -> T) -> T {
+        let engine = self.engine.lock();
+        f(&Reading {
+            doc: &self.doc,
+            last_errors: &self.last_errors,
+            engine: engine.as_ref(),
+        })
     }
 
     /// Applies `change` to a copy of the document and makes it durable; only
     /// then does the copy become the state. A failed save changes nothing.
+    ///
+    /// Inside a group the copy becomes the state at once and is saved with
+    /// the group's other changes at its end, before any of them is
+    /// acknowledged ([`Supervisor::end_group`]).
     pub(crate) fn commit(
         &mut self,
         change: impl FnOnce(&mut Document),
     ) -> Result<(), PersistError> {
         let mut next = self.doc.clone();
         change(&mut next);
-        self.store.save(&next)?;
+        match &mut self.group {
+            Some(group) => group.changed = true,
+            None => self.save(&next)?,
+        }
         self.doc = next;
+        self.unpublished = true;
         Ok(())
+    }
+
+    /// Saves through the store, then looks at the disk's free space (which
+    /// logs when it becomes low), whether the save worked or not.
+    fn save(&mut self, doc: &Document) -> Result<(), PersistError> {
+        let saved = self.store.save(doc);
+        self.shared.disk.check();
+        saved
+    }
+
+    /// Starts a group: the changes of the commands run until
+    /// [`Supervisor::end_group`] are saved once, together.
+    pub(crate) fn begin_group(&mut self) {
+        self.group = Some(Group {
+            last_errors: self.last_errors.clone(),
+            changed: false,
+        });
+    }
+
+    /// Saves the group's changes. If that fails, nothing of the group
+    /// remains, in memory or on disk, and the caller must not acknowledge
+    /// any of its commands.
+    pub(crate) fn end_group(&mut self) -> Result<(), PersistError> {
+        let Some(group) = self.group.take() else {
+            return Ok(());
+        };
+        if !group.changed {
+            return Ok(());
+        }
+        let doc = std::mem::take(&mut self.doc);
+        let saved = self.save(&doc);
+        match saved {
+            Ok(()) => self.doc = doc,
+            Err(_) => {
+                self.doc = (*self.committed).clone();
+                self.last_errors = group.last_errors;
+            }
+        }
+        saved
+    }
+
+    /// What reads see from now on: the state as saved. Called after each
+    /// command or group, before replying, and never inside a group.
+    pub(crate) fn publish(&mut self) {
+        debug_assert!(self.group.is_none(), "publishing unsaved changes");
+        if std::mem::take(&mut self.unpublished) {
+            self.committed = Arc::new(self.doc.clone());
+        }
+        self.shared.publish(Snapshot {
+            doc: Arc::clone(&self.committed),
+            last_errors: self.last_errors.clone(),
+        });
     }
 
     /// Applies `change` in memory only. For boot alone, when the disk refuses
     /// writes but the appliance must still run its configuration.
     pub(crate) fn apply_unsaved(&mut self, change: impl FnOnce(&mut Document)) {
         change(&mut self.doc);
+        self.unpublished = true;
     }
 
     pub(crate) fn resources(&self) -> &Resources {
@@ -173,30 +261,5 @@ impl Supervisor {
             .get(id)
             .map(|s| s.name.clone())
             .unwrap_or_else(|| id.to_string())
-    }
-
-    fn list(&self, kind: Kind) -> Reply {
-        match kind {
-            Kind::Input => Reply::Inputs(self.input_views()),
-            Kind::Output => Reply::Outputs(self.output_views()),
-            Kind::Transcoder => Reply::Transcoders(self.transcoder_views()),
-            Kind::Stream => Reply::Streams(self.stream_views()),
-            Kind::Preset => Reply::Presets(self.preset_views()),
-        }
-    }
-
-    fn get(&self, kind: Kind, id: &Id) -> Result<Reply, LookupError> {
-        let not_found = || LookupError::NotFound {
-            kind,
-            id: id.clone(),
-        };
-        let reply = match kind {
-            Kind::Input => Reply::Input(self.input_view(id).ok_or_else(not_found)?),
-            Kind::Output => Reply::Output(self.output_view(id).ok_or_else(not_found)?),
-            Kind::Transcoder => Reply::Transcoder(self.transcoder_view(id).ok_or_else(not_found)?),
-            Kind::Stream => Reply::Stream(self.stream_view(id).ok_or_else(not_found)?),
-            Kind::Preset => Reply::Preset(self.preset_view(id).ok_or_else(not_found)?),
-        };
-        Ok(reply)
     }
 }

@@ -67,6 +67,18 @@ pub struct SystemView {
     pub version: String,
     pub hostname: String,
     pub capture: CaptureView,
+    /// The data disk, when its file system could be asked.
+    pub storage: Option<StorageView>,
+}
+
+/// The disk holding the data directory (the configuration and the keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageView {
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    /// Fewer bytes are available than the supervisor's low-space
+    /// threshold: new resources may soon fail to save.
+    pub low: bool,
 }
 
 /// The capture hardware: when the supervisor started, and every port.

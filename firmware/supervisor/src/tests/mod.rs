@@ -5,8 +5,11 @@
 
 mod crud;
 mod engine;
+mod gate;
+mod group_commit;
 mod persistence;
 mod presets;
+mod reads;
 mod references;
 mod report;
 mod storage;
@@ -212,8 +215,29 @@ impl Rig {
         rig
     }
 
-    /// Boot runs on the supervisor thread before the first command, so the
-    /// answer to any command means boot is over.
+    /// A fresh appliance running a [`FakeEngine`], saving through a
+    /// [`gate::GatedStore`] (open until the test closes it).
+    pub(crate) fn gated(label: &str) -> (Rig, gate::Gate) {
+        let dir = TestDir::new(&format!("supervisor-{label}"));
+        let (engine, probe) = FakeEngine::new();
+        let (store, document) = crate::document::Store::open(dir.path()).expect("open");
+        let (store, gate) = gate::GatedStore::new(store);
+        let (handle, thread) =
+            Handle::start_with(dir.path(), Box::new(store), document, Box::new(engine))
+                .expect("start");
+        let rig = Rig {
+            handle: Some(handle),
+            thread: Some(thread),
+            probe,
+            dir,
+        };
+        rig.wait_for_boot();
+        (rig, gate)
+    }
+
+    /// Boot runs on the supervisor thread before the first command, and
+    /// reads are answered from a snapshot only once boot published one
+    /// (earlier ones go to the thread), so any answer means boot is over.
     fn wait_for_boot(&self) {
         self.call(Command::List(Kind::Preset)).expect("booted");
     }
