@@ -2,18 +2,22 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use makara_supervisor::{CaptureMode, CapturePort, NicView, ServerView, SystemView};
+use makara_supervisor::{CaptureMode, CapturePort, NicView, ServerView, StorageView, SystemView};
 
 use super::links::Links;
 use crate::xml::XmlWriter;
 
-/// The version, and the capture sections when there is capture hardware:
-/// `captureInfo`, then one `capturePort` per port (one input of one V4L2
-/// device), whose `available_modes` are what `captureMode` indexes.
+/// The version, the data disk (`storageInfo`, ours: the contract has no
+/// element for it), and the capture sections when there is capture
+/// hardware: `captureInfo`, then one `capturePort` per port (one input of
+/// one V4L2 device), whose `available_modes` are what `captureMode` indexes.
 pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
     w.open("system");
     w.text("version", &s.version);
     w.text("hostname", &s.hostname);
+    if let Some(storage) = &s.storage {
+        render_storage(w, storage);
+    }
     let c = &s.capture;
     if !c.ports.is_empty() {
         w.open("captureInfo");
@@ -27,6 +31,15 @@ pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
             render_port(w, port);
         }
     }
+    w.close();
+}
+
+/// Named like `captureInfo`, with its snake_case children and 1/0 flag.
+fn render_storage(w: &mut XmlWriter, s: &StorageView) {
+    w.open("storageInfo");
+    w.text("total_bytes", s.total_bytes);
+    w.text("available_bytes", s.available_bytes);
+    w.text("low_space", u8::from(s.low));
     w.close();
 }
 
@@ -174,6 +187,19 @@ mod tests {
         // A leap day.
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(start_time(t), "2000-Feb-29 00:00:00.000000");
+    }
+
+    #[test]
+    fn the_data_disk_is_shown_with_its_low_space_flag() {
+        let mut w = XmlWriter::new();
+        let low = StorageView {
+            total_bytes: 1_048_576,
+            available_bytes: 4096,
+            low: true,
+        };
+        render_storage(&mut w, &low);
+        let xml: String = w.finish().split_whitespace().collect();
+        assert!(xml.contains("<storageInfo><total_bytes>1048576</total_bytes><available_bytes>4096</available_bytes><low_space>1</low_space></storageInfo>"), "{xml}");
     }
 
     #[test]
