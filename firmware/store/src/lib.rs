@@ -17,7 +17,7 @@
 //! [`Slots::fingerprint`], which is far cheaper than reading both slots.
 //!
 //! A full disk stays recoverable: a failed save removes its temporary file,
-//! and a save that does not grow its document may use the space set aside
+//! and a save that does not grow its document may take room set aside
 //! in the data directory's reserve file (see [`ensure_reserve`]), so
 //! deleting things works on a full disk. [`space`] tells how full it is.
 //!

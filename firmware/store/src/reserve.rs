@@ -4,11 +4,11 @@
 //! A save writes a whole new copy before the old one is released, so on a
 //! full disk even a save that makes the document smaller (deleting
 //! something, revoking a key) finds no block for its temporary file. The
-//! reserve is a plain file of [`RESERVE_BYTES`] in the data directory that
-//! nobody reads. A save that hits a full disk and does not grow its
-//! document deletes it and tries once more (see
-//! [`Slots::save`](crate::Slots::save)); [`ensure_reserve`] puts it back
-//! once there is room again.
+//! reserve is a plain file of [`RESERVE_BYTES`] zeros in the data directory
+//! that nobody reads. A save that hits a full disk and does not grow its
+//! document shortens it by what the save needs and tries once more (see
+//! [`Slots::save`](crate::Slots::save)), so one reserve lasts for many
+//! such saves; [`ensure_reserve`] fills it up again once there is room.
 //!
 //! Why a reserve rather than writing the smaller document in place over the
 //! older slot: the save keeps the same write-temporary, fsync, rename,
@@ -18,8 +18,8 @@
 //! exists yet (the first key in `access.a`); and it works on file systems
 //! where overwriting a block allocates a new one (copy-on-write).
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -34,8 +34,8 @@ pub const RESERVE_FILE: &str = "reserved-space";
 /// full disk. The configuration of a fully used appliance is tens of KiB.
 pub const RESERVE_BYTES: u64 = 256 * 1024;
 
-/// Why the reserve could not be put back. Nothing else changed: a partly
-/// written reserve is removed again.
+/// Why the reserve could not be filled up. Nothing else changed: the
+/// reserve is as long as it was before.
 #[derive(Debug, Error)]
 #[error("cannot set aside {RESERVE_BYTES} bytes in {}", path.display())]
 pub struct ReserveError {
@@ -51,36 +51,52 @@ impl ReserveError {
     }
 }
 
-/// Makes sure `dir` holds a full reserve; returns whether one had to be
-/// written. Written to a temporary file first, so a failure (a full disk)
-/// leaves no partial reserve taking the space a save needs.
+/// Makes sure `dir` holds a full reserve; returns whether it had to be
+/// made or filled up. On failure (a full disk) the reserve is cut back to
+/// what it was, so that filling it never takes the room a save needs.
 pub fn ensure_reserve(dir: &Path) -> Result<bool, ReserveError> {
     let path = dir.join(RESERVE_FILE);
-    if fs::metadata(&path).is_ok_and(|m| m.len() >= RESERVE_BYTES) {
+    let had = fs::metadata(&path).map_or(0, |m| m.len());
+    if had >= RESERVE_BYTES {
         return Ok(false);
     }
-    let tmp = dir.join(format!("{RESERVE_FILE}.tmp"));
     let error = |source| ReserveError {
         path: path.clone(),
         source,
     };
-    if let Err(e) = write_zeros(&tmp) {
-        let _ = fs::remove_file(&tmp);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(error)?;
+    if let Err(e) = append_zeros(&mut file, had) {
+        let _ = file.set_len(had);
         return Err(error(e));
     }
-    if let Err(e) = fs::rename(&tmp, &path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(error(e));
+    if had == 0 {
+        fsutil::sync_dir(dir).map_err(error)?;
     }
-    fsutil::sync_dir(dir).map_err(error)?;
     Ok(true)
 }
 
-/// Deletes the reserve, freeing its blocks at once; false if there was
-/// none. A crash before the directory is synced may bring it back, which
-/// is harmless: the save that needed the room is then not acknowledged.
-pub(crate) fn release(dir: &Path) -> bool {
-    fs::remove_file(dir.join(RESERVE_FILE)).is_ok()
+/// Frees at least `bytes` of the reserve (all of it if it is shorter);
+/// false if there was nothing left to free. Truncating gives the blocks
+/// back at once. Not synced: after a crash the reserve may be longer again,
+/// which is harmless (the save that needed the room was not acknowledged).
+pub(crate) fn take(dir: &Path, bytes: u64) -> bool {
+    let path = dir.join(RESERVE_FILE);
+    let Ok(file) = OpenOptions::new().write(true).open(&path) else {
+        return false;
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len == 0 {
+        return false;
+    }
+    // Whole pages: a file system frees blocks, not bytes.
+    let bytes = bytes.div_ceil(4096).saturating_mul(4096);
+    file.set_len(len.saturating_sub(bytes)).is_ok()
 }
 
 /// Whether an I/O error means the file system (or the user's quota) is full.
@@ -91,16 +107,12 @@ pub(crate) fn is_no_space(e: &io::Error) -> bool {
     )
 }
 
-/// Real zeros, not a sparse `set_len`: a hole reserves nothing.
-fn write_zeros(path: &Path) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+/// Real zeros from `from` up to [`RESERVE_BYTES`], not a sparse `set_len`:
+/// a hole reserves nothing.
+fn append_zeros(file: &mut File, from: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(from))?;
     let block = [0u8; 64 * 1024];
-    let mut left = RESERVE_BYTES;
+    let mut left = RESERVE_BYTES - from;
     while left > 0 {
         let n = left.min(block.len() as u64);
         file.write_all(&block[..n as usize])?;
@@ -126,20 +138,24 @@ mod tests {
         // Blocks are really allocated (512-byte units), not a hole.
         assert!(meta.blocks() * 512 >= RESERVE_BYTES, "{}", meta.blocks());
         assert!(!ensure_reserve(dir.path()).expect("again"));
-        assert!(!dir.path().join(format!("{RESERVE_FILE}.tmp")).exists());
     }
 
     #[test]
-    fn a_short_reserve_is_rewritten_and_a_released_one_restored() {
-        let dir = TestDir::new("store-reserve-short");
-        dir.write(RESERVE_FILE, b"short");
-        assert!(ensure_reserve(dir.path()).expect("reserve"));
-        assert!(release(dir.path()));
-        assert!(!release(dir.path()), "nothing left to release");
-        assert!(ensure_reserve(dir.path()).expect("restore"));
-        let len = fs::metadata(dir.path().join(RESERVE_FILE))
-            .expect("meta")
-            .len();
-        assert_eq!(len, RESERVE_BYTES);
+    fn taking_shortens_the_reserve_by_whole_pages_until_it_is_spent() {
+        let dir = TestDir::new("store-reserve-take");
+        let len = || {
+            fs::metadata(dir.path().join(RESERVE_FILE))
+                .expect("meta")
+                .len()
+        };
+        assert!(!take(dir.path(), 1), "no reserve yet");
+        ensure_reserve(dir.path()).expect("reserve");
+        assert!(take(dir.path(), 5000));
+        assert_eq!(len(), RESERVE_BYTES - 8192);
+        assert!(take(dir.path(), RESERVE_BYTES));
+        assert_eq!(len(), 0);
+        assert!(!take(dir.path(), 1), "nothing left");
+        assert!(ensure_reserve(dir.path()).expect("filled up again"));
+        assert_eq!(len(), RESERVE_BYTES);
     }
 }

@@ -176,10 +176,10 @@ impl Slots {
     /// there is one. Creates `dir` if it does not exist.
     ///
     /// A failed write removes its temporary file. When the disk is full and
-    /// `payload` is no larger than the newest copy's, the directory's
-    /// reserve (see [`ensure_reserve`](crate::ensure_reserve)) is deleted
-    /// to make room and the write is tried once more: a document that does
-    /// not grow can always be saved, so deleting things works on a full
+    /// `payload` is no larger than the newest copy's, room is taken from
+    /// the directory's reserve (see [`ensure_reserve`](crate::ensure_reserve))
+    /// and the write is tried again: while the reserve lasts, a document
+    /// that does not grow can be saved, so deleting things works on a full
     /// disk.
     ///
     /// Takes `&mut self` because two saves through one handle at once would
@@ -209,16 +209,21 @@ impl Slots {
             }
         };
         let bytes = format::encode(generation, payload);
-        match self.write_slot(slot, &bytes) {
-            Err(e)
-                if e.is_no_space()
-                    && newest_len.is_some_and(|n| payload.len() <= n)
-                    && reserve::release(&self.dir) =>
-            {
-                self.write_slot(slot, &bytes)
-            }
-            done => done,
+        let mut result = self.write_slot(slot, &bytes);
+        if newest_len.is_none_or(|n| payload.len() > n) {
+            return result;
         }
+        // Room for the new copy (and a page for what the file system
+        // keeps about it) first; failing that, the whole reserve.
+        for wanted in [bytes.len() as u64 + 4096, u64::MAX] {
+            match &result {
+                Err(e) if e.is_no_space() && reserve::take(&self.dir, wanted) => {
+                    result = self.write_slot(slot, &bytes);
+                }
+                _ => break,
+            }
+        }
+        result
     }
 
     /// Writes a slot file's bytes through its temporary file; on failure
