@@ -52,8 +52,9 @@ impl ReserveError {
 }
 
 /// Makes sure `dir` holds a full reserve; returns whether it had to be
-/// made or filled up. On failure (a full disk) the reserve is cut back to
-/// what it was, so that filling it never takes the room a save needs.
+/// made or filled up. It is filled only while at least as much again stays
+/// free, and on failure it is cut back to what it was, so that filling it
+/// never takes the room a save (ours or another process's) needs.
 pub fn ensure_reserve(dir: &Path) -> Result<bool, ReserveError> {
     let path = dir.join(RESERVE_FILE);
     let had = fs::metadata(&path).map_or(0, |m| m.len());
@@ -64,6 +65,10 @@ pub fn ensure_reserve(dir: &Path) -> Result<bool, ReserveError> {
         path: path.clone(),
         source,
     };
+    let available = crate::space(dir).map_err(error)?.available_bytes;
+    if available / 2 < RESERVE_BYTES - had {
+        return Err(error(io::ErrorKind::StorageFull.into()));
+    }
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)

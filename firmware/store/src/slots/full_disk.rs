@@ -165,4 +165,12 @@ fn on_a_real_full_tmpfs_only_what_does_not_grow_is_saved() {
     assert!(reserve_len(&dir) < RESERVE_BYTES);
     let err = s.save(&big).expect_err("still full for a larger one");
     assert!(err.is_no_space(), "{err}");
+    // Filling the reserve up waits for room, and takes none meanwhile.
+    let left = reserve_len(&dir);
+    let err = ensure_reserve(dir.path()).expect_err("no room to fill it");
+    assert!(err.is_no_space(), "{err}");
+    assert_eq!(reserve_len(&dir), left);
+    fs::remove_file(dir.join("filler")).expect("free the disk");
+    assert!(ensure_reserve(dir.path()).expect("room again"));
+    assert_eq!(reserve_len(&dir), RESERVE_BYTES);
 }
