@@ -39,6 +39,6 @@ mod space;
 
 pub use format::SlotProblem;
 pub use lock::{DirLock, LockError};
-pub use reserve::{ensure_reserve, ReserveError, RESERVE_BYTES, RESERVE_FILE};
+pub use reserve::{ensure_reserve, reserve_size, ReserveError, RESERVE_BYTES, RESERVE_FILE};
 pub use slots::{Fingerprint, LoadError, Loaded, RejectedSlot, SaveError, Slots};
 pub use space::{space, Space};

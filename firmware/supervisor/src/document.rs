@@ -65,6 +65,9 @@ pub(crate) trait Persist: Send {
 pub struct Store {
     slots: Slots,
     path: String,
+    /// The size of the document as last loaded or saved, which sizes the
+    /// reserve.
+    document_bytes: u64,
     /// Whether a reserve that could not be made was logged already.
     reserve_warned: bool,
 }
@@ -74,7 +77,9 @@ impl Store {
     pub fn open(dir: &Path) -> Result<(Store, Document), OpenError> {
         let slots = Slots::new(dir, SLOT_NAME);
         let path = dir.join(SLOT_NAME).display().to_string();
-        let document = match slots.load()? {
+        let loaded = slots.load()?;
+        let document_bytes = loaded.as_ref().map_or(0, |l| l.payload.len() as u64);
+        let document = match loaded {
             None => Document {
                 format: FORMAT,
                 ..Document::default()
@@ -97,6 +102,7 @@ impl Store {
         let store = Store {
             slots,
             path,
+            document_bytes,
             reserve_warned: false,
         };
         Ok((store, document))
@@ -106,6 +112,7 @@ impl Store {
     pub fn save(&mut self, document: &Document) -> Result<(), PersistError> {
         let text = toml::to_string(document).map_err(|e| PersistError::Encode(e.to_string()))?;
         self.slots.save(text.as_bytes())?;
+        self.document_bytes = text.len() as u64;
         self.keep_reserve();
         Ok(())
     }
@@ -120,9 +127,10 @@ impl Store {
         if !dir.is_dir() {
             return;
         }
-        match makara_store::ensure_reserve(dir) {
+        match makara_store::ensure_reserve(dir, self.document_bytes) {
             Ok(true) => {
-                tracing::info!(dir = %dir.display(), bytes = makara_store::RESERVE_BYTES, "space reserved for saves on a full disk");
+                let bytes = makara_store::reserve_size(self.document_bytes);
+                tracing::info!(dir = %dir.display(), bytes, "space reserved for saves on a full disk");
                 self.reserve_warned = false;
             }
             Ok(false) => self.reserve_warned = false,

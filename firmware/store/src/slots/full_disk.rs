@@ -61,7 +61,7 @@ fn a_growing_save_does_not_touch_the_reserve() {
     let dir = TestDir::new("store-full-grow");
     let mut s = slots(&dir);
     s.save(b"short").expect("save");
-    ensure_reserve(dir.path()).expect("reserve");
+    ensure_reserve(dir.path(), 0).expect("reserve");
     fill_for(&dir, "b");
     let err = s.save(b"longer than before").expect_err("disk full");
     assert!(err.is_no_space(), "{err}");
@@ -74,7 +74,7 @@ fn a_save_that_does_not_grow_takes_room_from_the_reserve() {
     let dir = TestDir::new("store-full-shrink");
     let mut s = slots(&dir);
     s.save(b"a long document").expect("save");
-    ensure_reserve(dir.path()).expect("reserve");
+    ensure_reserve(dir.path(), 0).expect("reserve");
     fill_for(&dir, "b");
     s.save(b"shorter").expect("room made from the reserve");
     let left = reserve_len(&dir);
@@ -145,7 +145,7 @@ fn on_a_real_full_tmpfs_only_what_does_not_grow_is_saved() {
     let big = vec![b'x'; 20_000];
     s.save(&big).expect("save");
     s.save(&big).expect("save");
-    ensure_reserve(dir.path()).expect("reserve");
+    ensure_reserve(dir.path(), 0).expect("reserve");
     fill(&dir.join("filler"));
 
     let err = s
@@ -167,10 +167,10 @@ fn on_a_real_full_tmpfs_only_what_does_not_grow_is_saved() {
     assert!(err.is_no_space(), "{err}");
     // Filling the reserve up waits for room, and takes none meanwhile.
     let left = reserve_len(&dir);
-    let err = ensure_reserve(dir.path()).expect_err("no room to fill it");
+    let err = ensure_reserve(dir.path(), 0).expect_err("no room to fill it");
     assert!(err.is_no_space(), "{err}");
     assert_eq!(reserve_len(&dir), left);
     fs::remove_file(dir.join("filler")).expect("free the disk");
-    assert!(ensure_reserve(dir.path()).expect("room again"));
+    assert!(ensure_reserve(dir.path(), 0).expect("room again"));
     assert_eq!(reserve_len(&dir), RESERVE_BYTES);
 }
