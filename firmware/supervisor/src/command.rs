@@ -30,8 +30,9 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// Everything the API can ask of the supervisor. Commands are carried out in
-/// order; a command that changes anything is on disk before its reply.
+/// Everything the API can ask of the supervisor. Changes are carried out in
+/// order, and each is on disk before its reply; reads (`List`, `Get`,
+/// `System`, `Server`) are answered at once from the state as last saved.
 #[derive(Debug, Clone)]
 pub enum Command {
     /// All resources of a kind, in creation order. Always allowed.
