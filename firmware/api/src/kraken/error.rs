@@ -2,7 +2,8 @@
 
 use makara_config::Invalid;
 use makara_supervisor::{
-    CommandError, CreateError, DeleteError, LookupError, StartError, StopError, UpdateError,
+    CommandError, CreateError, DeleteError, Kind, LimitError, LookupError, StartError, StopError,
+    UpdateError,
 };
 
 use crate::body::BodyError;
@@ -244,6 +245,23 @@ fn kraken_detail(e: &CommandError) -> String {
         CommandError::Create(CreateError::DuplicateName(name)) => {
             format!("name: a configuration named '{name}' already exists")
         }
+        CommandError::Create(CreateError::Limit(limit))
+        | CommandError::Update(UpdateError::Limit(limit)) => limit_detail(limit),
+        other => other.to_string(),
+    }
+}
+
+/// The limits of the whole configuration, with presets called
+/// configurations.
+fn limit_detail(limit: &LimitError) -> String {
+    match limit {
+        LimitError::TooMany {
+            kind: Kind::Preset,
+            max,
+        } => format!("configurations: at most {max} configurations are kept; delete one first"),
+        LimitError::TooLarge { size, max } => format!(
+            "the saved settings, configurations included, would take {size} bytes, more than their limit of {max} bytes; delete unused resources or configurations first"
+        ),
         other => other.to_string(),
     }
 }
@@ -362,6 +380,39 @@ mod tests {
         }
         let oauth = ApiError::from(OAuthError::BadSignature);
         assert_eq!((oauth.code, oauth.status()), (Code::NotAuthorized, 401));
+    }
+
+    /// Issue 8: the limits of the whole configuration answer 1000 on create
+    /// and 1004 on edit, naming what is limited and the limit.
+    #[test]
+    fn configuration_limits_name_the_limit() {
+        let many = CreateError::Limit(LimitError::TooMany {
+            kind: Kind::Input,
+            max: 64,
+        });
+        let e = ApiError::from(CommandError::Create(many));
+        assert_eq!((e.code, e.status()), (Code::CreateFailed, 400));
+        assert_eq!(
+            e.message(),
+            "Failed to create new resource: inputs: at most 64 inputs are kept; delete one first"
+        );
+        let presets = CreateError::Limit(LimitError::TooMany {
+            kind: Kind::Preset,
+            max: 32,
+        });
+        assert_eq!(
+            ApiError::from(CommandError::Create(presets)).message(),
+            "Failed to create new resource: configurations: at most 32 configurations are kept; delete one first"
+        );
+        let large = UpdateError::Limit(LimitError::TooLarge {
+            size: 2_100_000,
+            max: 2_097_152,
+        });
+        let e = ApiError::from(CommandError::Update(large));
+        assert_eq!((e.code, e.status()), (Code::UpdateFailed, 400));
+        assert!(e
+            .message()
+            .contains("would take 2100000 bytes, more than their limit of 2097152 bytes"));
     }
 
     #[test]
