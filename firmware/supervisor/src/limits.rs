@@ -4,22 +4,27 @@
 //! Each field's own limits are `makara-config`'s; these bound what many
 //! valid requests add up to. Every change is written to disk whole and
 //! kept in memory twice while it is made, so the document's size is what
-//! each change costs in writes and memory. The counts are far above what
-//! one appliance runs (a stream encodes on this CPU); the size limit is
-//! what bounds presets, each a full copy of the resources: a typical
-//! configuration of some tens of resources takes tens of kilobytes, so 32
-//! presets of it fit, and even every count at its limit with every text
-//! field at its longest fits.
+//! each change costs in writes and memory, and the size limit is what
+//! bounds the bytes. A resource takes a few hundred bytes (a UDP input 272,
+//! a transcoder about 800), a few kilobytes with every text at its longest;
+//! each preset is a full copy of the resources.
+//!
+//! The counts are far above what one appliance runs at once (every stream
+//! encodes on this CPU) and leave room for resources kept unused or made by
+//! a management system: every kind at its count with typical texts takes
+//! about 400 kB, so it fits with three presets of it. With long texts, the
+//! size limit is met first.
 
 use crate::command::Kind;
 use crate::document::Document;
 use crate::error::{GrowthError, LimitError};
 use crate::supervisor::Supervisor;
 
-pub const MAX_INPUTS: usize = 64;
-pub const MAX_OUTPUTS: usize = 128;
-pub const MAX_TRANSCODERS: usize = 64;
-pub const MAX_STREAMS: usize = 64;
+pub const MAX_INPUTS: usize = 256;
+/// Twice the others: a stream may send to several outputs.
+pub const MAX_OUTPUTS: usize = 512;
+pub const MAX_TRANSCODERS: usize = 256;
+pub const MAX_STREAMS: usize = 256;
 pub const MAX_PRESETS: usize = 32;
 /// The largest saved document, presets included, in bytes of its TOML.
 pub const MAX_DOCUMENT_BYTES: usize = 2 << 20;

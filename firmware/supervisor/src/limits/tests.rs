@@ -15,7 +15,7 @@ use super::*;
 use crate::document::PersistError;
 use crate::document::Preset;
 use crate::resources::Resources;
-use crate::tests::{created, input, output, transcoder, Rig};
+use crate::tests::{created, input, output, stream, transcoder, Rig};
 use crate::{Command, CommandError, CreateError, Kind, UpdateError};
 
 /// `n` characters of text; each value differs so nothing compresses.
@@ -105,22 +105,50 @@ fn longest_stream(seed: usize) -> StreamConfig {
     .unwrap()
 }
 
-/// Every count at its limit, every text at its longest; no presets.
-fn fullest_document() -> Document {
+/// `n` of each kind with every text at its longest; no presets.
+fn longest_document(n: usize) -> Document {
+    let mut doc = Document::default();
+    let r = &mut doc.current;
+    for i in 0..n {
+        r.inputs.insert(Id::new_random(), longest_input(i));
+        r.outputs.insert(Id::new_random(), longest_output(i));
+        r.transcoders
+            .insert(Id::new_random(), longest_transcoder(i));
+        r.streams.insert(Id::new_random(), longest_stream(i));
+    }
+    doc
+}
+
+/// A stream of two outputs, named as people name them.
+fn typical_stream(i: usize) -> StreamConfig {
+    let (input, transcoder) = (Id::new_random(), Id::new_random());
+    let outputs = [Id::new_random(), Id::new_random()];
+    stream(
+        &format!("Stream {i}"),
+        &input,
+        Some(&transcoder),
+        &[&outputs[0], &outputs[1]],
+    )
+}
+
+/// Every kind at its count, with texts as typical resources have them.
+fn typical_document_at_every_count() -> Document {
     let mut doc = Document::default();
     let r = &mut doc.current;
     for i in 0..MAX_INPUTS {
-        r.inputs.insert(Id::new_random(), longest_input(i));
+        r.inputs
+            .insert(Id::new_random(), input(&format!("Camera {i}")));
     }
     for i in 0..MAX_OUTPUTS {
-        r.outputs.insert(Id::new_random(), longest_output(i));
+        r.outputs
+            .insert(Id::new_random(), output(&format!("Output {i}")));
     }
     for i in 0..MAX_TRANSCODERS {
-        r.transcoders
-            .insert(Id::new_random(), longest_transcoder(i));
+        let t = transcoder(&format!("HD {i}"));
+        r.transcoders.insert(Id::new_random(), t);
     }
     for i in 0..MAX_STREAMS {
-        r.streams.insert(Id::new_random(), longest_stream(i));
+        r.streams.insert(Id::new_random(), typical_stream(i));
     }
     doc
 }
@@ -147,7 +175,7 @@ fn document_with(kind: Kind, n: usize) -> Document {
             Kind::Input => r.inputs.insert(id, input(&name)),
             Kind::Output => r.outputs.insert(id, output(&name)),
             Kind::Transcoder => r.transcoders.insert(id, transcoder(&name)),
-            Kind::Stream => r.streams.insert(id, longest_stream(i)),
+            Kind::Stream => r.streams.insert(id, typical_stream(i)),
             Kind::Preset => doc.presets.push(Preset {
                 id,
                 name,
@@ -160,13 +188,17 @@ fn document_with(kind: Kind, n: usize) -> Document {
 }
 
 /// The limits' own promise (see the module's comment): every count at its
-/// limit with every text at its longest fits, and a preset of it too.
+/// limit with typical texts fits, with three presets of it.
 #[test]
-fn the_fullest_configuration_fits_with_a_preset_of_it() {
-    let doc = with_preset(fullest_document());
+fn typical_resources_at_every_count_fit_with_three_presets() {
+    let doc = typical_document_at_every_count();
+    let doc = with_preset(with_preset(with_preset(doc)));
     let size = encoded_len(&doc);
     assert!(size <= MAX_DOCUMENT_BYTES, "{size} bytes");
     assert_eq!(check(&Document::default(), &doc), Ok(()));
+    // With long texts the size limit comes first.
+    let long = longest_document(MAX_INPUTS);
+    assert!(encoded_len(&long) > MAX_DOCUMENT_BYTES);
 }
 
 #[test]
@@ -204,7 +236,9 @@ fn a_document_past_a_limit_can_be_edited_without_growing_past_it() {
 
 #[test]
 fn the_size_limit_refuses_growth_past_it() {
-    let under = with_preset(fullest_document());
+    // 100 of each kind at their longest take about 850 kB.
+    let under = with_preset(longest_document(100));
+    assert!(encoded_len(&under) <= MAX_DOCUMENT_BYTES);
     let over = with_preset(under.clone());
     let size = encoded_len(&over);
     assert!(
