@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// PEM private key of `--tls-cert`.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Seconds between checks of the certificate while serving (1-86400):
+    /// makarad's own is renewed within 30 days of its end, and a pair
+    /// changed on disk is served from the next connection on.
+    #[arg(long, default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub tls_check_secs: u64,
 }
 
 #[derive(Debug, Args)]
