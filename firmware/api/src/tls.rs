@@ -1,6 +1,8 @@
 //! The HTTPS certificate: supplied by the operator, or generated and kept
-//! in the data directory (renewed before it expires, see [`self_signed`]).
+//! in the data directory (renewed before it expires, see [`self_signed`]),
+//! and changed in the running server without a restart (see [`live`]).
 
+mod live;
 mod self_signed;
 
 use std::fs;
@@ -13,7 +15,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use thiserror::Error;
 
-pub use self_signed::{ensure_self_signed, CertStatus, Renewal};
+pub use live::{live_server_config, load_pair, CertKeeper, Checked, HostName, LiveCert};
+pub use self_signed::{ensure_self_signed, CertStatus, Renewal, RENEW_BEFORE};
 
 #[derive(Debug, Error)]
 pub enum TlsError {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
-use makara_api::tls::{self, CertPaths, CertStatus};
+use makara_api::tls::{self, CertKeeper, CertPaths, CertStatus};
 use makara_api::App;
 use makara_store::DirLock;
 use makara_supervisor::{Command, Handle, Reply};
@@ -45,17 +45,20 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn tls_config(args: &ServeArgs) -> Result<Arc<rustls::ServerConfig>, Failure> {
+fn tls_config(args: &ServeArgs) -> Result<Arc<CertKeeper>, Failure> {
     let failed = |e| Failure::new(ExitCode::Failed, e);
-    let paths = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => CertPaths {
+    let keeper = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => CertKeeper::operators(CertPaths {
             cert: cert.clone(),
             key: key.clone(),
-        },
+        })
+        .map_err(failed)?,
         _ => {
             let paths = CertPaths::in_data_dir(&args.data_dir);
-            let cert = paths.cert.display();
-            match tls::ensure_self_signed(&paths, &makara_board::hostname()).map_err(failed)? {
+            let host: tls::HostName = Box::new(makara_board::hostname);
+            let (keeper, status) = CertKeeper::in_data_dir(paths, host).map_err(failed)?;
+            let cert = keeper.paths().cert.display();
+            match status {
                 CertStatus::Generated(why) => {
                     tracing::info!(%cert, "generated a self-signed certificate: {why}");
                 }
@@ -64,17 +67,15 @@ fn tls_config(args: &ServeArgs) -> Result<Arc<rustls::ServerConfig>, Failure> {
                 }
                 CertStatus::Current => {}
             }
-            paths
+            keeper
         }
     };
-    tls::server_config(&paths).map_err(failed)
+    Ok(Arc::new(keeper))
 }
 
-async fn serve(
-    args: ServeArgs,
-    app: Arc<App>,
-    tls: Arc<rustls::ServerConfig>,
-) -> Result<(), Failure> {
+async fn serve(args: ServeArgs, app: Arc<App>, tls: Arc<CertKeeper>) -> Result<(), Failure> {
+    let config =
+        tls::live_server_config(tls.live()).map_err(|e| Failure::new(ExitCode::Failed, e))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| {
@@ -84,6 +85,7 @@ async fn serve(
             )
         })?;
     app.access.spawn_poller();
+    tls.spawn_checks(std::time::Duration::from_secs(args.tls_check_secs));
     let access = app.access.current();
     tracing::info!(
         listen = %args.listen,
@@ -99,7 +101,7 @@ async fn serve(
         );
     }
     let router = makara_api::router(app);
-    makara_api::server::serve(listener, tls, router, shutdown_signal()).await;
+    makara_api::server::serve(listener, config, router, shutdown_signal()).await;
     tracing::info!("shutting down");
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The certificate makarad makes for itself in `DATA_DIR/tls/`: named for
 //! this host (subject CN and subjectAltName, beside `localhost`, 127.0.0.1
-//! and ::1), valid for [`VALIDITY`], and made anew at start when it would
-//! expire within [`RENEW_BEFORE`], no longer names the host, or cannot be
-//! used. A certificate the operator put in its place is never touched.
+//! and ::1), valid for [`VALIDITY`], and made anew (at start, and at each
+//! check while serving, see [`super::live`]) when it would expire within
+//! [`RENEW_BEFORE`], no longer names the host, or cannot be used. A
+//! certificate the operator put in its place is never touched.
 //!
 //! `tls/generated.pem` tells the two apart: it holds the certificates
 //! makarad made here (the newest, and the one it replaced), so `cert.pem` is
@@ -27,7 +28,7 @@ const DAY: u64 = 86_400;
 /// How long a made certificate is valid: 825 days, the longest that
 /// Apple's systems accept for a TLS server certificate, self-signed or not.
 pub const VALIDITY: Duration = Duration::from_secs(825 * DAY);
-/// makarad's certificate is made anew at start when it expires sooner.
+/// makarad's certificate is made anew at a check when it expires sooner.
 pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * DAY);
 /// The subject makarad gave its certificates before `generated.pem` existed
 /// (rcgen's default): those are makarad's too.
@@ -65,7 +66,7 @@ pub fn ensure_self_signed(paths: &CertPaths, hostname: &str) -> Result<CertStatu
     ensure_self_signed_at(paths, hostname, SystemTime::now())
 }
 
-fn ensure_self_signed_at(
+pub(super) fn ensure_self_signed_at(
     paths: &CertPaths,
     hostname: &str,
     now: SystemTime,
