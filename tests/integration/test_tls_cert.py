@@ -4,12 +4,16 @@ It names the box: subject CN and subjectAltName carry the host name (beside
 localhost, 127.0.0.1 and ::1); it is valid for 825 days; at start, makarad's
 own certificate is made anew when it expires within 30 days or no longer
 names the host, while a certificate the operator put there is kept.
-makarad's own are those listed in DATA_DIR/tls/generated.pem.
+makarad's own are those listed in DATA_DIR/tls/generated.pem. The same check
+runs while makarad serves (``--tls-check-secs``, a day by default): a renewed
+or replaced pair is served from the next handshake on, without a restart and
+without closing connections already open.
 
 Each server runs in its own UTS namespace with a host name the test picks
 (``unshare --uts``), so the tests need root.
 """
 
+import http.client
 import os
 import shutil
 import ssl
@@ -30,8 +34,8 @@ DAY = 86400
 class NamedServer(kraken.Server):
     """``makarad serve`` on a machine called ``hostname``."""
 
-    def __init__(self, data_dir, hostname):
-        super().__init__(data_dir)
+    def __init__(self, data_dir, hostname, extra_args=()):
+        super().__init__(data_dir, extra_args=extra_args)
         self.hostname = hostname
 
     def _start_once(self, port):
@@ -40,7 +44,7 @@ class NamedServer(kraken.Server):
         self.log_path = self.log_dir / f"makarad-{self.data_dir.name}-{self.starts}.log"
         cmd = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.hostname,
                kraken.makarad(), "serve", "--data-dir", str(self.data_dir),
-               "--listen", self.host]
+               "--listen", self.host, *self.extra_args]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
@@ -159,3 +163,129 @@ def test_operators_certificate_is_kept(serve, tmp_path):
     served = serve("encoder-7", data)
     assert served == der(tls_dir / "cert.pem")
     assert ((tls_dir / "cert.pem").read_bytes(), (tls_dir / "key.pem").read_bytes()) == theirs
+
+
+@pytest.fixture
+def running(tmp_path):
+    """running(hostname, data_dir): makarad serving, checking its
+    certificate every second; stopped at the end of the test."""
+    servers = []
+
+    def run(hostname, data_dir):
+        server = NamedServer(data_dir, hostname, ["--tls-check-secs", "1"])
+        servers.append(server)
+        return server.start()
+
+    yield run
+    for server in servers:
+        code, _ = server.stop()
+        assert code == 0
+
+
+def wait_served(port, wanted, timeout=30):
+    """Handshakes until the served certificate satisfies ``wanted``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        served = kraken.tls_handshake(port)
+        if wanted(served) or time.monotonic() > deadline:
+            return served
+        time.sleep(0.2)
+
+
+def put_in_place(src_dir, tls_dir, names):
+    """Renames files from src_dir into tls_dir one by one, in this order,
+    each whole (as a careful copy would)."""
+    for name in names:
+        tmp = tls_dir / (name + ".new")
+        shutil.copy(src_dir / name, tmp)
+        os.rename(tmp, tls_dir / name)
+
+
+def open_connection(port):
+    """A keep-alive HTTPS connection with one request answered on it."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+    answer(conn)
+    return conn
+
+
+def answer(conn):
+    conn.request("GET", "/apis/kraken/")
+    resp = conn.getresponse()
+    resp.read()
+    assert not resp.will_close, resp.getheaders()
+    return resp.status
+
+
+def test_running_server_renews_its_own_certificate_near_its_end(running, tmp_path):
+    data = tmp_path / "data"
+    tls_dir = data / "tls"
+    server = running("encoder-7", data)
+    first = kraken.tls_handshake(server.port)
+    assert first == der(tls_dir / "cert.pem")
+    conn = open_connection(server.port)
+    sock = conn.sock
+
+    # While it runs, the pair on disk becomes one of makarad's own that
+    # ends in 5 days (as if 820 days had passed).
+    near = tmp_path / "near"
+    short_lived_pair(near, "encoder-7", days=5)
+    shutil.copy(near / "cert.pem", near / "generated.pem")
+    put_in_place(near, tls_dir, ["generated.pem", "cert.pem", "key.pem"])
+    near_der = der(near / "cert.pem")
+
+    cert = tls_dir / "cert.pem"
+    served = wait_served(server.port,
+                         lambda d: d not in (first, near_der) and d == der(cert))
+    assert served not in (first, near_der), "the running server kept serving " + (
+        "its first certificate" if served == first else "a certificate ending in 5 days")
+    assert served == der(tls_dir / "cert.pem")
+    _, not_after = validity(tls_dir / "cert.pem")
+    assert not_after > time.time() + 800 * DAY
+    assert common_name(tls_dir / "cert.pem") == "encoder-7"
+    assert "expires within 30 days" in server.log_path.read_text()
+
+    # The connection opened before is still open and still answers.
+    answer(conn)
+    assert conn.sock is sock
+    assert sock.getpeercert(binary_form=True) == first
+    conn.close()
+
+
+def test_running_server_serves_the_pair_the_operator_put_in_place(running, tmp_path):
+    data = tmp_path / "data"
+    tls_dir = data / "tls"
+    server = running("encoder-7", data)
+    first = kraken.tls_handshake(server.port)
+    conn = open_connection(server.port)
+
+    theirs_dir = tmp_path / "theirs"
+    short_lived_pair(theirs_dir, "encoder.example.com", days=5)
+    # The certificate first: a check between the two files sees the
+    # operator's certificate with the old key, and waits for the key.
+    put_in_place(theirs_dir, tls_dir, ["cert.pem", "key.pem"])
+    theirs = der(theirs_dir / "cert.pem")
+
+    served = wait_served(server.port, lambda d: d == theirs)
+    assert served == theirs, "the operator's new pair was not served"
+    assert served != first
+    # Kept as it is: ending in 5 days and naming another host.
+    for name in ("cert.pem", "key.pem"):
+        assert (tls_dir / name).read_bytes() == (theirs_dir / name).read_bytes()
+    answer(conn)
+    conn.close()
+
+
+@pytest.mark.parametrize("secs,why", [("0", "1..=86400"), ("86401", "1..=86400"),
+                                      ("soon", "invalid digit")])
+def test_check_interval_out_of_range_is_refused(tmp_path, secs, why):
+    proc = subprocess.run(
+        [kraken.makarad(), "serve", "--data-dir", str(tmp_path / "data"),
+         "--listen", "127.0.0.1:1", "--tls-check-secs", secs],
+        capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2, proc
+    assert "--tls-check-secs" in proc.stderr, proc.stderr
+    assert why in proc.stderr, proc.stderr
+    assert not (tmp_path / "data" / "tls").exists()
