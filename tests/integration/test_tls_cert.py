@@ -182,13 +182,16 @@ def running(tmp_path):
         assert code == 0
 
 
-def wait_served(port, wanted, timeout=30):
-    """Handshakes until the served certificate satisfies ``wanted``."""
+def wait_served(port, wanted, conn, timeout=30):
+    """Handshakes until the served certificate satisfies ``wanted``, using
+    the open connection ``conn`` meanwhile so that its idle timeout (10 s
+    for a client without a key) never closes it, however slow the check."""
     deadline = time.monotonic() + timeout
     while True:
         served = kraken.tls_handshake(port)
         if wanted(served) or time.monotonic() > deadline:
             return served
+        answer(conn)
         time.sleep(0.2)
 
 
@@ -238,7 +241,7 @@ def test_running_server_renews_its_own_certificate_near_its_end(running, tmp_pat
 
     cert = tls_dir / "cert.pem"
     served = wait_served(server.port,
-                         lambda d: d not in (first, near_der) and d == der(cert))
+                         lambda d: d not in (first, near_der) and d == der(cert), conn)
     assert served not in (first, near_der), "the running server kept serving " + (
         "its first certificate" if served == first else "a certificate ending in 5 days")
     assert served == der(tls_dir / "cert.pem")
@@ -268,7 +271,7 @@ def test_running_server_serves_the_pair_the_operator_put_in_place(running, tmp_p
     put_in_place(theirs_dir, tls_dir, ["cert.pem", "key.pem"])
     theirs = der(theirs_dir / "cert.pem")
 
-    served = wait_served(server.port, lambda d: d == theirs)
+    served = wait_served(server.port, lambda d: d == theirs, conn)
     assert served == theirs, "the operator's new pair was not served"
     assert served != first
     # Kept as it is: ending in 5 days and naming another host.
