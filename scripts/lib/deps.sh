@@ -17,7 +17,8 @@ MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl
     python3 python3-pytest python3-requests python3-requests-oauthlib
     libx264-dev libclang-dev clang ffmpeg
-    libavcodec-dev libavformat-dev libavutil-dev
+    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+    libsrt-gnutls-dev srt-tools
 )
 MAKARA_PYTHON=/usr/bin/python3
 : "${MAKARA_APT_STAMP:=/var/cache/makara/apt-update.stamp}"
