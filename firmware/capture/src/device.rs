@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use makara_framering::{Frame, FramePool};
-use makara_media::{CapturePort, MonotonicNs, VideoFormat};
+use makara_media::{CapturePort, InputReport, MonotonicNs, VideoFormat};
 use thiserror::Error;
 
 use crate::settings::{Pacing, StartError, TestPatternSettings};
@@ -37,6 +37,13 @@ pub trait LiveCapture: Send {
     /// started), in real time, so the audio PID runs on.
     fn audio(&self, origin: MonotonicNs) -> Tone {
         Tone::silence(origin, Pacing::RealTime)
+    }
+
+    /// A network input's counters and why it is not delivering, if it is
+    /// not; `None` for capture sources, whose signal loss the source
+    /// thread sees from the frames alone.
+    fn report(&self) -> Option<InputReport> {
+        None
     }
 }
 

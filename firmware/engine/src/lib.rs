@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
-use makara_media::CapturePort;
+use makara_media::{CapturePort, InputReport, OutputReport};
 use thiserror::Error;
 
 /// Everything a stream needs to run, resolved from its references.
@@ -33,7 +33,7 @@ pub enum StreamState {
 }
 
 /// What a running stream reports in its GET.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StreamStats {
     pub input_fps: f64,
     pub output_kbps: f64,
@@ -44,6 +44,10 @@ pub struct StreamStats {
     /// Bytes copied between capture and encoder input (a scaler or format
     /// converter); 0 when the encoder reads the capture buffers directly.
     pub bytes_copied: u64,
+    /// A network input's counters; `None` for capture sources.
+    pub input: Option<InputReport>,
+    /// The outputs with peers (SRT), each with its links.
+    pub outputs: Vec<OutputReport>,
 }
 
 #[derive(Debug, Error)]

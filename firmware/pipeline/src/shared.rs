@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use makara_engine::{StreamState, StreamStats};
+use makara_media::{InputReport, OutputReport};
 use makara_mpegts::mux::MuxCounters;
 
 #[derive(Debug)]
@@ -30,6 +31,10 @@ pub struct Shared {
     pub problem: Mutex<Option<String>>,
     /// The muxer's counters when the sender last ended.
     pub mux: Mutex<MuxCounters>,
+    /// The network input's latest report (the source thread writes it).
+    pub input: Mutex<Option<InputReport>>,
+    /// The SRT outputs' latest reports (the sender writes them).
+    pub outputs: Mutex<Vec<OutputReport>>,
 }
 
 impl Shared {
@@ -48,6 +53,8 @@ impl Shared {
             started: Instant::now(),
             problem: Mutex::new(None),
             mux: Mutex::new(MuxCounters::default()),
+            input: Mutex::new(None),
+            outputs: Mutex::new(Vec::new()),
         }
     }
 
@@ -105,6 +112,14 @@ impl Shared {
             encode_latency_ms: self.encode_latency_us.load(Ordering::Relaxed) as f64 / 1000.0,
             uptime_secs: self.started.elapsed().as_secs(),
             bytes_copied: self.bytes_copied.load(Ordering::Relaxed),
+            input: lock(&self.input).clone(),
+            outputs: lock(&self.outputs).clone(),
         }
     }
+}
+
+/// Counters are plain data: a thread that panicked holding the lock left
+/// them whole.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
