@@ -1,0 +1,3 @@
+//! Network inputs decoded into the frame ring through libavcodec/libavformat: a live source per network input.
+
+#![forbid(unsafe_code)]
