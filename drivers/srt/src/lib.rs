@@ -1,3 +1,3 @@
 //! SRT through the system's libsrt (gnutls build): the one FFI module and a safe socket.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
