@@ -62,26 +62,23 @@ def writer_process(app, stop, counts, slot):
     counts[slot] = -1 if failures else sum(done)
 
 
-def test_list_latency_under_concurrent_writes(fresh):
-    kit = Kit(fresh.client, outputs=2)
-    for i in range(10):
-        kit.make_stream(f"latency-{i}")
-    reader = fresh.new_client()
-    path = "/apis/kraken/streams"
-    for _ in range(5):
-        timed_get(reader, path)
-    idle = statistics.median(timed_get(reader, path) for _ in range(IDLE_SAMPLES))
-
+def reads_under_writers(writer_app, reader, path):
+    """Times GETs of `path` by `reader` for MEASURE_SECONDS while
+    WRITER_PROCESSES processes of writers create and delete inputs (process
+    `p` through `writer_app(p)`), after WARMUP_SECONDS of writing. Returns
+    the read times, each process's write count (-1 if one failed) and the
+    measured seconds. The API benchmark (scripts/bench-api-attack.py) runs
+    the same load."""
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     counts = ctx.Array("l", WRITER_PROCESSES)
-    procs = [ctx.Process(target=writer_process, args=(fresh, stop, counts, p))
+    procs = [ctx.Process(target=writer_process, args=(writer_app(p), stop, counts, p))
              for p in range(WRITER_PROCESSES)]
     for p in procs:
         p.start()
+    busy = []
     try:
         time.sleep(WARMUP_SECONDS)
-        busy = []
         started = time.perf_counter()
         deadline = started + MEASURE_SECONDS
         while time.perf_counter() < deadline:
@@ -93,7 +90,20 @@ def test_list_latency_under_concurrent_writes(fresh):
             p.join(timeout=60)
             if p.is_alive():
                 p.kill()
-    writes = list(counts)
+    return busy, list(counts), elapsed
+
+
+def test_list_latency_under_concurrent_writes(fresh):
+    kit = Kit(fresh.client, outputs=2)
+    for i in range(10):
+        kit.make_stream(f"latency-{i}")
+    reader = fresh.new_client()
+    path = "/apis/kraken/streams"
+    for _ in range(5):
+        timed_get(reader, path)
+    idle = statistics.median(timed_get(reader, path) for _ in range(IDLE_SAMPLES))
+
+    busy, writes, elapsed = reads_under_writers(lambda p: fresh, reader, path)
     assert all(w >= 0 for w in writes), f"a writer failed: {writes}"
     rate = sum(writes) / (elapsed + WARMUP_SECONDS)
     busy_p50 = statistics.median(busy)
