@@ -19,6 +19,8 @@ MAKARA_APT_PACKAGES=(
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
     libsrt-gnutls-dev srt-tools
+    python3-gi gir1.2-gst-rtsp-server-1.0
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 )
 MAKARA_PYTHON=/usr/bin/python3
 : "${MAKARA_APT_STAMP:=/var/cache/makara/apt-update.stamp}"
