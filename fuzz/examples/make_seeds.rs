@@ -11,10 +11,11 @@
 use std::path::{Path, PathBuf};
 
 use makara_api::oauth::{
-    percent_encode, sign, signature_base_string, verify, NonceCache, RequestParts,
-    DEFAULT_WINDOW_SECS,
+    percent_encode, sign, signature_base_string, NonceCache, RequestParts, DEFAULT_WINDOW_SECS,
 };
-use makara_fuzz::request_with_headers;
+use makara_fuzz::{
+    request_with_headers, verify_as_fuzz_consumer, OAUTH_KEY, OAUTH_NOW, OAUTH_SECRET,
+};
 use makara_media::{AudioCodec, Clock90k, EncodedAudio, EncodedVideo, Pcr27M, VideoCodec};
 use makara_mpegts::mux::{DvbName, MuxConfig, Muxer};
 use makara_mpegts::packet::{TsPacket, PACKET_LEN};
@@ -23,10 +24,6 @@ use makara_mpegts::psi::section_len;
 use makara_mpegts::tstd::analyse;
 use makara_test_support::oauth::Signer;
 
-/// What the oauth_verify target trusts (see fuzz_targets/oauth_verify.rs).
-const KEY: &str = "makara-fuzz-key";
-const SECRET: &str = "makara-fuzz-secret";
-const NOW: u64 = 1_700_000_000;
 const HOST: &str = "127.0.0.1:8443";
 
 const VIDEO_PID: u16 = 0x100;
@@ -74,19 +71,8 @@ fn main() {
 /// must, so that the fuzzer starts on the accepting path.
 fn verifies(data: &[u8]) -> bool {
     let request = request_with_headers(data).expect("a seed reads as a request");
-    let parts = RequestParts {
-        method: request.method,
-        scheme: "https",
-        host: request.header("Host").unwrap_or("localhost"),
-        path: request.path,
-        query: request.query,
-        authorization: request.header("Authorization"),
-        content_type: request.header("Content-Type"),
-        body: request.body,
-    };
-    let secret_for = |key: &str| (key == KEY).then(|| SECRET.to_owned());
     let nonces = NonceCache::new(DEFAULT_WINDOW_SECS);
-    verify(&parts, secret_for, NOW, &nonces).is_ok()
+    verify_as_fuzz_consumer(&request.oauth_parts(), &nonces).is_ok()
 }
 
 fn write(corpus: &Path, target: &str, name: &str, bytes: &[u8]) {
@@ -200,10 +186,10 @@ fn pieces(packets: &[[u8; PACKET_LEN]]) -> Vec<(&'static str, Vec<u8>)> {
 /// signer (plain, folded, with a body beside it), and in the query and
 /// a form body with the API's own signing functions.
 fn oauth_requests() -> Vec<(&'static str, String)> {
-    let signer = Signer::new(KEY, SECRET);
+    let signer = Signer::new(OAUTH_KEY, OAUTH_SECRET);
     let uri = |path: &str| format!("https://{HOST}{path}");
     let header = |method: &str, path: &str, nonce: &str| {
-        signer.authorization(method, &uri(path), nonce, NOW)
+        signer.authorization(method, &uri(path), nonce, OAUTH_NOW)
     };
     let get = header("GET", "/apis/kraken/inputs", "a1b2c3d4");
     let folded = header("GET", "/apis/servers", "folded").replace(", ", ",\n    ");
@@ -229,7 +215,7 @@ fn oauth_requests() -> Vec<(&'static str, String)> {
             format!(
                 "DELETE /apis/kraken/outputs/output-1\nHost: {HOST}\nAuthorization: \
                  OAuth realm=\"makara\", oauth_consumer_key=\"other\", oauth_nonce=\"n\", \
-                 oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"{NOW}\", \
+                 oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"{OAUTH_NOW}\", \
                  oauth_version=\"1.0\", oauth_signature=\"AAAA\"\n\n"
             ),
         ),
@@ -252,8 +238,8 @@ fn oauth_requests() -> Vec<(&'static str, String)> {
 /// in a form-encoded body beside `form`'s own fields.
 fn signed_elsewhere(method: &str, path: &str, form: Option<&str>) -> String {
     let oauth = format!(
-        "oauth_consumer_key={KEY}&oauth_nonce=q{}&oauth_signature_method=HMAC-SHA1\
-         &oauth_timestamp={NOW}&oauth_version=1.0",
+        "oauth_consumer_key={OAUTH_KEY}&oauth_nonce=q{}&oauth_signature_method=HMAC-SHA1\
+         &oauth_timestamp={OAUTH_NOW}&oauth_version=1.0",
         method.len()
     );
     let (query, body) = match form {
@@ -274,7 +260,7 @@ fn signed_elsewhere(method: &str, path: &str, form: Option<&str>) -> String {
     let base = signature_base_string(&parts).expect("a well-formed request");
     let signature = format!(
         "&oauth_signature={}",
-        percent_encode(&sign(&base, SECRET, ""))
+        percent_encode(&sign(&base, OAUTH_SECRET, ""))
     );
     match (query, content_type) {
         (Some(query), _) => format!("{method} {path}?{query}{signature}\nHost: {HOST}\n\n"),

@@ -17,38 +17,21 @@
 
 use libfuzzer_sys::fuzz_target;
 use makara_api::kraken::{ApiError, Code};
-use makara_api::oauth::{
-    claimed_consumer_key, verify, NonceCache, OAuthError, RequestParts, DEFAULT_WINDOW_SECS,
-};
-use makara_fuzz::{check_error_document, request_with_headers};
-
-/// The one consumer, and the clock; examples/make_seeds signs with these.
-const KEY: &str = "makara-fuzz-key";
-const SECRET: &str = "makara-fuzz-secret";
-const NOW: u64 = 1_700_000_000;
+use makara_api::oauth::{claimed_consumer_key, NonceCache, OAuthError, DEFAULT_WINDOW_SECS};
+use makara_fuzz::{check_error_document, request_with_headers, verify_as_fuzz_consumer, OAUTH_KEY};
 
 fuzz_target!(|data: &[u8]| {
     let Some(request) = request_with_headers(data) else {
         return;
     };
-    let parts = RequestParts {
-        method: request.method,
-        scheme: "https",
-        host: request.header("Host").unwrap_or("localhost"),
-        path: request.path,
-        query: request.query,
-        authorization: request.header("Authorization"),
-        content_type: request.header("Content-Type"),
-        body: request.body,
-    };
-    let secret_for = |key: &str| (key == KEY).then(|| SECRET.to_owned());
+    let parts = request.oauth_parts();
     let nonces = NonceCache::new(DEFAULT_WINDOW_SECS);
     let claimed = claimed_consumer_key(&parts);
-    match verify(&parts, secret_for, NOW, &nonces) {
+    match verify_as_fuzz_consumer(&parts, &nonces) {
         Ok(key) => {
-            assert_eq!(key, KEY);
-            assert_eq!(claimed.as_deref(), Some(KEY));
-            let again = verify(&parts, secret_for, NOW, &nonces);
+            assert_eq!(key, OAUTH_KEY);
+            assert_eq!(claimed.as_deref(), Some(OAUTH_KEY));
+            let again = verify_as_fuzz_consumer(&parts, &nonces);
             assert_eq!(again, Err(OAuthError::ReplayedNonce));
         }
         Err(e) => {

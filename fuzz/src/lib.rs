@@ -14,8 +14,15 @@
 
 #![forbid(unsafe_code)]
 
+use makara_api::oauth::{verify, NonceCache, OAuthError, RequestParts};
 use quick_xml::events::Event;
 use quick_xml::Reader;
+
+/// The one consumer oauth_verify knows, and its clock; examples/make_seeds
+/// signs the seeds with these.
+pub const OAUTH_KEY: &str = "makara-fuzz-key";
+pub const OAUTH_SECRET: &str = "makara-fuzz-secret";
+pub const OAUTH_NOW: u64 = 1_700_000_000;
 
 /// A fuzzed request, borrowed from the input.
 #[derive(Debug, Default)]
@@ -37,6 +44,30 @@ impl Request<'_> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The request as the OAuth verifier sees it, over https.
+    pub fn oauth_parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            method: self.method,
+            scheme: "https",
+            host: self.header("Host").unwrap_or("localhost"),
+            path: self.path,
+            query: self.query,
+            authorization: self.header("Authorization"),
+            content_type: self.header("Content-Type"),
+            body: self.body,
+        }
+    }
+}
+
+/// Verifies `parts` for the one known consumer at [`OAUTH_NOW`], spending
+/// its nonce in `nonces`.
+pub fn verify_as_fuzz_consumer(
+    parts: &RequestParts<'_>,
+    nonces: &NonceCache,
+) -> Result<String, OAuthError> {
+    let secret_for = |key: &str| (key == OAUTH_KEY).then(|| OAUTH_SECRET.to_owned());
+    verify(parts, secret_for, OAUTH_NOW, nonces)
 }
 
 /// The request line, and everything after its newline as the body
