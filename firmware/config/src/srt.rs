@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::invalid::{required, Invalid};
 use crate::range::Limits;
-use crate::text::SRT_ADDRESS;
+use crate::text::{SRT_ADDRESS, SRT_STREAM_ID};
 
 pub const SRT_LATENCY_MS: Limits = Limits::new("srtLatency", 20, 8000);
 /// Haivision's default receive latency.
@@ -12,6 +12,8 @@ pub const DEFAULT_SRT_LATENCY_MS: i64 = 125;
 const SRT_PASSPHRASE_CHARS: (usize, usize) = (10, 79);
 const SRT_REMOTE_PORT: Limits = Limits::new("srtRemotePort", 1, 65535);
 const SRT_LOCAL_PORT: Limits = Limits::new("srtLocalPort", 1, 65535);
+/// libsrt refuses a longer stream id (`SRTO_STREAMID` counts bytes).
+pub const SRT_STREAM_ID_BYTES: usize = 512;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SrtMode {
@@ -38,6 +40,7 @@ pub struct SrtRequest {
     pub passphrase: Option<String>,
     pub latency_ms: Option<i64>,
     pub encryption: Option<SrtEncryption>,
+    pub stream_id: Option<String>,
 }
 
 /// Validated SRT settings.
@@ -50,6 +53,11 @@ pub struct SrtConfig {
     pub passphrase: Option<String>,
     pub latency_ms: u32,
     pub encryption: SrtEncryption,
+    /// SRT access control's stream id (`SRTO_STREAMID`): a caller sends it
+    /// in its handshake; a listener accepts only callers that send it.
+    /// Documents saved before the field existed load without one.
+    #[serde(default)]
+    pub stream_id: Option<String>,
 }
 
 impl SrtRequest {
@@ -107,6 +115,7 @@ impl SrtRequest {
             check_encryption_pairing(encryption, passphrase.is_some())?;
         }
         let latency_ms = SRT_LATENCY_MS.or_default(self.latency_ms, DEFAULT_SRT_LATENCY_MS)? as u32;
+        let stream_id = check_stream_id(mode, self.stream_id)?;
         Ok(SrtConfig {
             mode,
             address,
@@ -115,8 +124,35 @@ impl SrtRequest {
             passphrase,
             latency_ms,
             encryption,
+            stream_id,
         })
     }
+}
+
+/// At most 512 characters (SRT's access control guidelines) and 512 bytes
+/// (what libsrt takes). A rendezvous handshake carries no stream id, so
+/// one given there would be ignored: it is refused instead.
+fn check_stream_id(mode: SrtMode, value: Option<String>) -> Result<Option<String>, Invalid> {
+    let Some(id) = SRT_STREAM_ID.check(value)? else {
+        return Ok(None);
+    };
+    if id.len() > SRT_STREAM_ID_BYTES {
+        return Err(Invalid::bad(
+            SRT_STREAM_ID.field,
+            format!(
+                "{} bytes in UTF-8; SRT carries at most {SRT_STREAM_ID_BYTES}",
+                id.len()
+            ),
+        ));
+    }
+    if mode == SrtMode::Rendezvous {
+        return Err(Invalid::NotAllowed {
+            field: SRT_STREAM_ID.field,
+            reason: "in rendezvous mode: SRT sends a stream id only from a caller to a listener"
+                .into(),
+        });
+    }
+    Ok(Some(id))
 }
 
 fn check_encryption_pairing(
@@ -262,5 +298,71 @@ mod tests {
             ..caller()
         };
         assert!(r.validate_input().is_ok());
+    }
+
+    #[test]
+    fn stream_id_is_kept_trimmed_and_blank_is_none() {
+        let r = SrtRequest {
+            stream_id: Some(" #!::r=live/feed,m=publish ".into()),
+            ..caller()
+        };
+        assert_eq!(
+            r.validate_output().unwrap().stream_id.as_deref(),
+            Some("#!::r=live/feed,m=publish")
+        );
+        let r = SrtRequest {
+            stream_id: Some("  ".into()),
+            ..caller()
+        };
+        assert_eq!(r.validate_input().unwrap().stream_id, None);
+        assert_eq!(caller().validate_input().unwrap().stream_id, None);
+    }
+
+    #[test]
+    fn stream_id_is_at_most_512_characters_and_bytes() {
+        let r = SrtRequest {
+            stream_id: Some("s".repeat(512)),
+            ..caller()
+        };
+        assert_eq!(r.validate_output().unwrap().stream_id.unwrap().len(), 512);
+        let r = SrtRequest {
+            stream_id: Some("s".repeat(513)),
+            ..caller()
+        };
+        assert_eq!(
+            r.validate_output().unwrap_err().to_string(),
+            "srtStreamId is 513 characters long; at most 512 are allowed"
+        );
+        // 300 characters, 600 bytes: within the characters, past libsrt.
+        let r = SrtRequest {
+            stream_id: Some("é".repeat(300)),
+            ..caller()
+        };
+        assert_eq!(
+            r.validate_input().unwrap_err().to_string(),
+            "srtStreamId: 600 bytes in UTF-8; SRT carries at most 512"
+        );
+    }
+
+    #[test]
+    fn stream_id_is_for_callers_and_listeners_only() {
+        let listener = SrtRequest {
+            mode: Some(SrtMode::Listener),
+            local_port: Some(9000),
+            stream_id: Some("feed".into()),
+            ..SrtRequest::default()
+        };
+        assert_eq!(
+            listener.validate_input().unwrap().stream_id.as_deref(),
+            Some("feed")
+        );
+        let r = SrtRequest {
+            mode: Some(SrtMode::Rendezvous),
+            stream_id: Some("feed".into()),
+            ..caller()
+        };
+        let e = r.validate_output().unwrap_err();
+        assert_eq!(e.field(), "srtStreamId");
+        assert!(e.to_string().contains("rendezvous"), "{e}");
     }
 }

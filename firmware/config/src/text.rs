@@ -12,6 +12,9 @@
 //! - URLs: 1024, a long RTSP URL with credentials and a query;
 //! - a NIC name: 15, the kernel's limit (`IFNAMSIZ` less its NUL);
 //! - an SRT peer: 253, the longest DNS name;
+//! - an SRT stream id: 512, the longest that SRT carries (its access
+//!   control guidelines say characters, libsrt counts bytes: `srt.rs`
+//!   checks both);
 //! - a SAP announcement address: 45, the longest IPv6 address text;
 //! - SAP's session fields: 128 or 256, so an announcement stays within the
 //!   1 KB RFC 2974 recommends.
@@ -35,6 +38,8 @@ pub const URL: TextLimit = TextLimit::new("url", 1024);
 pub const INTERFACE: TextLimit = TextLimit::new("interface", 15);
 /// An SRT caller's or rendezvous peer: an address or a DNS name.
 pub const SRT_ADDRESS: TextLimit = TextLimit::new("srtAddress", 253);
+/// The stream id an SRT caller sends, or a listener asks of its callers.
+pub const SRT_STREAM_ID: TextLimit = TextLimit::new("srtStreamId", 512);
 /// The group or host SAP announcements go to.
 pub const SAP_ADDRESS: TextLimit = TextLimit::new("address", 45);
 pub const SAP_SESSION_NAME: TextLimit = TextLimit::new("sessionName", 128);
@@ -43,12 +48,13 @@ pub const SAP_KEYWORDS: TextLimit = TextLimit::new("keywords", 128);
 pub const SAP_AUTHOR: TextLimit = TextLimit::new("author", 128);
 
 /// Every limit above, for documentation and tests.
-pub const ALL: [TextLimit; 10] = [
+pub const ALL: [TextLimit; 11] = [
     NAME,
     DESCRIPTION,
     URL,
     INTERFACE,
     SRT_ADDRESS,
+    SRT_STREAM_ID,
     SAP_ADDRESS,
     SAP_SESSION_NAME,
     SAP_SESSION_DESCRIPTION,

@@ -210,3 +210,29 @@ fn preset_update() {
         }
     ));
 }
+
+#[test]
+fn srt_stream_id_on_inputs_and_outputs() {
+    let body = "<input><streamType>SRT</streamType><srtMode>listener</srtMode>\
+                <srtLocalPort>9000</srtLocalPort><srtStreamId> feed-1 </srtStreamId></input>";
+    let (c, _) = routed("POST", "/apis/kraken/inputs", body).unwrap();
+    assert!(
+        matches!(&c, Command::CreateInput(i) if matches!(&i.kind,
+            makara_config::InputKind::Srt { srt, .. } if srt.stream_id.as_deref() == Some("feed-1"))),
+        "{c:?}"
+    );
+    let long = "s".repeat(513);
+    let body = format!(
+        "<output><streamType>SRT</streamType><srtMode>caller</srtMode>\
+         <srtAddress>127.0.0.1</srtAddress><srtRemotePort>9000</srtRemotePort>\
+         <srtStreamId>{long}</srtStreamId></output>"
+    );
+    let e = routed("POST", "/apis/kraken/outputs", &body).unwrap_err();
+    assert_eq!(e.code, Code::CreateFailed);
+    assert_eq!(
+        e.message(),
+        "Failed to create new resource: srtStreamId is 513 characters long; at most 512 are allowed"
+    );
+    let e = routed("PUT", &format!("/apis/kraken/outputs/output-{ID}"), &body).unwrap_err();
+    assert_eq!(e.code, Code::UpdateFailed);
+}
