@@ -42,7 +42,9 @@ pub use limits::{
     max_count, MAX_DOCUMENT_BYTES, MAX_INPUTS, MAX_OUTPUTS, MAX_PRESETS, MAX_STREAMS,
     MAX_TRANSCODERS,
 };
-pub use makara_media::{CaptureMode, CapturePort, PortKind, RunningCapture};
+pub use makara_media::{
+    CaptureMode, CapturePort, InputReport, OutputReport, PortKind, RunningCapture, SrtLinkStats,
+};
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
