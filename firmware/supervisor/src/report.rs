@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
-use makara_config::Id;
+use makara_config::{Id, OutputType, StreamConfig};
+use makara_media::OutputReport;
 
 use crate::command::{Kind, Reply};
 use crate::document::Document;
 use crate::engine::Engine;
 use crate::error::LookupError;
+use crate::resources::Resources;
 use crate::views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
     StorageView, StreamState, StreamView, SystemView, TranscoderView,
@@ -82,6 +84,7 @@ impl Reading<'_> {
             id: id.clone(),
             config,
             state: self.resource_state(Kind::Input, id),
+            last_error: self.input_error(id),
         })
     }
 
@@ -91,6 +94,29 @@ impl Reading<'_> {
             id: id.clone(),
             config,
             state: self.resource_state(Kind::Output, id),
+            last_error: self.output_error(id),
+        })
+    }
+
+    /// The input's error as the first running stream reading it reports
+    /// it. Only streams the engine runs have statistics.
+    fn input_error(&self, id: &Id) -> Option<String> {
+        self.doc
+            .current
+            .users(Kind::Input, id)
+            .filter_map(|(sid, _)| self.engine.stats(sid))
+            .find_map(|(stats, _)| stats.input?.last_error)
+    }
+
+    /// The output's error as the first running stream sending to it
+    /// reports it.
+    fn output_error(&self, id: &Id) -> Option<String> {
+        let r = &self.doc.current;
+        r.users(Kind::Output, id).find_map(|(sid, stream)| {
+            let (stats, _) = self.engine.stats(sid)?;
+            output_report(r, stream, id, &stats.outputs)?
+                .last_error
+                .clone()
         })
     }
 
@@ -150,6 +176,28 @@ impl Reading<'_> {
     }
 }
 
+/// Output `id`'s report among those of a stream that sends to it. The
+/// engine reports each SRT output under its name, in the order the stream
+/// lists them (passthru last); so when several SRT outputs of one stream
+/// share a name, the n-th report with that name is the n-th such output's.
+fn output_report<'a>(
+    r: &Resources,
+    stream: &StreamConfig,
+    id: &Id,
+    reports: &'a [OutputReport],
+) -> Option<&'a OutputReport> {
+    let name = &r.outputs.get(id)?.name;
+    let nth = stream
+        .all_outputs()
+        .filter(|o| {
+            r.outputs
+                .get(o)
+                .is_some_and(|c| c.kind.output_type() == OutputType::Srt && &c.name == name)
+        })
+        .position(|o| o == id)?;
+    reports.iter().filter(|rep| &rep.name == name).nth(nth)
+}
+
 pub(crate) fn system(
     ports: Vec<makara_media::CapturePort>,
     started: std::time::SystemTime,
@@ -187,5 +235,221 @@ pub(crate) fn server() -> ServerView {
                 up: n.up,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use makara_config::{OutputRequest, SrtMode, SrtRequest};
+    use makara_engine::{EngineError, StreamPlan};
+    use makara_media::InputReport;
+
+    use super::*;
+    use crate::tests::{input, output, stream, transcoder};
+    use crate::views::StreamStats;
+
+    /// An engine that runs the streams it is given, with their statistics.
+    #[derive(Default)]
+    struct StatsEngine(HashMap<Id, StreamStats>);
+
+    impl Engine for StatsEngine {
+        fn start(&mut self, _plan: &StreamPlan) -> Result<(), EngineError> {
+            unreachable!("reads never start streams")
+        }
+        fn stop(&mut self, _id: &Id) {}
+        fn state(&self, id: &Id) -> Option<StreamState> {
+            self.0.get(id).map(|_| StreamState::Waiting)
+        }
+        fn stats(&self, id: &Id) -> Option<(StreamStats, Option<String>)> {
+            let stats = self.0.get(id)?.clone();
+            Some((stats, Some("the stream's own problem".into())))
+        }
+    }
+
+    fn srt_output(name: &str, port: i64) -> makara_config::OutputConfig {
+        OutputRequest {
+            name: Some(name.into()),
+            stream_type: Some(OutputType::Srt),
+            srt: SrtRequest {
+                mode: Some(SrtMode::Listener),
+                local_port: Some(port),
+                ..SrtRequest::default()
+            },
+            ..OutputRequest::default()
+        }
+        .validate()
+        .unwrap()
+    }
+
+    fn report(name: &str, error: &str) -> OutputReport {
+        OutputReport {
+            name: name.into(),
+            links: Vec::new(),
+            last_error: Some(error.into()),
+        }
+    }
+
+    /// A document of one input, one transcoder and `outputs` (by key),
+    /// with streams added by [`World::add_stream`].
+    struct World {
+        doc: Document,
+        ids: HashMap<String, Id>,
+        input: Id,
+    }
+
+    impl World {
+        fn new(outputs: Vec<(&str, makara_config::OutputConfig)>) -> World {
+            let mut doc = Document::default();
+            let mut ids = HashMap::new();
+            let input_id = Id::new_random();
+            doc.current.inputs.insert(input_id.clone(), input("in"));
+            let tx = Id::new_random();
+            doc.current.transcoders.insert(tx.clone(), transcoder("tx"));
+            ids.insert("tx".to_string(), tx);
+            for (key, config) in outputs {
+                let id = Id::new_random();
+                doc.current.outputs.insert(id.clone(), config);
+                ids.insert(key.to_string(), id);
+            }
+            World {
+                doc,
+                ids,
+                input: input_id,
+            }
+        }
+
+        fn add_stream(&mut self, key: &str, outputs: &[&str]) -> Id {
+            let outs: Vec<&Id> = outputs.iter().map(|k| &self.ids[*k]).collect();
+            let config = stream(key, &self.input, Some(&self.ids["tx"]), &outs);
+            let id = Id::new_random();
+            self.doc.current.streams.insert(id.clone(), config);
+            id
+        }
+
+        fn read<T>(&self, engine: &StatsEngine, f: impl FnOnce(&Reading) -> T) -> T {
+            let no_errors = HashMap::new();
+            f(&Reading {
+                doc: &self.doc,
+                last_errors: &no_errors,
+                engine,
+            })
+        }
+
+        fn output_error(&self, engine: &StatsEngine, key: &str) -> Option<String> {
+            self.read(engine, |r| {
+                r.output_view(&self.ids[key]).unwrap().last_error
+            })
+        }
+    }
+
+    #[test]
+    fn an_input_shows_the_error_its_running_stream_reports() {
+        let mut world = World::new(vec![("udp", output("udp"))]);
+        let s = world.add_stream("s", &["udp"]);
+        let input = world.input.clone();
+        let mut engine = StatsEngine::default();
+        let stopped = world.read(&engine, |r| r.input_view(&input).unwrap());
+        assert_eq!(stopped.last_error, None, "no running stream, no error");
+        engine.0.insert(
+            s.clone(),
+            StreamStats {
+                input: Some(InputReport {
+                    last_error: Some("no packet on udp://239.1.1.1:5000 for 2 s".into()),
+                    ..InputReport::default()
+                }),
+                ..StreamStats::default()
+            },
+        );
+        let running = world.read(&engine, |r| r.input_view(&input).unwrap());
+        assert_eq!(
+            running.last_error.as_deref(),
+            Some("no packet on udp://239.1.1.1:5000 for 2 s")
+        );
+        // The stream's own lastError is the engine's problem, as before.
+        let view = world.read(&engine, |r| r.stream_view(&s).unwrap());
+        assert_eq!(view.last_error.as_deref(), Some("the stream's own problem"));
+        // A receiving input reports no error.
+        engine.0.get_mut(&s).unwrap().input = Some(InputReport {
+            receiving: true,
+            ..InputReport::default()
+        });
+        let receiving = world.read(&engine, |r| r.input_view(&input).unwrap());
+        assert_eq!(receiving.last_error, None);
+    }
+
+    #[test]
+    fn an_srt_output_shows_its_own_report_and_a_udp_output_none() {
+        let mut world = World::new(vec![
+            ("a", srt_output("to A", 9001)),
+            ("b", srt_output("to B", 9002)),
+            ("udp", output("to A")),
+        ]);
+        let s = world.add_stream("s", &["udp", "a", "b"]);
+        let mut engine = StatsEngine::default();
+        assert_eq!(world.output_error(&engine, "a"), None);
+        engine.0.insert(
+            s,
+            StreamStats {
+                outputs: vec![report("to A", "A refused"), report("to B", "B unreachable")],
+                ..StreamStats::default()
+            },
+        );
+        assert_eq!(
+            world.output_error(&engine, "a").as_deref(),
+            Some("A refused")
+        );
+        assert_eq!(
+            world.output_error(&engine, "b").as_deref(),
+            Some("B unreachable")
+        );
+        assert_eq!(
+            world.output_error(&engine, "udp"),
+            None,
+            "UDP has no report"
+        );
+    }
+
+    #[test]
+    fn srt_outputs_sharing_a_name_take_their_reports_in_stream_order() {
+        let mut world = World::new(vec![
+            ("first", srt_output("same", 9001)),
+            ("second", srt_output("same", 9002)),
+        ]);
+        let s = world.add_stream("s", &["second", "first"]);
+        let mut engine = StatsEngine::default();
+        engine.0.insert(
+            s,
+            StreamStats {
+                outputs: vec![report("same", "second's"), report("same", "first's")],
+                ..StreamStats::default()
+            },
+        );
+        assert_eq!(
+            world.output_error(&engine, "second").as_deref(),
+            Some("second's")
+        );
+        assert_eq!(
+            world.output_error(&engine, "first").as_deref(),
+            Some("first's")
+        );
+    }
+
+    #[test]
+    fn only_running_streams_count() {
+        let mut world = World::new(vec![("a", srt_output("to A", 9001))]);
+        let _stopped = world.add_stream("stopped", &["a"]);
+        let running = world.add_stream("running", &["a"]);
+        let mut engine = StatsEngine::default();
+        engine.0.insert(
+            running,
+            StreamStats {
+                outputs: vec![report("to A", "no caller yet")],
+                ..StreamStats::default()
+            },
+        );
+        assert_eq!(
+            world.output_error(&engine, "a").as_deref(),
+            Some("no caller yet")
+        );
     }
 }

@@ -17,6 +17,9 @@ pub struct InputView {
     pub id: Id,
     pub config: InputConfig,
     pub state: ResourceState,
+    /// Why the input is not delivering, as a running stream that reads it
+    /// reports (its input report's error); `None` while none does.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +27,9 @@ pub struct OutputView {
     pub id: Id,
     pub config: OutputConfig,
     pub state: ResourceState,
+    /// Why no peer is connected, as a running stream that sends to the
+    /// output reports it (SRT outputs); `None` while none does.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]

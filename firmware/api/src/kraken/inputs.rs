@@ -73,6 +73,60 @@ pub fn render(w: &mut XmlWriter, v: &InputView, links: &Links) {
         InputKind::Mpeg2Ts { .. } | InputKind::Rtsp { .. } | InputKind::MjpegRaw { .. } => {}
     }
     w.text("state", resource_state(v.state));
+    w.optional("lastError", v.last_error.as_deref());
     w.link("self", &links.resource(Kind::Input, &v.id));
     w.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use makara_config::Id;
+    use makara_supervisor::{ResourceState, StreamState};
+
+    use super::*;
+
+    const ID: &str = "c769e651-b6a5-4547-94d5-f06bd2877a65";
+
+    fn srt_listener(last_error: Option<&str>) -> InputView {
+        let request = InputRequest {
+            name: Some("feed".into()),
+            stream_type: Some(makara_config::InputType::Srt),
+            srt: makara_config::SrtRequest {
+                mode: Some(makara_config::SrtMode::Listener),
+                local_port: Some(9000),
+                stream_id: Some("studio/feed".into()),
+                ..Default::default()
+            },
+            ..InputRequest::default()
+        };
+        InputView {
+            id: Id::parse(ID).unwrap(),
+            config: request.validate().unwrap(),
+            state: ResourceState::Stream(StreamState::Waiting),
+            last_error: last_error.map(str::to_string),
+        }
+    }
+
+    fn rendered(v: &InputView) -> String {
+        let mut w = XmlWriter::new();
+        render(&mut w, v, &Links::new("box", "bc305be293d3"));
+        w.finish()
+    }
+
+    #[test]
+    fn an_srt_input_with_its_stream_id_and_last_error() {
+        let golden = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<input>\n  <uuid>{ID}</uuid>\n  \
+             <name>feed</name>\n  <url></url>\n  <streamType>SRT</streamType>\n  \
+             <srtMode>listener</srtMode>\n  <srtLocalPort>9000</srtLocalPort>\n  \
+             <srtLatency>125</srtLatency>\n  <srtStreamId>studio/feed</srtStreamId>\n  \
+             <state>waiting</state>\n  \
+             <lastError>wrong passphrase from 127.0.0.1:40000</lastError>\n  \
+             <link rel=\"self\" type=\"application/xml\" \
+             href=\"https://box/apis/kraken/inputs/input-{ID}\"/>\n</input>\n"
+        );
+        let v = srt_listener(Some("wrong passphrase from 127.0.0.1:40000"));
+        assert_eq!(rendered(&v), golden);
+        assert!(!rendered(&srt_listener(None)).contains("lastError"));
+    }
 }

@@ -10,6 +10,7 @@ mod outputs;
 pub mod render;
 pub mod router;
 mod srt;
+mod stats;
 mod streams;
 mod system;
 mod transcoders;

@@ -62,6 +62,7 @@ pub fn render(w: &mut XmlWriter, v: &OutputView, links: &Links) {
         w.text("streamType", "SRT");
     }
     w.text("state", resource_state(v.state));
+    w.optional("lastError", v.last_error.as_deref());
     w.text("mtu", c.mtu);
     w.text("ttl", c.ttl);
     w.text("tos", c.tos);
@@ -88,4 +89,54 @@ fn render_sap(w: &mut XmlWriter, sap: &SapConfig) {
     w.optional("keywords", sap.keywords.as_deref());
     w.optional("author", sap.author.as_deref());
     w.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use makara_config::{Id, SrtEncryption, SrtMode, SrtRequest};
+    use makara_supervisor::{ResourceState, StreamState};
+
+    use super::*;
+
+    const ID: &str = "fcc7f606-c331-427c-bff9-644f8aa62d11";
+
+    #[test]
+    fn an_srt_caller_output_with_its_stream_id_and_last_error() {
+        let request = OutputRequest {
+            name: Some("to studio".into()),
+            stream_type: Some(OutputType::Srt),
+            srt: SrtRequest {
+                mode: Some(SrtMode::Caller),
+                address: Some("127.0.0.1".into()),
+                remote_port: Some(9000),
+                passphrase: Some("0123456789".into()),
+                encryption: Some(SrtEncryption::Aes128),
+                stream_id: Some("#!::r=live,m=publish".into()),
+                ..SrtRequest::default()
+            },
+            ..OutputRequest::default()
+        };
+        let v = OutputView {
+            id: Id::parse(ID).unwrap(),
+            config: request.validate().unwrap(),
+            state: ResourceState::Stream(StreamState::Waiting),
+            last_error: Some("srt://127.0.0.1:9000: connection refused".into()),
+        };
+        let mut w = XmlWriter::new();
+        render(&mut w, &v, &Links::new("box", "bc305be293d3"));
+        let golden = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<output>\n  <uuid>{ID}</uuid>\n  \
+             <name>to studio</name>\n  <streamType>SRT</streamType>\n  \
+             <state>waiting</state>\n  \
+             <lastError>srt://127.0.0.1:9000: connection refused</lastError>\n  \
+             <mtu>1490</mtu>\n  <ttl>64</ttl>\n  <tos>184</tos>\n  \
+             <srtMode>caller</srtMode>\n  <srtAddress>127.0.0.1</srtAddress>\n  \
+             <srtRemotePort>9000</srtRemotePort>\n  <srtPassphrase>0123456789</srtPassphrase>\n  \
+             <srtLatency>125</srtLatency>\n  <srtStreamId>#!::r=live,m=publish</srtStreamId>\n  \
+             <srtEncryption>aes128</srtEncryption>\n  \
+             <link rel=\"self\" type=\"application/xml\" \
+             href=\"https://box/apis/kraken/outputs/output-{ID}\"/>\n</output>\n"
+        );
+        assert_eq!(w.finish(), golden);
+    }
 }

@@ -1,7 +1,7 @@
 //! `/apis/kraken/streams`: reading `<stream>` bodies and writing streams.
 
 use makara_config::{Id, Invalid, StreamRequest};
-use makara_supervisor::{Kind, StreamStats, StreamView};
+use makara_supervisor::{Kind, StreamView};
 
 use super::fields::{boolean, choice, link_id, string};
 use super::links::Links;
@@ -112,7 +112,7 @@ pub fn render(w: &mut XmlWriter, v: &StreamView, links: &Links) {
     w.text("state", stream_state(v.state));
     w.optional("lastError", v.last_error.as_deref());
     if let Some(stats) = &v.stats {
-        render_stats(w, stats);
+        super::stats::render(w, stats);
     }
     w.optional("description", c.description.as_deref());
     named_link(
@@ -136,19 +136,6 @@ pub fn render(w: &mut XmlWriter, v: &StreamView, links: &Links) {
     }
     w.close();
     w.link("self", &links.resource(Kind::Stream, &v.id));
-    w.close();
-}
-
-/// Live counters: an extra element, which the contract allows.
-fn render_stats(w: &mut XmlWriter, s: &StreamStats) {
-    w.open("stats");
-    w.text("inputFps", format!("{:.2}", s.input_fps));
-    w.text("outputKbps", format!("{:.1}", s.output_kbps));
-    w.text("framesEncoded", s.frames_encoded);
-    w.text("framesDropped", s.frames_dropped);
-    w.text("encodeLatencyMs", format!("{:.1}", s.encode_latency_ms));
-    w.text("uptimeSecs", s.uptime_secs);
-    w.text("bytesCopied", s.bytes_copied);
     w.close();
 }
 
