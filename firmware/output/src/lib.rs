@@ -1,16 +1,24 @@
 //! Network outputs: sending a transport stream as UDP datagrams, unicast or
 //! multicast, with the TTL, TOS and interface an output asks for, and
-//! announcing it with SAP.
+//! announcing it with SAP; or over SRT to a listener, from a listener to
+//! its callers, or in rendezvous.
 //!
-//! Sending is blocking and happens on the stream's own sender thread, which
-//! also does the pacing; nothing here touches the async runtime.
+//! Sending happens on the stream's own sender thread, which also does the
+//! pacing, and never waits on a peer: a UDP send is one system call, and an
+//! SRT message goes into each connected peer's send buffer. SRT
+//! connections are made by a thread per output. Nothing here touches the
+//! async runtime.
 
 #![forbid(unsafe_code)]
 
 mod datagram;
 mod gso;
 pub mod sap;
+pub mod srt;
+mod ts_output;
 mod udp;
 
 pub use datagram::{packets_per_datagram, Datagrams, TS_PACKET_LEN};
+pub use srt::{SrtOutputSettings, SrtRole, SrtSender, SrtStatus};
+pub use ts_output::{OutputSettings, TsOutput, UdpPackets};
 pub use udp::{OutputError, UdpSender, UdpSettings};

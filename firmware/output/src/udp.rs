@@ -50,6 +50,20 @@ pub enum OutputError {
         #[source]
         source: io::Error,
     },
+    #[error("output '{0}' is not an SRT output")]
+    NotSrt(String),
+    #[error("output '{output}' has no {field}")]
+    SrtSetting { output: String, field: &'static str },
+    #[error("output '{output}': an SRT output cannot be tied to interface {interface} yet; set interface to Auto and let the routing table choose")]
+    SrtInterface { output: String, interface: String },
+    #[error("output '{output}': srtAddress '{address}' of a listener must be an IP address of this appliance")]
+    SrtListenAddress { output: String, address: String },
+    #[error("output '{output}': cannot listen on {endpoint}: {reason}")]
+    SrtListen {
+        output: String,
+        endpoint: String,
+        reason: String,
+    },
 }
 
 impl UdpSettings {
