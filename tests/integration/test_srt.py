@@ -108,6 +108,29 @@ def test_an_srt_input_calling_with_the_wrong_passphrase_says_so(fresh, tmp_path)
     assert "passphrase" in input_error.lower(), input_error
 
 
+def test_a_listener_output_with_a_stream_id_takes_only_callers_asking_for_it(fresh, tmp_path):
+    api = fresh.client
+    port = peers.free_udp_port()
+    path, name = pattern_to_srt(api, srtMode="listener", srtLocalPort=port,
+                                srtStreamId="studio-a/cam1")
+    right, wrong = Receiver(), Receiver()
+    try:
+        peers.start(api, path)
+        with caller_of(port, wrong, tmp_path, streamid="studio-b/cam9"):
+            time.sleep(4)
+            el = peers.get_stream(api, path)
+            assert text(el, "state") == "waiting", text(el, "state")
+            with caller_of(port, right, tmp_path, streamid="studio-a/cam1"):
+                peers.wait_state(api, path, "active")
+                time.sleep(4)
+        peers.stop(api, path)
+    finally:
+        right.close()
+        wrong.close()
+    assert not wrong.datagrams, f"{len(wrong.datagrams)} datagrams for another stream id"
+    peers.judge_h264(right.ts(), tmp_path / "right.ts", W, H, min_seconds=2)
+
+
 def test_two_callers_on_one_listener_output_both_receive(fresh, tmp_path):
     api = fresh.client
     port = peers.free_udp_port()
