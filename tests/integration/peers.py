@@ -262,9 +262,10 @@ class RtspServer(Peer):
 
 
 class RtspRefuser:
-    """An RTSP server on 127.0.0.1 that answers every request with one
-    status line (``404 Not Found``, ``401 Unauthorized`` …), echoing CSeq;
-    a 401 carries a Basic challenge. Counts the requests it saw."""
+    """An RTSP server on 127.0.0.1 that answers OPTIONS with 200 and every
+    other request (DESCRIBE …) with one status line (``404 Not Found``,
+    ``401 Unauthorized`` …), echoing CSeq; a 401 carries a Basic
+    challenge. Records the request lines it saw."""
 
     def __init__(self, status):
         self.status = status
@@ -310,10 +311,12 @@ class RtspRefuser:
                 self.requests.append(lines[0])
                 cseq = next((ln.split(":", 1)[1].strip() for ln in lines[1:]
                              if ln.lower().startswith("cseq:")), "0")
-                extra = ""
-                if self.status.startswith("401"):
+                status, extra = self.status, ""
+                if lines[0].startswith("OPTIONS "):
+                    status, extra = "200 OK", "Public: DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"
+                elif status.startswith("401"):
                     extra = 'WWW-Authenticate: Basic realm="makara-test"\r\n'
-                reply = (f"RTSP/1.0 {self.status}\r\nCSeq: {cseq}\r\n{extra}"
+                reply = (f"RTSP/1.0 {status}\r\nCSeq: {cseq}\r\n{extra}"
                          "Content-Length: 0\r\n\r\n")
                 try:
                     conn.sendall(reply.encode())
