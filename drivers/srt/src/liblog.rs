@@ -83,7 +83,9 @@ pub(crate) fn forward(level: i32, area: &str, message: &str) {
     if !verdict.log {
         return;
     }
-    let message = message.trim_end();
+    // With time, thread and severity left out, libsrt still starts the
+    // line with the separator that followed them.
+    let message = message.trim_start_matches([':', ' ']).trim_end();
     if level <= LOG_ERR {
         tracing::warn!(target: "libsrt", area, "{message}");
     } else {

@@ -1,13 +1,14 @@
 //! An SRT listener: callers connect to it, each becoming an [`SrtSocket`].
 
 use std::net::SocketAddr;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::{detail, SrtError};
 use crate::ffi::{Epoll, FfiError, Interest, Socket};
 use crate::filter;
 use crate::settings::{self, SrtMode, SrtSettings};
-use crate::socket::{is_address_in_use, SrtSocket};
+use crate::socket::{is_address_in_use, SrtSocket, SPURIOUS_WAKE_PAUSE};
 
 /// How many callers may wait to be accepted; more are refused as busy.
 const BACKLOG: u16 = 16;
@@ -68,18 +69,9 @@ impl SrtListener {
     pub fn accept(&self, timeout: Duration) -> Result<Option<SrtSocket>, SrtError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let accepted = self.socket.accept().map_err(|e| self.error(&e))?;
-            if let Some((socket, peer)) = accepted {
-                let peer = match peer {
-                    Some(peer) => peer,
-                    None => socket.peer_addr().map_err(|e| self.error(&e))?,
-                };
-                return SrtSocket::accepted(socket, peer).map(Some);
-            }
+            // Epoll first: libsrt logs an error for every srt_accept that
+            // finds nobody waiting.
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Ok(None);
-            }
             if self
                 .epoll
                 .wait(remaining)
@@ -88,6 +80,19 @@ impl SrtListener {
             {
                 return Ok(None);
             }
+            let accepted = self.socket.accept().map_err(|e| self.error(&e))?;
+            if let Some((socket, peer)) = accepted {
+                let peer = match peer {
+                    Some(peer) => peer,
+                    None => socket.peer_addr().map_err(|e| self.error(&e))?,
+                };
+                return SrtSocket::accepted(socket, peer).map(Some);
+            }
+            if deadline <= Instant::now() {
+                return Ok(None);
+            }
+            // Ready but nobody to accept: the caller left again at once.
+            thread::sleep(SPURIOUS_WAKE_PAUSE);
         }
     }
 

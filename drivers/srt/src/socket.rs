@@ -21,7 +21,7 @@ const REJECT_TIMEOUT: i32 = 16;
 /// How long to back off when epoll wakes with nothing to do (a state
 /// change libsrt has announced but not yet made visible), so such a wake
 /// cannot become a busy loop.
-const SPURIOUS_WAKE_PAUSE: Duration = Duration::from_millis(2);
+pub(crate) const SPURIOUS_WAKE_PAUSE: Duration = Duration::from_millis(2);
 
 /// One connected SRT link. Closed when dropped.
 ///

@@ -401,3 +401,29 @@ fn a_small_buffer_gets_whole_messages_or_an_error() {
         );
     });
 }
+
+#[test]
+fn ipv6_loopback_and_a_dual_stack_listener() {
+    bounded(LIMIT, || {
+        for (bind, call_ip) in [("[::1]:0", "::1"), ("[::]:0", "127.0.0.1")] {
+            let listener =
+                SrtListener::bind(bind.parse().unwrap(), &SrtSettings::default()).expect(bind);
+            let port = listener.local_addr().port();
+            let remote = SocketAddr::new(call_ip.parse().unwrap(), port);
+            let caller =
+                thread::spawn(move || SrtSocket::call(remote, &SrtSettings::default(), CONNECT));
+            let accepted = listener.accept(CONNECT).expect("accept");
+            let mut caller = caller.join().unwrap().expect(bind);
+            let mut accepted = accepted.expect("a caller");
+            check_transfer(&mut caller, &mut accepted);
+        }
+    });
+}
+
+#[test]
+fn sockets_and_listeners_move_between_threads() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<SrtSocket>();
+    send_and_sync::<SrtListener>();
+    send_and_sync::<SrtError>();
+}
