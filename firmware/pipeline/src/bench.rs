@@ -47,6 +47,7 @@ use crate::codecs::Codecs;
 use crate::keeper::{run_once, StageError, Stages};
 use crate::setup::{Pace, Setup, Sink, Source};
 use crate::shared::Shared;
+use crate::sink::PacketSink;
 
 /// Where the bench's frames come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,9 +174,10 @@ pub fn bench_encode(codecs: &Codecs, bench: &EncodeBench) -> Result<EncodeBenchR
     }
     let setup = bench_setup(bench)?;
     let stages = Stages::open(&setup, codecs)?;
+    let mut sink = PacketSink::open(&setup).map_err(StageError::from)?;
     let shared = Arc::new(Shared::new());
     let started = Instant::now();
-    run_once(&setup, stages, &shared).map_err(BenchError::Stage)?;
+    run_once(&setup, stages, &mut sink, &shared).map_err(BenchError::Stage)?;
     let wall = started.elapsed();
     let frames = shared.frames_captured.load(Ordering::Relaxed);
     if frames != bench.frames {
@@ -325,6 +327,7 @@ mod tests {
                 Err(EncodeError::Open("the bench has no audio".into()))
             }),
             devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
+            network: None,
         }
     }
 

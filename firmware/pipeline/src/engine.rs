@@ -8,11 +8,14 @@ use std::thread::{self, JoinHandle};
 use makara_capture::DeviceError;
 use makara_config::Id;
 use makara_engine::{Engine, EngineError, StreamPlan, StreamState, StreamStats};
+use makara_input::TsInput;
+use makara_output::TsOutput;
 
 use crate::codecs::Codecs;
-use crate::keeper;
-use crate::setup::Setup;
+use crate::keeper::{self, Outputs, StageError};
+use crate::setup::{input_name, BypassSetup, Setup, SetupError, Source};
 use crate::shared::Shared;
+use crate::sink::PacketSink;
 
 /// Runs every started stream on its own threads.
 #[derive(Debug)]
@@ -34,33 +37,95 @@ impl Pipeline {
             streams: HashMap::new(),
         }
     }
+
+    /// A transcoded stream (transcoder or passthru mode): the outputs and,
+    /// but for a network input, the capture and encoders are opened here,
+    /// so that what they refuse fails the start. A network input is
+    /// opened by the keeper, which waits for its first picture.
+    fn start_transcoding(&self, plan: &StreamPlan) -> Result<Running, EngineError> {
+        let setup = Setup::from_plan(plan).map_err(unavailable)?;
+        let network = matches!(setup.source, Source::Network(_));
+        if network && self.codecs.network.is_none() {
+            let kind = input_name(&plan.input.kind);
+            return Err(unavailable(SetupError::NoDecoder(kind)));
+        }
+        let first = match network {
+            true => None,
+            false => Some(keeper::Stages::open(&setup, &self.codecs).map_err(stage_error)?),
+        };
+        let sink = PacketSink::open(&setup).map_err(|e| EngineError::Failed(e.to_string()))?;
+        let passthru = setup
+            .passthru
+            .clone()
+            .map(TsOutput::open)
+            .transpose()
+            .map_err(|e| EngineError::Failed(e.to_string()))?;
+        let mut statuses = sink.statuses();
+        statuses.extend(passthru.as_ref().and_then(TsOutput::status));
+        let shared = Arc::new(Shared::with_outputs(statuses));
+        let codecs = Arc::clone(&self.codecs);
+        let keeper_shared = Arc::clone(&shared);
+        let outputs = Outputs { sink, passthru };
+        let keeper = spawn_keeper(&plan.stream.name, move || {
+            keeper::keep(setup, codecs, keeper_shared, outputs, first)
+        })?;
+        Ok(Running { shared, keeper })
+    }
+
+    /// A bypass stream: the input and the outputs open here, the relay in
+    /// the keeper's thread.
+    fn start_bypass(&self, plan: &StreamPlan) -> Result<Running, EngineError> {
+        let setup = BypassSetup::from_plan(plan).map_err(unavailable)?;
+        let sink =
+            PacketSink::outputs(&setup.outputs).map_err(|e| EngineError::Failed(e.to_string()))?;
+        let input = TsInput::open(&setup.input).map_err(|e| EngineError::Failed(e.to_string()))?;
+        let shared = Arc::new(Shared::with_outputs(sink.statuses()));
+        let keeper_shared = Arc::clone(&shared);
+        let keeper = spawn_keeper(&plan.stream.name, move || {
+            crate::relay::keep_bypass(setup, input, sink, keeper_shared)
+        })?;
+        Ok(Running { shared, keeper })
+    }
+}
+
+fn spawn_keeper(
+    stream: &str,
+    keep: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, EngineError> {
+    thread::Builder::new()
+        .name(format!("stream {stream}"))
+        .spawn(keep)
+        .map_err(|e| EngineError::Failed(format!("the stream thread could not start: {e}")))
+}
+
+/// What this engine can never run.
+fn unavailable(e: SetupError) -> EngineError {
+    EngineError::Unavailable(e.to_string())
+}
+
+fn stage_error(e: StageError) -> EngineError {
+    match e {
+        // Retrying cannot make a port or mode appear.
+        StageError::Capture(DeviceError::NoPort { .. } | DeviceError::NoMode { .. }) => {
+            EngineError::Unavailable(e.to_string())
+        }
+        _ => EngineError::Failed(e.to_string()),
+    }
 }
 
 impl Engine for Pipeline {
-    /// Refuses what this engine cannot do, opens the encoders and outputs
-    /// (so configuration errors fail the start now), then hands them and
-    /// the stream to its keeper thread.
+    /// Refuses what this engine cannot do, opens the outputs (and what
+    /// else can be opened now) so that configuration errors fail the
+    /// start, then hands the stream to its keeper thread.
     fn start(&mut self, plan: &StreamPlan) -> Result<(), EngineError> {
         if self.streams.contains_key(&plan.id) {
             return Ok(());
         }
-        let setup = Setup::from_plan(plan).map_err(|e| EngineError::Unavailable(e.to_string()))?;
-        let first = keeper::Stages::open(&setup, &self.codecs).map_err(|e| match e {
-            // Retrying cannot make a port or mode appear.
-            keeper::StageError::Capture(
-                DeviceError::NoPort { .. } | DeviceError::NoMode { .. },
-            ) => EngineError::Unavailable(e.to_string()),
-            _ => EngineError::Failed(e.to_string()),
-        })?;
-        let shared = Arc::new(Shared::new());
-        let codecs = Arc::clone(&self.codecs);
-        let keeper_shared = Arc::clone(&shared);
-        let keeper = thread::Builder::new()
-            .name(format!("stream {}", plan.stream.name))
-            .spawn(move || keeper::keep(setup, codecs, keeper_shared, first))
-            .map_err(|e| EngineError::Failed(format!("the stream thread could not start: {e}")))?;
-        self.streams
-            .insert(plan.id.clone(), Running { shared, keeper });
+        let running = match plan.stream.mode {
+            makara_config::StreamMode::Bypass => self.start_bypass(plan)?,
+            _ => self.start_transcoding(plan)?,
+        };
+        self.streams.insert(plan.id.clone(), running);
         Ok(())
     }
 

@@ -1,9 +1,13 @@
 //! A stream's keeper thread: builds the stages, runs the workers, and when
 //! one fails, tears the run down, reports why, and tries again with
-//! backoff until the stream is stopped.
+//! backoff until the stream is stopped. The outputs are opened once, at
+//! start, and live as long as the stream: a retry keeps an SRT output's
+//! peers. A network input is opened here, by the keeper, because it
+//! waits for its first picture; meanwhile the stream is `waiting` and
+//! says why.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -12,8 +16,9 @@ use makara_capture::{monotonic_now, DeviceError, LiveCapture, RawFile, RawFileEr
 use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
 use makara_media::{MonotonicNs, Pcr27M, VideoFormat};
 use makara_mpegts::mux::{DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
+use makara_output::TsOutput;
 
-use crate::codecs::Codecs;
+use crate::codecs::{Codecs, NetworkOpen, TsPackets};
 use crate::ring::ring;
 use crate::sender::{Sender, Unit};
 use crate::setup::{Setup, Source as Input};
@@ -22,10 +27,15 @@ use crate::sink::{PacketSink, SinkError};
 use crate::source::Source;
 use crate::video::VideoEncode;
 
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Encoded units waiting for the sender.
 const UNIT_QUEUE: usize = 256;
+/// Batches of the input's packets waiting for the passthru output: at a
+/// batch per received datagram of seven packets, about 90 ms of a
+/// 80 Mbit/s input, more of a slower one. A full queue loses batches at
+/// the capture, never holds it up.
+const PASSTHRU_QUEUE: usize = 512;
 
 /// What a worker sees of its run: the stream's counters, and whether to stop.
 pub struct Worker {
@@ -43,9 +53,9 @@ impl Worker {
     }
 }
 
-/// The encoders and sockets of one run. `Engine::start` opens the first
-/// set, so that a configuration they refuse fails the start itself; the
-/// keeper opens a fresh set for every retry.
+/// The capture and encoders of one run. `Engine::start` opens the first
+/// set (but a network input's), so that a configuration they refuse fails
+/// the start itself; the keeper opens a fresh set for every retry.
 pub struct Stages {
     /// Where this run's timestamps count from: the source's frame 0 when it
     /// has its own timeline (the test pattern).
@@ -56,7 +66,6 @@ pub struct Stages {
     settings: VideoSettings,
     video: Box<dyn VideoEncoder>,
     audio: Option<Box<dyn AudioEncoder>>,
-    sink: PacketSink,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +74,10 @@ pub enum StageError {
     Capture(#[from] DeviceError),
     #[error(transparent)]
     RawFile(#[from] RawFileError),
+    #[error("{0}")]
+    Network(String),
+    #[error("this build has no decoder for network inputs")]
+    NoDecoder,
     #[error("video settings for the captured picture: {0}")]
     Settings(#[from] VideoSettingsError),
     #[error("video encoder: {0}")]
@@ -75,8 +88,30 @@ pub enum StageError {
     Sink(#[from] SinkError),
 }
 
+/// What opening a network input may ask of the keeper: whether to give
+/// up, where to say why it waits, and where to copy the input's packets.
+pub struct Watch<'a> {
+    pub stop: &'a dyn Fn() -> bool,
+    pub waiting: &'a mut dyn FnMut(&str),
+    pub tap: Option<SyncSender<TsPackets>>,
+}
+
 impl Stages {
+    /// Opens every stage; a network input is waited for without end.
     pub fn open(setup: &Setup, codecs: &Codecs) -> Result<Stages, StageError> {
+        let watch = Watch {
+            stop: &|| false,
+            waiting: &mut |_| {},
+            tap: None,
+        };
+        Stages::open_watched(setup, codecs, watch)
+    }
+
+    pub fn open_watched(
+        setup: &Setup,
+        codecs: &Codecs,
+        watch: Watch<'_>,
+    ) -> Result<Stages, StageError> {
         let origin = monotonic_now();
         let (capture, settings): (Box<dyn LiveCapture>, _) = match &setup.source {
             Input::Pattern => (
@@ -95,48 +130,132 @@ impl Stages {
                 };
                 (Box::new(RawFile::open(path, format, origin)?), setup.video)
             }
+            Input::Network(input) => {
+                let factory = codecs.network.as_ref().ok_or(StageError::NoDecoder)?;
+                let request = NetworkOpen {
+                    input: input.clone(),
+                    origin,
+                    tap: watch.tap,
+                };
+                let capture = factory(request, watch.stop, watch.waiting)
+                    .map_err(|e| StageError::Network(e.to_string()))?;
+                let settings = VideoSettings::from_transcoder(&setup.transcoder, capture.format())?;
+                (capture, settings)
+            }
         };
         let video = (codecs.video)(&settings).map_err(StageError::Video)?;
         let audio = match &setup.audio {
             Some(a) => Some((codecs.audio)(a).map_err(StageError::Audio)?),
             None => None,
         };
-        let sink = PacketSink::open(setup)?;
         Ok(Stages {
             origin,
             capture,
             settings,
             video,
             audio,
-            sink,
         })
     }
 }
 
+/// What a transcoded stream holds for its whole life: its outputs, and in
+/// passthru mode the output the input's own packets go to.
+pub struct Outputs {
+    pub sink: PacketSink,
+    pub passthru: Option<TsOutput>,
+}
+
 /// Runs the stream until it is stopped, restarting it after failures.
-pub fn keep(setup: Setup, codecs: Arc<Codecs>, shared: Arc<Shared>, first: Stages) {
+/// `first` is the run `Engine::start` opened, if it opened one.
+pub fn keep(
+    setup: Setup,
+    codecs: Arc<Codecs>,
+    shared: Arc<Shared>,
+    outputs: Outputs,
+    first: Option<Stages>,
+) {
+    let Outputs { mut sink, passthru } = outputs;
+    let (tap, tapped) = match passthru {
+        Some(output) => {
+            let (tap, tapped) = sync_channel(PASSTHRU_QUEUE);
+            (Some(tap), Some((tapped, output)))
+        }
+        None => (None, None),
+    };
+    let done = AtomicBool::new(false);
+    let name = setup.name.as_str();
+    thread::scope(|scope| {
+        let stopped = || shared.stopping() || done.load(Ordering::Relaxed);
+        let relay = tapped.map(|(tapped, output)| {
+            thread::Builder::new()
+                .name("passthru".into())
+                .spawn_scoped(scope, move || {
+                    crate::relay::passthru(&tapped, output, name, &stopped)
+                })
+        });
+        if let Some(Err(e)) = &relay {
+            shared.set_problem(Some(format!("the passthru thread could not start: {e}")));
+        }
+        retry(&setup, &codecs, &shared, &mut sink, tap.as_ref(), first);
+        done.store(true, Ordering::Relaxed);
+    });
+    shared.active.store(false, Ordering::Relaxed);
+}
+
+/// Runs and reruns the stream's stages until a stop.
+fn retry(
+    setup: &Setup,
+    codecs: &Codecs,
+    shared: &Arc<Shared>,
+    sink: &mut PacketSink,
+    tap: Option<&SyncSender<TsPackets>>,
+    mut stages: Option<Stages>,
+) {
     let mut backoff = FIRST_BACKOFF;
-    let mut stages = Some(first);
     while !shared.stopping() {
         let run = match stages.take() {
             Some(s) => Ok(s),
-            None => Stages::open(&setup, &codecs).map_err(|e| e.to_string()),
+            None => open_run(setup, codecs, shared, tap.cloned()).map_err(|e| e.to_string()),
         };
-        match run.and_then(|s| run_once(&setup, s, &shared)) {
+        match run.and_then(|s| run_once(setup, s, sink, shared)) {
             Ok(()) => break,
+            Err(_) if shared.stopping() => break,
             Err(reason) => {
                 shared.active.store(false, Ordering::Relaxed);
                 tracing::warn!(stream = %setup.name, %reason, retry_in = ?backoff, "stream failed; retrying");
                 shared.set_problem(Some(reason));
-                sleep_unless_stopped(&shared, backoff);
+                sleep_unless_stopped(shared, backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
-    shared.active.store(false, Ordering::Relaxed);
 }
 
-fn sleep_unless_stopped(shared: &Shared, total: Duration) {
+/// A fresh set of stages; a network input's wait shows as the stream's
+/// problem.
+fn open_run(
+    setup: &Setup,
+    codecs: &Codecs,
+    shared: &Shared,
+    tap: Option<SyncSender<TsPackets>>,
+) -> Result<Stages, StageError> {
+    let mut said = String::new();
+    let mut waiting = |why: &str| {
+        if why != said {
+            tracing::info!(stream = %setup.name, "waiting for the input: {why}");
+            said = why.to_string();
+        }
+        shared.set_problem(Some(why.to_string()));
+    };
+    let watch = Watch {
+        stop: &|| shared.stopping(),
+        waiting: &mut waiting,
+        tap,
+    };
+    Stages::open_watched(setup, codecs, watch)
+}
+
+pub(crate) fn sleep_unless_stopped(shared: &Shared, total: Duration) {
     let step = Duration::from_millis(50);
     let mut slept = Duration::ZERO;
     while slept < total && !shared.stopping() {
@@ -147,14 +266,18 @@ fn sleep_unless_stopped(shared: &Shared, total: Duration) {
 
 /// One run: every stage built fresh, three workers, until a stop, the
 /// first failure, or (with a frame limit) the last packet.
-pub(crate) fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> Result<(), String> {
+pub(crate) fn run_once(
+    setup: &Setup,
+    stages: Stages,
+    sink: &mut PacketSink,
+    shared: &Arc<Shared>,
+) -> Result<(), String> {
     let Stages {
         origin,
         capture,
         settings,
         video: video_encoder,
         audio: audio_encoder,
-        sink,
     } = stages;
     let delay_90k = crate::video::presentation_delay_90k(setup.delay_ms, &settings);
     let mux = Muxer::new(mux_config(setup)?, Pcr27M(0));
@@ -178,6 +301,7 @@ pub(crate) fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> R
             Input::Pattern => "the test pattern".into(),
             Input::Device { port, .. } => format!("capturePort {port}"),
             Input::RawFile { path, .. } => path.display().to_string(),
+            Input::Network(input) => network_label(input),
         },
     };
     let video = VideoEncode {
@@ -225,6 +349,15 @@ pub(crate) fn run_once(setup: &Setup, stages: Stages, shared: &Arc<Shared>) -> R
             .collect::<Vec<_>>()
     });
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// "input 'Camera 3' (srt://…)", as signal-loss messages name a network
+/// input.
+fn network_label(input: &makara_config::InputConfig) -> String {
+    match input.kind.url() {
+        Some(url) => format!("input '{}' ({})", input.name, url.as_str()),
+        None => format!("input '{}'", input.name),
+    }
 }
 
 /// Starts one stage; its failure ends the run for all of them.

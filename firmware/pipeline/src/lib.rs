@@ -1,14 +1,18 @@
 //! The media pipeline: the [`makara_engine::Engine`] that runs streams.
 //!
-//! Per stream, three threads: the source (any live capture: the test
-//! pattern and its tone, a V4L2 device and silence, raw frames from a
-//! file), the video encoder (frame ring consumer, converter, encoder), and
-//! the sender (TS muxer, pacing by departure time, the packet sink: every
-//! UDP output, a file, or nothing). The same stages run in real time for
-//! a stream and as fast as the encoder takes frames for `bench encode`.
-//! A fourth, the stream's keeper, runs them and restarts them with backoff
-//! when one fails. Codec libraries are reached through [`Codecs`], which
-//! the appliance fills with concrete drivers.
+//! A transcoded stream (transcoder and passthru modes) has three threads:
+//! the source (any live capture: the test pattern and its tone, a V4L2
+//! device and silence, raw frames from a file, a decoded network input),
+//! the video encoder (frame ring consumer, converter, encoder), and the
+//! sender (TS muxer, pacing by departure time, the packet sink: every UDP
+//! and SRT output, a file, or nothing). The same stages run in real time
+//! for a stream and as fast as the encoder takes frames for `bench
+//! encode`. A fourth, the stream's keeper, runs them and restarts them
+//! with backoff when one fails; in passthru mode a fifth copies the
+//! input's own packets to the passthru output. A bypass stream is one
+//! thread that relays the input's packets to the outputs unchanged.
+//! Codec libraries and the network decoder are reached through
+//! [`Codecs`], which the appliance fills with concrete drivers.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +21,7 @@ mod codecs;
 mod engine;
 mod keeper;
 mod klv;
+mod relay;
 mod ring;
 mod sap;
 mod scale;
@@ -28,6 +33,6 @@ mod source;
 mod video;
 
 pub use bench::{bench_encode, BenchError, BenchSource, EncodeBench, EncodeBenchReport, RawLayout};
-pub use codecs::{AudioFactory, Codecs, VideoFactory};
+pub use codecs::{AudioFactory, Codecs, NetworkFactory, NetworkOpen, TsPackets, VideoFactory};
 pub use engine::Pipeline;
-pub use setup::{Setup, SetupError};
+pub use setup::{BypassSetup, Setup, SetupError};

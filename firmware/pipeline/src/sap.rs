@@ -9,7 +9,7 @@ use std::thread::{self, JoinHandle};
 use std::time::SystemTime;
 
 use makara_output::sap::{SapAnnouncer, ANNOUNCE_INTERVAL};
-use makara_output::UdpSettings;
+use makara_output::{OutputSettings, UdpSettings};
 
 use crate::setup::Setup;
 
@@ -33,7 +33,12 @@ pub fn announce(setup: &Setup) -> Announcements {
     let announcers: Vec<SapAnnouncer> = setup
         .outputs
         .iter()
-        .filter_map(|output| open(setup, output, started))
+        .filter_map(|output| match output {
+            OutputSettings::Udp(udp) => open(setup, udp, started),
+            // SDP describes RTP and UDP sessions; an SRT output is
+            // found through its peer, not announced.
+            OutputSettings::Srt(_) => None,
+        })
         .collect();
     if announcers.is_empty() {
         return idle;

@@ -1,5 +1,7 @@
 //! The sender thread: the transport stream multiplexer and the packet
-//! sink (every UDP output of the stream, a file, or nothing). In real time
+//! sink (every output of the stream, a file, or nothing), which it
+//! borrows for the run: the outputs outlive a run, so a retry keeps an
+//! SRT output's peers connected. In real time
 //! packets leave at their departure time (pacing), so a frame is spread
 //! over its interval instead of sent in one burst; as fast as encoded, the
 //! muxer runs on the stream's own timeline (each frame's capture time)
@@ -32,9 +34,9 @@ pub enum Unit {
     Klv { data: Vec<u8>, pts: Clock90k },
 }
 
-pub struct Sender {
+pub struct Sender<'s> {
     pub mux: Muxer,
-    pub sink: PacketSink,
+    pub sink: &'s mut PacketSink,
     pub units: Receiver<Unit>,
     pub origin: MonotonicNs,
     pub pace: Pace,
@@ -45,7 +47,7 @@ pub struct Sender {
     pub delay_27m: u64,
 }
 
-impl Sender {
+impl Sender<'_> {
     pub fn run(mut self, worker: &Worker) -> Result<(), String> {
         let result = match self.pace {
             Pace::RealTime => self.run_real_time(worker),

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use makara_capture::{Pacing, TestPatternSettings as PatternSettings};
-use makara_config::{InputKind, StreamMode, TranscoderConfig};
+use makara_config::{InputConfig, InputKind, OutputConfig, StreamMode, TranscoderConfig};
 use makara_encode::{AudioSettings, VideoSettings, VideoSettingsError};
 use makara_engine::StreamPlan;
 use makara_media::PixelFormat;
-use makara_output::{OutputError, UdpSettings};
+use makara_output::{OutputError, OutputSettings};
 use thiserror::Error;
 
 /// Everything the threads of one stream need, copied in at start.
@@ -31,7 +31,9 @@ pub struct Setup {
     pub transcoder: TranscoderConfig,
     pub video: VideoSettings,
     pub audio: Option<AudioSettings>,
-    pub outputs: Vec<UdpSettings>,
+    pub outputs: Vec<OutputSettings>,
+    /// passthru mode: where the input's own transport stream is copied.
+    pub passthru: Option<OutputSettings>,
     pub pacing: bool,
     /// How often the sender wakes to release due packets.
     pub pacing_tick_ms: u32,
@@ -64,6 +66,9 @@ pub enum Source {
         path: PathBuf,
         pixel_format: PixelFormat,
     },
+    /// A network input (MPEG2TS, SRT, RTSP, MJPEGRAW), decoded. Its
+    /// format, like a device's, is known once its first picture is.
+    Network(InputConfig),
 }
 
 /// How the stages keep time.
@@ -81,8 +86,8 @@ pub enum Pace {
 /// Where the transport stream goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sink {
-    /// Every UDP output of the stream.
-    Udp,
+    /// Every output of the stream (UDP and SRT).
+    Outputs,
     /// One file (the bench's `--output`).
     File(PathBuf),
     /// Nowhere: the bench without `--output`.
@@ -91,18 +96,30 @@ pub enum Sink {
 
 #[derive(Debug, Error)]
 pub enum SetupError {
-    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN or V4L2")]
+    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN, V4L2, MPEG2TS, SRT, RTSP or MJPEGRAW")]
     Input(&'static str),
-    #[error("stream mode {0:?} is not supported by this media engine yet; use transcoder")]
-    Mode(StreamMode),
+    #[error("this build has no decoder for network inputs, so {0} inputs cannot be transcoded")]
+    NoDecoder(&'static str),
     #[error("the stream has no transcoder")]
     NoTranscoder,
-    #[error("output '{0}' is SRT, which this media engine does not send yet; use UDP")]
-    SrtOutput(String),
+    #[error("bypass copies the input's transport stream unchanged; {} input is not one: use transcoder mode", article(.0))]
+    BypassInput(&'static str),
+    #[error("passthru copies the input's transport stream unchanged to the passthru output; {} input is not one: use transcoder mode", article(.0))]
+    PassthruInput(&'static str),
+    #[error("passthru mode needs a passthru output")]
+    NoPassthru,
     #[error(transparent)]
     Video(#[from] VideoSettingsError),
     #[error(transparent)]
     Output(#[from] OutputError),
+}
+
+/// "an RTSP", "a V4L2": the kind with its article, as the messages say it.
+fn article(kind: &str) -> String {
+    match kind.starts_with(['A', 'E', 'I', 'O', 'R', 'M', 'S']) {
+        true => format!("an {kind}"),
+        false => format!("a {kind}"),
+    }
 }
 
 /// What a capture device is assumed to send until it is open.
@@ -132,31 +149,15 @@ const VBV_DRAIN_MS: u64 = 800;
 const DELAY_MARGIN_MS: u32 = 100;
 
 impl Setup {
+    /// A transcoded stream (transcoder or passthru mode).
     pub fn from_plan(plan: &StreamPlan) -> Result<Setup, SetupError> {
-        if plan.stream.mode != StreamMode::Transcoder {
-            return Err(SetupError::Mode(plan.stream.mode));
-        }
-        let (pattern, source) = match &plan.input.kind {
-            InputKind::TestPattern(p) => (
-                PatternSettings {
-                    width: p.width,
-                    height: p.height,
-                    frame_rate: p.frame_rate,
-                    pixel_format: PixelFormat::I420,
-                    pacing: Pacing::RealTime,
-                },
-                Source::Pattern,
-            ),
-            // Checked against a nominal 720p picture until the device is
-            // open and says what it sends.
-            InputKind::V4l2 { port, mode } => (
-                NOMINAL_DEVICE_PICTURE,
-                Source::Device {
-                    port: *port,
-                    mode: *mode,
-                },
-            ),
-            other => return Err(SetupError::Input(input_name(other))),
+        let (pattern, source) = picture_source(&plan.input)?;
+        let passthru = match plan.stream.mode {
+            StreamMode::Transcoder => None,
+            StreamMode::Passthru => Some(passthru_output(plan)?),
+            StreamMode::Bypass => {
+                return Err(SetupError::NoTranscoder);
+            }
         };
         let transcoder = plan.transcoder.as_ref().ok_or(SetupError::NoTranscoder)?;
         let picture = makara_media::VideoFormat::new(
@@ -169,14 +170,7 @@ impl Setup {
         .map_err(VideoSettingsError::from)?;
         let video = VideoSettings::from_transcoder(transcoder, picture)?;
         let audio = AudioSettings::from_transcoder(transcoder);
-        let outputs = plan
-            .outputs
-            .iter()
-            .map(|o| match o.kind {
-                makara_config::OutputKind::Udp { .. } => Ok(UdpSettings::from_output(o)?),
-                makara_config::OutputKind::Srt { .. } => Err(SetupError::SrtOutput(o.name.clone())),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let outputs = output_settings(&plan.outputs)?;
         let audio_kbps = audio.map_or(0, |a| u64::from(a.bitrate_kbps));
         let peak_kbps = u64::from(video.max_bitrate_kbps) + audio_kbps;
         Ok(Setup {
@@ -184,7 +178,7 @@ impl Setup {
             pattern,
             source,
             pace: Pace::RealTime,
-            sink: Sink::Udp,
+            sink: Sink::Outputs,
             frame_limit: None,
             transcoder: transcoder.clone(),
             mux_rate_bps: peak_kbps * 1000 * mux_headroom_percent(&video) / 100 + 50_000,
@@ -197,6 +191,7 @@ impl Setup {
             video,
             audio,
             outputs,
+            passthru,
             pacing: transcoder.output_pacing,
             metadata: transcoder.metadata,
             provider: makara_board::hostname(),
@@ -206,6 +201,86 @@ impl Setup {
             },
         })
     }
+
+    /// The outputs with peers' places in the stream's report: the outputs
+    /// in order, then the passthru output.
+    pub fn all_outputs(&self) -> impl Iterator<Item = &OutputSettings> {
+        self.outputs.iter().chain(self.passthru.as_ref())
+    }
+}
+
+/// A bypass stream: the input's transport stream to every output as it
+/// arrives, unchanged.
+#[derive(Debug, Clone)]
+pub struct BypassSetup {
+    pub name: String,
+    pub input: InputConfig,
+    pub outputs: Vec<OutputSettings>,
+}
+
+impl BypassSetup {
+    pub fn from_plan(plan: &StreamPlan) -> Result<BypassSetup, SetupError> {
+        if !carries_ts(&plan.input.kind) {
+            return Err(SetupError::BypassInput(input_name(&plan.input.kind)));
+        }
+        Ok(BypassSetup {
+            name: plan.stream.name.clone(),
+            input: plan.input.clone(),
+            outputs: output_settings(&plan.outputs)?,
+        })
+    }
+}
+
+/// The picture source of a transcoded stream, and the picture its video
+/// settings are checked against until the source says what it sends.
+fn picture_source(input: &InputConfig) -> Result<(PatternSettings, Source), SetupError> {
+    Ok(match &input.kind {
+        InputKind::TestPattern(p) => (
+            PatternSettings {
+                width: p.width,
+                height: p.height,
+                frame_rate: p.frame_rate,
+                pixel_format: PixelFormat::I420,
+                pacing: Pacing::RealTime,
+            },
+            Source::Pattern,
+        ),
+        // Checked against a nominal 720p picture until the device is
+        // open and says what it sends.
+        InputKind::V4l2 { port, mode } => (
+            NOMINAL_DEVICE_PICTURE,
+            Source::Device {
+                port: *port,
+                mode: *mode,
+            },
+        ),
+        // The same, until the first picture is decoded.
+        InputKind::Mpeg2Ts { .. }
+        | InputKind::Srt { .. }
+        | InputKind::Rtsp { .. }
+        | InputKind::MjpegRaw { .. } => (NOMINAL_DEVICE_PICTURE, Source::Network(input.clone())),
+        InputKind::Decklink { .. } => return Err(SetupError::Input(input_name(&input.kind))),
+    })
+}
+
+fn passthru_output(plan: &StreamPlan) -> Result<OutputSettings, SetupError> {
+    if !carries_ts(&plan.input.kind) {
+        return Err(SetupError::PassthruInput(input_name(&plan.input.kind)));
+    }
+    let output = plan.passthru.as_ref().ok_or(SetupError::NoPassthru)?;
+    Ok(OutputSettings::from_output(output)?)
+}
+
+fn output_settings(outputs: &[OutputConfig]) -> Result<Vec<OutputSettings>, SetupError> {
+    outputs
+        .iter()
+        .map(|o| Ok(OutputSettings::from_output(o)?))
+        .collect()
+}
+
+/// The inputs that are a transport stream, which bypass and passthru copy.
+fn carries_ts(kind: &InputKind) -> bool {
+    matches!(kind, InputKind::Mpeg2Ts { .. } | InputKind::Srt { .. })
 }
 
 /// The mux rate over the peak rates, in percent: the overhead, or what
@@ -214,7 +289,7 @@ fn mux_headroom_percent(video: &VideoSettings) -> u64 {
     (100 + MUX_OVERHEAD_PERCENT).max(u64::from(video.vbv_buffer_ms) * 100 / VBV_DRAIN_MS)
 }
 
-fn input_name(kind: &InputKind) -> &'static str {
+pub(crate) fn input_name(kind: &InputKind) -> &'static str {
     match kind {
         InputKind::Mpeg2Ts { .. } => "MPEG2TS",
         InputKind::Srt { .. } => "SRT",
@@ -223,5 +298,108 @@ fn input_name(kind: &InputKind) -> &'static str {
         InputKind::Rtsp { .. } => "RTSP",
         InputKind::MjpegRaw { .. } => "MJPEGRAW",
         InputKind::TestPattern(_) => "TESTPATTERN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use makara_config::{
+        Id, InputConfig, OutputRequest, StreamRequest, TestPatternSettings, TranscoderRequest,
+    };
+
+    use super::*;
+
+    fn plan(mode: StreamMode, kind: InputKind) -> StreamPlan {
+        let output = OutputRequest {
+            url: Some("udp://127.0.0.1:5000".into()),
+            ..OutputRequest::default()
+        }
+        .validate()
+        .unwrap();
+        let transcoder = TranscoderRequest {
+            name: Some("t".into()),
+            ..TranscoderRequest::default()
+        };
+        let mut stream = StreamRequest {
+            name: Some("s".into()),
+            input: Some(Id::new_random()),
+            transcoder: Some(Id::new_random()),
+            outputs: vec![Id::new_random()],
+            ..StreamRequest::default()
+        }
+        .validate()
+        .unwrap();
+        stream.mode = mode;
+        StreamPlan {
+            id: Id::new_random(),
+            stream,
+            input: InputConfig {
+                name: "in".into(),
+                description: None,
+                interface: None,
+                kind,
+            },
+            transcoder: Some(transcoder.validate().unwrap()),
+            outputs: vec![output],
+            passthru: None,
+        }
+    }
+
+    fn pattern() -> InputKind {
+        InputKind::TestPattern(TestPatternSettings::DEFAULT)
+    }
+
+    fn udp_ts() -> InputKind {
+        let url = makara_config::Endpoint::parse(
+            "url",
+            "udp://239.1.1.1:5000",
+            &[makara_config::Scheme::Udp],
+            true,
+        )
+        .unwrap();
+        InputKind::Mpeg2Ts { url }
+    }
+
+    #[test]
+    fn kinds_take_their_article() {
+        assert_eq!(article("RTSP"), "an RTSP");
+        assert_eq!(article("MJPEGRAW"), "an MJPEGRAW");
+        assert_eq!(article("V4L2"), "a V4L2");
+        assert_eq!(article("TESTPATTERN"), "a TESTPATTERN");
+        assert_eq!(article("DECKLINK"), "a DECKLINK");
+    }
+
+    #[test]
+    fn decklink_is_refused_and_network_inputs_wait_for_their_picture() {
+        let e = Setup::from_plan(&plan(
+            StreamMode::Transcoder,
+            InputKind::Decklink { port: 0, mode: 0 },
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("DECKLINK inputs are not supported"),
+            "{e}"
+        );
+        let setup = Setup::from_plan(&plan(StreamMode::Transcoder, udp_ts())).unwrap();
+        assert!(matches!(setup.source, Source::Network(_)));
+        assert_eq!(setup.video.input.width, NOMINAL_DEVICE_PICTURE.width);
+    }
+
+    #[test]
+    fn passthru_needs_its_output_and_a_transport_stream() {
+        let e = Setup::from_plan(&plan(StreamMode::Passthru, pattern())).unwrap_err();
+        assert!(matches!(e, SetupError::PassthruInput("TESTPATTERN")), "{e}");
+        let e = Setup::from_plan(&plan(StreamMode::Passthru, udp_ts())).unwrap_err();
+        assert_eq!(e.to_string(), "passthru mode needs a passthru output");
+    }
+
+    #[test]
+    fn bypass_takes_transport_streams_only() {
+        let e = BypassSetup::from_plan(&plan(StreamMode::Bypass, pattern())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bypass copies the input's transport stream unchanged; a TESTPATTERN input is not one: use transcoder mode"
+        );
     }
 }

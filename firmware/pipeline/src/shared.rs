@@ -1,13 +1,21 @@
 //! What a stream's threads share: a stop flag and counters, all atomics so
-//! that a GET never waits on the media path.
+//! that a GET never waits on the media path, and the state of the outputs
+//! with peers (SRT), each behind a lock held only to copy it.
+//!
+//! A stream is `active` while packets go out, its source delivers, and
+//! every output delivers: a UDP output always does; an SRT output does
+//! while at least one peer is connected. Otherwise it is `waiting`, and
+//! its problem says why: the keeper's or the source's reason first, else
+//! the first output without a peer, named.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use makara_engine::{StreamState, StreamStats};
-use makara_media::{InputReport, OutputReport};
+use makara_media::InputReport;
 use makara_mpegts::mux::MuxCounters;
+use makara_output::SrtStatus;
 
 #[derive(Debug)]
 pub struct Shared {
@@ -33,12 +41,18 @@ pub struct Shared {
     pub mux: Mutex<MuxCounters>,
     /// The network input's latest report (the source thread writes it).
     pub input: Mutex<Option<InputReport>>,
-    /// The SRT outputs' latest reports (the sender writes them).
-    pub outputs: Mutex<Vec<OutputReport>>,
+    /// The outputs with peers (SRT), in the stream's order, passthru
+    /// last; each output's own threads keep its status.
+    outputs: Vec<Arc<SrtStatus>>,
 }
 
 impl Shared {
+    /// A stream without outputs that have peers.
     pub fn new() -> Shared {
+        Shared::with_outputs(Vec::new())
+    }
+
+    pub fn with_outputs(outputs: Vec<Arc<SrtStatus>>) -> Shared {
         Shared {
             stop: AtomicBool::new(false),
             active: AtomicBool::new(false),
@@ -54,7 +68,7 @@ impl Shared {
             problem: Mutex::new(None),
             mux: Mutex::new(MuxCounters::default()),
             input: Mutex::new(None),
-            outputs: Mutex::new(Vec::new()),
+            outputs,
         }
     }
 
@@ -63,7 +77,10 @@ impl Shared {
     }
 
     pub fn state(&self) -> StreamState {
-        if self.active.load(Ordering::Relaxed) && self.signal.load(Ordering::Acquire) {
+        if self.active.load(Ordering::Relaxed)
+            && self.signal.load(Ordering::Acquire)
+            && self.outputs.iter().all(|o| o.delivering())
+        {
             StreamState::Active
         } else {
             StreamState::Waiting
@@ -75,11 +92,15 @@ impl Shared {
         *slot = problem;
     }
 
+    /// Why the stream waits: the keeper's or the source's reason, else the
+    /// first output that has no peer.
     pub fn problem(&self) -> Option<String> {
-        self.problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.problem).clone().or_else(|| {
+            self.outputs.iter().find_map(|o| {
+                let reason = o.waiting_reason()?;
+                Some(format!("output '{}': {reason}", o.name()))
+            })
+        })
     }
 
     pub fn set_mux(&self, counters: MuxCounters) {
@@ -113,7 +134,7 @@ impl Shared {
             uptime_secs: self.started.elapsed().as_secs(),
             bytes_copied: self.bytes_copied.load(Ordering::Relaxed),
             input: lock(&self.input).clone(),
-            outputs: lock(&self.outputs).clone(),
+            outputs: self.outputs.iter().map(|o| o.report()).collect(),
         }
     }
 }

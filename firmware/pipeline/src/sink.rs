@@ -1,13 +1,14 @@
-//! Where the sender's packets go: every UDP output of a stream, one file,
-//! or nowhere (the bench without `--output`).
+//! Where the sender's packets go: every output of a stream (UDP and SRT),
+//! one file, or nowhere (the bench without `--output`).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use makara_media::Pcr27M;
-use makara_output::{Datagrams, OutputError, UdpSender};
+use makara_output::{OutputError, OutputSettings, SrtStatus, TsOutput};
 use thiserror::Error;
 
 use crate::setup::{Setup, Sink};
@@ -17,8 +18,9 @@ use crate::shared::Shared;
 const FILE_BUFFER: usize = 1 << 20;
 
 pub enum PacketSink {
-    /// Each output with its own datagram grouping (MTU).
-    Udp(Vec<UdpOutput>),
+    /// Each output with its own grouping: datagrams of its MTU (UDP),
+    /// seven packets per message (SRT).
+    Outputs(Vec<TsOutput>),
     File {
         writer: BufWriter<File>,
         path: PathBuf,
@@ -39,19 +41,7 @@ impl PacketSink {
     /// start.
     pub fn open(setup: &Setup) -> Result<PacketSink, SinkError> {
         Ok(match &setup.sink {
-            Sink::Udp => PacketSink::Udp(
-                setup
-                    .outputs
-                    .iter()
-                    .map(|o| {
-                        Ok(UdpOutput {
-                            sender: UdpSender::open(o.clone())?,
-                            datagrams: Datagrams::new(o.packets_per_datagram),
-                            batch: Vec::new(),
-                        })
-                    })
-                    .collect::<Result<Vec<_>, OutputError>>()?,
-            ),
+            Sink::Outputs => PacketSink::outputs(&setup.outputs)?,
             Sink::File(path) => PacketSink::File {
                 writer: BufWriter::with_capacity(
                     FILE_BUFFER,
@@ -66,14 +56,41 @@ impl PacketSink {
         })
     }
 
-    /// The same packets to every output, grouped by each output's MTU,
-    /// the full datagrams of one call in one batch (see [`UdpOutput`]).
-    /// The stream's rate counts the first output's bytes only.
-    pub fn send(&mut self, packets: &[(Pcr27M, [u8; 188])], shared: &Shared) -> Result<(), String> {
+    /// Every output in `settings`, open.
+    pub fn outputs(settings: &[OutputSettings]) -> Result<PacketSink, OutputError> {
+        Ok(PacketSink::Outputs(
+            settings
+                .iter()
+                .map(|o| TsOutput::open(o.clone()))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
+
+    /// The state of each output with peers, in order.
+    pub fn statuses(&self) -> Vec<Arc<SrtStatus>> {
         match self {
-            PacketSink::Udp(outputs) => {
+            PacketSink::Outputs(outputs) => outputs.iter().filter_map(TsOutput::status).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The muxer's packets, with their departure times.
+    pub fn send(&mut self, packets: &[(Pcr27M, [u8; 188])], shared: &Shared) -> Result<(), String> {
+        self.send_packets(packets.iter().map(|(_, p)| p), shared)
+    }
+
+    /// The same packets to every output, each grouping them its own way,
+    /// the full datagrams of one call in one batch. The stream's rate
+    /// counts the first output's bytes only.
+    pub fn send_packets<'p>(
+        &mut self,
+        packets: impl Iterator<Item = &'p [u8; 188]> + Clone,
+        shared: &Shared,
+    ) -> Result<(), String> {
+        match self {
+            PacketSink::Outputs(outputs) => {
                 for (index, output) in outputs.iter_mut().enumerate() {
-                    let sent = output.send(packets).map_err(|e| e.to_string())?;
+                    let sent = output.send(packets.clone()).map_err(|e| e.to_string())?;
                     if sent > 0 {
                         if index == 0 {
                             shared.bytes_sent.fetch_add(sent, Ordering::Relaxed);
@@ -83,77 +100,41 @@ impl PacketSink {
                 }
             }
             PacketSink::File { writer, path } => {
-                for (_, packet) in packets {
+                let mut count = 0;
+                for packet in packets {
                     writer
                         .write_all(packet)
                         .map_err(|e| format!("output {}: {e}", path.display()))?;
+                    count += 1;
                 }
-                count(packets, shared);
+                counted(count, shared);
             }
-            PacketSink::Null => count(packets, shared),
+            PacketSink::Null => counted(packets.count(), shared),
         }
         Ok(())
     }
 
     /// Everything written is on its way: the file's buffer is flushed, and
-    /// each output's unfinished datagram goes out, shorter.
+    /// each output's unfinished datagram or message goes out, shorter.
     pub fn finish(&mut self) -> Result<(), String> {
         match self {
             PacketSink::File { writer, path } => writer
                 .flush()
                 .map_err(|e| format!("output {}: {e}", path.display())),
-            PacketSink::Udp(outputs) => {
-                for UdpOutput {
-                    sender, datagrams, ..
-                } in outputs
-                {
-                    if let Some(datagram) = datagrams.flush() {
-                        sender.send(datagram).map_err(|e| e.to_string())?;
-                    }
-                }
-                Ok(())
-            }
+            PacketSink::Outputs(outputs) => outputs
+                .iter_mut()
+                .try_for_each(TsOutput::flush)
+                .map_err(|e| e.to_string()),
             PacketSink::Null => Ok(()),
         }
     }
 }
 
-/// One UDP output: its socket, the datagram being filled, and the full
-/// datagrams of the current call, which leave together: one `sendmsg`
-/// with UDP segmentation offload per run of equal datagrams
-/// ([`UdpSender::send_batch`]) instead of one system call each.
-pub struct UdpOutput {
-    sender: UdpSender,
-    datagrams: Datagrams,
-    /// Full datagrams back to back, each `datagrams.per_datagram()`
-    /// packets long.
-    batch: Vec<u8>,
-}
-
-impl UdpOutput {
-    /// Sends every datagram `packets` complete; returns their bytes.
-    fn send(&mut self, packets: &[(Pcr27M, [u8; 188])]) -> Result<u64, OutputError> {
-        self.batch.clear();
-        for (_, packet) in packets {
-            if let Some(datagram) = self.datagrams.push(packet) {
-                self.batch.extend_from_slice(datagram);
-            }
-        }
-        if self.batch.is_empty() {
-            return Ok(0);
-        }
-        let size = self.datagrams.per_datagram() * 188;
-        let datagrams: Vec<&[u8]> = self.batch.chunks(size).collect();
-        self.sender.send_batch(&datagrams)?;
-        Ok(self.batch.len() as u64)
-    }
-}
-
-fn count(packets: &[(Pcr27M, [u8; 188])], shared: &Shared) {
-    if !packets.is_empty() {
+fn counted(packets: usize, shared: &Shared) {
+    if packets > 0 {
         shared
             .bytes_sent
-            .fetch_add(packets.len() as u64 * 188, Ordering::Relaxed);
+            .fetch_add(packets as u64 * 188, Ordering::Relaxed);
         shared.active.store(true, Ordering::Relaxed);
     }
 }

@@ -221,6 +221,7 @@ fn rig() -> Rig {
             signal: Arc::clone(&signal),
             opened: Arc::new(AtomicU64::new(0)),
         }),
+        network: None,
     });
     Rig {
         pipeline,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod fakes;
+
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,81 @@
+//! Stand-in encoders: a video "encoder" that emits one small access unit
+//! per picture and an audio one that emits one ADTS header per chunk.
+
+use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
+use makara_media::{EncodedAudio, EncodedVideo};
+use makara_pipeline::Codecs;
+
+/// Emits one small "access unit" per picture, a keyframe every `gop`.
+pub struct FakeVideo {
+    pub gop: u32,
+    pub count: u32,
+    pub out: Option<EncodedVideo>,
+}
+
+impl VideoEncoder for FakeVideo {
+    fn send_picture(&mut self, picture: Option<RawPicture<'_>>) -> Result<(), EncodeError> {
+        if let Some(p) = picture {
+            assert_eq!(p.data.len(), p.format.frame_len());
+            let keyframe = self.count.is_multiple_of(self.gop);
+            let mut data = vec![0, 0, 0, 1, 0x09, 0xF0];
+            data.extend_from_slice(&self.count.to_be_bytes());
+            data.resize(4000, 0xAB);
+            self.out = Some(EncodedVideo {
+                data,
+                pts: p.pts,
+                dts: p.pts,
+                keyframe,
+            });
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedVideo>, EncodeError> {
+        Ok(self.out.take())
+    }
+
+    fn headers(&mut self) -> Result<Vec<u8>, EncodeError> {
+        Ok(Vec::new())
+    }
+}
+
+pub struct FakeAudio {
+    pub out: Option<EncodedAudio>,
+}
+
+impl AudioEncoder for FakeAudio {
+    fn send_samples(&mut self, audio: Option<RawAudio<'_>>) -> Result<(), EncodeError> {
+        if let Some(a) = audio {
+            self.out = Some(EncodedAudio {
+                data: vec![0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC],
+                pts: a.pts,
+            });
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedAudio>, EncodeError> {
+        Ok(self.out.take())
+    }
+
+    fn frame_samples(&self) -> usize {
+        1024
+    }
+}
+
+/// The stand-ins, the test pattern, and no network decoder.
+pub fn codecs() -> Codecs {
+    Codecs {
+        video: Box::new(|s| {
+            Ok(Box::new(FakeVideo {
+                gop: s.gop_frames,
+                count: 0,
+                out: None,
+            }))
+        }),
+        audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
+        network: None,
+    }
+}
