@@ -22,5 +22,9 @@ pub fn codecs() -> Codecs {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
         devices: std::sync::Arc::new(V4l2Devices::new()),
+        // Until the network decoder (makara-ffdecode) is wired in, network
+        // inputs are refused at start in transcoder and passthru modes;
+        // bypass needs no decoder.
+        network: None,
     }
 }
