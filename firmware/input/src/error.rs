@@ -4,6 +4,7 @@ use std::io;
 use std::net::IpAddr;
 
 use makara_board::BoardError;
+use makara_srt::SrtError;
 use thiserror::Error;
 
 /// What retrying cannot fix: a setting that cannot work on this machine,
@@ -59,8 +60,14 @@ pub enum InputError {
         #[source]
         source: io::Error,
     },
-    #[error("{label}: SRT inputs are not available in this build yet")]
-    SrtUnavailable { label: String },
+    #[error("{label}: an SRT caller cannot be tied to interface {interface}; the routing table chooses its way out (set interface Auto)")]
+    CallerInterface { label: String, interface: String },
+    #[error("{label}: {source}")]
+    Srt {
+        label: String,
+        #[source]
+        source: SrtError,
+    },
     #[error("{label}: receiving failed: {source}")]
     Receive {
         label: String,

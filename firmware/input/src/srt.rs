@@ -1,52 +1,140 @@
-//! SRT inputs: not yet built (makara-srt, the libsrt driver, is being
-//! written); opening one fails with a clear error until then.
+//! SRT inputs through makara-srt: a listener that takes one caller at a
+//! time, or a caller / rendezvous peer that reconnects with backoff.
 
+mod caller;
+mod describe;
+mod listener;
+
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use makara_config::SrtConfig;
+use makara_config::{SrtConfig, SrtMode};
 use makara_media::SrtLinkStats;
+use makara_srt::{KeyLength, SrtSettings};
 
 use crate::activity::Silence;
 use crate::error::InputError;
+use crate::nic;
 
+use caller::{CallerInput, Target};
+use listener::ListenerInput;
+
+/// How long one connection attempt may take: libsrt's own default, long
+/// enough for a handshake over a satellite hop.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One SRT input, in the mode its configuration names.
 #[derive(Debug)]
-pub struct SrtReceiver {
-    label: String,
+pub enum SrtReceiver {
+    Listener(ListenerInput),
+    Caller(CallerInput),
 }
 
 impl SrtReceiver {
-    pub fn open(srt: &SrtConfig, _interface: Option<&str>) -> Result<SrtReceiver, InputError> {
-        let label = format!("srt ({:?})", srt.mode).to_lowercase();
-        Err(InputError::SrtUnavailable { label })
+    /// A listener binds now (a port in use fails here); a caller or
+    /// rendezvous peer connects on the first receive.
+    pub fn open(srt: &SrtConfig, interface: Option<&str>) -> Result<SrtReceiver, InputError> {
+        let settings = SrtSettings {
+            latency_ms: srt.latency_ms,
+            passphrase: srt.passphrase.clone(),
+            // The sender announces the key length.
+            key_length: KeyLength::Auto,
+            stream_id: srt.stream_id.clone(),
+        };
+        let host = srt.address.clone().unwrap_or_default();
+        let remote_port = srt.remote_port.unwrap_or_default();
+        let local_port = srt.local_port.unwrap_or(remote_port);
+        match srt.mode {
+            SrtMode::Listener => {
+                let label = match interface {
+                    Some(nic) => format!("srt://:{local_port} (listener on {nic})"),
+                    None => format!("srt://:{local_port} (listener)"),
+                };
+                let ip = local_ip(&label, interface)?;
+                ListenerInput::open(label, (ip, local_port).into(), settings)
+                    .map(SrtReceiver::Listener)
+            }
+            SrtMode::Caller => {
+                let label = format!("srt://{}:{remote_port} (caller)", bracketed(&host));
+                if let Some(nic) = interface {
+                    return Err(InputError::CallerInterface {
+                        label,
+                        interface: nic.to_string(),
+                    });
+                }
+                let target = Target::caller(host, remote_port);
+                CallerInput::open(label, target, settings).map(SrtReceiver::Caller)
+            }
+            SrtMode::Rendezvous => {
+                let label = format!(
+                    "srt://{}:{remote_port} (rendezvous from :{local_port})",
+                    bracketed(&host)
+                );
+                let ip = interface.map(|_| local_ip(&label, interface)).transpose()?;
+                let target = Target::rendezvous(host, remote_port, ip, local_port);
+                CallerInput::open(label, target, settings).map(SrtReceiver::Caller)
+            }
+        }
     }
 
     pub fn label(&self) -> &str {
-        &self.label
+        match self {
+            SrtReceiver::Listener(l) => l.label(),
+            SrtReceiver::Caller(c) => c.label(),
+        }
     }
 
-    pub fn receive(
-        &mut self,
-        _buf: &mut [u8],
-        _wait: Duration,
-    ) -> Result<Option<usize>, InputError> {
-        Err(InputError::SrtUnavailable {
-            label: self.label.clone(),
-        })
+    /// One message, waiting at most `wait`; connecting, reconnecting and
+    /// accepting happen inside that wait.
+    pub fn receive(&mut self, buf: &mut [u8], wait: Duration) -> Result<Option<usize>, InputError> {
+        match self {
+            SrtReceiver::Listener(l) => l.receive(buf, wait),
+            SrtReceiver::Caller(c) => Ok(c.receive(buf, wait)),
+        }
     }
 
     pub fn connections(&self) -> u64 {
-        0
+        match self {
+            SrtReceiver::Listener(l) => l.connections(),
+            SrtReceiver::Caller(c) => c.connections(),
+        }
     }
 
     pub fn problem(&self) -> Option<String> {
-        None
+        match self {
+            SrtReceiver::Listener(l) => l.problem(),
+            SrtReceiver::Caller(c) => c.problem(),
+        }
     }
 
     pub fn describe_silence(&self, silence: Silence) -> String {
-        silence.describe(&self.label)
+        match self {
+            SrtReceiver::Listener(l) => l.describe_silence(silence),
+            SrtReceiver::Caller(c) => c.describe_silence(silence),
+        }
     }
 
     pub fn link_stats(&self) -> Option<SrtLinkStats> {
-        None
+        match self {
+            SrtReceiver::Listener(l) => l.link_stats(),
+            SrtReceiver::Caller(c) => c.link_stats(),
+        }
+    }
+}
+
+/// The interface's IPv4 address, or any address without one.
+fn local_ip(label: &str, interface: Option<&str>) -> Result<IpAddr, InputError> {
+    match interface {
+        Some(name) => Ok(nic::ipv4(label, &nic::find(label, name)?)?.into()),
+        None => Ok(Ipv4Addr::UNSPECIFIED.into()),
+    }
+}
+
+/// An IPv6 address in brackets, as URLs write it.
+fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
     }
 }

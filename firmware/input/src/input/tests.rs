@@ -12,6 +12,7 @@ use crate::test_stream::{garbage, stream};
 use crate::udp::{UdpPlan, UdpReceiver};
 
 mod multicast;
+mod srt;
 
 /// A unicast input on a free port of 127.0.0.1, and its address.
 fn loopback_input() -> (TsInput, SocketAddr) {
