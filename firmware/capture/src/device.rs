@@ -10,7 +10,7 @@ use makara_media::{CapturePort, InputReport, MonotonicNs, VideoFormat};
 use thiserror::Error;
 
 use crate::settings::{Pacing, StartError, TestPatternSettings};
-use crate::{TestPattern, Tone};
+use crate::{AudioSource, MetadataUnit, TestPattern, Tone};
 
 /// A capture that runs: frames arrive in its pool's slots without a copy.
 /// Every picture source is one: the test pattern, V4L2 devices, raw files.
@@ -35,8 +35,17 @@ pub trait LiveCapture: Send {
     /// The sound that goes with the pictures, on the frames' clock. A
     /// source without sound gives silence from `origin` (when the stream
     /// started), in real time, so the audio PID runs on.
-    fn audio(&self, origin: MonotonicNs) -> Tone {
-        Tone::silence(origin, Pacing::RealTime)
+    fn audio(&self, origin: MonotonicNs) -> Box<dyn AudioSource> {
+        Box::new(Tone::silence(origin, Pacing::RealTime))
+    }
+
+    /// Moves the KLV units the source received since the last call into
+    /// `out`, and says whether the source carries metadata of its own (a
+    /// network input with a KLV PID). When it does, the stream passes its
+    /// units through instead of making its own; the default carries none.
+    fn take_metadata(&mut self, out: &mut Vec<MetadataUnit>) -> bool {
+        let _ = out;
+        false
     }
 
     /// A network input's counters and why it is not delivering, if it is

@@ -139,7 +139,7 @@ impl TextBox {
 
 /// How one plane stores a horizontal pair of pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PairLayout {
+pub(crate) enum PairLayout {
     Luma,
     Cb,
     Cr,
@@ -150,7 +150,7 @@ enum PairLayout {
 
 impl PairLayout {
     /// The layouts of a format's planes, in `VideoFormat::planes` order.
-    fn of(format: PixelFormat) -> &'static [PairLayout] {
+    pub(crate) fn of(format: PixelFormat) -> &'static [PairLayout] {
         match format {
             PixelFormat::I420 => &[PairLayout::Luma, PairLayout::Cb, PairLayout::Cr],
             PixelFormat::Nv12 => &[PairLayout::Luma, PairLayout::CbCr],
@@ -159,7 +159,7 @@ impl PairLayout {
         }
     }
 
-    fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         match self {
             PairLayout::Cb | PairLayout::Cr => 1,
             PairLayout::Luma | PairLayout::CbCr => 2,
@@ -168,7 +168,7 @@ impl PairLayout {
     }
 
     /// Picture rows per plane row: 2 for 4:2:0 chroma.
-    fn rows(self) -> usize {
+    pub(crate) fn rows(self) -> usize {
         match self {
             PairLayout::Cb | PairLayout::Cr | PairLayout::CbCr => 2,
             _ => 1,
@@ -176,7 +176,7 @@ impl PairLayout {
     }
 
     /// Writes two pixels of luma `y0`, `y1` sharing the chroma of `c`.
-    fn write(self, dst: &mut [u8], y0: u8, y1: u8, c: Yuv) {
+    pub(crate) fn write(self, dst: &mut [u8], y0: u8, y1: u8, c: Yuv) {
         match self {
             PairLayout::Luma => dst.copy_from_slice(&[y0, y1]),
             PairLayout::Cb => dst[0] = c.u,

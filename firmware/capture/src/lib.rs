@@ -46,6 +46,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audio;
 mod clock;
 mod device;
 mod draw;
@@ -53,11 +54,13 @@ mod font;
 mod pattern;
 mod raw_file;
 mod settings;
+mod slate;
 mod tone;
 
 use makara_media::MonotonicNs;
 use thiserror::Error;
 
+pub use audio::{AudioSource, MetadataUnit};
 pub use clock::monotonic_now;
 pub use device::{CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices};
 pub use draw::{Yuv, BARS_75, MOTION_PX_PER_FRAME, TEXT_BACKGROUND, TEXT_FOREGROUND};
@@ -68,6 +71,7 @@ pub use settings::{
     Pacing, StartError, TestPatternSettings, MAX_FRAME_RATE, MAX_HEIGHT, MAX_WIDTH, MIN_FRAME_RATE,
     MIN_HEIGHT, MIN_WIDTH,
 };
+pub use slate::{Slate, SLATE_BACKGROUND};
 pub use tone::{
     Tone, AAC_FRAME_SAMPLES, TONE_CHANNELS, TONE_DBFS, TONE_HZ, TONE_PEAK, TONE_SAMPLE_RATE,
 };

@@ -13,6 +13,7 @@ use crate::draw::{Canvas, MOTION_PX_PER_FRAME};
 use crate::font::{counter_ascii, Timecode};
 use crate::settings::{Pacing, StartError, TestPatternSettings};
 use crate::tone::Tone;
+use crate::AudioSource;
 use crate::{CaptureError, FrameInfo};
 
 /// Slots in the pattern's pool: as many buffers as a V4L2 device is
@@ -194,8 +195,8 @@ impl LiveCapture for TestPattern {
     }
 
     /// The 1 kHz tone, on the pattern's timeline and at its pacing.
-    fn audio(&self, _origin: MonotonicNs) -> Tone {
-        Tone::start(self.timeline.at(0), self.settings.pacing)
+    fn audio(&self, _origin: MonotonicNs) -> Box<dyn AudioSource> {
+        Box::new(Tone::start(self.timeline.at(0), self.settings.pacing))
     }
 }
 

@@ -112,6 +112,16 @@ impl Tone {
     }
 }
 
+impl crate::AudioSource for Tone {
+    fn poll_samples(
+        &mut self,
+        until: MonotonicNs,
+        out: &mut [i16],
+    ) -> Result<Option<AudioInfo>, CaptureError> {
+        Tone::poll_samples(self, until, out)
+    }
+}
+
 /// Sample frames in `out`, if it holds a positive whole number of them.
 fn frames_in(out: &[i16]) -> Result<usize, CaptureError> {
     let channels = usize::from(TONE_CHANNELS);

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{receiver, wait_for};
 use makara_capture::{
-    monotonic_now, CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices, TestPatternSettings,
-    Tone,
+    monotonic_now, AudioSource, CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices,
+    TestPatternSettings,
 };
 use makara_config::TranscoderRequest;
 use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
@@ -96,7 +96,7 @@ impl LiveCapture for StallingPattern {
         self.inner.next_frame(timeout)
     }
 
-    fn audio(&self, origin: MonotonicNs) -> Tone {
+    fn audio(&self, origin: MonotonicNs) -> Box<dyn AudioSource> {
         self.inner.audio(origin)
     }
 }

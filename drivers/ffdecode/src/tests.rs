@@ -1,0 +1,1 @@
+//! Decoding real streams made by the ffmpeg CLI.
