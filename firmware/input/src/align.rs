@@ -129,6 +129,12 @@ impl PacketAligner {
         self.bytes_skipped
     }
 
+    /// Bytes held for the next call: neither emitted nor skipped yet (at
+    /// most [`MAX_HELD`]).
+    pub fn buffered(&self) -> usize {
+        self.held.len()
+    }
+
     pub fn is_locked(&self) -> bool {
         self.state == State::Locked
     }

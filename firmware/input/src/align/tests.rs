@@ -68,6 +68,7 @@ fn a_partial_packet_waits_for_its_end() {
     let mut out = Vec::new();
     aligner.push(&all[..3 * PACKET_LEN + 100], &mut out);
     assert_eq!(out, packets[..3]);
+    assert_eq!(aligner.buffered(), 100);
     aligner.push(&all[3 * PACKET_LEN + 100..], &mut out);
     assert_eq!(out, packets);
 }
@@ -174,7 +175,7 @@ fn memory_stays_bounded_under_garbage() {
     }
     for chunk in junk.chunks(1000) {
         aligner.push(chunk, &mut out);
-        assert!(aligner.held.len() <= MAX_HELD);
+        assert!(aligner.buffered() <= MAX_HELD);
     }
     assert!(out.is_empty());
     assert_eq!(aligner.sync_losses(), 1);
