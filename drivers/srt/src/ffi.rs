@@ -196,7 +196,7 @@ type LogHandler = unsafe extern "C" fn(
     message: *const c_char,
 );
 
-#[link(name = "srt-gnutls")]
+// Linked by build.rs (`-lsrt-gnutls`).
 extern "C" {
     fn srt_startup() -> c_int;
     fn srt_create_socket() -> SrtSocketId;
