@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use makara_mpegts::packet::PACKET_LEN;
+
 /// An input is receiving while its last packet is at most this old.
 pub const RECEIVING_WINDOW: Duration = Duration::from_secs(1);
 
@@ -39,16 +41,17 @@ impl Activity {
         }
     }
 
-    /// `bytes` arrived (a datagram or message, garbage included).
-    pub fn bytes_arrived(&mut self, now: Instant, bytes: usize) {
-        self.bytes += bytes as u64;
+    /// A datagram or message arrived (packets in it or not).
+    pub fn bytes_arrived(&mut self, now: Instant) {
         self.last_bytes_at = Some(now);
     }
 
-    /// `packets` whole transport packets were found.
+    /// `packets` whole transport packets were found. The byte count is
+    /// theirs: garbage skipped is not counted (sync losses show it).
     pub fn packets_found(&mut self, now: Instant, packets: usize) {
         if packets > 0 {
             self.packets += packets as u64;
+            self.bytes += (packets * PACKET_LEN) as u64;
             self.last_packet_at = Some(now);
         }
     }
@@ -120,20 +123,20 @@ mod tests {
     fn receiving_for_a_second_after_each_packet() {
         let t0 = Instant::now();
         let mut a = Activity::new(t0);
-        a.bytes_arrived(t0 + 10 * MS, 1316);
+        a.bytes_arrived(t0 + 10 * MS);
         a.packets_found(t0 + 10 * MS, 7);
         assert!(a.receiving(t0 + 1000 * MS));
         assert_eq!(a.silence(t0 + 1000 * MS), None);
         assert!(!a.receiving(t0 + 1100 * MS));
         assert_eq!(a.silence(t0 + 2100 * MS).unwrap().seconds, 2);
-        assert_eq!((a.packets(), a.bytes()), (7, 1316));
+        assert_eq!((a.packets(), a.bytes()), (7, 7 * 188));
     }
 
     #[test]
     fn bytes_without_packets_are_told_apart() {
         let t0 = Instant::now();
         let mut a = Activity::new(t0);
-        a.bytes_arrived(t0 + 1500 * MS, 100);
+        a.bytes_arrived(t0 + 1500 * MS);
         a.packets_found(t0 + 1500 * MS, 0);
         let s = a.silence(t0 + 2000 * MS).unwrap();
         assert!(s.bytes_without_packets);

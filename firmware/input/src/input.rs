@@ -143,7 +143,7 @@ impl TsInput {
             return Ok(false);
         };
         let now = Instant::now();
-        self.activity.bytes_arrived(now, len);
+        self.activity.bytes_arrived(now);
         let first = out.len();
         self.aligner.push(&self.buffer[..len], out);
         for packet in &out[first..] {
