@@ -1,10 +1,11 @@
 //! The media engine of this build: the pipeline with libx264 for video,
-//! FFmpeg's native AAC / MPEG-1 Layer II for audio, and V4L2 capture. The
-//! only place the concrete drivers are named.
+//! FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 capture, and
+//! network inputs decoded by libavcodec. The only place the concrete
+//! drivers are named.
 
 use makara_encode::{AudioEncoder, VideoEncoder};
 use makara_ffaudio::FfAudioEncoder;
-use makara_pipeline::{Codecs, Pipeline};
+use makara_pipeline::{Codecs, NetworkFactory, NetworkOpen, Pipeline};
 use makara_v4l2::V4l2Devices;
 use makara_x264::X264Encoder;
 
@@ -22,9 +23,18 @@ pub fn codecs() -> Codecs {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
         devices: std::sync::Arc::new(V4l2Devices::new()),
-        // Until the network decoder (makara-ffdecode) is wired in, network
-        // inputs are refused at start in transcoder and passthru modes;
-        // bypass needs no decoder.
-        network: None,
+        network: Some(network_decoder()),
     }
+}
+
+/// MPEG2TS, SRT, RTSP and MJPEGRAW inputs through makara-ffdecode.
+fn network_decoder() -> NetworkFactory {
+    Box::new(|open: NetworkOpen, stop, waiting| {
+        let request = makara_ffdecode::NetworkOpen {
+            input: open.input,
+            origin: open.origin,
+            tap: open.tap,
+        };
+        Ok(makara_ffdecode::open(request, stop, waiting)?)
+    })
 }
