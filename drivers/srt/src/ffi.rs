@@ -493,10 +493,16 @@ unsafe extern "C" fn accept_hook(
     stream_id: *const c_char,
 ) -> c_int {
     let listener = opaque as usize as SrtSocketId;
-    // SAFETY: libsrt passes null or a NUL-terminated string live for the call.
-    let stream_id = unsafe { callback_text(stream_id) };
+    let stream_id: &[u8] = if stream_id.is_null() {
+        &[]
+    } else {
+        // SAFETY: not null; libsrt passes a NUL-terminated string (its
+        // zeroed local buffer) live for the call, and the slice does not
+        // outlive the call.
+        unsafe { CStr::from_ptr(stream_id) }.to_bytes()
+    };
     let accepted =
-        panic::catch_unwind(|| crate::filter::admits(listener, &stream_id)).unwrap_or(false);
+        panic::catch_unwind(|| crate::filter::admits(listener, stream_id)).unwrap_or(false);
     if accepted {
         return 0;
     }
