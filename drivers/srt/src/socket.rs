@@ -46,20 +46,9 @@ impl SrtSocket {
         settings: &SrtSettings,
         timeout: Duration,
     ) -> Result<SrtSocket, SrtError> {
-        settings.check(SrtMode::Caller)?;
         let deadline = Instant::now() + timeout;
-        let action = || format!("call SRT peer {remote}");
-        let setup = |e: FfiError| SrtError::Setup {
-            action: action(),
-            detail: detail(&e),
-        };
-        let socket = Socket::new().map_err(setup)?;
-        settings.apply(&socket, SrtMode::Caller).map_err(setup)?;
-        let conn_timeo = settings::connect_timeout_option(timeout, SrtMode::Caller);
-        socket
-            .set_int(IntOption::ConnectTimeout, conn_timeo)
-            .map_err(setup)?;
-        let epoll = Epoll::watch(&socket, Interest::Connect).map_err(setup)?;
+        let action = format!("call SRT peer {remote}");
+        let (socket, epoll) = prepare(settings, SrtMode::Caller, timeout, &action, None)?;
         socket
             .connect(remote)
             .map_err(|e| connect_failure(&socket, remote, timeout, e))?;
@@ -75,23 +64,10 @@ impl SrtSocket {
         settings: &SrtSettings,
         timeout: Duration,
     ) -> Result<SrtSocket, SrtError> {
-        settings.check(SrtMode::Rendezvous)?;
         let deadline = Instant::now() + timeout;
-        let action = || format!("meet SRT peer {remote} in rendezvous from {local}");
-        let setup = |e: FfiError| SrtError::Setup {
-            action: action(),
-            detail: detail(&e),
-        };
-        let socket = Socket::new().map_err(setup)?;
-        settings
-            .apply(&socket, SrtMode::Rendezvous)
-            .map_err(setup)?;
-        settings::apply_local(&socket, local).map_err(setup)?;
-        let conn_timeo = settings::connect_timeout_option(timeout, SrtMode::Rendezvous);
-        socket
-            .set_int(IntOption::ConnectTimeout, conn_timeo)
-            .map_err(setup)?;
-        let epoll = Epoll::watch(&socket, Interest::Connect).map_err(setup)?;
+        let action = format!("meet SRT peer {remote} in rendezvous from {local}");
+        let (socket, epoll) =
+            prepare(settings, SrtMode::Rendezvous, timeout, &action, Some(local))?;
         socket.rendezvous(local, remote).map_err(|e| {
             if is_address_in_use(&e) {
                 SrtError::AddressInUse { local }
@@ -267,6 +243,33 @@ impl SrtSocket {
         let bytes = self.socket.get_int(IntOption::KeyLength).ok()?;
         u32::try_from(bytes).ok().filter(|&b| b > 0)
     }
+}
+
+/// A socket set up to connect as `mode` within `timeout` (binding
+/// `local`, for rendezvous), and an epoll set to wait for it with.
+fn prepare(
+    settings: &SrtSettings,
+    mode: SrtMode,
+    timeout: Duration,
+    action: &str,
+    local: Option<SocketAddr>,
+) -> Result<(Socket, Epoll), SrtError> {
+    settings.check(mode)?;
+    let setup = |e: FfiError| SrtError::Setup {
+        action: action.to_owned(),
+        detail: detail(&e),
+    };
+    let socket = Socket::new().map_err(setup)?;
+    settings.apply(&socket, mode).map_err(setup)?;
+    if let Some(local) = local {
+        settings::apply_local(&socket, local).map_err(setup)?;
+    }
+    let conn_timeo = settings::connect_timeout_option(timeout, mode);
+    socket
+        .set_int(IntOption::ConnectTimeout, conn_timeo)
+        .map_err(setup)?;
+    let epoll = Epoll::watch(&socket, Interest::Connect).map_err(setup)?;
+    Ok((socket, epoll))
 }
 
 /// True if `e` says the local port is taken.
