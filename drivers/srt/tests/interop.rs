@@ -148,6 +148,31 @@ fn our_caller_feeds_their_listener() {
 }
 
 #[test]
+fn we_meet_their_rendezvous_encrypted() {
+    bounded(LIMIT, || {
+        let dir = TestDir::new("srt-interop");
+        let out = dir.join("out.ts");
+        let (ours, theirs) = (free_addr(), free_addr());
+        // Their URI names our address; `port` is the one they send from.
+        let their = format!(
+            "{}&port={}",
+            uri(ours, "rendezvous", Some(PASSPHRASE), 16),
+            theirs.port()
+        );
+        let receiver = live_transmit(&their, "file://con", Stdio::null(), &out);
+        let socket = SrtSocket::rendezvous(
+            ours,
+            theirs,
+            &encrypted(KeyLength::Aes128),
+            Duration::from_secs(10),
+        )
+        .expect("rendezvous with srt-live-transmit");
+        assert_eq!(socket.key_length_bytes(), Some(16));
+        send_and_compare(socket, receiver, &out);
+    });
+}
+
+#[test]
 fn their_caller_with_a_wrong_passphrase_gets_nothing() {
     bounded(LIMIT, || {
         let dir = TestDir::new("srt-interop");
