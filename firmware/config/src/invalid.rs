@@ -68,6 +68,22 @@ pub(crate) fn text(value: Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Test helper: each case's result must be `TooLong` for its field, with
+/// its maximum.
+#[cfg(test)]
+pub(crate) fn assert_each_too_long<T: std::fmt::Debug>(
+    cases: impl IntoIterator<Item = (&'static str, usize, Result<T, Invalid>)>,
+) {
+    for (field, max, result) in cases {
+        match result {
+            Err(Invalid::TooLong {
+                field: f, max: m, ..
+            }) => assert_eq!((f, m), (field, max)),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -332,14 +332,11 @@ mod tests {
                 }),
             ),
         ];
-        for (field, max, r) in cases {
-            match r.validate() {
-                Err(Invalid::TooLong {
-                    field: f, max: m, ..
-                }) => assert_eq!((f, m), (field, max)),
-                other => panic!("{field}: {other:?}"),
-            }
-        }
+        crate::invalid::assert_each_too_long(
+            cases
+                .into_iter()
+                .map(|(field, max, r)| (field, max, r.validate())),
+        );
         let at_max = sap(SapRequest {
             session_name: long(128),
             session_description: long(256),
