@@ -498,3 +498,30 @@ fn live_transmit_listener(port: u16) -> (Child, thread::JoinHandle<()>) {
     });
     (child, writer)
 }
+
+#[test]
+fn a_listener_input_replaces_a_silent_caller_with_a_newcomer() {
+    let port = free_port();
+    let mut input = listener_input(port, None);
+    let call = move || {
+        SrtSocket::call(local(port), &SrtSettings::default(), Duration::from_secs(3)).unwrap()
+    };
+    // The first caller sends, then falls silent without closing (as a
+    // sender that died would).
+    let mut first = call();
+    send_packets(&mut first, &stream(14, &[]));
+    assert_eq!(read_packets(&mut input, 14).len(), 14);
+    read_for(&mut input, Duration::from_millis(1300));
+    let packets = stream(70, &[]);
+    let sent = packets.clone();
+    let second = thread::spawn(move || {
+        let mut socket = call();
+        send_packets(&mut socket, &sent);
+        thread::sleep(Duration::from_millis(1000));
+    });
+    let out = read_packets(&mut input, packets.len());
+    second.join().unwrap();
+    drop(first);
+    assert_eq!(out, packets);
+    assert_eq!(input.source.connections(), 2);
+}
