@@ -232,7 +232,7 @@ fn retry(
 }
 
 /// A fresh set of stages; a network input's wait shows as the stream's
-/// problem.
+/// problem and as the input's: not receiving, and why.
 fn open_run(
     setup: &Setup,
     codecs: &Codecs,
@@ -246,6 +246,7 @@ fn open_run(
             said = why.to_string();
         }
         shared.set_problem(Some(why.to_string()));
+        shared.input_waits(why);
     };
     let watch = Watch {
         stop: &|| shared.stopping(),

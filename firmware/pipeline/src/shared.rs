@@ -103,6 +103,17 @@ impl Shared {
         })
     }
 
+    /// A network input being opened is not receiving, for `why`; its
+    /// counters so far are kept. The source thread reports on it once it
+    /// is open.
+    pub fn input_waits(&self, why: &str) {
+        let mut input = lock(&self.input);
+        let report = input.get_or_insert_with(InputReport::default);
+        report.receiving = false;
+        report.srt = None;
+        report.last_error = Some(why.to_string());
+    }
+
     pub fn set_mux(&self, counters: MuxCounters) {
         *self.mux.lock().unwrap_or_else(|e| e.into_inner()) = counters;
     }

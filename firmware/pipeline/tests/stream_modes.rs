@@ -363,6 +363,12 @@ fn a_network_input_is_waited_for_by_the_keeper_then_transcoded() {
         (state, problem.as_deref()),
         (StreamState::Waiting, Some(why))
     );
+    // The input's own report says so too.
+    let input = pipeline.stats(&plan.id).unwrap().0.input.unwrap();
+    assert_eq!(
+        (input.receiving, input.last_error.as_deref()),
+        (false, Some(why))
+    );
 
     release.send(()).unwrap();
     let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
