@@ -7,6 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use makara_config::SrtEncryption;
+use makara_output::srt::MAX_CALLERS;
 use makara_output::{SrtOutputSettings, SrtRole, SrtSender, TS_PACKET_LEN};
 use makara_srt::{KeyLength, SrtListener, SrtSettings, SrtSocket};
 
@@ -208,4 +209,88 @@ fn a_port_in_use_fails_the_open() {
         "{text}"
     );
     assert!(text.contains("in use"), "{text}");
+}
+
+#[test]
+fn a_listener_output_refuses_callers_beyond_its_limit_and_keeps_the_rest() {
+    let mut out = SrtSender::open(settings(SrtRole::Listener {
+        bind: LOCALHOST,
+        port: 0,
+    }))
+    .unwrap();
+    let status = out.status();
+    let local = out.local_addr().unwrap();
+    // The one too many may find itself closed as its call completes.
+    let mut refused = 0;
+    let mut callers: Vec<SrtSocket> = (0..=MAX_CALLERS)
+        .filter_map(|_| match SrtSocket::call(local, &peer_settings(), WAIT) {
+            Ok(caller) => Some(caller),
+            Err(_) => {
+                refused += 1;
+                None
+            }
+        })
+        .collect();
+    wait_until("the output to take its limit", || {
+        status.report().links.len() == MAX_CALLERS
+    });
+    // Give the accept thread time to take (and refuse) the last one too.
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(status.report().links.len(), MAX_CALLERS);
+
+    out.send(message(7).iter());
+    let mut served = 0;
+    for caller in &mut callers {
+        let start = Instant::now();
+        let mut buf = [0u8; 1500];
+        loop {
+            assert!(
+                start.elapsed() < WAIT,
+                "a caller neither served nor refused"
+            );
+            match caller.recv(&mut buf, Duration::from_millis(100)) {
+                Ok(Some(_)) => {
+                    served += 1;
+                    break;
+                }
+                Ok(None) => {}
+                Err(_) => {
+                    refused += 1;
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!((served, refused), (MAX_CALLERS, 1));
+}
+
+#[test]
+fn a_rendezvous_output_meets_its_peer() {
+    let here = free_udp_port();
+    let there = free_udp_port();
+    let mut out = SrtSender::open(settings(SrtRole::Rendezvous {
+        host: "127.0.0.1".into(),
+        port: there,
+        local_port: here,
+    }))
+    .unwrap();
+    let status = out.status();
+    let mut peer = SrtSocket::rendezvous(
+        SocketAddr::new(LOCALHOST, there),
+        SocketAddr::new(LOCALHOST, here),
+        &peer_settings(),
+        WAIT,
+    )
+    .unwrap();
+    wait_until("the output to meet its peer", || status.delivering());
+    out.send(message(9).iter());
+    assert_eq!(receive_message(&mut peer, 9), message(9).concat());
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
