@@ -148,10 +148,9 @@ impl SrtSender {
         let mut gone = Vec::new();
         for packet in packets {
             if let Some(message) = self.message.push(packet) {
-                if self
-                    .peers
-                    .send(message, &mut |who, why| gone.push(format!("{who}: {why}")))
-                {
+                if self.peers.send(message, &mut |who, why| {
+                    gone.push((who.to_string(), why.to_string()))
+                }) {
                     sent += message.len() as u64;
                 }
             }
@@ -164,8 +163,9 @@ impl SrtSender {
     pub fn flush(&mut self) {
         let mut gone = Vec::new();
         if let Some(message) = self.message.flush() {
-            self.peers
-                .send(message, &mut |who, why| gone.push(format!("{who}: {why}")));
+            self.peers.send(message, &mut |who, why| {
+                gone.push((who.to_string(), why.to_string()))
+            });
         }
         self.left(gone);
     }
@@ -180,12 +180,12 @@ impl SrtSender {
 
     /// Peers dropped by a send: logged, and a caller's report says why
     /// until it is connected again.
-    fn left(&self, gone: Vec<String>) {
-        for reason in gone {
-            tracing::warn!(output = %self.settings.name, "SRT peer gone: {reason}");
+    fn left(&self, gone: Vec<(String, String)>) {
+        for (who, why) in gone {
+            tracing::warn!(output = %self.settings.name, "SRT peer gone: {who}: {why}");
             if !matches!(self.settings.role, SrtRole::Listener { .. }) {
                 self.peers
-                    .set_waiting(format!("{}: {reason}; reconnecting", what(&self.settings)));
+                    .set_waiting(format!("{}: {why}; reconnecting", what(&self.settings)));
             }
         }
     }
