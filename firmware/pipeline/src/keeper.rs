@@ -193,8 +193,8 @@ pub fn keep(
                     crate::relay::passthru(&tapped, output, name, &stopped)
                 })
         });
-        if let Some(Err(e)) = &relay {
-            shared.set_problem(Some(format!("the passthru thread could not start: {e}")));
+        if let Some(Err(error)) = &relay {
+            tracing::error!(stream = %name, %error, "no passthru thread: the passthru output gets nothing");
         }
         retry(&setup, &codecs, &shared, &mut sink, tap.as_ref(), first);
         done.store(true, Ordering::Relaxed);
