@@ -17,8 +17,6 @@ pub(crate) enum Feed {
     Audio { data: Vec<u8>, pts: Option<i64> },
     /// One KLV unit.
     Metadata { data: Vec<u8>, pts: Option<i64> },
-    /// Packets were lost: what the decoders hold may be damaged.
-    Discontinuity,
 }
 
 /// The input's streams as a receiver found them.

@@ -130,10 +130,10 @@ impl Program {
             }
             DemuxEvent::Pes(unit) => self.pes(unit, out),
             DemuxEvent::Continuity { pid, .. } => {
+                // The picture being collected lost bytes: forget it.
                 if let Some((video, splitter)) = &mut self.video {
                     if *video == pid {
                         splitter.reset();
-                        out.push(Feed::Discontinuity);
                     }
                 }
             }

@@ -13,12 +13,18 @@ use makara_media::MonotonicNs;
 pub(crate) const CHANNELS: usize = TONE_CHANNELS as usize;
 /// Its rate.
 pub(crate) const RATE: u64 = TONE_SAMPLE_RATE as u64;
-/// How long after its time a chunk is handed out: room for sound that
-/// arrives later than the pictures of the same time (inputs interleave
-/// them differently, and pictures wait longer in the decoder). Within
-/// the stream's default jitter buffer (250 ms), which the stream's
-/// presentation delay already holds.
-pub(crate) const HOLD_NS: u64 = 200_000_000;
+/// How long after its time a chunk is handed out, at first: room for
+/// sound that arrives later than the pictures of the same time. Senders
+/// put up to several hundred milliseconds of sound in one PES packet
+/// (ffmpeg's muxer fills about 2900 bytes), which arrives only when it
+/// is complete, after the pictures of its first samples.
+pub(crate) const HOLD_START_NS: u64 = 300_000_000;
+/// The hold grows to what the input needs (its latest sound plus a
+/// margin) up to this: within the stream's default presentation delay
+/// (the VBV's 500 ms, the 250 ms jitter buffer and 100 ms), so the sound
+/// still reaches the multiplexer before its time.
+pub(crate) const HOLD_MAX_NS: u64 = 700_000_000;
+const HOLD_MARGIN_NS: u64 = 40_000_000;
 /// The most sound kept ahead of the reader: 4 s.
 const CAPACITY_FRAMES: u64 = 4 * RATE;
 /// A piece that starts this close to where the last one ended (2 ms)
@@ -53,6 +59,8 @@ pub(crate) struct SoundLine {
     pub(crate) late_frames: u64,
     /// Frames refused because they lay too far ahead.
     pub(crate) early_frames: u64,
+    /// How long after its time a chunk is handed out (see [`HOLD_MAX_NS`]).
+    hold_ns: u64,
 }
 
 impl SoundLine {
@@ -64,6 +72,7 @@ impl SoundLine {
             last_end: None,
             late_frames: 0,
             early_frames: 0,
+            hold_ns: HOLD_START_NS,
         }
     }
 
@@ -80,8 +89,14 @@ impl SoundLine {
         MonotonicNs(self.start.0.saturating_add(ns as u64))
     }
 
-    /// Places interleaved stereo `samples` whose first frame is at `at`.
-    pub(crate) fn push(&mut self, at: MonotonicNs, samples: &[i16]) {
+    /// Places interleaved stereo `samples` whose first frame is at `at`;
+    /// they were decoded at `arrived`, which lengthens the hold if they
+    /// came later after their time than sound has so far.
+    pub(crate) fn push(&mut self, at: MonotonicNs, samples: &[i16], arrived: MonotonicNs) {
+        if at >= self.start {
+            let wanted = arrived.saturating_sub(at) + HOLD_MARGIN_NS;
+            self.hold_ns = self.hold_ns.max(wanted.min(HOLD_MAX_NS));
+        }
         let frames = (samples.len() / CHANNELS) as i64;
         let mut first = self.frame_at(at);
         if let Some(end) = self.last_end {
@@ -112,7 +127,7 @@ impl SoundLine {
     /// Frames the reader can take by `until`: whole chunks of `frames`.
     fn due(&self, until: MonotonicNs, frames: usize) -> bool {
         let end = self.time_of(self.read + frames as u64);
-        end.0.saturating_add(HOLD_NS) <= until.0
+        end.0.saturating_add(self.hold_ns) <= until.0
     }
 
     /// Fills `out` with the next frames of the line and moves on.
@@ -190,7 +205,7 @@ mod tests {
     fn samples_land_at_their_time_and_gaps_are_silence() {
         let mut l = line();
         // 10 ms in: frame 480.
-        l.push(MonotonicNs(1_010 * MS), &ramp(1, 100));
+        l.push(MonotonicNs(1_010 * MS), &ramp(1, 100), MonotonicNs(0));
         let mut out = vec![7; 1_024 * CHANNELS];
         let info = l.take(&mut out);
         assert_eq!(info.first_sample, 0);
@@ -207,12 +222,10 @@ mod tests {
     #[test]
     fn a_piece_close_to_the_last_ones_end_continues_it() {
         let mut l = line();
-        l.push(MonotonicNs(1_000 * MS), &ramp(1, 1_000));
+        l.push(MonotonicNs(1_000 * MS), &ramp(1, 1_000), MonotonicNs(0));
         // Stamped 1 ms late: snapped to frame 1000.
-        l.push(
-            MonotonicNs(1_000 * MS + 1_000 * MS / 48 + MS),
-            &ramp(1_001, 500),
-        );
+        let at = MonotonicNs(1_000 * MS + 1_000 * MS / 48 + MS);
+        l.push(at, &ramp(1_001, 500), MonotonicNs(0));
         let mut out = vec![0; 1_500 * CHANNELS];
         l.take(&mut out);
         assert_eq!(out, ramp(1, 1_500));
@@ -224,7 +237,7 @@ mod tests {
         let mut out = vec![0; 480 * CHANNELS];
         l.take(&mut out);
         // Frames 0..960: the first 480 were read already.
-        l.push(MonotonicNs(1_000 * MS), &ramp(1, 960));
+        l.push(MonotonicNs(1_000 * MS), &ramp(1, 960), MonotonicNs(0));
         assert_eq!(l.late_frames, 480);
         l.take(&mut out);
         assert_eq!(out, ramp(481, 480));
@@ -233,7 +246,11 @@ mod tests {
     #[test]
     fn the_line_holds_at_most_four_seconds_ahead() {
         let mut l = line();
-        l.push(MonotonicNs(1_000 * MS + 5_000 * MS), &ramp(1, 10));
+        l.push(
+            MonotonicNs(1_000 * MS + 5_000 * MS),
+            &ramp(1, 10),
+            MonotonicNs(0),
+        );
         assert_eq!(l.early_frames, 10);
         assert!(l.pieces.is_empty());
     }
@@ -248,7 +265,7 @@ mod tests {
         let far = MonotonicNs(u64::MAX / 2);
         assert_eq!(sound.poll_samples(far, &mut out), Ok(None), "not started");
         *shared.lock().unwrap() = Some(line());
-        let end = 1_010 * MS + HOLD_NS;
+        let end = 1_010 * MS + HOLD_START_NS;
         assert_eq!(sound.poll_samples(MonotonicNs(end - 1), &mut out), Ok(None));
         let info = sound
             .poll_samples(MonotonicNs(end), &mut out)
@@ -256,5 +273,21 @@ mod tests {
             .unwrap();
         assert_eq!((info.first_sample, info.frames), (0, 480));
         assert!(sound.poll_samples(far, &mut [0; 3]).is_err());
+    }
+
+    #[test]
+    fn the_hold_grows_with_late_sound_up_to_its_limit() {
+        let mut l = line();
+        let at = MonotonicNs(1_100 * MS);
+        l.push(at, &ramp(1, 10), MonotonicNs(at.0 + 100 * MS));
+        assert_eq!(l.hold_ns, HOLD_START_NS, "early enough");
+        l.push(at, &ramp(1, 10), MonotonicNs(at.0 + 400 * MS));
+        assert_eq!(l.hold_ns, 440 * MS);
+        l.push(at, &ramp(1, 10), MonotonicNs(at.0 + 5_000 * MS));
+        assert_eq!(l.hold_ns, HOLD_MAX_NS);
+        // Sound from before the line started says nothing.
+        let mut l = line();
+        l.push(MonotonicNs(900 * MS), &ramp(1, 10), MonotonicNs(2_000 * MS));
+        assert_eq!(l.hold_ns, HOLD_START_NS);
     }
 }

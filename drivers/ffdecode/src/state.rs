@@ -132,7 +132,7 @@ impl State {
             report.receiving = false;
             report.last_error = Some(self.problem().unwrap_or_else(|| {
                 format!(
-                    "{}: no picture decoded: the input shows the slate",
+                    "{}: packets arrive but no picture has been decoded lately",
                     self.label
                 )
             }));

@@ -292,6 +292,114 @@ fn the_tap_gets_every_packet_and_never_holds_up_decoding() {
     assert!(report.packets as usize >= received, "{report:?}");
 }
 
+/// Pictures and sound keep the input's sync: a picture that flashes white
+/// once a second and a tone burst starting with it (ffmpeg makes both
+/// from the same clock, H.264 and AAC) come out of the capture stamped
+/// within 5 ms of each other (the AAC's own smearing of the onset
+/// included).
+#[test]
+fn pictures_and_sound_keep_their_sync() {
+    let _turn = turn();
+    let port = free_udp_port();
+    let url = format!("udp://127.0.0.1:{port}?pkt_size=1316");
+    let _sender = Kill(
+        Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-re",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=c=black:s=320x240:r=25,format=gray,\
+                 geq=lum='if(lt(mod(T\\,1)\\,0.02)\\,235\\,16)',format=yuv420p",
+                "-f",
+                "lavfi",
+                "-i",
+                "aevalsrc='if(lt(mod(t\\,1)\\,0.1)\\,0.5*cos(2*PI*1000*t)\\,0)':s=48000",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-bf",
+                "2",
+                "-g",
+                "25",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "192k",
+                "-f",
+                "mpegts",
+                &url,
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("ffmpeg is required"),
+    );
+    let (capture, reasons) = open_within(udp_input(port), Duration::from_secs(15));
+    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let mut sound = capture.audio(MonotonicNs(0));
+    let mut flashes = Vec::new();
+    let mut onsets = Vec::new();
+    let mut chunk = vec![0i16; 480 * 2];
+    let mut loud = false;
+    let end = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < end {
+        if let Some(frame) = capture.next_frame(Duration::from_millis(10)).unwrap() {
+            let luma = &frame.data()[..320 * 240];
+            let mean = luma.iter().map(|&y| u64::from(y)).sum::<u64>() / luma.len() as u64;
+            if mean > 128 {
+                flashes.push(frame.pts());
+            }
+        }
+        while let Some(info) = sound.poll_samples(monotonic_now(), &mut chunk).unwrap() {
+            for (k, pair) in chunk.chunks_exact(2).enumerate() {
+                let now_loud = i32::from(pair[0]).abs() > 8_000;
+                if now_loud && !loud {
+                    onsets.push(MonotonicNs(info.pts.0 + k as u64 * 1_000_000_000 / 48_000));
+                }
+                // Quiet again only after the 100 ms burst has ended.
+                if now_loud {
+                    loud = true;
+                } else if i32::from(pair[0]).abs() < 100
+                    && onsets.last().is_some_and(|o| {
+                        info.pts.0 + k as u64 * 1_000_000_000 / 48_000 > o.0 + 150_000_000
+                    })
+                {
+                    loud = false;
+                }
+            }
+        }
+    }
+    assert!(flashes.len() >= 3, "{} flashes", flashes.len());
+    // The first second's sound may come before the hold has grown to
+    // what this sender needs (it sends 17 AAC frames per PES packet).
+    let settled = MonotonicNs(flashes[0].0 + 1_500_000_000);
+    let mut matched = 0;
+    // The last flashes' sound may still be held back when the test ends.
+    let heard_until = onsets.last().copied().unwrap_or_default();
+    for flash in flashes
+        .iter()
+        .filter(|f| **f > settled && f.0 <= heard_until.0 + 5_000_000)
+    {
+        let Some(onset) = onsets.iter().min_by_key(|o| o.0.abs_diff(flash.0)) else {
+            continue;
+        };
+        let offset_ms = (onset.0 as f64 - flash.0 as f64) / 1e6;
+        assert!(
+            offset_ms.abs() <= 5.0,
+            "sound {offset_ms:.2} ms from picture"
+        );
+        matched += 1;
+    }
+    assert!(
+        matched >= 2,
+        "{matched} flashes with their burst; onsets {onsets:?}"
+    );
+}
+
 /// The sender stops: the slate follows within the loss timeout, at the
 /// frame rate, stamps continuing; the report says why. The sender comes
 /// back: pictures again within 2 s, stamps still continuing.
@@ -464,6 +572,71 @@ fn a_dead_rtsp_server_is_a_reason_not_a_hang() {
     );
 }
 
+/// GStreamer's RTSP server (python3-gi) on 127.0.0.1: a live 320x240 H.264
+/// picture, at /tcp over interleaved TCP only and at /udp over RTP/UDP only.
+const RTSP_SERVER: &str = r#"
+import sys
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer
+Gst.init(None)
+server = GstRtspServer.RTSPServer()
+server.set_address("127.0.0.1")
+server.set_service(sys.argv[1])
+pipeline = ("( videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1"
+            " ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25"
+            " ! rtph264pay name=pay0 pt=96 config-interval=1 )")
+only = {"/tcp": GstRtsp.RTSPLowerTrans.TCP, "/udp": GstRtsp.RTSPLowerTrans.UDP}
+for mount, lower in only.items():
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(pipeline)
+    factory.set_shared(True)
+    factory.set_protocols(lower)
+    server.get_mount_points().add_factory(mount, factory)
+if server.attach(None) == 0:
+    sys.exit("cannot listen")
+print("READY", flush=True)
+GLib.MainLoop().run()
+"#;
+
+#[test]
+fn rtsp_over_tcp_and_over_udp() {
+    let _turn = turn();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("/usr/bin/python3")
+        .args(["-c", RTSP_SERVER, &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with GStreamer's RTSP server (python3-gi) is required");
+    let stdout = server.stdout.take().unwrap();
+    let _server = Kill(server);
+    let mut ready = String::new();
+    BufReader::new(stdout).read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "READY");
+    for path in ["tcp", "udp", "tcp?rtsp_transport=tcp"] {
+        let url = format!("rtsp://127.0.0.1:{port}/{path}");
+        let (capture, reasons) =
+            open_within(url_input(&url, InputType::Rtsp), Duration::from_secs(15));
+        let mut capture = capture.unwrap_or_else(|e| panic!("{url}: {e}; reasons {reasons:?}"));
+        let format = capture.format();
+        assert_eq!((format.width, format.height), (320, 240), "{url}");
+        assert_eq!((format.fps_num, format.fps_den), (25, 1), "{url}");
+        let frames = frames_for(&mut capture, Duration::from_secs(1));
+        assert!(frames.len() >= 15, "{url}: {} frames", frames.len());
+        assert!(frames.iter().all(|f| !f.slate), "{url}");
+        assert_strictly_increasing(&frames);
+        let report = capture.report().unwrap();
+        assert!(report.receiving && report.packets > 0, "{url}: {report:?}");
+    }
+}
+
 #[test]
 fn mjpeg_over_http() {
     let _turn = turn();
@@ -508,6 +681,48 @@ fn mjpeg_over_http() {
     let frames = frames_for(&mut capture, Duration::from_secs(2));
     assert!(frames.len() >= 10, "{} frames", frames.len());
     assert_strictly_increasing(&frames);
+}
+
+#[test]
+fn raw_mjpeg_over_udp() {
+    let _turn = turn();
+    let port = free_udp_port();
+    let url = format!("udp://127.0.0.1:{port}");
+    let _sender = Kill(
+        Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-re",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=10",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "5",
+                "-f",
+                "mjpeg",
+                &format!("{url}?pkt_size=1316"),
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("ffmpeg is required"),
+    );
+    let (capture, reasons) = open_within(
+        url_input(&url, InputType::MjpegRaw),
+        Duration::from_secs(15),
+    );
+    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    assert_eq!(
+        (capture.format().width, capture.format().height),
+        (320, 240)
+    );
+    let frames = frames_for(&mut capture, Duration::from_secs(2));
+    assert!(frames.len() >= 10, "{} frames", frames.len());
+    assert!(frames.iter().all(|f| !f.slate));
 }
 
 #[test]

@@ -163,7 +163,6 @@ impl Worker {
                 let pts = pts.and_then(|t| self.clock.map(t)).unwrap_or(now);
                 self.state.push_metadata(MetadataUnit { data, pts });
             }
-            Feed::Discontinuity => {}
         }
     }
 
@@ -400,7 +399,7 @@ impl Worker {
         while let Some(piece) = self.pending.front() {
             match self.clock.map(piece.ticks) {
                 Some(at) if at.0 + 1_000_000_000 >= now.0 && at.0 <= now.0 + 3_000_000_000 => {
-                    line.push(at, &piece.samples);
+                    line.push(at, &piece.samples, piece.decoded_at);
                 }
                 _ if now.saturating_sub(piece.decoded_at) > PENDING_SOUND_NS => {}
                 _ => break,
