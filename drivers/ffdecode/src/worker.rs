@@ -510,7 +510,48 @@ pub(crate) fn rate_from_ticks(ticks: i64) -> (u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc::sync_channel;
+
     use super::*;
+
+    #[test]
+    fn klv_units_go_to_the_source_thread_bounded() {
+        let (_feed_tx, feed_rx) = sync_channel(1);
+        let (frames_tx, _frames_rx) = sync_channel(1);
+        let (ready_tx, _ready_rx) = sync_channel(1);
+        let state = Arc::new(State::new("udp://127.0.0.1:5000".into()));
+        let mut worker = Worker::new(
+            feed_rx,
+            Arc::clone(&state),
+            frames_tx,
+            ready_tx,
+            MonotonicNs(0),
+        );
+        let mut out = Vec::new();
+        assert!(!state.take_metadata(&mut out));
+        worker.take(Feed::Streams(Streams {
+            video: Err("no video".into()),
+            audio: None,
+            frame_rate: None,
+            metadata: true,
+        }));
+        let before = monotonic_now();
+        for k in 0..100u8 {
+            worker.take(Feed::Metadata {
+                data: vec![k],
+                pts: None,
+            });
+        }
+        assert!(state.take_metadata(&mut out));
+        // The newest 64 are kept, stamped when they came (no anchor yet).
+        assert_eq!(out.len(), 64);
+        assert_eq!(out[0].data, [36]);
+        assert!(out.iter().all(|u| u.pts >= before));
+        assert_eq!(
+            state.problem().as_deref(),
+            Some("udp://127.0.0.1:5000: no video")
+        );
+    }
 
     #[test]
     fn rates_from_picture_spacing() {
