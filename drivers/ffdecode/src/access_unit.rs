@@ -380,6 +380,40 @@ mod tests {
         assert!(out.is_empty());
     }
 
+    /// Any bytes, cut anywhere: no panic, and what comes out is bounded by
+    /// what went in.
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for kind in [VideoKind::H264, VideoKind::Hevc, VideoKind::Mpeg2] {
+            let mut s = Splitter::new(kind);
+            let mut out = Vec::new();
+            let mut fed = 0;
+            for _ in 0..2_000 {
+                let len = (next() % 300) as usize;
+                // Half zeros and ones, so start codes are common.
+                let payload: Vec<u8> = (0..len)
+                    .map(|_| match next() % 4 {
+                        0 | 1 => 0,
+                        2 => 1,
+                        _ => next() as u8,
+                    })
+                    .collect();
+                fed += payload.len();
+                s.push(&payload, Some(next() as i64 >> 40), None, &mut out);
+            }
+            let emitted: usize = out.iter().map(|u| u.data.len()).sum();
+            assert!(emitted <= fed);
+            assert!(!out.is_empty(), "{kind:?}: random start codes make units");
+        }
+    }
+
     #[test]
     fn start_codes_are_found_wherever_they_are() {
         let buf = [0, 0, 0, 1, 9, 0, 0, 2, 0, 0, 1];

@@ -478,6 +478,40 @@ fn a_video_codec_not_decoded_is_the_waiting_reason() {
     assert!(reasons.contains(&waiting), "{reasons:?}");
 }
 
+/// Datagrams of garbage: the capture waits with a reason and ends cleanly.
+#[test]
+fn garbage_is_a_reason_not_a_crash() {
+    let port = free_udp_port();
+    let sender = std::thread::spawn(move || {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let end = Instant::now() + Duration::from_millis(2_500);
+        while Instant::now() < end {
+            let datagram: Vec<u8> = (0..1_316)
+                .map(|k| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Every 188th byte a sync byte, to look like packets.
+                    if k % 188 == 0 {
+                        0x47
+                    } else {
+                        seed as u8
+                    }
+                })
+                .collect();
+            let _ = socket.send_to(&datagram, ("127.0.0.1", port));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let (result, reasons) = open_within(udp_input(port), Duration::from_secs(2));
+    sender.join().unwrap();
+    let Err(DecodeError::Stopped { waiting }) = result else {
+        panic!("not stopped: {reasons:?}");
+    };
+    assert!(waiting.contains(&format!("127.0.0.1:{port}")), "{waiting}");
+}
+
 #[test]
 fn no_sender_is_the_waiting_reason_and_a_stop_ends_open() {
     let port = free_udp_port();
