@@ -355,6 +355,10 @@ pub(crate) enum IntOption {
     Latency = 23,
     /// `SRTO_PBKEYLEN`: 0, 16, 24 or 32 bytes.
     KeyLength = 27,
+    /// `SRTO_IPTTL`: IP_TTL (IPV6_UNICAST_HOPS) of the UDP socket, 1-255.
+    IpTtl = 29,
+    /// `SRTO_IPTOS`: IP_TOS (IPV6_TCLASS) of the UDP socket, 0-255.
+    IpTos = 30,
     /// `SRTO_CONNTIMEO`: connect timeout, ms (x10 in rendezvous).
     ConnectTimeout = 36,
     /// `SRTO_KMSTATE` (read only): the encryption state.

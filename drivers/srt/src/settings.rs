@@ -60,6 +60,12 @@ pub struct SrtSettings {
     /// callers sending exactly it (without one, any caller). A rendezvous
     /// has no listener to check it, so it refuses one.
     pub stream_id: Option<String>,
+    /// IP time-to-live of the link's datagrams; the system's default
+    /// when `None`.
+    pub ip_ttl: Option<u8>,
+    /// IP type-of-service byte (DSCP and ECN) of the link's datagrams;
+    /// the system's default when `None`.
+    pub ip_tos: Option<u8>,
 }
 
 impl Default for SrtSettings {
@@ -69,6 +75,8 @@ impl Default for SrtSettings {
             passphrase: None,
             key_length: KeyLength::Auto,
             stream_id: None,
+            ip_ttl: None,
+            ip_tos: None,
         }
     }
 }
@@ -81,6 +89,8 @@ impl fmt::Debug for SrtSettings {
             .field("passphrase", &self.passphrase.as_ref().map(|_| "<set>"))
             .field("key_length", &self.key_length)
             .field("stream_id", &self.stream_id)
+            .field("ip_ttl", &self.ip_ttl)
+            .field("ip_tos", &self.ip_tos)
             .finish()
     }
 }
@@ -138,7 +148,7 @@ impl SrtSettings {
     /// Sets the options every socket of this crate has, before it binds
     /// or connects: live mode, 1316-byte messages, no blocking calls
     /// (waits go through epoll with the caller's timeout), latency and
-    /// encryption; the stream id on a caller.
+    /// encryption; IP TTL and TOS when set; the stream id on a caller.
     pub(crate) fn apply(&self, socket: &Socket, mode: SrtMode) -> Result<(), FfiError> {
         socket.set_int(IntOption::TransportType, 0)?;
         socket.set_int(IntOption::PayloadSize, PAYLOAD_SIZE as i32)?;
@@ -150,6 +160,12 @@ impl SrtSettings {
         if let Some(passphrase) = &self.passphrase {
             socket.set_text(TextOption::Passphrase, passphrase.as_bytes())?;
             socket.set_int(IntOption::KeyLength, self.key_length.option_value())?;
+        }
+        if let Some(ttl) = self.ip_ttl {
+            socket.set_int(IntOption::IpTtl, i32::from(ttl))?;
+        }
+        if let Some(tos) = self.ip_tos {
+            socket.set_int(IntOption::IpTos, i32::from(tos))?;
         }
         if mode == SrtMode::Caller {
             if let Some(stream_id) = &self.stream_id {

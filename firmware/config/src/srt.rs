@@ -109,6 +109,14 @@ impl SrtRequest {
                     max,
                 });
             }
+            // The contract counts characters; libsrt's key derivation
+            // takes at most 79 bytes, which fewer characters may fill.
+            if p.len() > max {
+                return Err(Invalid::bad(
+                    "srtPassphrase",
+                    format!("{} bytes in UTF-8; SRT takes at most {max}", p.len()),
+                ));
+            }
         }
         let encryption = self.encryption.unwrap_or_default();
         if sending {
@@ -260,6 +268,15 @@ mod tests {
             ..caller()
         };
         assert!(r.validate_input().is_ok());
+        let wide = "é".repeat(40); // 40 characters, 80 bytes
+        let r = SrtRequest {
+            passphrase: Some(wide),
+            ..caller()
+        };
+        assert_eq!(
+            r.validate_input().unwrap_err().to_string(),
+            "srtPassphrase: 80 bytes in UTF-8; SRT takes at most 79"
+        );
         let long = "x".repeat(80);
         let r = SrtRequest {
             passphrase: Some(long),

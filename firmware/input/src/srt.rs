@@ -40,6 +40,10 @@ impl SrtReceiver {
             // The sender announces the key length.
             key_length: KeyLength::Auto,
             stream_id: srt.stream_id.clone(),
+            // An input has no ttl/tos settings: it mostly sends
+            // acknowledgements, marked as the system marks them.
+            ip_ttl: None,
+            ip_tos: None,
         };
         let host = srt.address.clone().unwrap_or_default();
         let remote_port = srt.remote_port.unwrap_or_default();

@@ -22,6 +22,9 @@ fn settings(role: SrtRole) -> SrtOutputSettings {
         passphrase: None,
         encryption: SrtEncryption::None,
         stream_id: None,
+        ttl: 64,
+        tos: 184,
+        packets_per_message: 7,
     }
 }
 

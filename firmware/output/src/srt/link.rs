@@ -40,6 +40,8 @@ pub(crate) fn srt_settings(settings: &SrtOutputSettings) -> SrtSettings {
             SrtEncryption::Aes256 => KeyLength::Aes256,
         },
         stream_id: settings.stream_id.clone(),
+        ip_ttl: Some(settings.ttl),
+        ip_tos: Some(settings.tos),
     }
 }
 

@@ -28,7 +28,7 @@ use link::SrtLink;
 use peers::Peers;
 
 pub use peers::SrtStatus;
-pub use settings::{SrtOutputSettings, SrtRole};
+pub use settings::{packets_per_message, SrtOutputSettings, SrtRole};
 
 /// TS packets per SRT message: 1316 bytes, the live payload every SRT
 /// implementation expects.
@@ -125,6 +125,7 @@ impl SrtSender {
                 None
             }
         };
+        let message = Datagrams::new(settings.packets_per_message);
         Ok(SrtSender {
             settings,
             peers,
@@ -132,7 +133,7 @@ impl SrtSender {
             stop,
             acceptor,
             listening,
-            message: Datagrams::new(PACKETS_PER_MESSAGE),
+            message,
         })
     }
 

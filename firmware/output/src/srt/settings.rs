@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use makara_config::{OutputConfig, OutputKind, SrtConfig, SrtEncryption, SrtMode};
 
+use crate::datagram::TS_PACKET_LEN;
 use crate::udp::OutputError;
 
 /// Which side of the connection the output takes.
@@ -37,6 +38,25 @@ pub struct SrtOutputSettings {
     /// The AES key length the passphrase derives; `None` without one.
     pub encryption: SrtEncryption,
     pub stream_id: Option<String>,
+    /// The output's `ttl` and `tos`, on every datagram of the link.
+    pub ttl: u8,
+    pub tos: u8,
+    /// TS packets per message: what fits the output's `mtu` (see
+    /// [`packets_per_message`]).
+    pub packets_per_message: usize,
+}
+
+/// IPv4 (20), UDP (8) and SRT (16) headers around a message's payload.
+const SRT_DATAGRAM_OVERHEAD: usize = 44;
+
+/// How many TS packets one SRT message carries on a link with this MTU:
+/// as many as fit beside the headers, at most the 7 of SRT's usual 1316-byte
+/// payload (what receivers expect), and never fewer than one, so a tiny
+/// MTU fragments rather than sends nothing (as UDP outputs do).
+/// 7 from MTU 1360 up, 1 below 420.
+pub fn packets_per_message(mtu: u16) -> usize {
+    let room = usize::from(mtu).saturating_sub(SRT_DATAGRAM_OVERHEAD);
+    (room / TS_PACKET_LEN).clamp(1, super::PACKETS_PER_MESSAGE)
 }
 
 impl SrtOutputSettings {
@@ -82,6 +102,9 @@ impl SrtOutputSettings {
             passphrase: srt.passphrase.clone(),
             encryption: srt.encryption,
             stream_id: srt.stream_id.clone(),
+            ttl: output.ttl,
+            tos: output.tos,
+            packets_per_message: packets_per_message(output.mtu),
         })
     }
 
@@ -146,6 +169,22 @@ impl fmt::Display for Host<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn messages_carry_what_the_mtu_leaves_room_for() {
+        for (mtu, packets) in [
+            (1500, 7),
+            (1490, 7),
+            (1360, 7),
+            (1359, 6),
+            (420, 2),
+            (419, 1),
+            (228, 1),
+        ] {
+            assert_eq!(packets_per_message(mtu), packets, "mtu {mtu}");
+        }
+    }
+
     use makara_config::{OutputRequest, OutputType, SrtRequest};
 
     use super::*;
