@@ -128,6 +128,24 @@ def test_a_stream_id_in_rendezvous_mode_is_refused(api):
     create(api, "output", srt_output("rendezvous"))
 
 
+def test_an_input_takes_the_senders_key_length(api):
+    # A key length on an input would be accepted and do nothing: refused.
+    fields = [("name", unique("srt-in")), ("streamType", "SRT"), ("srtMode", "listener"),
+              ("srtLocalPort", 9300), ("srtPassphrase", "0123456789")]
+    assert_error(api.post(INPUTS, body("input", fields + [("srtEncryption", "aes256")])), 1000,
+                 mentions=("srtEncryption", "sender"))
+    create(api, "input", body("input", fields))
+
+
+def test_a_passphrase_past_79_bytes_is_refused(api):
+    # 40 characters are within the contract's 10-79, but 80 bytes are more
+    # than libsrt derives a key from.
+    fields = [("name", unique("srt-in")), ("streamType", "SRT"), ("srtMode", "listener"),
+              ("srtLocalPort", 9300), ("srtPassphrase", "é" * 40)]
+    assert_error(api.post(INPUTS, body("input", fields)), 1000,
+                 mentions=("srtPassphrase", "80 bytes", "79"))
+
+
 def test_a_character_xml_cannot_hold_is_refused(api):
     xml = srt_output("caller", "feed").replace("feed", "fe&#1;ed")
     assert_error(api.post(OUTPUTS, xml), 1011, mentions=("srtStreamId", "U+0001"))

@@ -121,6 +121,13 @@ impl SrtRequest {
         let encryption = self.encryption.unwrap_or_default();
         if sending {
             check_encryption_pairing(encryption, passphrase.is_some())?;
+        } else if encryption != SrtEncryption::None {
+            // A receiver takes the key length its sender announces; a
+            // setting here would be accepted and have no effect.
+            return Err(Invalid::NotAllowed {
+                field: "srtEncryption",
+                reason: "on an input: the sender chooses the key length, and an input with srtPassphrase decrypts either".into(),
+            });
         }
         let latency_ms = SRT_LATENCY_MS.or_default(self.latency_ms, DEFAULT_SRT_LATENCY_MS)? as u32;
         let stream_id = check_stream_id(mode, self.stream_id)?;
@@ -283,6 +290,21 @@ mod tests {
             ..caller()
         };
         assert!(r.validate_input().is_err());
+    }
+
+    #[test]
+    fn an_input_takes_the_senders_key_length() {
+        let r = SrtRequest {
+            passphrase: Some("0123456789".into()),
+            encryption: Some(SrtEncryption::Aes256),
+            ..caller()
+        };
+        assert_eq!(r.validate_input().unwrap_err().field(), "srtEncryption");
+        let r = SrtRequest {
+            encryption: Some(SrtEncryption::None),
+            ..caller()
+        };
+        assert!(r.validate_input().is_ok());
     }
 
     #[test]
