@@ -9,6 +9,7 @@ use crate::activity::Activity;
 use crate::align::{Packet, PacketAligner};
 use crate::continuity::ContinuityChecker;
 use crate::error::InputError;
+use crate::rtp;
 use crate::source::{Received, Source};
 
 /// Large enough for any UDP datagram and any SRT message.
@@ -145,7 +146,7 @@ impl TsInput {
         let now = Instant::now();
         self.activity.bytes_arrived(now);
         let first = out.len();
-        self.aligner.push(&self.buffer[..len], out);
+        self.aligner.push(rtp::ts_payload(&self.buffer[..len]), out);
         for packet in &out[first..] {
             self.continuity.check(packet);
         }

@@ -19,6 +19,7 @@ pub mod continuity;
 mod error;
 mod input;
 mod nic;
+pub mod rtp;
 mod source;
 mod srt;
 mod udp;

@@ -98,6 +98,23 @@ fn datagrams_of_any_size_give_the_same_packets() {
 }
 
 #[test]
+fn rtp_headers_are_taken_off_without_sync_losses() {
+    let (mut input, address) = loopback_input();
+    let packets = stream(70, &[]);
+    let tx = sender();
+    for (sequence, chunk) in packets.chunks(7).enumerate() {
+        // RFC 3550 version 2, payload type 33 (MP2T, RFC 2250).
+        let mut datagram = vec![0x80, 33, 0, sequence as u8, 0, 0, 0, 0, 1, 2, 3, 4];
+        datagram.extend(chunk.concat());
+        tx.send_to(&datagram, address).unwrap();
+    }
+    let out = read_packets(&mut input, packets.len());
+    assert_eq!(out, packets);
+    let report = input.report();
+    assert_eq!((report.continuity_errors, report.sync_losses), (0, 0));
+}
+
+#[test]
 fn no_sender_means_not_receiving_with_a_reason() {
     let (mut input, address) = loopback_input();
     let report = input.report();
