@@ -158,7 +158,7 @@ def srt_url(port, mode, host="127.0.0.1", *, passphrase=None, pbkeylen=None, lat
         params["latency"] = latency
     if streamid is not None:
         params["streamid"] = streamid
-    return f"srt://{host}:{port}?{urlencode(params)}"
+    return f"srt://{host}:{port}?{urlencode(params, safe='/:')}"
 
 
 def srt_live_transmit(source, target, log_dir, *, limit=PEER_LIMIT):
@@ -628,6 +628,17 @@ def from_first_keyframe(ts):
     raise AssertionError("no H.264 IDR picture in the stream")
 
 
+def without_cut_units(ts):
+    """``ts`` less the last PES packet of each elementary stream: a
+    receiver that stopped listening at an arbitrary moment holds the last
+    unit of each stream cut short, which a decoder rightly reports."""
+    pkts = packets(ts)
+    _, _, streams = program(pkts)
+    last = {pid: i for i, p in enumerate(pkts) if (pid := pid_of(p)) in streams and p[1] & 0x40}
+    return b"".join(p for i, p in enumerate(pkts)
+                    if pid_of(p) not in last or i < last[pid_of(p)])
+
+
 def _has_idr(pes):
     if len(pes) < 9:
         return False
@@ -898,6 +909,25 @@ def _xml(el):
     return ET.tostring(el, "unicode")[:1500]
 
 
+# How a clear lastError says an input gets nothing, or a caller no answer.
+NOTHING_ARRIVES = ("no packet", "no data", "nothing received", "not receiving", "no sender")
+NO_ANSWER = ("no answer", "timed out", "unreachable", "refused", "no response")
+
+
+def says_nothing_arrives(error):
+    return any(w in (error or "").lower() for w in NOTHING_ARRIVES)
+
+
+def says_no_answer(error):
+    return any(w in (error or "").lower() for w in NO_ANSWER)
+
+
+def waiting_with(test):
+    """A wait_until test: waiting, with a lastError that passes ``test``
+    (a stream's first words may be provisional: "connecting")."""
+    return lambda el: text(el, "state") == "waiting" and test(text(el, "lastError"))
+
+
 def wait_state(api, path, state, timeout=STATE_TIMEOUT):
     return wait_until(api, path, lambda el: text(el, "state") == state, f"became {state}",
                       timeout)
@@ -953,14 +983,16 @@ MEDIA_KBPS = 1000
 
 
 def judge_h264(ts, path, width, height, *, audio=None, min_seconds=2.0):
-    """Writes ``ts`` (from its first IDR picture on) to ``path`` and checks
-    it as a receiver would: one H.264 video stream of ``width`` x ``height``,
-    ``audio`` (a codec name, or False for none, or None: not looked at),
-    at least ``min_seconds`` of pictures, and no decode errors. Returns
+    """Writes ``ts`` (from its first IDR picture on, less the last unit of
+    each stream, which the end of the capture may have cut) to ``path``
+    and checks it as a receiver would: one H.264 video stream of ``width``
+    x ``height``, ``audio`` (a codec name, or False for none, or None: not
+    looked at), at least ``min_seconds`` of pictures, and no decode
+    errors. Returns
     the streams ffprobe saw."""
     assert len(ts) > 10 * TS, f"only {len(ts)} bytes received"
     path = Path(path)
-    path.write_bytes(from_first_keyframe(ts))
+    path.write_bytes(without_cut_units(from_first_keyframe(ts)))
     found = streams_of(path)
     video = found.get("video", [])
     assert len(video) == 1, found

@@ -69,6 +69,7 @@ def test_an_input_cut_and_restored_keeps_the_output_continuous(fresh, tmp_path, 
                 print(f"{transport}: loss noticed after {noticed:.2f} s, state "
                       f"{text(lost, 'state')}, lastError {text(lost, 'lastError')!r}")
                 time.sleep(max(0.0, cut_at + CUT_SECONDS - time.monotonic()))
+                late = peers.get_stream(api, path)
                 cut.start()
                 back_at = time.monotonic()
                 peers.wait_until(api, path, peers.receiving, "receiving again", timeout=15)
@@ -81,6 +82,15 @@ def test_an_input_cut_and_restored_keeps_the_output_continuous(fresh, tmp_path, 
                 cut.stop()
     finally:
         sink.close()
+
+    # Three seconds into the cut, the stream says what is wrong: nothing
+    # arrives (UDP), or the caller has gone (SRT).
+    error = text(late, "lastError") or ""
+    print(f"{transport}: lastError late in the cut {error!r}")
+    assert text(late, "state") == "waiting", text(late, "state")
+    gone = ("no caller", "waiting for a caller", "left")
+    assert peers.says_nothing_arrives(error) or (
+        transport == "srt" and any(w in error.lower() for w in gone)), error
 
     timed = peers.datagram_packets(sink.datagrams)
     pkts = [p for _, p in timed]

@@ -119,6 +119,7 @@ def test_a_codec_the_box_does_not_decode_is_a_clear_error(fresh):
         el = peers.get_stream(api, path)
         input_error = text(get_one(api, "input", input_id), "lastError") or ""
         peers.stop(api, path)
+    print(f"unknown codec: lastError {text(el, 'lastError')!r}, input's {input_error!r}")
     error = text(el, "lastError").lower()
     assert any(w in error for w in ("codec", "avs", "stream type", "0xd4")), error
     assert text(el, "state") == "waiting"
@@ -131,9 +132,10 @@ def test_a_udp_input_with_no_sender_waits_with_a_clear_error(fresh):
     port = peers.free_udp_port()
     path, input_id = ts_stream(api, port, peers.free_udp_port(), 320, 240)
     peers.start(api, path)
-    el = peers.wait_until(api, path, lambda el: text(el, "state") == "waiting"
-                          and bool(text(el, "lastError")), "waiting with a lastError")
+    el = peers.wait_until(api, path, peers.waiting_with(peers.says_nothing_arrives),
+                          "waiting, saying nothing arrives")
     error = text(el, "lastError")
+    print(f"no sender: lastError {error!r}")
     assert str(port) in error or text(get_one(api, "input", input_id), "name") in error, error
     assert not peers.receiving(el)
     assert text(get_one(api, "input", input_id), "lastError")
@@ -231,6 +233,7 @@ def test_an_rtsp_url_that_is_refused_is_a_clear_error(fresh, status, words):
         input_error = text(get_one(api, "input", input_id), "lastError") or ""
         peers.stop(api, path)
     assert refuser.requests, "the input never asked the RTSP server"
+    print(f"RTSP {status}: lastError {text(el, 'lastError')!r}, input's {input_error!r}")
     error = text(el, "lastError").lower()
     assert any(w in error for w in words), error
     assert any(w in input_error.lower() for w in words), input_error

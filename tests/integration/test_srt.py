@@ -105,6 +105,7 @@ def test_an_srt_input_calling_with_the_wrong_passphrase_says_so(fresh, tmp_path)
         assert text(el, "state") == "waiting"
         input_error = text(get_one(api, "input", input_id), "lastError") or ""
         peers.stop(api, path)
+    print(f"wrong passphrase: lastError {text(el, 'lastError')!r}, input's {input_error!r}")
     assert "passphrase" in input_error.lower(), input_error
 
 
@@ -249,17 +250,18 @@ def test_an_unreachable_caller_target_waits_and_the_daemon_stays_responsive(fres
     if side == "output":
         path, name = pattern_to_srt(api, srtMode="caller", srtAddress="127.0.0.1",
                                     srtRemotePort=nobody)
-        check = waiting_on(name)
+        check = peers.waiting_with(lambda e: name in (e or "") and peers.says_no_answer(e))
     else:
         path = peers.make_stream(
             api, peers.srt_input(api, srtMode="caller", srtAddress="127.0.0.1",
                                  srtRemotePort=nobody),
             [peers.udp_output(api, peers.free_udp_port())],
             transcoder_id=peers.h264_transcoder(api, W, H))
-        check = (lambda el: text(el, "state") == "waiting" and bool(text(el, "lastError")))
+        check = peers.waiting_with(peers.says_no_answer)
     peers.start(api, path)
-    el = peers.wait_until(api, path, check, "waiting with a lastError")
+    el = peers.wait_until(api, path, check, "waiting, saying the target does not answer")
     error = text(el, "lastError")
+    print(f"unreachable {side}: lastError {error!r}")
     assert str(nobody) in error or "127.0.0.1" in error, f"lastError names no target: {error!r}"
     # The daemon answers while the caller keeps trying.
     began = time.monotonic()
