@@ -118,6 +118,19 @@ impl Splitter {
         }
     }
 
+    /// The input ended: the unit being collected is complete (no next
+    /// unit will start to end it), if it holds a picture.
+    pub(crate) fn finish(&mut self, out: &mut Vec<AccessUnit>) {
+        if self.open && self.has_picture {
+            out.push(AccessUnit {
+                data: std::mem::take(&mut self.buf),
+                pts: self.pts,
+                dts: self.dts,
+            });
+        }
+        self.reset();
+    }
+
     fn scan(&mut self, out: &mut Vec<AccessUnit>) {
         let mut at = self.scanned;
         while let Some(p) = find_start_code(&self.buf, at) {
@@ -307,6 +320,24 @@ mod tests {
             assert_eq!(out.len(), 1, "cut at {cut}");
             assert_eq!(out[0].data, idr, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn the_end_of_the_input_completes_the_last_picture() {
+        let mut s = Splitter::new(VideoKind::H264);
+        let mut out = Vec::new();
+        s.push(&h264_idr(), Some(100), None, &mut out);
+        s.push(&h264_p(), Some(200), None, &mut out);
+        assert_eq!(out.len(), 1);
+        s.finish(&mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[1].data.clone(), out[1].pts), (h264_p(), Some(200)));
+        // Nothing is held after the end, and a unit without a picture is
+        // not one.
+        s.finish(&mut out);
+        s.push(&nal(&[0x09, 0xF0], 0), Some(300), None, &mut out);
+        s.finish(&mut out);
+        assert_eq!(out.len(), 2);
     }
 
     #[test]

@@ -96,6 +96,15 @@ impl VideoDecoder {
         }
     }
 
+    /// Tells the decoder the input ended, so that `receive` gives the
+    /// pictures it holds for reordering.
+    pub(crate) fn drain(&mut self) -> Result<(), ff::Error> {
+        match self.decoder.send_eof() {
+            Err(e) if is_again(&e) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Forgets the pictures held for reordering: the input was lost.
     pub(crate) fn flush(&mut self) {
         self.decoder.flush();

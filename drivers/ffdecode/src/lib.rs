@@ -31,6 +31,13 @@
 //!   every wait is bounded, so both end within about 100 ms of a drop.
 //!   Every queue between them is bounded.
 //!
+//! - **Files (the bench).** [`open_ts_file`] reads a transport-stream
+//!   file where a network input's receiver would be, through the same
+//!   demuxer, access-unit splitter, decoder and scaler, in a pace where
+//!   nothing is dropped: the decoder waits for room, stamps follow the
+//!   file's timestamps, and at the file's end the last pictures come out
+//!   and the capture ends.
+//!
 //! [`LiveCapture::report`]: makara_capture::LiveCapture::report
 
 #![forbid(unsafe_code)]
@@ -39,6 +46,7 @@ mod access_unit;
 mod capture;
 mod decode;
 mod feed;
+mod file;
 mod lavf;
 mod program;
 mod sound;
@@ -47,7 +55,8 @@ mod timing;
 mod ts;
 mod worker;
 
-use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -62,10 +71,11 @@ pub use capture::NetworkCapture;
 
 use crate::capture::Threads;
 use crate::feed::Feed;
+use crate::file::TsFile;
 use crate::lavf::{redact, Kind, LavfReceiver};
 use crate::state::State;
-use crate::ts::TsReceiver;
-use crate::worker::{Worker, FRAME_QUEUE};
+use crate::ts::{Packets, TsReceiver};
+use crate::worker::{Pace, Worker, FRAME_QUEUE};
 
 /// Units waiting between the receiver and the decoder thread. A unit is a
 /// coded picture or a PES packet of sound, so this is about a second.
@@ -143,7 +153,7 @@ pub fn open(
             let ts = TsInput::open(&input)?;
             let state = Arc::new(State::new(ts.label()));
             let receiver = TsReceiver {
-                input: ts,
+                input: Packets::Network(ts),
                 feed: feed_tx,
                 state: Arc::clone(&state),
                 tap,
@@ -171,11 +181,86 @@ pub fn open(
             })
         }
     };
+    let threads = Receiving {
+        state,
+        receiver,
+        feed: feed_rx,
+        origin,
+        pace: Pace::Live,
+    };
+    start(threads, stop, waiting)
+}
+
+/// Opens a transport-stream file as [`open`] opens a network transport
+/// stream, through the same demuxer, splitter, decoder and scaler, but as
+/// fast as the pictures are taken: the decoder thread waits for room
+/// instead of dropping a picture, the pictures' stamps follow the file's
+/// timestamps (the first at the moment it is decoded), no slate is ever
+/// sent, and at the file's end the pictures the decoder still holds come
+/// out; then the capture's `next_frame` says the decoder stopped. For
+/// `makarad bench transcode`.
+pub fn open_ts_file(
+    path: &Path,
+    origin: MonotonicNs,
+    stop: &dyn Fn() -> bool,
+    waiting: &mut dyn FnMut(&str),
+) -> Result<Box<dyn LiveCapture>, DecodeError> {
+    decode::init();
+    let file = TsFile::open(path).map_err(DecodeError::Failed)?;
+    let state = Arc::new(State::new(file.label().to_string()));
+    let (feed_tx, feed_rx) = sync_channel::<Feed>(FEED_QUEUE);
+    let receiver = TsReceiver {
+        input: Packets::File(file),
+        feed: feed_tx,
+        state: Arc::clone(&state),
+        tap: None,
+    };
+    let threads = Receiving {
+        state,
+        receiver: Box::new(move || receiver.run()),
+        feed: feed_rx,
+        origin,
+        pace: Pace::AsFastAsEncoded,
+    };
+    start(threads, stop, waiting)
+}
+
+/// The coded pictures of a transport-stream file's first program, as the
+/// access-unit splitter cuts them: the frames [`open_ts_file`] delivers
+/// when each decodes.
+pub fn ts_file_pictures(path: &Path) -> Result<u64, DecodeError> {
+    file::count_pictures(path).map_err(DecodeError::Failed)
+}
+
+/// A receiver, ready to run, and what its decoder thread needs.
+struct Receiving {
+    state: Arc<State>,
+    receiver: Box<dyn FnOnce() + Send>,
+    feed: Receiver<Feed>,
+    origin: MonotonicNs,
+    pace: Pace,
+}
+
+/// Starts the receiver and decoder threads and waits for the first
+/// picture, as [`open`] describes.
+fn start(
+    receiving: Receiving,
+    stop: &dyn Fn() -> bool,
+    waiting: &mut dyn FnMut(&str),
+) -> Result<Box<dyn LiveCapture>, DecodeError> {
+    let Receiving {
+        state,
+        receiver,
+        feed: feed_rx,
+        origin,
+        pace,
+    } = receiving;
     let (frames_tx, frames_rx) = sync_channel(FRAME_QUEUE);
     let (ready_tx, ready_rx) = sync_channel(1);
     let worker_state = Arc::clone(&state);
     // Built on its own thread: libswscale's context is not Send.
-    let worker = move || Worker::new(feed_rx, worker_state, frames_tx, ready_tx, origin).run();
+    let worker =
+        move || Worker::new(feed_rx, worker_state, frames_tx, ready_tx, origin, pace).run();
     let mut threads = Threads {
         state: Arc::clone(&state),
         handles: Vec::new(),

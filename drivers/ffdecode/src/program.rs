@@ -141,6 +141,16 @@ impl Program {
         }
     }
 
+    /// The input ended (a file's end): the last picture, which no next
+    /// one will complete, goes to `out`.
+    pub(crate) fn finish(&mut self, out: &mut Vec<Feed>) {
+        if let Some((_, splitter)) = &mut self.video {
+            let mut units = Vec::new();
+            splitter.finish(&mut units);
+            out.extend(units.into_iter().map(Feed::Video));
+        }
+    }
+
     /// Chooses the program's first decodable video, sound and KLV streams.
     fn select(&mut self, pmt: &PmtRepr) -> Streams {
         let video = pmt

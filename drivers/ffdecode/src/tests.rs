@@ -770,3 +770,52 @@ fn an_input_that_is_not_from_the_network_is_refused() {
     let (result, _) = open_within(input, Duration::from_secs(1));
     assert!(matches!(result, Err(DecodeError::NotNetwork { .. })));
 }
+
+/// A file through the TS path as fast as it is taken: every picture in
+/// order (the ones held for B-frame reordering too), none dropped while
+/// the reader is slow, stamped on the file's own timeline; then the
+/// capture ends.
+#[test]
+fn a_file_gives_every_picture_on_its_own_timeline_and_then_ends() {
+    let dir = makara_test_support::TestDir::new("ffdecode-file");
+    let path = dir.join("in.ts");
+    let made = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x240:rate=25")
+        .args(["-frames:v", "60", "-c:v", "libx264", "-preset", "veryfast"])
+        .args([
+            "-bf", "2", "-g", "25", "-pix_fmt", "yuv420p", "-f", "mpegts",
+        ])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .status()
+        .expect("ffmpeg is required for these tests (apt-get install ffmpeg)");
+    assert!(made.success());
+    assert_eq!(ts_file_pictures(&path).unwrap(), 60);
+
+    let mut capture = open_ts_file(&path, monotonic_now(), &|| false, &mut |_| {}).unwrap();
+    let format = capture.format();
+    assert_eq!((format.width, format.height), (320, 240));
+    assert_eq!((format.fps_num, format.fps_den), (25, 1));
+    // A slow reader: the decoder waits for it rather than drop a picture.
+    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut frames = Vec::new();
+    let end = loop {
+        assert!(Instant::now() < deadline, "{} frames, no end", frames.len());
+        match capture.next_frame(Duration::from_millis(200)) {
+            Ok(Some(frame)) => frames.push((frame.sequence(), frame.pts())),
+            Ok(None) => {}
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(end.contains("the decoder stopped"), "{end}");
+    let sequences: Vec<u64> = frames.iter().map(|f| f.0).collect();
+    assert_eq!(sequences, (0..60).collect::<Vec<u64>>());
+    for pair in frames.windows(2) {
+        assert_eq!(pair[1].1 .0 - pair[0].1 .0, 40_000_000, "{pair:?}");
+    }
+    let report = capture.report().unwrap();
+    assert!(report.receiving && report.packets > 0, "{report:?}");
+    assert_eq!(report.continuity_errors, 0);
+}

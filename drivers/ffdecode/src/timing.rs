@@ -79,6 +79,9 @@ pub(crate) struct Clock {
     /// Nothing is stamped before this: the stream's origin.
     floor: MonotonicNs,
     reanchors: u64,
+    /// Stamps follow the input's timestamps alone, not the wall clock
+    /// (a file read as fast as it is encoded).
+    input_time: bool,
 }
 
 impl Clock {
@@ -88,6 +91,18 @@ impl Clock {
             last: None,
             floor,
             reanchors: 0,
+            input_time: false,
+        }
+    }
+
+    /// A clock whose stamps follow the input's timestamps however fast or
+    /// slowly the pictures come: the first picture is stamped when it
+    /// leaves the decoder, every later one by its timestamp from there. A
+    /// step back or a jump still re-anchors, one frame after the last.
+    pub(crate) fn on_input_time(floor: MonotonicNs) -> Clock {
+        Clock {
+            input_time: true,
+            ..Clock::new(floor)
         }
     }
 
@@ -164,14 +179,22 @@ impl Clock {
         let after_last = self
             .last
             .is_none_or(|l| mapped > l && mapped.0 <= l.0 + JUMP_NS);
-        after_last && mapped.0 + LATE_NS >= now.0 && mapped.0 <= now.0 + EARLY_NS
+        let near_now = mapped.0 + LATE_NS >= now.0 && mapped.0 <= now.0 + EARLY_NS;
+        after_last && (self.input_time || near_now)
     }
 
+    /// The stamp of a picture that starts a new anchor: one frame after
+    /// the last stamp, or now if that is later; on input time, one frame
+    /// after the last whatever now is.
     fn resume_at(&self, now: MonotonicNs, period_ns: u64) -> MonotonicNs {
         let next = self
             .last
             .map_or(MonotonicNs(0), |l| MonotonicNs(l.0 + period_ns));
-        now.max(next).max(self.floor)
+        match (self.input_time, self.last) {
+            // Not before one frame after the last, whatever now is.
+            (true, Some(_)) => next.max(self.floor),
+            _ => now.max(next).max(self.floor),
+        }
     }
 }
 
@@ -276,6 +299,30 @@ mod tests {
         assert_eq!(c.picture(Some(0), at_ms(10), 40 * MS), at_ms(5_000));
         let mut c = Clock::new(at_ms(5_000));
         assert_eq!(c.slate(at_ms(10), 40 * MS), Some(at_ms(5_000)));
+    }
+
+    #[test]
+    fn on_input_time_the_wall_clock_does_not_move_the_stamps() {
+        let mut c = Clock::on_input_time(at_ms(0));
+        assert_eq!(c.picture(Some(0), at_ms(1_000), 40 * MS), at_ms(1_000));
+        // Decoded far faster than real time, then far slower: the input's
+        // 40 ms spacing stays.
+        // (Live, the 26th would be more than 1 s early, the last late.)
+        for k in 1..=50u64 {
+            let stamp = c.picture(Some(k as i64 * FRAME), at_ms(1_001), 40 * MS);
+            assert_eq!(stamp, at_ms(1_000 + 40 * k));
+        }
+        assert_eq!(
+            c.picture(Some(51 * FRAME), at_ms(60_000), 40 * MS),
+            at_ms(1_000 + 51 * 40)
+        );
+        assert_eq!(c.reanchors(), 0);
+        // A step back still re-anchors, one frame on, not at now.
+        assert_eq!(
+            c.picture(Some(0), at_ms(90_000), 40 * MS),
+            at_ms(1_000 + 52 * 40)
+        );
+        assert_eq!(c.reanchors(), 1);
     }
 
     #[test]

@@ -41,6 +41,25 @@ const PENDING_SOUND_FRAMES: usize = 3 * RATE as usize;
 /// ...each piece for at most 1 s, waiting for the pictures' anchor.
 const PENDING_SOUND_NS: u64 = 1_000_000_000;
 
+/// How the decoder thread keeps time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pace {
+    /// A network input: pictures are stamped against the monotonic clock,
+    /// a full pool or queue drops a picture, a silent input gets the slate.
+    Live,
+    /// A file (the bench), mirroring the pipeline's as-fast-as-encoded
+    /// pace: every picture is kept (the thread waits for a free slot and
+    /// for room in the queue), stamps follow the input's timestamps
+    /// whatever the wall clock says, there is no slate, and at the end of
+    /// the input the decoder gives up the pictures it still holds.
+    AsFastAsEncoded,
+}
+
+/// How long the as-fast-as-encoded pace sleeps between looks for a free
+/// slot (the encoder frees them; with the pipeline's queues full a slot is
+/// still free, so this is a safeguard, not the common path).
+const SLOT_WAIT: Duration = Duration::from_millis(1);
+
 /// What `open` gets when the first picture has fixed the format.
 pub(crate) struct Ready {
     pub(crate) format: VideoFormat,
@@ -69,6 +88,7 @@ pub(crate) struct Worker {
     pub(crate) frames: SyncSender<Frame>,
     pub(crate) ready: Option<SyncSender<Ready>>,
     pub(crate) clock: Clock,
+    pace: Pace,
     video: Option<VideoDecoder>,
     audio: Option<AudioDecoder>,
     /// The input's sound is MPEG audio of a layer not known yet.
@@ -94,13 +114,18 @@ impl Worker {
         frames: SyncSender<Frame>,
         ready: SyncSender<Ready>,
         origin: MonotonicNs,
+        pace: Pace,
     ) -> Worker {
         Worker {
             feed,
             state,
             frames,
             ready: Some(ready),
-            clock: Clock::new(origin),
+            clock: match pace {
+                Pace::Live => Clock::new(origin),
+                Pace::AsFastAsEncoded => Clock::on_input_time(origin),
+            },
+            pace,
             video: None,
             audio: None,
             audio_layer_pending: false,
@@ -122,9 +147,30 @@ impl Worker {
             match self.feed.recv_timeout(self.wait(monotonic_now())) {
                 Ok(feed) => self.take(feed),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    if self.pace == Pace::AsFastAsEncoded {
+                        self.drain();
+                    }
+                    break;
+                }
             }
             self.tick(monotonic_now());
+        }
+    }
+
+    /// The input ended: the pictures the decoder holds back for reordering
+    /// come out.
+    fn drain(&mut self) {
+        if let Some(decoder) = self.video.as_mut() {
+            if let Err(e) = decoder.drain() {
+                tracing::debug!(input = %self.state.label, "video decoder: {e}");
+            }
+            self.receive_pictures();
+        }
+        if let Some((first, ticks, _)) = self.first.take() {
+            // A one-picture input: no second picture tells the rate.
+            self.begin(&first, DEFAULT_RATE);
+            self.picture(first, ticks, monotonic_now());
         }
     }
 
@@ -259,10 +305,11 @@ impl Worker {
             tracing::info!(input = %self.state.label, "pictures again: the slate ends");
         }
         self.last_picture_at = now;
-        let label = &self.state.label;
-        let sent = send(output, &self.frames, stamp, |out, buf| {
+        let state = &self.state;
+        let sent = send(output, &self.frames, stamp, self.pace, state, |out, buf| {
             out.pictures.write(&picture, buf)
         });
+        let label = &state.label;
         if let Err(why) = sent {
             tracing::warn!(input = %label, "{why}");
         }
@@ -424,6 +471,10 @@ impl Worker {
         let Some(output) = self.output.as_mut() else {
             return;
         };
+        if self.pace == Pace::AsFastAsEncoded {
+            // A file is never lost: it ends.
+            return;
+        }
         let period = output.format.frame_ns();
         if !self.slate && now.saturating_sub(self.last_picture_at) >= loss_ns(&output.format) {
             self.slate = true;
@@ -440,9 +491,14 @@ impl Worker {
         }
         if self.slate {
             while let Some(stamp) = self.clock.slate(now, period) {
-                let sent = send(output, &self.frames, stamp, |out, buf| {
-                    out.slate.render(buf).map_err(|e| e.to_string())
-                });
+                let sent = send(
+                    output,
+                    &self.frames,
+                    stamp,
+                    Pace::Live,
+                    &self.state,
+                    |out, buf| out.slate.render(buf).map_err(|e| e.to_string()),
+                );
                 if let Err(why) = sent {
                     tracing::warn!(input = %self.state.label, "{why}");
                 }
@@ -457,22 +513,51 @@ fn loss_ns(format: &VideoFormat) -> u64 {
 }
 
 /// Writes one frame into a free slot of the output's pool with `fill`,
-/// stamps it and offers it to the source thread. A full pool or queue
-/// drops it (the sequence jumps, so the loss is counted downstream).
+/// stamps it and offers it to the source thread. Live, a full pool or
+/// queue drops it (the sequence jumps, so the loss is counted downstream);
+/// as fast as encoded, it waits for a slot and for room in the queue, until
+/// a stop or until the source thread lets go of its end.
 fn send(
     output: &mut Output,
     frames: &SyncSender<Frame>,
     stamp: MonotonicNs,
+    pace: Pace,
+    state: &State,
     fill: impl FnOnce(&mut Output, &mut [u8]) -> Result<(), String>,
 ) -> Result<(), String> {
     let sequence = output.sequence;
     output.sequence += 1;
-    let Some(mut slot) = output.pool.try_acquire() else {
+    let slot = match pace {
+        Pace::Live => output.pool.try_acquire(),
+        Pace::AsFastAsEncoded => wait_for_slot(&output.pool, state),
+    };
+    let Some(mut slot) = slot else {
         return Ok(());
     };
     fill(output, &mut slot)?;
-    match frames.try_send(slot.freeze(stamp, sequence)) {
-        Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Ok(()),
+    let frame = slot.freeze(stamp, sequence);
+    match pace {
+        Pace::Live => match frames.try_send(frame) {
+            Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Ok(()),
+        },
+        // Disconnected: the capture is being dropped, and the stop follows.
+        Pace::AsFastAsEncoded => {
+            let _ = frames.send(frame);
+            Ok(())
+        }
+    }
+}
+
+/// A free slot of `pool`, waited for; `None` on a stop.
+fn wait_for_slot(pool: &Arc<FramePool>, state: &State) -> Option<makara_framering::FrameMut> {
+    loop {
+        if let Some(slot) = pool.try_acquire() {
+            return Some(slot);
+        }
+        if state.stopped() {
+            return None;
+        }
+        std::thread::sleep(SLOT_WAIT);
     }
 }
 
@@ -526,6 +611,7 @@ mod tests {
             frames_tx,
             ready_tx,
             MonotonicNs(0),
+            Pace::Live,
         );
         let mut out = Vec::new();
         assert!(!state.take_metadata(&mut out));
