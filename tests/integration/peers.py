@@ -161,12 +161,12 @@ def srt_url(port, mode, host="127.0.0.1", *, passphrase=None, pbkeylen=None, lat
     return f"srt://{host}:{port}?{urlencode(params, safe='/:')}"
 
 
-def srt_live_transmit(source, target, log_dir, *, limit=PEER_LIMIT):
+def srt_live_transmit(source, target, log_dir, *, limit=PEER_LIMIT, loglevel="error"):
     """srt-live-transmit from ``source`` to ``target`` (udp:// or srt://
-    URLs), reconnecting by itself."""
+    URLs), reconnecting by itself; libsrt logs at ``loglevel`` and up."""
     require_tools("srt-live-transmit")
     return Peer("srt-live-transmit",
-                ["srt-live-transmit", "-a", "yes", "-ll", "error", source, target],
+                ["srt-live-transmit", "-a", "yes", "-ll", loglevel, source, target],
                 log_dir, limit=limit)
 
 
