@@ -32,7 +32,10 @@ mod sink;
 mod source;
 mod video;
 
-pub use bench::{bench_encode, BenchError, BenchSource, EncodeBench, EncodeBenchReport, RawLayout};
+pub use bench::{
+    bench_encode, bench_transcode, BenchError, BenchSource, EncodeBench, EncodeBenchReport,
+    RawLayout, TranscodeBench, TsFileOpener,
+};
 pub use codecs::{AudioFactory, Codecs, NetworkFactory, NetworkOpen, TsPackets, VideoFactory};
 pub use engine::Pipeline;
 pub use setup::{BypassSetup, Setup, SetupError};
