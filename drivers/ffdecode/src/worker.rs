@@ -172,6 +172,15 @@ impl Worker {
             self.begin(&first, DEFAULT_RATE);
             self.picture(first, ticks, monotonic_now());
         }
+        if self.output.is_none() {
+            let why = self.state.problem().unwrap_or_else(|| {
+                format!(
+                    "{}: the input ended before a picture was decoded",
+                    self.state.label
+                )
+            });
+            self.state.fail(why);
+        }
     }
 
     /// How long to wait for the receiver: until the next slate picture or

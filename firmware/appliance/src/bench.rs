@@ -1,11 +1,16 @@
-//! `makarad bench encode`: the media path with this build's real encoders,
-//! as fast as it goes (see `makara_pipeline::bench_encode`).
+//! `makarad bench encode` and `bench transcode`: the media path with this
+//! build's real encoders and decoder, as fast as it goes (see
+//! `makara_pipeline::bench_encode` and `bench_transcode`).
 
 use makara_encode::Preset;
-use makara_pipeline::{bench_encode, BenchSource, EncodeBench, RawLayout};
+use makara_pipeline::{
+    bench_encode, bench_transcode, BenchSource, EncodeBench, EncodeBenchReport, RawLayout,
+    TranscodeBench, TsFileOpener,
+};
 
 use crate::cli::{
     BenchAction, BenchArgs, BenchCodec, BenchPreset, CaptureArgs, EncodeArgs, RawPixfmt,
+    TranscodeArgs,
 };
 use crate::exit::{ExitCode, Failure};
 use crate::media;
@@ -13,6 +18,7 @@ use crate::media;
 pub fn run(args: BenchArgs) -> Result<(), Failure> {
     match args.action {
         BenchAction::Encode(args) => encode(args),
+        BenchAction::Transcode(args) => transcode(args),
         BenchAction::Capture(args) => capture(args),
     }
 }
@@ -117,6 +123,54 @@ fn encode(args: EncodeArgs) -> Result<(), Failure> {
     };
     let report =
         bench_encode(&media::codecs(), &bench).map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    print_report(&report);
+    Ok(())
+}
+
+fn transcode(args: TranscodeArgs) -> Result<(), Failure> {
+    let bench = transcode_bench(args)?;
+    let open_file: TsFileOpener = Box::new(|path, origin, stop, waiting| {
+        Ok(makara_ffdecode::open_ts_file(path, origin, stop, waiting)?)
+    });
+    let report = bench_transcode(media::codecs(), open_file, &bench)
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    print_report(&report);
+    Ok(())
+}
+
+/// The run `args` ask for: all the file's pictures unless --frames says
+/// fewer.
+fn transcode_bench(args: TranscodeArgs) -> Result<TranscodeBench, Failure> {
+    let fail = |e: String| Failure::new(ExitCode::Failed, e);
+    let pictures =
+        makara_ffdecode::ts_file_pictures(&args.input).map_err(|e| fail(e.to_string()))?;
+    let input = args.input.display();
+    let frames = match args.frames {
+        _ if pictures == 0 => {
+            return Err(fail(format!(
+                "{input}: no H.264, HEVC or MPEG-2 pictures in its first program"
+            )))
+        }
+        Some(n) if n > pictures => {
+            return Err(fail(format!(
+                "{input} has {pictures} pictures, fewer than --frames {n}"
+            )))
+        }
+        Some(n) => n,
+        None => pictures,
+    };
+    Ok(TranscodeBench {
+        input: args.input,
+        width: args.width,
+        height: args.height,
+        frames,
+        preset: preset(args.preset),
+        bitrate_kbps: args.bitrate,
+        output: args.output,
+    })
+}
+
+fn print_report(report: &EncodeBenchReport) {
     println!("fps: {:.1}", report.fps());
     println!("copies_per_frame: {:.2}", report.copies_per_frame());
     println!("frames: {}", report.frames);
@@ -128,7 +182,6 @@ fn encode(args: EncodeArgs) -> Result<(), Failure> {
         "mux_late_units: {} mux_dropped_units: {} ring_dropped: {}",
         report.mux.video.late_units, report.mux.video.dropped_units, report.ring_dropped
     );
-    Ok(())
 }
 
 fn preset(p: BenchPreset) -> Preset {
@@ -139,5 +192,123 @@ fn preset(p: BenchPreset) -> Preset {
         BenchPreset::Faster => Preset::Faster,
         BenchPreset::Fast => Preset::Fast,
         BenchPreset::Medium => Preset::Medium,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    use makara_test_support::TestDir;
+
+    use super::*;
+
+    fn run(program: &str, args: &[&str]) -> String {
+        let out = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{program} is required for this test: {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// 40 pictures of 320x240 H.264 at 25 fps, with B-frames, in a TS.
+    fn input(dir: &TestDir) -> std::path::PathBuf {
+        let path = dir.join("in.ts");
+        let arg = path.to_str().unwrap();
+        run(
+            "ffmpeg",
+            &[
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+                "-frames:v",
+                "40",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-bf",
+                "2",
+                "-g",
+                "25",
+                "-pix_fmt",
+                "yuv420p",
+                "-f",
+                "mpegts",
+                arg,
+            ],
+        );
+        path
+    }
+
+    fn args(input: &Path, frames: Option<u64>, output: &Path) -> TranscodeArgs {
+        TranscodeArgs {
+            input: input.to_path_buf(),
+            width: 160,
+            height: 120,
+            frames,
+            preset: BenchPreset::Ultrafast,
+            bitrate: 1000,
+            output: Some(output.to_path_buf()),
+        }
+    }
+
+    #[test]
+    fn a_transcoded_file_is_h264_of_the_asked_size_with_every_picture() {
+        let dir = TestDir::new("bench-transcode");
+        let input = input(&dir);
+        let output = dir.join("out.ts");
+        transcode(args(&input, None, &output)).unwrap();
+        let probe = run(
+            "ffprobe",
+            &[
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name,width,height,nb_read_frames",
+                "-of",
+                "csv=p=0",
+                output.to_str().unwrap(),
+            ],
+        );
+        // ffprobe lists the stream under its program and on its own.
+        let streams: Vec<&str> = probe.lines().filter(|l| !l.is_empty()).collect();
+        assert!(!streams.is_empty(), "{probe}");
+        assert!(streams.iter().all(|s| *s == "h264,160,120,40"), "{probe}");
+    }
+
+    #[test]
+    fn more_frames_than_the_file_has_or_no_pictures_are_refused() {
+        let dir = TestDir::new("bench-transcode");
+        let input = input(&dir);
+        let output = dir.join("out.ts");
+        let e = transcode(args(&input, Some(41), &output))
+            .unwrap_err()
+            .error;
+        assert!(
+            e.to_string()
+                .contains("has 40 pictures, fewer than --frames 41"),
+            "{e}"
+        );
+        let empty = dir.write("empty.ts", Vec::new());
+        let e = transcode(args(&empty, None, &output)).unwrap_err().error;
+        assert!(
+            e.to_string().contains("no H.264, HEVC or MPEG-2 pictures"),
+            "{e}"
+        );
     }
 }

@@ -125,6 +125,12 @@ pub enum BenchAction {
     /// the settings of a live `vbr` stream; print `fps` and
     /// `copies_per_frame`. Video only; nothing goes to the network.
     Encode(EncodeArgs),
+    /// Transcode a transport-stream file as fast as it goes through the
+    /// stages of a transcoded network input (its demuxer, access-unit
+    /// splitter, libavcodec decoder and scaler, the decoder waiting for
+    /// room instead of dropping) into those of `bench encode`; print `fps`
+    /// and the same counters. Video only; nothing goes to the network.
+    Transcode(TranscodeArgs),
     /// Capture from a port for a while and print the frame rate, lost
     /// frames and `copies_per_frame`; also lists the ports and modes.
     Capture(CaptureArgs),
@@ -178,6 +184,34 @@ pub struct EncodeArgs {
     /// Also write the transport stream to FILE.
     #[arg(long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscodeArgs {
+    /// The transport stream: its first program's H.264, HEVC or MPEG-2
+    /// video is decoded.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Encoded picture width: even, 16-3840 (decoded pictures of another
+    /// size are scaled).
+    #[arg(long, value_parser = even_in::<16, 3840>)]
+    pub width: u32,
+    /// Encoded picture height: even, 16-2160.
+    #[arg(long, value_parser = even_in::<16, 2160>)]
+    pub height: u32,
+    /// Frames to transcode, 1-1000000 and at most the file's pictures;
+    /// all of them by default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub frames: Option<u64>,
+    /// x264 preset.
+    #[arg(long, value_enum)]
+    pub preset: BenchPreset,
+    /// Average video bitrate in kbit/s, 150-15000 (as videoBitrate).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(150..=15000))]
+    pub bitrate: u32,
+    /// Also write the transport stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

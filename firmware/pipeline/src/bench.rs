@@ -27,23 +27,33 @@
 //!
 //! The time runs from just before the stages start to just after the last
 //! packet is written, so it leaves out opening the encoder and the file.
+//!
+//! [`bench_transcode`] runs a transport-stream file through the stages of
+//! a transcoded network input: the keeper opens the input through the
+//! network factory as for a stream, and that factory is the file opener
+//! given (`makara_ffdecode::open_ts_file`: the network input's demuxer,
+//! access-unit splitter, decoder and scaler, fed from the file, in a pace
+//! where the decoder waits for room). From the ring on it is the same run
+//! as [`bench_encode`]'s; the time starts once the first picture is decoded
+//! and the encoder is open.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use makara_capture::{Pacing, RawFileError};
+use makara_capture::{LiveCapture, Pacing, RawFileError};
 use makara_config::{
-    EncodingProfile, Id, InputRequest, InputType, StreamRequest, TranscoderRequest,
+    EncodingProfile, Id, InputConfig, InputRequest, InputType, StreamRequest, TranscoderConfig,
+    TranscoderRequest,
 };
 use makara_encode::{EncodeError, Preset};
 use makara_engine::StreamPlan;
-use makara_media::PixelFormat;
+use makara_media::{MonotonicNs, PixelFormat, VideoFormat};
 use makara_mpegts::mux::MuxCounters;
 use thiserror::Error;
 
-use crate::codecs::Codecs;
+use crate::codecs::{Codecs, NetworkOpen};
 use crate::keeper::{run_once, StageError, Stages};
 use crate::setup::{Pace, Setup, Sink, Source};
 use crate::shared::Shared;
@@ -174,16 +184,26 @@ pub fn bench_encode(codecs: &Codecs, bench: &EncodeBench) -> Result<EncodeBenchR
     }
     let setup = bench_setup(bench)?;
     let stages = Stages::open(&setup, codecs)?;
-    let mut sink = PacketSink::open(&setup).map_err(StageError::from)?;
+    run_timed(&setup, stages, bench.frames, bench.fps)
+}
+
+/// Runs the stages opened for `setup` until the frame limit's last packet
+/// is out, timed; checks that `frames` went through.
+fn run_timed(
+    setup: &Setup,
+    stages: Stages,
+    frames: u64,
+    nominal_fps: u32,
+) -> Result<EncodeBenchReport, BenchError> {
+    let mut sink = PacketSink::open(setup).map_err(StageError::from)?;
     let shared = Arc::new(Shared::new());
     let started = Instant::now();
-    run_once(&setup, stages, &mut sink, &shared).map_err(BenchError::Stage)?;
+    run_once(setup, stages, &mut sink, &shared).map_err(BenchError::Stage)?;
     let wall = started.elapsed();
-    let frames = shared.frames_captured.load(Ordering::Relaxed);
-    if frames != bench.frames {
+    let delivered = shared.frames_captured.load(Ordering::Relaxed);
+    if delivered != frames {
         return Err(BenchError::Stage(format!(
-            "the source delivered {frames} of {} frames",
-            bench.frames
+            "the source delivered {delivered} of {frames} frames"
         )));
     }
     Ok(EncodeBenchReport {
@@ -194,9 +214,113 @@ pub fn bench_encode(codecs: &Codecs, bench: &EncodeBench) -> Result<EncodeBenchR
         picture_len: setup.video.input.frame_len(),
         ring_dropped: shared.frames_dropped.load(Ordering::Relaxed),
         video_bytes: shared.video_bytes.load(Ordering::Relaxed),
-        nominal_fps: bench.fps,
+        nominal_fps,
         mux: shared.mux(),
     })
+}
+
+/// Opens a transport-stream file as a network input's decoded capture:
+/// `(path, origin, stop, waiting)` as a [`crate::NetworkFactory`] takes
+/// them.
+pub type TsFileOpener = Box<
+    dyn Fn(
+            &Path,
+            MonotonicNs,
+            &dyn Fn() -> bool,
+            &mut dyn FnMut(&str),
+        ) -> Result<Box<dyn LiveCapture>, Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync,
+>;
+
+/// One `bench transcode` run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscodeBench {
+    /// The transport stream to transcode (its first program's video).
+    pub input: PathBuf,
+    /// The encoded picture: the decoded one is scaled to it if it differs.
+    pub width: u32,
+    pub height: u32,
+    /// Frames through the whole path: at most the file's pictures.
+    pub frames: u64,
+    pub preset: Preset,
+    pub bitrate_kbps: u32,
+    /// Where the transport stream goes, if anywhere.
+    pub output: Option<PathBuf>,
+}
+
+/// Transcodes `bench.input` through a network input's stages (opened by
+/// `open_file` where the input's receiver would be) and the encoders of
+/// `codecs`, as fast as it goes, and says how fast it went.
+pub fn bench_transcode(
+    mut codecs: Codecs,
+    open_file: TsFileOpener,
+    bench: &TranscodeBench,
+) -> Result<EncodeBenchReport, BenchError> {
+    if bench.frames == 0 {
+        return Err(BenchError::NoFrames);
+    }
+    let setup = transcode_setup(bench)?;
+    let opened = Arc::new(Mutex::new(None::<VideoFormat>));
+    let seen = Arc::clone(&opened);
+    let path = bench.input.clone();
+    codecs.network = Some(Box::new(
+        move |request: NetworkOpen, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMut(&str)| {
+            let capture = open_file(&path, request.origin, stop, waiting)?;
+            *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(capture.format());
+            Ok(capture)
+        },
+    ));
+    let stages = Stages::open(&setup, &codecs)?;
+    let format = *opened.lock().unwrap_or_else(|e| e.into_inner());
+    let fps = format.map_or(0, |f| (f.fps_num + f.fps_den / 2) / f.fps_den.max(1));
+    run_timed(&setup, stages, bench.frames, fps)
+}
+
+/// A transcoded MPEG2TS input's setup with the bench's pace, sink and
+/// preset. The input's URL is never opened: the bench's network factory
+/// reads the file in its place.
+fn transcode_setup(bench: &TranscodeBench) -> Result<Setup, BenchError> {
+    let invalid = |e: makara_config::Invalid| BenchError::Settings(e.to_string());
+    let input = InputRequest {
+        name: Some(format!("bench {}", bench.input.display())),
+        stream_type: Some(InputType::Mpeg2Ts),
+        url: Some("udp://127.0.0.1:5000".into()),
+        ..InputRequest::default()
+    }
+    .validate()
+    .map_err(invalid)?;
+    // The input's frame rate, and the preset through qualityLevel: a
+    // network input's encoder settings are made again from the transcoder
+    // once its first picture is decoded.
+    let transcoder = TranscoderRequest {
+        quality_level: Some(quality_level(bench.preset)),
+        ..bench_transcoder(bench.width, bench.height, -1, bench.bitrate_kbps)
+    }
+    .validate()
+    .map_err(invalid)?;
+    let mut setup = setup_of(input, transcoder)?;
+    setup.video.preset = bench.preset;
+    setup.pace = Pace::AsFastAsEncoded;
+    setup.frame_limit = Some(bench.frames);
+    setup.sink = match &bench.output {
+        Some(path) => Sink::File(path.clone()),
+        None => Sink::Null,
+    };
+    Ok(setup)
+}
+
+/// The qualityLevel whose preset is `preset`.
+fn quality_level(preset: Preset) -> i64 {
+    match preset {
+        Preset::Ultrafast => 1,
+        Preset::Superfast => 2,
+        Preset::Veryfast => 3,
+        Preset::Faster => 5,
+        Preset::Fast => 7,
+        Preset::Medium => 8,
+        Preset::Slow => 10,
+    }
 }
 
 /// A live stream's setup with the bench's pace, source, sink and preset.
@@ -234,19 +358,36 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
     }
     .validate()
     .map_err(invalid)?;
-    let transcoder = TranscoderRequest {
+    let transcoder = bench_transcoder(
+        bench.width,
+        bench.height,
+        i64::from(bench.fps),
+        bench.bitrate_kbps,
+    )
+    .validate()
+    .map_err(invalid)?;
+    setup_of(input, transcoder)
+}
+
+/// A `vbr` transcoder at the bench's size and bitrate, a 2 s GOP, no audio.
+fn bench_transcoder(width: u32, height: u32, frame_rate: i64, kbps: u32) -> TranscoderRequest {
+    TranscoderRequest {
         name: Some("bench".into()),
-        width: Some(i64::from(bench.width)),
-        height: Some(i64::from(bench.height)),
-        frame_rate: Some(i64::from(bench.fps)),
-        video_bitrate_kbps: Some(i64::from(bench.bitrate_kbps)),
+        width: Some(i64::from(width)),
+        height: Some(i64::from(height)),
+        frame_rate: Some(frame_rate),
+        video_bitrate_kbps: Some(i64::from(kbps)),
         gop_size: Some(0),
         audio: Some(false),
         encoding_profile: Some(EncodingProfile::Vbr),
         ..TranscoderRequest::default()
     }
-    .validate()
-    .map_err(invalid)?;
+}
+
+/// A live stream's setup for `input` through `transcoder`. The plan names
+/// one output, which is never opened.
+fn setup_of(input: InputConfig, transcoder: TranscoderConfig) -> Result<Setup, BenchError> {
+    let invalid = |e: makara_config::Invalid| BenchError::Settings(e.to_string());
     let stream = StreamRequest {
         name: Some("bench".into()),
         input: Some(Id::new_random()),
@@ -416,6 +557,58 @@ mod tests {
             e.contains("not a whole number") && e.contains("--pixfmt"),
             "{e}"
         );
+    }
+
+    /// A stand-in for the file opener: raw 25 fps frames of 320x180 from
+    /// `raw`, whatever path it is given; counts its calls.
+    fn raw_opener(raw: PathBuf, calls: Arc<std::sync::atomic::AtomicU32>) -> TsFileOpener {
+        Box::new(move |path, origin, _stop, _waiting| {
+            assert!(path.ends_with("in.ts"), "{path:?}");
+            calls.fetch_add(1, Ordering::Relaxed);
+            let format = VideoFormat::new(320, 180, PixelFormat::I420, 25, 1)?;
+            Ok(Box::new(makara_capture::RawFile::open(
+                &raw, format, origin,
+            )?))
+        })
+    }
+
+    #[test]
+    fn a_transcode_opens_the_file_as_its_network_input_and_scales_to_the_asked_size() {
+        let dir = TestDir::new("bench");
+        let raw = dir.write("frames.raw", vec![0x80; 320 * 180 * 3 / 2 * 10]);
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let out = dir.join("out.ts");
+        let bench = TranscodeBench {
+            input: dir.join("in.ts"),
+            width: 160,
+            height: 90,
+            frames: 25,
+            preset: Preset::Ultrafast,
+            bitrate_kbps: 1000,
+            output: Some(out.clone()),
+        };
+        let mut codecs = codecs();
+        // The encoder must get the asked size at the input's rate.
+        codecs.video = Box::new(|s| {
+            assert_eq!((s.input.width, s.input.height), (160, 90));
+            assert_eq!((s.input.fps_num, s.input.fps_den), (25, 1));
+            assert_eq!(s.preset, Preset::Ultrafast);
+            Ok(Box::new(StandIn {
+                settings: *s,
+                count: 0,
+                out: None,
+            }))
+        });
+        let opener = raw_opener(raw, Arc::clone(&calls));
+        let report = bench_transcode(codecs, opener, &bench).unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert_eq!((report.frames, report.encoded), (25, 25));
+        assert_eq!(report.copies_per_frame(), 1.0);
+        assert_eq!(report.ring_dropped, 0);
+        // 25 units of 2000 bytes in 1 s of the input's 25 fps.
+        assert_eq!(report.nominal_fps, 25);
+        assert_eq!(report.video_kbps(), 400.0);
+        assert_eq!(video_units(&std::fs::read(&out).unwrap()), 25);
     }
 
     #[test]
