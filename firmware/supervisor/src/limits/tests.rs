@@ -3,7 +3,7 @@
 
 use makara_config::text::{
     DESCRIPTION, INTERFACE, NAME, SAP_AUTHOR, SAP_KEYWORDS, SAP_SESSION_DESCRIPTION,
-    SAP_SESSION_NAME, SRT_ADDRESS, URL,
+    SAP_SESSION_NAME, SRT_ADDRESS, SRT_STREAM_ID, URL,
 };
 use makara_config::{
     Id, InputConfig, InputRequest, InputType, OutputConfig, OutputRequest, OutputType, SapRequest,
@@ -35,13 +35,16 @@ fn long_url(scheme: &str, n: usize, seed: usize) -> String {
     url
 }
 
-fn longest_srt(seed: usize) -> SrtRequest {
+/// The longest SRT settings of a caller; `encryption` is an output's (an
+/// input takes the sender's key length).
+fn longest_srt(seed: usize, encryption: Option<SrtEncryption>) -> SrtRequest {
     SrtRequest {
         mode: Some(SrtMode::Caller),
         address: long(SRT_ADDRESS.max, seed),
         remote_port: Some(9000),
         passphrase: long(79, seed),
-        encryption: Some(SrtEncryption::Aes256),
+        encryption,
+        stream_id: long(SRT_STREAM_ID.max, seed),
         ..SrtRequest::default()
     }
 }
@@ -53,7 +56,7 @@ fn longest_input(seed: usize) -> InputConfig {
         url: Some(long_url("srt", URL.max, seed)),
         stream_type: Some(InputType::Srt),
         interface: long(INTERFACE.max, seed),
-        srt: longest_srt(seed),
+        srt: longest_srt(seed, None),
         ..InputRequest::default()
     }
     .validate()
@@ -76,7 +79,7 @@ fn longest_output(seed: usize) -> OutputConfig {
             author: long(SAP_AUTHOR.max, seed),
             ..SapRequest::default()
         }),
-        srt: longest_srt(seed),
+        srt: longest_srt(seed, Some(SrtEncryption::Aes256)),
         ..OutputRequest::default()
     }
     .validate()
