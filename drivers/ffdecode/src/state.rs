@@ -130,9 +130,12 @@ impl State {
         let mut report = lock(&self.transport).clone();
         if !self.pictures.load(Ordering::Relaxed) {
             report.receiving = false;
+            // The transport counts itself receiving for a second after
+            // its last packet, longer than the slate waits, so these words
+            // claim nothing about packets.
             report.last_error = Some(self.problem().unwrap_or_else(|| {
                 format!(
-                    "{}: packets arrive but no picture has been decoded lately",
+                    "{}: no picture decoded for a while; sending the slate",
                     self.label
                 )
             }));
