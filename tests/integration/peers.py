@@ -6,10 +6,10 @@ their traffic.
   ``with`` block ends: ``srt-live-transmit`` (srt-tools), ``ffmpeg`` as a
   sender and as an MJPEG-over-HTTP server, GStreamer's RTSP server.
 - ``TsSender``: a transport stream paced onto UDP by the test itself, so
-  that what was sent is known to the byte (garbage, dropped packets,
-  pauses and a rewritten PMT are injected there).
-- ``RtspRefuser``: a tiny RTSP server that answers every request with one
-  status (404, 401), for the error paths.
+  that what was sent is known to the byte (garbage and dropped packets are
+  injected there; ``retype_stream`` rewrites a PMT beforehand).
+- ``RtspRefuser``: a tiny RTSP server that answers DESCRIBE and the rest
+  with one status (404, 401), for the error paths.
 - ``NetNamespaces``: two network namespaces joined by a veth pair, for
   multicast (root only; nothing leaves the namespaces).
 - A small TS analyser: packets, PSI, continuity errors per PID, PCR steps,
@@ -365,8 +365,7 @@ class TsSender:
       one in every ``every``, from now on; each drop is one continuity
       error at a receiver;
     - ``garbage(count, size)``: put ``size`` bytes that hold no 0x47 in
-      front of each of the next ``count`` datagrams' second packet;
-    - ``pause()`` / ``resume()``: stop and go on where it stopped.
+      front of each of the next ``count`` datagrams' second packet.
 
     ``sent_packets`` counts the packets sent; ``dropped`` and
     ``garbage_sent`` what was injected."""
@@ -380,7 +379,6 @@ class TsSender:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.lock = threading.Lock()
         self.running = True
-        self.paused = False
         self.sent_packets = 0
         self.dropped = 0
         self.garbage_sent = 0
@@ -396,12 +394,6 @@ class TsSender:
     def garbage(self, count, size=100):
         with self.lock:
             self._garbage = [count, size]
-
-    def pause(self):
-        self.paused = True
-
-    def resume(self):
-        self.paused = False
 
     def _next_datagram(self, offset):
         packets = [self.data[i:i + TS] for i in range(offset, min(offset + 7 * TS,
@@ -430,10 +422,6 @@ class TsSender:
         start = time.monotonic()
         sent_bytes = 0
         while self.running:
-            if self.paused:
-                time.sleep(0.01)
-                start = time.monotonic() - sent_bytes / self.rate
-                continue
             if offset >= len(self.data):
                 if not self.loop:
                     break
