@@ -206,8 +206,8 @@ Gst.init(None)
 server = GstRtspServer.RTSPServer()
 server.set_address("127.0.0.1")
 server.set_service(sys.argv[1])
-launch = ("( videotestsrc is-live=true pattern=ball ! video/x-raw,width=%s,height=%s,framerate=25/1 "
-          "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=500 "
+launch = ("( videotestsrc is-live=true pattern=ball "
+          "! video/x-raw,width=%s,height=%s,framerate=25/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=500 "
           "! rtph264pay name=pay0 pt=96 config-interval=1 )" % (sys.argv[2], sys.argv[3]))
 # One mount per lower transport: a client must use the one offered.
 for path, proto in (("/tcp", GstRtsp.RTSPLowerTrans.TCP), ("/udp", GstRtsp.RTSPLowerTrans.UDP)):

@@ -11,6 +11,7 @@ by ffprobe/ffmpeg.
 
 import os
 import shutil
+import socket
 import stat
 import time
 
@@ -237,6 +238,35 @@ def test_an_rtsp_url_that_is_refused_is_a_clear_error(fresh, status, words):
     error = text(el, "lastError").lower()
     assert any(w in error for w in words), error
     assert any(w in input_error.lower() for w in words), input_error
+    assert fresh.server.alive()
+
+
+@pytest.mark.parametrize("kind, url", [("RTSP", "rtsp://127.0.0.1:{}/camera"),
+                                       ("MJPEGRAW", "http://127.0.0.1:{}/camera.mjpg")])
+def test_a_server_that_accepts_and_never_answers_is_a_clear_error(fresh, kind, url):
+    """A TCP server that takes the connection and says nothing: the input
+    gives up on it with words saying so (not a parse error), keeps trying,
+    and a stop is prompt."""
+    api = fresh.client
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        input_id = peers.make(api, "input", [
+            ("name", kraken.unique("silent")), ("streamType", kind),
+            ("url", url.format(silent.getsockname()[1]))])
+        path = peers.make_stream(api, input_id, [peers.udp_output(api, peers.free_udp_port())],
+                                 transcoder_id=peers.h264_transcoder(api, 320, 240, audio="off"))
+        peers.start(api, path)
+        try:
+            el = peers.wait_until(api, path, peers.waiting_with(peers.says_no_answer),
+                                  "waiting, saying the server does not answer")
+        finally:
+            began = time.monotonic()
+            peers.stop(api, path)
+            stopped_in = time.monotonic() - began
+    print(f"silent {kind} server: lastError {text(el, 'lastError')!r}, stop {stopped_in:.2f} s")
+    assert text(peers.get_stream(api, path), "state") == "stopped"
+    assert stopped_in < 2, f"stop took {stopped_in:.2f} s"
     assert fresh.server.alive()
 
 

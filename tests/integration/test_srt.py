@@ -12,7 +12,7 @@ import time
 import pytest
 
 import peers
-from kraken import child, expect, get_one, text
+from kraken import child, expect, get_one, id_from_href, text
 from mediacheck import Receiver
 
 W, H = 320, 180
@@ -255,18 +255,21 @@ def test_an_unreachable_caller_target_waits_and_the_daemon_stays_responsive(fres
         path, name = pattern_to_srt(api, srtMode="caller", srtAddress="127.0.0.1",
                                     srtRemotePort=nobody)
         check = peers.waiting_with(lambda e: name in (e or "") and peers.says_no_answer(e))
+        resource = ("output", id_from_href(
+            peers.get_stream(api, path).find("outputs/output/link").get("href")))
     else:
-        path = peers.make_stream(
-            api, peers.srt_input(api, srtMode="caller", srtAddress="127.0.0.1",
-                                 srtRemotePort=nobody),
-            [peers.udp_output(api, peers.free_udp_port())],
-            transcoder_id=peers.h264_transcoder(api, W, H))
+        resource = ("input", peers.srt_input(api, srtMode="caller", srtAddress="127.0.0.1",
+                                             srtRemotePort=nobody))
+        path = peers.make_stream(api, resource[1], [peers.udp_output(api, peers.free_udp_port())],
+                                 transcoder_id=peers.h264_transcoder(api, W, H))
         check = peers.waiting_with(peers.says_no_answer)
     peers.start(api, path)
     el = peers.wait_until(api, path, check, "waiting, saying the target does not answer")
     error = text(el, "lastError")
     print(f"unreachable {side}: lastError {error!r}")
     assert str(nobody) in error or "127.0.0.1" in error, f"lastError names no target: {error!r}"
+    # The input's or output's own GET shows its part while the stream runs.
+    assert peers.says_no_answer(text(get_one(api, *resource), "lastError")), resource
     # The daemon answers while the caller keeps trying.
     began = time.monotonic()
     for _ in range(20):
@@ -278,4 +281,6 @@ def test_an_unreachable_caller_target_waits_and_the_daemon_stays_responsive(fres
     peers.stop(api, path)
     assert text(peers.get_stream(api, path), "state") == "stopped"
     assert time.monotonic() - began < 10
+    # Stopped, nothing runs that could report.
+    assert text(get_one(api, *resource), "lastError") is None
     assert fresh.server.alive()
