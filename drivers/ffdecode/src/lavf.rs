@@ -31,6 +31,9 @@ use crate::timing::TICKS_PER_SEC;
 /// libavformat's socket timeout: a server that stops answering is
 /// noticed within this.
 const SOCKET_TIMEOUT_US: &str = "5000000";
+/// An open that failed after this long without a status from the server
+/// failed on the server's silence (the socket timeout, less a margin).
+const SILENT_SERVER_NS: u64 = 4_500_000_000;
 /// Opening (connect, describe, set up, probe) is given up after this.
 const OPEN_LIMIT_NS: u64 = 10_000_000_000;
 /// One read is given up after this.
@@ -130,12 +133,41 @@ impl LavfReceiver {
             options.set("rtsp_transport", &transport);
         }
         interrupt.set(OPEN_LIMIT_NS);
+        let started = monotonic_now();
         let opened = ff::format::input_with_interrupt_and_dictionary(
             url.as_str(),
             interrupt.closure(),
             options,
         );
-        opened.map_err(|e| self.describe(&e, "cannot open"))
+        opened.map_err(|e| {
+            // A server that takes the connection and never answers makes
+            // the demuxer fail on the reply it did not get ("invalid
+            // data"): what the operator needs to hear is the silence.
+            let waited = monotonic_now().0.saturating_sub(started.0);
+            if waited >= SILENT_SERVER_NS && http_status(&e).is_none() {
+                self.no_answer("cannot open", waited)
+            } else {
+                self.describe(&e, "cannot open")
+            }
+        })
+    }
+
+    /// "RTSP rtsp://cam/live: cannot open: no answer from the server
+    /// within 5 s".
+    fn no_answer(&self, doing: &str, waited_ns: u64) -> String {
+        format!(
+            "{} {}: {doing}: no answer from the server within {} s",
+            self.kind_name(),
+            self.state.label,
+            waited_ns / 1_000_000_000
+        )
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Rtsp => "RTSP",
+            Kind::Mjpeg => "MJPEG",
+        }
     }
 
     /// Feeds the decoder until the connection fails or ends; why it did.
@@ -242,28 +274,35 @@ impl LavfReceiver {
     /// A libavformat error as the operator reads it: "RTSP
     /// rtsp://cam/live: 404 Not Found".
     fn describe(&self, e: &ff::Error, doing: &str) -> String {
-        let kind = match self.kind {
-            Kind::Rtsp => "RTSP",
-            Kind::Mjpeg => "MJPEG",
-        };
+        let kind = self.kind_name();
         let label = &self.state.label;
-        let status = match e {
-            ff::Error::HttpBadRequest => "400 Bad Request",
-            ff::Error::HttpUnauthorized => {
-                "401 Unauthorized (the URL needs a user name and password the server accepts)"
-            }
-            ff::Error::HttpForbidden => "403 Forbidden",
-            ff::Error::HttpNotFound => "404 Not Found",
-            ff::Error::HttpOther4xx => "a 4xx error status",
-            ff::Error::HttpServerError => "a 5xx server error",
-            ff::Error::Exit => return format!("{kind} {label}: {doing}: no answer in time"),
+        if let Some(status) = http_status(e) {
+            return format!("{kind} {label}: {status}");
+        }
+        match e {
+            ff::Error::Exit => format!("{kind} {label}: {doing}: no answer in time"),
             ff::Error::Other { errno } if *errno == ff::util::error::ECONNREFUSED => {
-                return format!("{kind} {label}: {doing}: connection refused");
+                format!("{kind} {label}: {doing}: connection refused")
             }
-            other => return format!("{kind} {label}: {doing}: {other}"),
-        };
-        format!("{kind} {label}: {status}")
+            other => format!("{kind} {label}: {doing}: {other}"),
+        }
     }
+}
+
+/// The status an RTSP or HTTP server answered with, for the errors that
+/// are one.
+fn http_status(e: &ff::Error) -> Option<&'static str> {
+    Some(match e {
+        ff::Error::HttpBadRequest => "400 Bad Request",
+        ff::Error::HttpUnauthorized => {
+            "401 Unauthorized (the URL needs a user name and password the server accepts)"
+        }
+        ff::Error::HttpForbidden => "403 Forbidden",
+        ff::Error::HttpNotFound => "404 Not Found",
+        ff::Error::HttpOther4xx => "a 4xx error status",
+        ff::Error::HttpServerError => "a 5xx server error",
+        _ => return None,
+    })
 }
 
 /// `t` in `base` units as 90 kHz ticks.
