@@ -10,7 +10,7 @@ import pytest
 import seed_bodies as seed
 from kraken import (Kit, as_bool, assert_error, body, child, create, created_id, delete, edit,
                     expect, free_port, get_one, href_host, id_from_href, items, link_to,
-                    live_stream, self_link, stream, text, transcoder, ts_input, udp_output,
+                    live_stream, self_link, set_stream_state, stream, text, transcoder, ts_input, udp_output,
                     unique)
 
 SEED_FIELDS = ("input", "transcoder", "output")
@@ -70,8 +70,8 @@ def test_create_seed_names_the_one_unknown_reference(api, unknown):
 
 def test_create_seed_with_real_ids(api):
     """The seed's create body, ids replaced and <metadatas> left out: created;
-    auto_start makes it try to start, which fails without a media engine, so
-    it stays stopped with the reason in <lastError>."""
+    auto_start starts it, and with nobody sending to its MPEG2TS input it
+    waits, saying why in <lastError>."""
     kit = Kit(api)
     xml = seed.replace_ids(without_metadatas(seed.STREAM_CREATE),
                            seed_mapping(kit, seed.SEED_IDS_STREAM))
@@ -80,8 +80,9 @@ def test_create_seed_with_real_ids(api):
     assert text(el, "name") == "Stream 124"
     assert text(el, "description") == "Stream Description"
     assert as_bool(text(el, "auto_start")) is True
-    assert text(el, "state") == "stopped"
-    assert text(el, "lastError"), "a failed auto start leaves its reason in <lastError>"
+    assert text(el, "state") == "waiting"
+    assert text(el, "lastError"), "a stream waiting for its input says why in <lastError>"
+    set_stream_state(api, f"/apis/kraken/streams/stream-{sid}", "stop", "stopped")
     assert text(el, "mode") == "transcoder"
     in_el = get_one(api, "input", kit.input)
     check_ref(el, "input", "input", kit.input, text(in_el, "name"), api)
@@ -122,8 +123,17 @@ def test_new_stream_is_stopped_and_not_auto_started(api):
     assert text(get_one(api, "input", kit.input), "state") == "unset"
 
 
-def test_create_with_state_start_is_created_stopped(api):
+def decklink_stream(api):
+    """A stream whose input is DECKLINK, which the media engine cannot
+    capture from (no DeckLink support yet): every start is refused."""
     kit = Kit(api)
+    kit.input = create(api, "input", body("input", [("name", unique("sdi")),
+                                                     ("streamType", "DECKLINK")]))
+    return kit
+
+
+def test_create_with_state_start_is_created_stopped(api):
+    kit = decklink_stream(api)
     sid = kit.make_stream(state="start")
     el = get_one(api, "stream", sid)
     assert text(el, "state") == "stopped"
@@ -145,6 +155,9 @@ def test_edit_seed_verbatim_names_a_missing_reference(api):
 def test_edit_seed_with_real_ids(api):
     kit = Kit(api)
     sid = kit.make_stream("before-edit", auto_start="true", description="old")
+    # auto_start started it (waiting for its input): a running stream
+    # cannot be edited, so stop it first.
+    set_stream_state(api, f"/apis/kraken/streams/stream-{sid}", "stop", "stopped")
     other = Kit(api)
     edit(api, "stream", sid, seed.replace_ids(seed.STREAM_EDIT,
                                               seed_mapping(other, seed.SEED_IDS_STREAM)))
@@ -188,12 +201,12 @@ def test_edit_passthru_seed(api):
 
 
 def test_start_of_an_input_the_engine_cannot_capture_is_unavailable(api):
-    """Kit's input is MPEG2TS over UDP, which the media engine cannot take
-    yet: 503/1016, and the stream stays stopped."""
-    kit = Kit(api)
+    """A DECKLINK input, which the media engine cannot take yet: 503/1016
+    naming it, and the stream stays stopped."""
+    kit = decklink_stream(api)
     sid = kit.make_stream()
     assert_error(api.put(f"/apis/kraken/streams/stream-{sid}", seed.STREAM_START), 1016,
-                 mentions=["MPEG2TS"])
+                 mentions=["DECKLINK"])
     assert text(get_one(api, "stream", sid), "state") == "stopped"
     edit(api, "stream", sid, seed.STREAM_STOP)
     assert text(get_one(api, "stream", sid), "state") == "stopped"

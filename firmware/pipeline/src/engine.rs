@@ -63,6 +63,14 @@ impl Pipeline {
         let mut statuses = sink.statuses();
         statuses.extend(passthru.as_ref().and_then(TsOutput::status));
         let shared = Arc::new(Shared::with_outputs(statuses));
+        if let Source::Network(input) = &setup.source {
+            // Said before the API answers the start, so that a GET never
+            // sees `waiting` without a reason; the keeper's wait refines it.
+            shared.set_problem(Some(format!(
+                "waiting for the first picture from {}",
+                keeper::network_label(input)
+            )));
+        }
         let codecs = Arc::clone(&self.codecs);
         let keeper_shared = Arc::clone(&shared);
         let outputs = Outputs { sink, passthru };
@@ -80,6 +88,15 @@ impl Pipeline {
             PacketSink::outputs(&setup.outputs).map_err(|e| EngineError::Failed(e.to_string()))?;
         let input = TsInput::open(&setup.input).map_err(|e| EngineError::Failed(e.to_string()))?;
         let shared = Arc::new(Shared::with_outputs(sink.statuses()));
+        // No signal until packets come: the relay clears the reason when
+        // they do (a GET never sees `waiting` without one).
+        shared.set_problem(Some(format!(
+            "waiting for the first packets from {}",
+            keeper::network_label(&setup.input)
+        )));
+        shared
+            .signal
+            .store(false, std::sync::atomic::Ordering::Release);
         let keeper_shared = Arc::clone(&shared);
         let keeper = spawn_keeper(&plan.stream.name, move || {
             crate::relay::keep_bypass(setup, input, sink, keeper_shared)

@@ -354,7 +354,7 @@ pub(crate) fn run_once(
 
 /// "input 'Camera 3' (srt://…)", as signal-loss messages name a network
 /// input.
-fn network_label(input: &makara_config::InputConfig) -> String {
+pub(crate) fn network_label(input: &makara_config::InputConfig) -> String {
     match input.kind.url() {
         Some(url) => format!("input '{}' ({})", input.name, url.as_str()),
         None => format!("input '{}'", input.name),
