@@ -229,8 +229,11 @@ def test_an_rtsp_url_that_is_refused_is_a_clear_error(fresh, status, words):
         path = peers.make_stream(api, input_id, [peers.udp_output(api, peers.free_udp_port())],
                                  transcoder_id=peers.h264_transcoder(api, 320, 240, audio="off"))
         peers.start(api, path)
-        el = peers.wait_until(api, path, lambda el: text(el, "state") == "waiting"
-                              and bool(text(el, "lastError")), "waiting with a lastError")
+        # The first words are provisional ("waiting for the first picture");
+        # wait for the server's answer to show.
+        el = peers.wait_until(api, path, peers.waiting_with(
+            lambda error: any(w in (error or "").lower() for w in words)),
+            f"waiting, saying {status}")
         input_error = text(get_one(api, "input", input_id), "lastError") or ""
         peers.stop(api, path)
     assert refuser.requests, "the input never asked the RTSP server"
