@@ -13,8 +13,11 @@ The chain, everything on 127.0.0.1:
 
 CPU is utime + stime of the relay process (/proc/PID/stat) over the
 measured window; throughput is what the counter received in that window.
-Rounds alternate which relay goes first. Every peer runs under coreutils
-`timeout` in its own process group and is ended when its run ends.
+Rounds alternate which relay goes first. Each round also measures
+`makarad serve` with no stream over the same window (its API, supervisor
+and housekeeping), and both relays' CPU per thread. Every peer runs under
+coreutils `timeout` in its own process group and is ended when its run
+ends.
 """
 
 import argparse
@@ -46,6 +49,19 @@ def cpu_seconds(pid):
     """utime + stime of `pid`; the name in field 2 may hold spaces."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def thread_seconds(pid):
+    """{thread name: utime + stime} of `pid`'s threads (names summed)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICKS
+    return out
 
 
 def child_pid(pid, timeout=5.0):
@@ -98,11 +114,13 @@ def url(port, mode):
 def measure(pid, counter, sender, args):
     """CPU seconds of `pid` and bytes received and sent over the window."""
     time.sleep(args.warm)
+    threads0 = thread_seconds(pid)
     cpu0, got0, sent0, t0 = cpu_seconds(pid), counter.bytes, sender.sent_packets, time.monotonic()
     time.sleep(args.secs)
     cpu1, got1, sent1, t1 = cpu_seconds(pid), counter.bytes, sender.sent_packets, time.monotonic()
+    threads = {name: spent - threads0.get(name, 0) for name, spent in thread_seconds(pid).items()}
     return {"cpu_s": cpu1 - cpu0, "window_s": t1 - t0, "received": got1 - got0,
-            "sent": (sent1 - sent0) * peers.TS}
+            "sent": (sent1 - sent0) * peers.TS, "threads": threads}
 
 
 def finish(result, counter, sender):
@@ -178,12 +196,28 @@ def run_ours(data, args, work):
     return result
 
 
+def run_idle(args, work):
+    """CPU seconds of `makarad serve` with no stream over the window."""
+    app = Appliance(Path(tempfile.mkdtemp(dir=work)))
+    try:
+        time.sleep(args.warm)
+        cpu0, t0 = cpu_seconds(app.server.proc.pid), time.monotonic()
+        time.sleep(args.secs)
+        cpu1, t1 = cpu_seconds(app.server.proc.pid), time.monotonic()
+    finally:
+        app.close()
+    return (cpu1 - cpu0) / (t1 - t0)
+
+
 def show(name, r):
     print(f"  {name}: {r['cpu_s']:.2f} CPU s in {r['window_s']:.1f} s ({100 * r['cores']:.1f} % "
           f"of a core), {r['mbps']:.2f} Mbit/s received -> {r['cpu_ms_per_mbit']:.2f} CPU ms "
           f"per Mbit; window sent/received {r['sent']}/{r['received']} B; whole run "
           f"sent/received {r['sent_total']}/{r['received_total']} B"
           + (f"; {r['stream']}" if "stream" in r else ""), flush=True)
+    busy = sorted(((s, n) for n, s in r["threads"].items() if s > 0), reverse=True)
+    print("    threads (CPU s in the window): "
+          + ", ".join(f"{n} {s:.2f}" for s, n in busy), flush=True)
 
 
 def main():
@@ -203,6 +237,7 @@ def main():
     assert len(data) >= need, f"{args.ts}: {len(data)} bytes, the run needs {need:.0f}"
     sides = {"makarad": run_ours, "srt-live-transmit": run_theirs}
     results = {name: [] for name in sides}
+    idle = []
     with tempfile.TemporaryDirectory(prefix="makara-bench-srt-") as work:
         for round_ in range(1, args.rounds + 1):
             order = list(sides) if round_ % 2 else list(reversed(sides))
@@ -212,6 +247,8 @@ def main():
                 r = sides[name](data, args, Path(work))
                 results[name].append(r)
                 show(name, r)
+            idle.append(run_idle(args, Path(work)))
+            print(f"  makarad serve, no stream: {100 * idle[-1]:.2f} % of a core", flush=True)
     print("\n== summary (medians of %d rounds)" % args.rounds)
     print("| relay | CPU ms per Mbit | % of a core | Mbit/s received | window received/sent | "
           "per round (CPU ms per Mbit) |")
@@ -224,6 +261,8 @@ def main():
               f"{statistics.median(r['mbps'] for r in rs):.2f} | "
               f"{statistics.median(r['received'] / r['sent'] for r in rs):.4f} | "
               f"{', '.join('%.2f' % r['cpu_ms_per_mbit'] for r in rs)} |")
+    print(f"\nmakarad serve with no stream: median {100 * statistics.median(idle):.2f} % of a "
+          f"core; per round {', '.join('%.2f' % (100 * x) for x in idle)}")
     ratios = [o["cpu_ms_per_mbit"] / t["cpu_ms_per_mbit"]
               for o, t in zip(results["makarad"], results["srt-live-transmit"])]
     print(f"\nmakarad / srt-live-transmit, CPU per Mbit: median of the medians "
