@@ -173,6 +173,13 @@ image_cross_deps() {
     fi
 }
 
+# libsrt (Debian's gnutls flavour, as on the host) and the runtime libraries
+# of its DT_NEEDED closure, for a foreign architecture's sysroot: the dev
+# package gives srt.pc and libsrt-gnutls.so for the cross link. libstdc++
+# and libgcc_s are the cross toolchain's.
+IMAGE_SRT_DEBS='libsrt-gnutls-dev libsrt1.5-gnutls libgnutls30 libnettle8 libhogweed6
+libgmp10 libp11-kit0 libtasn1-6 libunistring2 libidn2-0 libffi8'
+
 # Debian's source of PKG (the exact version the host's binary packages come
 # from), unpacked with its patches under DIR; prints the source tree. Adds a
 # deb-src source for bookworm (+ security) once. Used to build the small
