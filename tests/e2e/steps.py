@@ -95,3 +95,39 @@ def capture_bench(box, port, mode, seconds=4):
     numbers = dict(re.findall(r"\b(fps|copies_per_frame|frames|lost): ([0-9.]+)", out))
     assert numbers.get("frames"), out
     return {k: float(v) for k, v in numbers.items()}, out
+
+
+def srt_relay_in_guest(api, *, width, height, fps, kbps, udp_port, srt_port=9000,
+                       guest_host="10.0.2.2"):
+    """Inside the guest, through libsrt both ways: a test-pattern stream
+    (no capture port, so it runs beside whatever else holds vivid) sends
+    H.264 to an SRT listener output on ``srt_port``; a second stream's SRT
+    caller input takes it from 127.0.0.1 and relays it unchanged (bypass)
+    over UDP to the host. Neither is started. Returns both stream paths."""
+    link = f"https://{api.host}/apis/kraken"
+    input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("bars")), ("streamType", "TESTPATTERN"),
+        ("width", width), ("height", height), ("frameRate", fps)])), "input")
+    transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique("h264")), ("resolution", [("width", width), ("height", height)]),
+        ("frameRate", fps), ("videoBitrate", kbps), ("gopSize", fps * 2),
+        ("encodingProfile", "cbr"), ("qualityLevel", 1), ("audio", "off")])), "transcoder")
+    srt_out = created_id(api.post("/apis/kraken/outputs", body("output", [
+        ("name", unique("srt-out")), ("streamType", "SRT"), ("srtMode", "listener"),
+        ("srtLocalPort", srt_port)])), "output")
+    capture_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+        ("name", unique("e2e")), ("input", f"{link}/inputs/input-{input_id}"),
+        ("transcoder", f"{link}/transcoders/transcoder-{transcoder_id}"),
+        ("outputs", [("output", [f"{link}/outputs/output-{srt_out}"])]),
+    ])), "stream")
+    srt_in = created_id(api.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("srt-in")), ("streamType", "SRT"), ("srtMode", "caller"),
+        ("srtAddress", "127.0.0.1"), ("srtRemotePort", srt_port)])), "input")
+    udp_out = created_id(api.post("/apis/kraken/outputs", body("output", [
+        ("name", unique("host")), ("url", f"udp://{guest_host}:{udp_port}")])), "output")
+    relay_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+        ("name", unique("relay")), ("mode", "bypass"),
+        ("input", f"{link}/inputs/input-{srt_in}"),
+        ("outputs", [("output", [f"{link}/outputs/output-{udp_out}"])]),
+    ])), "stream")
+    return f"/apis/kraken/streams/stream-{capture_id}", f"/apis/kraken/streams/stream-{relay_id}"
