@@ -34,5 +34,5 @@ pub use stream::{StreamConfig, StreamMode, StreamRequest, MAX_STREAM_OUTPUTS};
 pub use text::{preset_name, TextLimit};
 pub use transcoder::{
     AudioType, EncoderType, EncodingProfile, ResolutionMode, Shaping, TranscoderConfig,
-    TranscoderRequest, VideoProfile, VideoType,
+    TranscoderRequest, VideoProfile, VideoType, AUDIO_BITRATE_KBPS, VIDEO_BITRATE_KBPS,
 };

@@ -405,7 +405,9 @@ pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxCo
     if config.variable_rate {
         // Between PCRs a receiver spreads a variable-rate stream's bytes
         // evenly; 20 ms keeps that error small enough for the audio buffer.
-        config.pcr_interval_ms = VARIABLE_RATE_PCR_INTERVAL_MS;
+        // A slow stream has too few packet slots in 20 ms: it gets the
+        // shortest interval its rate allows.
+        config.pcr_interval_ms = VARIABLE_RATE_PCR_INTERVAL_MS.max(config.min_interval_ms());
     }
     config.service_provider = DvbName::new(&setup.provider);
     config.validate().map_err(|e| e.to_string())

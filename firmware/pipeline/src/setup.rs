@@ -387,6 +387,27 @@ mod tests {
     }
 
     #[test]
+    fn every_profile_at_the_lowest_bitrates_gets_a_transport() {
+        use makara_config::{EncodingProfile, AUDIO_BITRATE_KBPS, VIDEO_BITRATE_KBPS};
+        for profile in [
+            EncodingProfile::Vbr,
+            EncodingProfile::Cbr,
+            EncodingProfile::Performance,
+            EncodingProfile::Balanced,
+            EncodingProfile::Quality,
+        ] {
+            let mut plan = plan(StreamMode::Transcoder, pattern());
+            let transcoder = plan.transcoder.as_mut().unwrap();
+            transcoder.encoding_profile = profile;
+            transcoder.video_bitrate_kbps = VIDEO_BITRATE_KBPS.min as u32;
+            transcoder.audio_bitrate_kbps = AUDIO_BITRATE_KBPS.min as u32;
+            let setup = Setup::from_plan(&plan).unwrap();
+            let mux = crate::keeper::mux_config(&setup);
+            assert!(mux.is_ok(), "{profile:?}: {mux:?}");
+        }
+    }
+
+    #[test]
     fn passthru_needs_its_output_and_a_transport_stream() {
         let e = Setup::from_plan(&plan(StreamMode::Passthru, pattern())).unwrap_err();
         assert!(matches!(e, SetupError::PassthruInput("TESTPATTERN")), "{e}");

@@ -26,7 +26,9 @@ pub const DEFAULT_MAX_BACKLOG_MS: u32 = 2_000;
 pub const MAX_BACKLOG_MS_RANGE: (u32, u32) = (100, 10_000);
 /// PIDs below 0x20 are reserved or used by DVB/ATSC tables; 0x1FFF is null.
 pub const PID_RANGE: (u16, u16) = (0x0020, 0x1FFE);
-pub const MUX_RATE_RANGE_BPS: (u64, u64) = (100_000, 1_000_000_000);
+/// The slowest mux still has [`MIN_SLOTS_PER_INTERVAL`] packet slots in
+/// [`MAX_INTERVAL_MS`] (which takes 120.32 kbit/s).
+pub const MUX_RATE_RANGE_BPS: (u64, u64) = (125_000, 1_000_000_000);
 
 /// The PCR and PSI schedules need room to move: an interval must span at
 /// least this many packet slots (see `Muxer::fill_slot`).
@@ -70,9 +72,11 @@ pub struct MuxConfig {
 
 impl MuxConfig {
     /// H.264 on 0x100 and AAC on 0x101 at `mux_rate_bps`, every other
-    /// setting at its default.
+    /// setting at its default. A slow mux has too few packet slots for the
+    /// default PCR and PSI intervals: they stretch to the shortest its rate
+    /// allows ([`MuxConfig::min_interval_ms`]).
     pub fn new(mux_rate_bps: u64) -> MuxConfig {
-        MuxConfig {
+        let mut config = MuxConfig {
             transport_stream_id: DEFAULT_TRANSPORT_STREAM_ID,
             program_number: DEFAULT_PROGRAM_NUMBER,
             pmt_pid: DEFAULT_PMT_PID,
@@ -88,7 +92,11 @@ impl MuxConfig {
             restart: false,
             service_provider: DvbName::EMPTY,
             service_name: DvbName::EMPTY,
-        }
+        };
+        let min_ms = config.min_interval_ms();
+        config.pcr_interval_ms = config.pcr_interval_ms.max(min_ms);
+        config.psi_interval_ms = config.psi_interval_ms.max(min_ms);
+        config
     }
 
     pub fn validate(self) -> Result<ValidMuxConfig, MuxConfigError> {
@@ -138,9 +146,10 @@ impl MuxConfig {
         Ok(())
     }
 
-    /// The shortest interval that spans [`MIN_SLOTS_PER_INTERVAL`] packet
-    /// slots at this mux rate, rounded up to a millisecond.
-    fn min_interval_ms(&self) -> u32 {
+    /// The shortest PCR or PSI interval [`MuxConfig::validate`] accepts:
+    /// one that spans [`MIN_SLOTS_PER_INTERVAL`] packet slots at this mux
+    /// rate, rounded up to a millisecond.
+    pub fn min_interval_ms(&self) -> u32 {
         let bits = MIN_SLOTS_PER_INTERVAL * PACKET_LEN as u64 * 8 * 1000;
         bits.div_ceil(self.mux_rate_bps.max(1)).max(1) as u32
     }
@@ -281,5 +290,19 @@ mod tests {
             ..MuxConfig::new(20_000_000)
         };
         assert!(fast.validate().is_ok());
+    }
+
+    #[test]
+    fn defaults_fit_every_mux_rate() {
+        let (lo, hi) = MUX_RATE_RANGE_BPS;
+        for rate in [
+            lo, 150_000, 200_000, 300_000, 601_599, 601_600, 1_000_000, hi,
+        ] {
+            let config = MuxConfig::new(rate);
+            assert!(config.validate().is_ok(), "{rate}: {config:?}");
+            assert!(config.pcr_interval_ms >= DEFAULT_PCR_INTERVAL_MS);
+        }
+        assert_eq!(MuxConfig::new(200_000).pcr_interval_ms, 61);
+        assert_eq!(MuxConfig::new(hi).pcr_interval_ms, DEFAULT_PCR_INTERVAL_MS);
     }
 }
