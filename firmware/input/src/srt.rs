@@ -3,6 +3,7 @@
 
 mod caller;
 mod describe;
+mod link_log;
 mod listener;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -17,6 +18,7 @@ use crate::error::InputError;
 use crate::nic;
 
 use caller::{CallerInput, Target};
+use link_log::LinkLog;
 use listener::ListenerInput;
 
 /// How long one connection attempt may take: libsrt's own default, long
@@ -81,11 +83,15 @@ impl SrtReceiver {
         }
     }
 
-    pub fn label(&self) -> &str {
+    fn log(&self) -> &LinkLog {
         match self {
-            SrtReceiver::Listener(l) => l.label(),
-            SrtReceiver::Caller(c) => c.label(),
+            SrtReceiver::Listener(l) => &l.log,
+            SrtReceiver::Caller(c) => &c.log,
         }
+    }
+
+    pub fn label(&self) -> &str {
+        &self.log().label
     }
 
     /// One message, waiting at most `wait`; connecting, reconnecting and
@@ -98,17 +104,11 @@ impl SrtReceiver {
     }
 
     pub fn connections(&self) -> u64 {
-        match self {
-            SrtReceiver::Listener(l) => l.connections(),
-            SrtReceiver::Caller(c) => c.connections(),
-        }
+        self.log().connections()
     }
 
     pub fn problem(&self) -> Option<String> {
-        match self {
-            SrtReceiver::Listener(l) => l.problem(),
-            SrtReceiver::Caller(c) => c.problem(),
-        }
+        self.log().problem()
     }
 
     pub fn describe_silence(&self, silence: Silence) -> String {

@@ -16,6 +16,7 @@ use makara_media::SrtLinkStats;
 use makara_srt::{SrtSettings, SrtSocket};
 
 use super::describe::{self, Failure};
+use super::link_log::LinkLog;
 use super::CONNECT_TIMEOUT;
 use crate::activity::Silence;
 use crate::backoff::Backoff;
@@ -130,16 +131,13 @@ enum Link {
 /// A caller or rendezvous input; see the module's documentation.
 #[derive(Debug)]
 pub struct CallerInput {
-    label: String,
-    who: String,
+    pub(super) log: LinkLog,
     target: Target,
     settings: SrtSettings,
     backoff: Backoff,
     /// See [`MIN_STALL`].
     stall: Duration,
     link: Link,
-    connections: u64,
-    problem: Option<String>,
 }
 
 impl CallerInput {
@@ -158,30 +156,15 @@ impl CallerInput {
             return Err(InputError::Srt { label, source });
         }
         Ok(CallerInput {
-            who: target.describe(),
+            log: LinkLog::new(label, target.describe()),
             stall: MIN_STALL.max(Duration::from_millis(settings.latency_ms.into())),
-            label,
             target,
             settings,
             backoff: Backoff::new(),
             link: Link::Waiting {
                 until: Instant::now(),
             },
-            connections: 0,
-            problem: None,
         })
-    }
-
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    pub fn connections(&self) -> u64 {
-        self.connections
-    }
-
-    pub fn problem(&self) -> Option<String> {
-        self.problem.clone()
     }
 
     pub fn link_stats(&self) -> Option<SrtLinkStats> {
@@ -193,10 +176,12 @@ impl CallerInput {
 
     pub fn describe_silence(&self, silence: Silence) -> String {
         match &self.link {
-            Link::Connected { socket, .. } => {
-                silence.describe(&format!("{} (connected to {})", self.label, socket.peer()))
-            }
-            _ => silence.describe(&self.label),
+            Link::Connected { socket, .. } => silence.describe(&format!(
+                "{} (connected to {})",
+                self.log.label,
+                socket.peer()
+            )),
+            _ => silence.describe(&self.log.label),
         }
     }
 
@@ -271,10 +256,9 @@ impl CallerInput {
     }
 
     fn connected(&mut self, socket: SrtSocket) {
-        tracing::info!("{}: connected to {}", self.who, socket.peer());
-        self.connections += 1;
+        self.log
+            .connected(format_args!("connected to {}", socket.peer()));
         self.backoff.reset();
-        self.problem = None;
         self.link = Link::Connected {
             socket,
             last_message: None,
@@ -284,11 +268,7 @@ impl CallerInput {
     fn attempt_failed(&mut self, failure: &Failure) {
         let wait = self.backoff.next_wait();
         let why = describe::failure(failure, self.target.peer_mode());
-        let problem = format!("{}: {why}; retrying", self.who);
-        if self.problem.as_ref() != Some(&problem) {
-            tracing::warn!("{problem}");
-        }
-        self.problem = Some(problem);
+        self.log.trouble(format_args!("{why}; retrying"));
         self.link = Link::Waiting {
             until: Instant::now() + wait,
         };
@@ -306,9 +286,7 @@ impl CallerInput {
     }
 
     fn set_disconnected(&mut self, why: String, until: Instant) {
-        let problem = format!("{}: {why}; reconnecting", self.who);
-        tracing::warn!("{problem}");
-        self.problem = Some(problem);
+        self.log.trouble(format_args!("{why}; reconnecting"));
         self.link = Link::Waiting { until };
     }
 }

@@ -14,6 +14,7 @@ use makara_media::SrtLinkStats;
 use makara_srt::{SrtError, SrtListener, SrtSettings, SrtSocket};
 
 use super::describe;
+use super::link_log::LinkLog;
 use crate::activity::{Silence, RECEIVING_WINDOW};
 use crate::error::InputError;
 
@@ -30,13 +31,10 @@ struct Caller {
 /// A listener input; see the module's documentation.
 #[derive(Debug)]
 pub struct ListenerInput {
-    label: String,
-    who: String,
+    pub(super) log: LinkLog,
     listener: SrtListener,
     caller: Option<Caller>,
     next_newcomer_check: Instant,
-    connections: u64,
-    problem: Option<String>,
 }
 
 impl ListenerInput {
@@ -55,27 +53,13 @@ impl ListenerInput {
                 source,
             },
         })?;
+        let who = format!("SRT listener on :{}", listener.local_addr().port());
         Ok(ListenerInput {
-            who: format!("SRT listener on :{}", listener.local_addr().port()),
-            label,
+            log: LinkLog::new(label, who),
             listener,
             caller: None,
             next_newcomer_check: Instant::now(),
-            connections: 0,
-            problem: None,
         })
-    }
-
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    pub fn connections(&self) -> u64 {
-        self.connections
-    }
-
-    pub fn problem(&self) -> Option<String> {
-        self.problem.clone()
     }
 
     pub fn link_stats(&self) -> Option<SrtLinkStats> {
@@ -84,10 +68,15 @@ impl ListenerInput {
 
     pub fn describe_silence(&self, silence: Silence) -> String {
         match &self.caller {
-            Some(caller) => {
-                silence.describe(&format!("{} (caller {})", self.label, caller.socket.peer()))
-            }
-            None => format!("{} (no caller connected)", silence.describe(&self.label)),
+            Some(caller) => silence.describe(&format!(
+                "{} (caller {})",
+                self.log.label,
+                caller.socket.peer()
+            )),
+            None => format!(
+                "{} (no caller connected)",
+                silence.describe(&self.log.label)
+            ),
         }
     }
 
@@ -109,12 +98,9 @@ impl ListenerInput {
                         let peer = caller.socket.peer();
                         self.caller = None;
                         let why = describe::ended(&e);
-                        let problem = format!(
-                            "{}: caller {peer} left ({why}); waiting for a caller",
-                            self.who
-                        );
-                        tracing::warn!("{problem}");
-                        self.problem = Some(problem);
+                        self.log.trouble(format_args!(
+                            "caller {peer} left ({why}); waiting for a caller"
+                        ));
                     }
                 },
                 None => {
@@ -133,15 +119,14 @@ impl ListenerInput {
         self.listener
             .accept(wait)
             .map_err(|source| InputError::Srt {
-                label: self.label.clone(),
+                label: self.log.label.clone(),
                 source,
             })
     }
 
     fn take(&mut self, socket: SrtSocket) {
-        tracing::info!("{}: caller {} connected", self.who, socket.peer());
-        self.connections += 1;
-        self.problem = None;
+        self.log
+            .connected(format_args!("caller {} connected", socket.peer()));
         self.caller = Some(Caller {
             socket,
             last_heard: Instant::now(),
@@ -167,14 +152,14 @@ impl ListenerInput {
                 may_replace = false;
                 tracing::warn!(
                     "{}: caller {current_peer} has sent nothing for over a second; taking {} in its place",
-                    self.who,
+                    self.log.who,
                     newcomer.peer()
                 );
                 self.take(newcomer);
             } else {
                 tracing::warn!(
                     "{}: refused caller {}: one caller at a time, and {current_peer} is sending",
-                    self.who,
+                    self.log.who,
                     newcomer.peer()
                 );
             }
