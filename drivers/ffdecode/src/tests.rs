@@ -37,9 +37,29 @@ fn free_udp_port() -> u16 {
     socket.local_addr().unwrap().port()
 }
 
-/// ffmpeg sending a live test picture (testsrc2) and a 1 kHz sine,
-/// encoded with `codec_args`, as a transport stream to 127.0.0.1:`port`.
-fn ts_sender(port: u16, size: &str, codec_args: &[&str]) -> Kill {
+/// A TCP port nobody listens on (until a test's server takes it).
+fn free_tcp_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// H.264 with B-frames, a key frame a second at 25 fps, and AAC sound.
+const H264_B_FRAMES_AAC: [&str; 10] = [
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-bf",
+    "2",
+    "-g",
+    "25",
+    "-c:a",
+    "aac",
+];
+
+/// ffmpeg sending, at its own pace, what lavfi makes of `source`, then
+/// treated by `more` (further inputs, codecs, the muxer and where to).
+fn live_ffmpeg(source: &str, more: &[&str]) -> Kill {
     let mut args = vec![
         "-hide_banner",
         "-loglevel",
@@ -48,13 +68,9 @@ fn ts_sender(port: u16, size: &str, codec_args: &[&str]) -> Kill {
         "-f",
         "lavfi",
         "-i",
+        source,
     ];
-    let video = format!("testsrc2=size={size}:rate=25");
-    args.push(&video);
-    args.extend(["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"]);
-    args.extend(codec_args);
-    let url = format!("udp://127.0.0.1:{port}?pkt_size=1316");
-    args.extend(["-f", "mpegts", &url]);
+    args.extend(more);
     let child = Command::new("ffmpeg")
         .args(&args)
         .stdin(Stdio::null())
@@ -62,6 +78,25 @@ fn ts_sender(port: u16, size: &str, codec_args: &[&str]) -> Kill {
         .spawn()
         .expect("ffmpeg is required for these tests (apt-get install ffmpeg)");
     Kill(child)
+}
+
+/// ffmpeg sending a live test picture (testsrc2) and a 1 kHz sine,
+/// encoded with `codec_args`, as a transport stream to 127.0.0.1:`port`.
+fn ts_sender(port: u16, size: &str, codec_args: &[&str]) -> Kill {
+    let video = format!("testsrc2=size={size}:rate=25");
+    let mut more = vec!["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"];
+    more.extend(codec_args);
+    let url = format!("udp://127.0.0.1:{port}?pkt_size=1316");
+    more.extend(["-f", "mpegts", &url]);
+    live_ffmpeg(&video, &more)
+}
+
+/// ffmpeg sending a 320x240 test picture at 10 fps as MJPEG, muxed by
+/// `muxer_args` (the format and where to).
+fn mjpeg_sender(muxer_args: &[&str]) -> Kill {
+    let mut more = vec!["-c:v", "mjpeg", "-q:v", "5"];
+    more.extend(muxer_args);
+    live_ffmpeg("testsrc2=size=320x240:rate=10", &more)
 }
 
 fn udp_input(port: u16) -> InputConfig {
@@ -101,6 +136,25 @@ fn open_within(
         reasons.push(r.to_string())
     });
     (result, reasons)
+}
+
+/// Opens `input` within 15 s: the capture, or a panic with every waiting
+/// reason given meanwhile.
+fn open_capture(input: InputConfig) -> Box<dyn LiveCapture> {
+    let (capture, reasons) = open_within(input, Duration::from_secs(15));
+    capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"))
+}
+
+/// The waiting reason `open` was stopped with; a panic, with the reasons
+/// given, if it ended otherwise.
+fn stopped_waiting(
+    result: Result<Box<dyn LiveCapture>, DecodeError>,
+    reasons: &[String],
+) -> String {
+    let Err(DecodeError::Stopped { waiting }) = result else {
+        panic!("not stopped: {reasons:?}");
+    };
+    waiting
 }
 
 /// What a test keeps of a frame: holding the frames themselves would
@@ -156,8 +210,7 @@ fn assert_strictly_increasing(frames: &[Seen]) {
 fn decodes(size: (u32, u32), codec_args: &[&str]) -> Box<dyn LiveCapture> {
     let port = free_udp_port();
     let _sender = ts_sender(port, &format!("{}x{}", size.0, size.1), codec_args);
-    let (capture, reasons) = open_within(udp_input(port), Duration::from_secs(15));
-    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let mut capture = open_capture(udp_input(port));
     let format = capture.format();
     assert_eq!((format.width, format.height), size);
     assert_eq!(format.pixel_format, PixelFormat::I420);
@@ -179,21 +232,7 @@ fn decodes(size: (u32, u32), codec_args: &[&str]) -> Box<dyn LiveCapture> {
 #[test]
 fn h264_with_b_frames_and_aac_sound() {
     let _turn = turn();
-    let mut capture = decodes(
-        (640, 360),
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-bf",
-            "2",
-            "-g",
-            "25",
-            "-c:a",
-            "aac",
-        ],
-    );
+    let mut capture = decodes((640, 360), &H264_B_FRAMES_AAC);
     // The sound: the sine, once its time has come.
     let mut sound = capture.audio(MonotonicNs(0));
     let mut chunk = vec![0i16; 1_024 * 2];
@@ -302,44 +341,20 @@ fn pictures_and_sound_keep_their_sync() {
     let _turn = turn();
     let port = free_udp_port();
     let url = format!("udp://127.0.0.1:{port}?pkt_size=1316");
-    let _sender = Kill(
-        Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-re",
-                "-f",
-                "lavfi",
-                "-i",
-                "color=c=black:s=320x240:r=25,format=gray,\
-                 geq=lum='if(lt(mod(T\\,1)\\,0.02)\\,235\\,16)',format=yuv420p",
-                "-f",
-                "lavfi",
-                "-i",
-                "aevalsrc='if(lt(mod(t\\,1)\\,0.1)\\,0.5*cos(2*PI*1000*t)\\,0)':s=48000",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-bf",
-                "2",
-                "-g",
-                "25",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "192k",
-                "-f",
-                "mpegts",
-                &url,
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("ffmpeg is required"),
+    let mut more = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='if(lt(mod(t\\,1)\\,0.1)\\,0.5*cos(2*PI*1000*t)\\,0)':s=48000",
+    ];
+    more.extend(H264_B_FRAMES_AAC);
+    more.extend(["-b:a", "192k", "-f", "mpegts", &url]);
+    let _sender = live_ffmpeg(
+        "color=c=black:s=320x240:r=25,format=gray,\
+         geq=lum='if(lt(mod(T\\,1)\\,0.02)\\,235\\,16)',format=yuv420p",
+        &more,
     );
-    let (capture, reasons) = open_within(udp_input(port), Duration::from_secs(15));
-    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let mut capture = open_capture(udp_input(port));
     let mut sound = capture.audio(MonotonicNs(0));
     let mut flashes = Vec::new();
     let mut onsets = Vec::new();
@@ -418,8 +433,7 @@ fn slate_on_loss_and_pictures_again_on_return() {
         "aac",
     ];
     let sender = ts_sender(port, "320x240", &h264);
-    let (capture, reasons) = open_within(udp_input(port), Duration::from_secs(15));
-    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let mut capture = open_capture(udp_input(port));
     let mut frames = frames_for(&mut capture, Duration::from_secs(1));
     drop(sender);
     frames.extend(frames_for(&mut capture, Duration::from_secs(2)));
@@ -468,9 +482,7 @@ fn a_video_codec_not_decoded_is_the_waiting_reason() {
     let port = free_udp_port();
     let _sender = ts_sender(port, "320x240", &["-c:v", "mpeg4", "-c:a", "mp2"]);
     let (result, reasons) = open_within(udp_input(port), Duration::from_secs(4));
-    let Err(DecodeError::Stopped { waiting }) = result else {
-        panic!("not stopped: {reasons:?}");
-    };
+    let waiting = stopped_waiting(result, &reasons);
     assert!(
         waiting.contains("MPEG-4 Visual (stream_type 0x10), which this appliance does not decode"),
         "{waiting}"
@@ -506,9 +518,7 @@ fn garbage_is_a_reason_not_a_crash() {
     });
     let (result, reasons) = open_within(udp_input(port), Duration::from_secs(2));
     sender.join().unwrap();
-    let Err(DecodeError::Stopped { waiting }) = result else {
-        panic!("not stopped: {reasons:?}");
-    };
+    let waiting = stopped_waiting(result, &reasons);
     assert!(waiting.contains(&format!("127.0.0.1:{port}")), "{waiting}");
 }
 
@@ -518,9 +528,7 @@ fn no_sender_is_the_waiting_reason_and_a_stop_ends_open() {
     let started = Instant::now();
     let (result, reasons) = open_within(udp_input(port), Duration::from_millis(1_500));
     assert!(started.elapsed() < Duration::from_secs(3));
-    let Err(DecodeError::Stopped { waiting }) = result else {
-        panic!("not stopped: {reasons:?}");
-    };
+    let waiting = stopped_waiting(result, &reasons);
     assert!(waiting.contains(&format!("127.0.0.1:{port}")), "{waiting}");
     assert!(!reasons.is_empty());
 }
@@ -583,12 +591,7 @@ fn rtsp_404_and_401_name_the_url_and_the_status() {
 
 #[test]
 fn a_dead_rtsp_server_is_a_reason_not_a_hang() {
-    // A port nobody listens on.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_tcp_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
     let started = Instant::now();
     let (result, reasons) = open_within(url_input(&url, InputType::Rtsp), Duration::from_secs(2));
@@ -638,11 +641,7 @@ GLib.MainLoop().run()
 #[test]
 fn rtsp_over_tcp_and_over_udp() {
     let _turn = turn();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_tcp_port();
     let mut server = Command::new("/usr/bin/python3")
         .args(["-c", RTSP_SERVER, &port.to_string()])
         .stdin(Stdio::null())
@@ -674,42 +673,10 @@ fn rtsp_over_tcp_and_over_udp() {
 #[test]
 fn mjpeg_over_http() {
     let _turn = turn();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_tcp_port();
     let url = format!("http://127.0.0.1:{port}/cam.mjpg");
-    let _server = Kill(
-        Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-re",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=320x240:rate=10",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "5",
-                "-f",
-                "mpjpeg",
-                "-listen",
-                "1",
-                &url,
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("ffmpeg is required"),
-    );
-    let (capture, reasons) = open_within(
-        url_input(&url, InputType::MjpegRaw),
-        Duration::from_secs(15),
-    );
-    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let _server = mjpeg_sender(&["-f", "mpjpeg", "-listen", "1", &url]);
+    let mut capture = open_capture(url_input(&url, InputType::MjpegRaw));
     let format = capture.format();
     assert_eq!((format.width, format.height), (320, 240));
     let frames = frames_for(&mut capture, Duration::from_secs(2));
@@ -722,34 +689,8 @@ fn raw_mjpeg_over_udp() {
     let _turn = turn();
     let port = free_udp_port();
     let url = format!("udp://127.0.0.1:{port}");
-    let _sender = Kill(
-        Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-re",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=320x240:rate=10",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "5",
-                "-f",
-                "mjpeg",
-                &format!("{url}?pkt_size=1316"),
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("ffmpeg is required"),
-    );
-    let (capture, reasons) = open_within(
-        url_input(&url, InputType::MjpegRaw),
-        Duration::from_secs(15),
-    );
-    let mut capture = capture.unwrap_or_else(|e| panic!("{e}; reasons {reasons:?}"));
+    let _sender = mjpeg_sender(&["-f", "mjpeg", &format!("{url}?pkt_size=1316")]);
+    let mut capture = open_capture(url_input(&url, InputType::MjpegRaw));
     assert_eq!(
         (capture.format().width, capture.format().height),
         (320, 240)
