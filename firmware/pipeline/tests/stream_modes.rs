@@ -15,11 +15,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::fakes::codecs;
-use common::{collect, receiver, wait_for};
+use common::{collect, receiver, running, udp_output, wait_for};
 use makara_capture::{CaptureDevices, NoCaptureDevices, Pacing, TestPatternSettings};
 use makara_config::{
-    Id, InputConfig, InputRequest, InputType, OutputConfig, OutputRequest, OutputType, SrtMode,
-    SrtRequest, StreamMode, StreamRequest, TranscoderRequest,
+    InputConfig, InputRequest, InputType, OutputConfig, OutputRequest, OutputType, SrtMode,
+    SrtRequest, StreamMode, TranscoderRequest,
 };
 use makara_engine::{Engine, StreamPlan, StreamState};
 use makara_media::PixelFormat;
@@ -57,15 +57,6 @@ fn rtsp_input() -> InputConfig {
     .unwrap()
 }
 
-fn udp_output(port: u16) -> OutputConfig {
-    OutputRequest {
-        url: Some(format!("udp://127.0.0.1:{port}")),
-        ..OutputRequest::default()
-    }
-    .validate()
-    .unwrap()
-}
-
 fn srt_listener_output(port: u16) -> OutputConfig {
     OutputRequest {
         name: Some("srt out".into()),
@@ -82,6 +73,8 @@ fn srt_listener_output(port: u16) -> OutputConfig {
     .unwrap()
 }
 
+/// A stream in `mode` of `input` to `outputs` (and `passthru`), through
+/// a 1500 kbit/s transcoder unless it is bypass.
 fn stream_plan(
     mode: StreamMode,
     input: InputConfig,
@@ -93,25 +86,36 @@ fn stream_plan(
             .validate()
             .unwrap()
     });
-    let stream = StreamRequest {
-        name: Some("s".into()),
-        mode: Some(mode),
-        input: Some(Id::new_random()),
-        transcoder: transcoder.as_ref().map(|_| Id::new_random()),
-        outputs: outputs.iter().map(|_| Id::new_random()).collect(),
-        passthru: passthru.as_ref().map(|_| Id::new_random()),
-        ..StreamRequest::default()
-    }
-    .validate()
-    .unwrap();
-    StreamPlan {
-        id: Id::new_random(),
-        stream,
-        input,
-        transcoder,
-        outputs,
-        passthru,
-    }
+    common::stream_plan(mode, input, transcoder, outputs, passthru)
+}
+
+/// A bypass stream from a UDP input on `in_port` to `output`, and the
+/// pipeline running it.
+fn running_bypass(in_port: u16, output: OutputConfig) -> (StreamPlan, Pipeline) {
+    let plan = stream_plan(StreamMode::Bypass, udp_input(in_port), vec![output], None);
+    let pipeline = running(&plan);
+    (plan, pipeline)
+}
+
+/// Why a stream with the SRT listener output on `srt_port` waits while no
+/// caller is connected.
+fn no_caller(srt_port: u16) -> String {
+    format!("output 'srt out': no caller connected to srt://:{srt_port} (listener)")
+}
+
+/// Waits until the stream says `why`; it must be waiting then.
+fn assert_waits_with(pipeline: &Pipeline, plan: &StreamPlan, why: &str) {
+    let (state, problem) = wait_for(pipeline, &plan.id, LIMIT, |_, p| p == Some(why));
+    assert_eq!(
+        (state, problem.as_deref()),
+        (StreamState::Waiting, Some(why))
+    );
+}
+
+/// Waits until the stream is active; it must have no problem then.
+fn assert_becomes_active(pipeline: &Pipeline, plan: &StreamPlan) {
+    let (state, problem) = wait_for(pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
+    assert_eq!((state, problem), (StreamState::Active, None));
 }
 
 /// TS packet `n` of PID 0x100: its continuity counter follows `n`, and
@@ -158,14 +162,7 @@ fn feed(port: u16, count: u32, gap: Duration, stop: Arc<AtomicBool>) -> thread::
 fn bypass_relays_a_udp_input_to_a_udp_output_byte_for_byte() {
     let (out, out_port) = receiver();
     let in_port = free_port();
-    let plan = stream_plan(
-        StreamMode::Bypass,
-        udp_input(in_port),
-        vec![udp_output(out_port)],
-        None,
-    );
-    let mut pipeline = Pipeline::new(codecs());
-    pipeline.start(&plan).unwrap();
+    let (plan, mut pipeline) = running_bypass(in_port, udp_output(out_port));
 
     // Nothing arrives yet: waiting, with the input's reason.
     let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |_, p| p.is_some());
@@ -208,14 +205,7 @@ fn bypass_relays_a_udp_input_to_a_udp_output_byte_for_byte() {
 fn bypass_to_an_srt_listener_waits_for_a_caller_then_relays_to_it() {
     let in_port = free_port();
     let srt_port = free_port();
-    let plan = stream_plan(
-        StreamMode::Bypass,
-        udp_input(in_port),
-        vec![srt_listener_output(srt_port)],
-        None,
-    );
-    let mut pipeline = Pipeline::new(codecs());
-    pipeline.start(&plan).unwrap();
+    let (plan, mut pipeline) = running_bypass(in_port, srt_listener_output(srt_port));
     let stop_feed = Arc::new(AtomicBool::new(false));
     let fed = feed(
         in_port,
@@ -224,13 +214,7 @@ fn bypass_to_an_srt_listener_waits_for_a_caller_then_relays_to_it() {
         Arc::clone(&stop_feed),
     );
 
-    let no_caller =
-        format!("output 'srt out': no caller connected to srt://:{srt_port} (listener)");
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |_, p| p == Some(&no_caller));
-    assert_eq!(
-        (state, problem.as_deref()),
-        (StreamState::Waiting, Some(&*no_caller))
-    );
+    assert_waits_with(&pipeline, &plan, &no_caller(srt_port));
 
     let listener = SocketAddr::from(([127, 0, 0, 1], srt_port));
     let settings = SrtSettings {
@@ -238,8 +222,7 @@ fn bypass_to_an_srt_listener_waits_for_a_caller_then_relays_to_it() {
         ..SrtSettings::default()
     };
     let mut caller = SrtSocket::call(listener, &settings, LIMIT).unwrap();
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
-    assert_eq!((state, problem), (StreamState::Active, None));
+    assert_becomes_active(&pipeline, &plan);
 
     // Whole messages of seven packets, in the input's order.
     let mut buf = [0u8; 1500];
@@ -268,11 +251,7 @@ fn bypass_to_an_srt_listener_waits_for_a_caller_then_relays_to_it() {
 
     // The caller leaves: waiting again, naming the output.
     drop(caller);
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |_, p| p == Some(&no_caller));
-    assert_eq!(
-        (state, problem.as_deref()),
-        (StreamState::Waiting, Some(&*no_caller))
-    );
+    assert_waits_with(&pipeline, &plan, &no_caller(srt_port));
     stop_feed.store(true, Ordering::Relaxed);
     fed.join().unwrap();
     pipeline.stop(&plan.id);
@@ -288,21 +267,13 @@ fn a_transcoded_stream_waits_for_an_srt_caller_and_serves_it() {
         vec![udp_output(udp_port), srt_listener_output(srt_port)],
         None,
     );
-    let mut pipeline = Pipeline::new(codecs());
-    pipeline.start(&plan).unwrap();
-    let no_caller =
-        format!("output 'srt out': no caller connected to srt://:{srt_port} (listener)");
+    let mut pipeline = running(&plan);
     // The UDP output delivers; the SRT output, without a caller, does not.
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |_, p| p == Some(&no_caller));
-    assert_eq!(
-        (state, problem.as_deref()),
-        (StreamState::Waiting, Some(&*no_caller))
-    );
+    assert_waits_with(&pipeline, &plan, &no_caller(srt_port));
 
     let listener = SocketAddr::from(([127, 0, 0, 1], srt_port));
     let mut caller = SrtSocket::call(listener, &SrtSettings::default(), LIMIT).unwrap();
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
-    assert_eq!((state, problem), (StreamState::Active, None));
+    assert_becomes_active(&pipeline, &plan);
     let mut buf = [0u8; 1500];
     let start = Instant::now();
     let len = loop {
@@ -358,11 +329,7 @@ fn a_network_input_is_waited_for_by_the_keeper_then_transcoded() {
     let mut pipeline = Pipeline::new(codecs);
     pipeline.start(&plan).unwrap();
     let why = "input 'feed': waiting for a picture";
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |_, p| p == Some(why));
-    assert_eq!(
-        (state, problem.as_deref()),
-        (StreamState::Waiting, Some(why))
-    );
+    assert_waits_with(&pipeline, &plan, why);
     // The input's own report says so too.
     let input = pipeline.stats(&plan.id).unwrap().0.input.unwrap();
     assert_eq!(
@@ -371,8 +338,7 @@ fn a_network_input_is_waited_for_by_the_keeper_then_transcoded() {
     );
 
     release.send(()).unwrap();
-    let (state, problem) = wait_for(&pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
-    assert_eq!((state, problem), (StreamState::Active, None));
+    assert_becomes_active(&pipeline, &plan);
     assert!(!collect(&out, Duration::from_millis(300)).is_empty());
     pipeline.stop(&plan.id);
 }

@@ -1,5 +1,5 @@
-//! What the pipeline tests share: stream plans, a UDP receiver on the
-//! loopback, and waiting for a stream's state.
+//! What the pipeline tests share: stream plans, a pipeline running one,
+//! a UDP receiver on the loopback, and waiting for a stream's state.
 
 #![allow(dead_code)] // Each test file uses its own part.
 
@@ -9,9 +9,11 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use makara_config::{
-    Id, InputConfig, InputRequest, InputType, OutputRequest, StreamRequest, TranscoderRequest,
+    Id, InputConfig, InputRequest, InputType, OutputConfig, OutputRequest, StreamMode,
+    StreamRequest, TranscoderConfig, TranscoderRequest,
 };
 use makara_engine::{Engine, StreamPlan, StreamState};
+use makara_pipeline::Pipeline;
 
 /// A 320x180 TESTPATTERN input at `fps`.
 pub fn pattern_input(fps: i64) -> InputConfig {
@@ -46,25 +48,32 @@ pub fn transcoder(kbps: i64, more: TranscoderRequest) -> TranscoderRequest {
     }
 }
 
-/// A stream of `input` through `transcoder` to a UDP output on
-/// 127.0.0.1 for each of `ports`.
-pub fn plan(input: InputConfig, transcoder: TranscoderRequest, ports: &[u16]) -> StreamPlan {
-    let outputs = ports
-        .iter()
-        .map(|p| {
-            OutputRequest {
-                url: Some(format!("udp://127.0.0.1:{p}")),
-                ..OutputRequest::default()
-            }
-            .validate()
-            .unwrap()
-        })
-        .collect();
+/// A UDP output to 127.0.0.1:`port`.
+pub fn udp_output(port: u16) -> OutputConfig {
+    OutputRequest {
+        url: Some(format!("udp://127.0.0.1:{port}")),
+        ..OutputRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A stream "s" in `mode` of `input` through `transcoder` to `outputs`
+/// (and the input's copy to `passthru`), each part under a fresh id.
+pub fn stream_plan(
+    mode: StreamMode,
+    input: InputConfig,
+    transcoder: Option<TranscoderConfig>,
+    outputs: Vec<OutputConfig>,
+    passthru: Option<OutputConfig>,
+) -> StreamPlan {
     let stream = StreamRequest {
         name: Some("s".into()),
+        mode: Some(mode),
         input: Some(Id::new_random()),
-        transcoder: Some(Id::new_random()),
-        outputs: ports.iter().map(|_| Id::new_random()).collect(),
+        transcoder: transcoder.as_ref().map(|_| Id::new_random()),
+        outputs: outputs.iter().map(|_| Id::new_random()).collect(),
+        passthru: passthru.as_ref().map(|_| Id::new_random()),
         ..StreamRequest::default()
     }
     .validate()
@@ -73,10 +82,29 @@ pub fn plan(input: InputConfig, transcoder: TranscoderRequest, ports: &[u16]) ->
         id: Id::new_random(),
         stream,
         input,
-        transcoder: Some(transcoder.validate().unwrap()),
+        transcoder,
         outputs,
-        passthru: None,
+        passthru,
     }
+}
+
+/// A stream of `input` through `transcoder` to a UDP output on
+/// 127.0.0.1 for each of `ports`.
+pub fn plan(input: InputConfig, transcoder: TranscoderRequest, ports: &[u16]) -> StreamPlan {
+    stream_plan(
+        StreamMode::Transcoder,
+        input,
+        Some(transcoder.validate().unwrap()),
+        ports.iter().map(|&p| udp_output(p)).collect(),
+        None,
+    )
+}
+
+/// A pipeline with the stand-in codecs (`fakes::codecs`), running `plan`.
+pub fn running(plan: &StreamPlan) -> Pipeline {
+    let mut pipeline = Pipeline::new(fakes::codecs());
+    pipeline.start(plan).unwrap();
+    pipeline
 }
 
 /// A socket on 127.0.0.1 and its port; reads give up after 100 ms.
