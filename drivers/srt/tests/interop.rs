@@ -64,6 +64,43 @@ fn live_transmit_chunks(
     ChildGuard(child)
 }
 
+/// Our listener on a free port of 127.0.0.1.
+fn our_listener(settings: &SrtSettings) -> SrtListener {
+    SrtListener::bind("127.0.0.1:0".parse().unwrap(), settings).expect("bind")
+}
+
+/// The socket of srt-live-transmit's call to `listener`, within 10 s.
+fn accept_their_call(listener: &SrtListener) -> SrtSocket {
+    listener
+        .accept(Duration::from_secs(10))
+        .expect("accept")
+        .expect("srt-live-transmit did not call")
+}
+
+/// Writes `msgs` to the stdin of `sender` (srt-live-transmit reading
+/// `file://con`), one a millisecond, while `socket` receives them for at
+/// most `within`; what `socket` received. Called only after the
+/// handshake: srt-live-transmit drops what it reads before it is
+/// connected.
+fn feed_their_sender(
+    sender: &mut ChildGuard,
+    socket: &mut SrtSocket,
+    msgs: &[Vec<u8>],
+    within: Duration,
+) -> Vec<Vec<u8>> {
+    thread::scope(|s| {
+        let rx = s.spawn(|| receive(socket, msgs.len(), within));
+        let mut stdin = sender.0.stdin.take().unwrap();
+        for m in msgs {
+            stdin.write_all(m).expect("feed srt-live-transmit");
+            thread::sleep(Duration::from_millis(1));
+        }
+        let got = rx.join().unwrap();
+        drop(stdin);
+        got
+    })
+}
+
 /// Sends 500 messages on `socket`, closes it, lets the receiving
 /// srt-live-transmit finish, and checks its output is what was sent.
 fn send_and_compare(mut socket: SrtSocket, receiver: ChildGuard, out: &Path) {
@@ -96,14 +133,10 @@ fn their_caller_reads_our_listener_with_aes128_and_aes256() {
         for (key, bytes) in [(KeyLength::Aes128, 16), (KeyLength::Aes256, 32)] {
             let dir = TestDir::new("srt-interop");
             let out = dir.join("out.ts");
-            let listener =
-                SrtListener::bind("127.0.0.1:0".parse().unwrap(), &encrypted(key)).expect("bind");
+            let listener = our_listener(&encrypted(key));
             let their = uri(listener.local_addr(), "caller", Some(PASSPHRASE), bytes);
             let receiver = live_transmit(&their, "file://con", Stdio::null(), &out);
-            let socket = listener
-                .accept(Duration::from_secs(10))
-                .expect("accept")
-                .expect("srt-live-transmit did not call");
+            let socket = accept_their_call(&listener);
             assert_eq!(socket.key_length_bytes(), Some(bytes), "{key:?}");
             send_and_compare(socket, receiver, &out);
         }
@@ -177,11 +210,7 @@ fn their_caller_with_a_wrong_passphrase_gets_nothing() {
     bounded(LIMIT, || {
         let dir = TestDir::new("srt-interop");
         let out = dir.join("out.ts");
-        let listener = SrtListener::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            &encrypted(KeyLength::Aes128),
-        )
-        .expect("bind");
+        let listener = our_listener(&encrypted(KeyLength::Aes128));
         let their = uri(
             listener.local_addr(),
             "caller",
@@ -205,31 +234,14 @@ fn their_caller_feeds_our_listener_encrypted() {
     bounded(LIMIT, || {
         let dir = TestDir::new("srt-interop");
         let out = dir.join("stdout");
-        let listener =
-            SrtListener::bind("127.0.0.1:0".parse().unwrap(), &encrypted(KeyLength::Auto))
-                .expect("bind");
+        let listener = our_listener(&encrypted(KeyLength::Auto));
         let their = uri(listener.local_addr(), "caller", Some(PASSPHRASE), 32);
         let mut sender = live_transmit("file://con", &their, Stdio::piped(), &out);
-        let mut socket = listener
-            .accept(Duration::from_secs(10))
-            .expect("accept")
-            .expect("srt-live-transmit did not call");
+        let mut socket = accept_their_call(&listener);
         // Their key length, taken by our listener left at Auto.
         assert_eq!(socket.key_length_bytes(), Some(32));
         let msgs = messages(500);
-        let got = thread::scope(|s| {
-            let rx = s.spawn(|| receive(&mut socket, msgs.len(), Duration::from_secs(15)));
-            // Written only now, after the handshake: srt-live-transmit
-            // drops what it reads before it is connected.
-            let mut stdin = sender.0.stdin.take().unwrap();
-            for m in &msgs {
-                stdin.write_all(m).expect("feed srt-live-transmit");
-                thread::sleep(Duration::from_millis(1));
-            }
-            let got = rx.join().unwrap();
-            drop(stdin);
-            got
-        });
+        let got = feed_their_sender(&mut sender, &mut socket, &msgs, Duration::from_secs(15));
         assert_eq!(got.len(), msgs.len(), "messages received");
         assert!(got == msgs, "the payload changed on the way");
     });
@@ -240,27 +252,13 @@ fn we_receive_the_largest_live_messages_a_peer_may_send() {
     bounded(LIMIT, || {
         let dir = TestDir::new("srt-interop");
         let out = dir.join("stdout");
-        let listener = SrtListener::bind("127.0.0.1:0".parse().unwrap(), &SrtSettings::default())
-            .expect("bind");
+        let listener = our_listener(&SrtSettings::default());
         let their = uri(listener.local_addr(), "caller", None, 0);
         // srt-live-transmit's default: 1456-byte messages, the live maximum.
         let mut sender = live_transmit_chunks(1456, "file://con", &their, Stdio::piped(), &out);
-        let mut socket = listener
-            .accept(Duration::from_secs(10))
-            .expect("accept")
-            .expect("srt-live-transmit did not call");
+        let mut socket = accept_their_call(&listener);
         let msgs: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 1456]).collect();
-        let got = thread::scope(|s| {
-            let rx = s.spawn(|| receive(&mut socket, msgs.len(), Duration::from_secs(10)));
-            let mut stdin = sender.0.stdin.take().unwrap();
-            for m in &msgs {
-                stdin.write_all(m).expect("feed srt-live-transmit");
-                thread::sleep(Duration::from_millis(1));
-            }
-            let got = rx.join().unwrap();
-            drop(stdin);
-            got
-        });
+        let got = feed_their_sender(&mut sender, &mut socket, &msgs, Duration::from_secs(10));
         assert!(
             got == msgs,
             "{} messages of 1456 bytes came through",
@@ -282,21 +280,14 @@ fn signal(child: &ChildGuard, signal: &str) {
 fn a_stalled_caller_does_not_hold_up_sends_to_another() {
     bounded(LIMIT, || {
         let dir = TestDir::new("srt-interop");
-        let listener = SrtListener::bind("127.0.0.1:0".parse().unwrap(), &SrtSettings::default())
-            .expect("bind");
+        let listener = our_listener(&SrtSettings::default());
         let their = uri(listener.local_addr(), "caller", None, 0);
-        let accept = || {
-            listener
-                .accept(Duration::from_secs(10))
-                .expect("accept")
-                .expect("srt-live-transmit did not call")
-        };
         let stalled_out = dir.join("stalled.ts");
         let stalled_peer = live_transmit(&their, "file://con", Stdio::null(), &stalled_out);
-        let mut stalled = accept();
+        let mut stalled = accept_their_call(&listener);
         let live_out = dir.join("live.ts");
         let live_peer = live_transmit(&their, "file://con", Stdio::null(), &live_out);
-        let mut live = accept();
+        let mut live = accept_their_call(&listener);
 
         // Frozen: its libsrt neither acknowledges nor reads any more.
         signal(&stalled_peer, "-STOP");
