@@ -32,14 +32,17 @@ fn srt_config(srt: SrtRequest) -> InputConfig {
     .unwrap()
 }
 
-fn listener_input(port: u16, passphrase: Option<&str>) -> TsInput {
-    TsInput::open(&srt_config(SrtRequest {
+fn listener_config(port: u16, passphrase: Option<&str>) -> InputConfig {
+    srt_config(SrtRequest {
         mode: Some(SrtMode::Listener),
         local_port: Some(port.into()),
         passphrase: passphrase.map(str::to_string),
         ..SrtRequest::default()
-    }))
-    .unwrap()
+    })
+}
+
+fn listener_input(port: u16, passphrase: Option<&str>) -> TsInput {
+    TsInput::open(&listener_config(port, passphrase)).unwrap()
 }
 
 fn caller_input(port: u16, passphrase: Option<&str>) -> TsInput {
@@ -97,6 +100,15 @@ fn read_for(input: &mut TsInput, period: Duration) -> Vec<Packet> {
         input.read(Duration::from_millis(50), &mut out).unwrap();
     }
     out
+}
+
+/// Reads for `period`; then the input must not be receiving, and give
+/// `error` as its last error.
+fn assert_not_receiving_after(input: &mut TsInput, period: Duration, error: &str) {
+    read_for(input, period);
+    let report = input.report();
+    assert!(!report.receiving);
+    assert_eq!(report.last_error.as_deref(), Some(error));
 }
 
 #[test]
@@ -214,18 +226,10 @@ fn a_caller_input_is_told_the_passphrase_does_not_match() {
     .unwrap();
     let port = listener.local_addr().port();
     let mut input = caller_input(port, Some(PASSPHRASE));
-    read_for(&mut input, Duration::from_millis(1500));
-    let report = input.report();
-    assert!(!report.receiving);
-    assert_eq!(
-        report.last_error.as_deref(),
-        Some(
-            format!(
-                "SRT caller to 127.0.0.1:{port}: rejected: the passphrase does not match; retrying"
-            )
-            .as_str()
-        )
+    let rejected = format!(
+        "SRT caller to 127.0.0.1:{port}: rejected: the passphrase does not match; retrying"
     );
+    assert_not_receiving_after(&mut input, Duration::from_millis(1500), &rejected);
     drop(listener);
 }
 
@@ -234,19 +238,11 @@ fn a_caller_input_with_nobody_to_call_says_so() {
     let port = free_port();
     let mut input = caller_input(port, None);
     assert_eq!(input.label(), format!("srt://127.0.0.1:{port} (caller)"));
-    read_for(&mut input, Duration::from_millis(3600));
-    let report = input.report();
-    assert!(!report.receiving);
-    assert_eq!(
-        report.last_error.as_deref(),
-        Some(
-            format!(
-                "SRT caller to 127.0.0.1:{port}: no answer within 3 s: check that the peer runs in \
-                 listener mode and that UDP gets through; retrying"
-            )
-            .as_str()
-        )
+    let no_answer = format!(
+        "SRT caller to 127.0.0.1:{port}: no answer within 3 s: check that the peer runs in \
+         listener mode and that UDP gets through; retrying"
     );
+    assert_not_receiving_after(&mut input, Duration::from_millis(3600), &no_answer);
 }
 
 /// A makara-srt listener sending a stream to each caller until told to
@@ -457,12 +453,7 @@ fn a_rendezvous_input_meets_its_peer() {
 fn open_refuses_a_listener_port_in_use() {
     let taken = SrtListener::bind(local(0), &SrtSettings::default()).unwrap();
     let port = taken.local_addr().port();
-    let error = TsInput::open(&srt_config(SrtRequest {
-        mode: Some(SrtMode::Listener),
-        local_port: Some(port.into()),
-        ..SrtRequest::default()
-    }))
-    .unwrap_err();
+    let error = TsInput::open(&listener_config(port, None)).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!("srt://:{port} (listener): port {port} is in use by another input or program")
