@@ -11,18 +11,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::fakes::ListeningAudio;
 use common::{receiver, wait_for};
 use makara_capture::{
     monotonic_now, AudioSource, CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices,
     TestPatternSettings,
 };
 use makara_config::TranscoderRequest;
-use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
+use makara_encode::{EncodeError, RawPicture, VideoEncoder};
 use makara_engine::{Engine, StreamPlan, StreamState};
 use makara_framering::{Frame, FramePool};
-use makara_media::{
-    CapturePort, EncodedAudio, EncodedVideo, MonotonicNs, PixelFormat, VideoFormat,
-};
+use makara_media::{CapturePort, EncodedVideo, MonotonicNs, PixelFormat, VideoFormat};
 use makara_pipeline::{Codecs, Pipeline};
 
 /// A 25 fps device; frames stop while `signal` is false.
@@ -154,35 +153,6 @@ impl VideoEncoder for CountingVideo {
     }
 }
 
-/// Says whether any sample it was given was not silence.
-struct ListeningAudio {
-    out: Option<EncodedAudio>,
-    heard: Arc<AtomicBool>,
-}
-
-impl AudioEncoder for ListeningAudio {
-    fn send_samples(&mut self, audio: Option<RawAudio<'_>>) -> Result<(), EncodeError> {
-        if let Some(a) = audio {
-            if a.samples.iter().any(|&s| s != 0) {
-                self.heard.store(true, Ordering::Relaxed);
-            }
-            self.out = Some(EncodedAudio {
-                data: vec![0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC],
-                pts: a.pts,
-            });
-        }
-        Ok(())
-    }
-
-    fn receive(&mut self) -> Result<Option<EncodedAudio>, EncodeError> {
-        Ok(self.out.take())
-    }
-
-    fn frame_samples(&self) -> usize {
-        1024
-    }
-}
-
 fn plan(port: u16, capture_port: i64) -> StreamPlan {
     let transcoder = common::transcoder(1000, TranscoderRequest::default());
     common::plan(common::device_input(capture_port), transcoder, &[port])
@@ -211,12 +181,7 @@ fn rig() -> Rig {
                 out: None,
             }))
         }),
-        audio: Box::new(move |_| {
-            Ok(Box::new(ListeningAudio {
-                out: None,
-                heard: Arc::clone(&listening),
-            }))
-        }),
+        audio: Box::new(move |_| Ok(Box::new(ListeningAudio::new(Arc::clone(&listening))))),
         devices: Arc::new(FakeDevice {
             signal: Arc::clone(&signal),
             opened: Arc::new(AtomicU64::new(0)),

@@ -1,5 +1,9 @@
 //! Stand-in encoders: a video "encoder" that emits one small access unit
-//! per picture and an audio one that emits one ADTS header per chunk.
+//! per picture and an audio one that emits one ADTS header per chunk (and
+//! can tell whether it heard anything but silence).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use makara_encode::{AudioEncoder, EncodeError, RawAudio, RawPicture, VideoEncoder};
 use makara_media::{EncodedAudio, EncodedVideo};
@@ -40,6 +44,7 @@ impl VideoEncoder for FakeVideo {
     }
 }
 
+/// Emits one ADTS header per chunk of samples.
 pub struct FakeAudio {
     pub out: Option<EncodedAudio>,
 }
@@ -61,6 +66,43 @@ impl AudioEncoder for FakeAudio {
 
     fn frame_samples(&self) -> usize {
         1024
+    }
+}
+
+/// A `FakeAudio` that says whether any sample it was given was not
+/// silence.
+pub struct ListeningAudio {
+    inner: FakeAudio,
+    heard: Arc<AtomicBool>,
+}
+
+impl ListeningAudio {
+    /// Sets `heard` once a sample is not silence.
+    pub fn new(heard: Arc<AtomicBool>) -> ListeningAudio {
+        ListeningAudio {
+            inner: FakeAudio { out: None },
+            heard,
+        }
+    }
+}
+
+impl AudioEncoder for ListeningAudio {
+    fn send_samples(&mut self, audio: Option<RawAudio<'_>>) -> Result<(), EncodeError> {
+        if audio
+            .as_ref()
+            .is_some_and(|a| a.samples.iter().any(|&s| s != 0))
+        {
+            self.heard.store(true, Ordering::Relaxed);
+        }
+        self.inner.send_samples(audio)
+    }
+
+    fn receive(&mut self) -> Result<Option<EncodedAudio>, EncodeError> {
+        self.inner.receive()
+    }
+
+    fn frame_samples(&self) -> usize {
+        self.inner.frame_samples()
     }
 }
 
