@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use makara_config::SrtEncryption;
 use makara_output::srt::MAX_CALLERS;
-use makara_output::{SrtOutputSettings, SrtRole, SrtSender, TS_PACKET_LEN};
+use makara_output::{OutputError, SrtOutputSettings, SrtRole, SrtSender, TS_PACKET_LEN};
 use makara_srt::{KeyLength, SrtListener, SrtSettings, SrtSocket};
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -26,6 +26,14 @@ fn settings(role: SrtRole) -> SrtOutputSettings {
         tos: 184,
         packets_per_message: 7,
     }
+}
+
+/// A listener output on 127.0.0.1:`port` (0: a free port).
+fn listener_output(port: u16) -> Result<SrtSender, OutputError> {
+    SrtSender::open(settings(SrtRole::Listener {
+        bind: LOCALHOST,
+        port,
+    }))
 }
 
 fn peer_settings() -> SrtSettings {
@@ -72,11 +80,7 @@ fn receive_message(socket: &mut SrtSocket, n: u8) -> Vec<u8> {
 
 #[test]
 fn a_listener_output_sends_the_same_messages_to_every_caller() {
-    let mut out = SrtSender::open(settings(SrtRole::Listener {
-        bind: LOCALHOST,
-        port: 0,
-    }))
-    .unwrap();
+    let mut out = listener_output(0).unwrap();
     let status = out.status();
     let local = out.local_addr().unwrap();
     assert_eq!(
@@ -198,17 +202,9 @@ fn a_wrong_passphrase_is_the_reason_a_caller_output_waits() {
 
 #[test]
 fn a_port_in_use_fails_the_open() {
-    let first = SrtSender::open(settings(SrtRole::Listener {
-        bind: LOCALHOST,
-        port: 0,
-    }))
-    .unwrap();
+    let first = listener_output(0).unwrap();
     let port = first.local_addr().unwrap().port();
-    let e = SrtSender::open(settings(SrtRole::Listener {
-        bind: LOCALHOST,
-        port,
-    }))
-    .unwrap_err();
+    let e = listener_output(port).unwrap_err();
     let text = e.to_string();
     assert!(
         text.contains(&format!("srt://127.0.0.1:{port} (listener)")),
@@ -219,11 +215,7 @@ fn a_port_in_use_fails_the_open() {
 
 #[test]
 fn a_listener_output_refuses_callers_beyond_its_limit_and_keeps_the_rest() {
-    let mut out = SrtSender::open(settings(SrtRole::Listener {
-        bind: LOCALHOST,
-        port: 0,
-    }))
-    .unwrap();
+    let mut out = listener_output(0).unwrap();
     let status = out.status();
     let local = out.local_addr().unwrap();
     // The one too many may find itself closed as its call completes.
