@@ -15,6 +15,9 @@
 //!
 //! Signing and verifying requests is not here; this crate only stores the
 //! secrets.
+//!
+//! The local user accounts of the HMP JSON API ([`users`]) live here too,
+//! in a document of their own, shared the same way.
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +26,7 @@ mod error;
 mod file;
 mod state;
 mod store;
+pub mod users;
 
 pub use credentials::Credentials;
 pub use error::AccessError;
