@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use makara_access::users::Role;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +40,8 @@ pub enum Command {
     ApiKey(ApiKeyArgs),
     /// Switch the API on or off.
     Api(ApiArgs),
+    /// Manage the users who may log in to the HMP JSON API.
+    User(UserArgs),
     /// Measure the media path.
     Bench(BenchArgs),
     /// The `makara>` prompt of the serial console.
@@ -104,6 +108,83 @@ pub enum ApiAction {
     Enable(DataDir),
     /// Refuse every API request with 403.
     Disable(DataDir),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user, with the password read from stdin.
+    Add(UserAddArgs),
+    /// List the users: name, role and when added (never passwords).
+    List(DataDir),
+    /// Set a user's password, read from stdin.
+    Passwd(UserPasswdArgs),
+    /// Change a user's role.
+    Role(UserRoleArgs),
+    /// Remove a user.
+    Remove(UserNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// 1-64 characters from A-Z a-z 0-9 . _ - @, starting with a letter or
+    /// digit; unique ignoring case.
+    #[arg(long)]
+    pub username: String,
+    /// Viewers only read; operators also start and stop streams and
+    /// record; administrators may do everything.
+    #[arg(long, value_parser = role())]
+    pub role: Role,
+    #[command(flatten)]
+    pub password: PasswordStdin,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPasswdArgs {
+    /// The user, by exact name.
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub password: PasswordStdin,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+#[derive(Debug, Args)]
+pub struct UserRoleArgs {
+    /// The user, by exact name.
+    #[arg(long)]
+    pub username: String,
+    /// The new role.
+    #[arg(long, value_parser = role())]
+    pub role: Role,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    /// The user, by exact name.
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordStdin {
+    /// Read the password from the first line of stdin (8-128 bytes, no
+    /// control characters). Required: a password given as an argument
+    /// would show in `ps` and in the shell's history.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +327,12 @@ fn even_in<const MIN: u32, const MAX: u32>(text: &str) -> Result<u32, String> {
         ));
     }
     Ok(value)
+}
+
+/// `administrator`, `operator` or `viewer`, listed in `--help` and in the
+/// error for any other word.
+fn role() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::WORDS).try_map(|word| word.parse::<Role>())
 }
 
 fn codec(text: &str) -> Result<BenchCodec, String> {

@@ -11,6 +11,7 @@ mod keys;
 mod logging;
 mod media;
 mod serve;
+mod users;
 mod v4l2;
 
 use std::io::Write;
@@ -31,6 +32,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::ApiKey(args) => keys::api_key(args),
         Command::Api(args) => keys::api_switch(args),
+        Command::User(args) => users::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Console(args) => console::run(args),
         Command::V4l2(args) => v4l2::run(args),
