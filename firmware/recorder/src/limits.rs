@@ -10,9 +10,13 @@ use crate::error::TooLong;
 pub const MIN_FREE_BYTES: u64 = 64 << 20;
 /// A running recording stops, as for a full disk, once free space falls
 /// below this: the rest of the disk (configuration saves, the log, the
-/// TLS pair) keeps room to work. Checked every [`SYNC_INTERVAL`]; a write
-/// that fails for want of space stops it as well.
+/// TLS pair) keeps room to work. Checked every [`SYNC_INTERVAL`] and
+/// every [`SPACE_CHECK_BYTES`] written; a write that fails for want of
+/// space stops it as well.
 pub const KEEP_FREE_BYTES: u64 = 32 << 20;
+/// A writer checks the free space after this many bytes, however fast
+/// they come: a floor is overshot by about this much at most.
+pub const SPACE_CHECK_BYTES: u64 = 1 << 20;
 /// The bytes queued between the media pipeline and one recording's writer
 /// thread; what arrives while the queue is full is dropped and counted.
 pub const QUEUE_BYTES: usize = 8 << 20;

@@ -3,8 +3,9 @@
 //!
 //! It takes what the sinks queued, lets each track's packets through its
 //! [`Gate`], and appends them to the track's file in large writes. Every
-//! [`SYNC_INTERVAL`] it flushes and fsyncs the files and checks the free
-//! space, and every [`SYNCS_PER_CHECKPOINT`] syncs it saves the metadata
+//! [`SYNC_INTERVAL`] it flushes and fsyncs the files, every
+//! [`SYNC_INTERVAL`] and [`SPACE_CHECK_BYTES`] it checks the free space,
+//! and every [`SYNCS_PER_CHECKPOINT`] syncs it saves the metadata
 //! (a checkpoint for recovery). It finishes on a stop, or on the first
 //! write that fails: then every file is cut back to its last whole packet
 //! and fsynced, the space the recording set aside is given back, and the
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::asset::{FinishReason, Finished, State};
 use crate::fsio::{self, is_disk_full};
 use crate::gate::Gate;
-use crate::limits::{SYNCS_PER_CHECKPOINT, SYNC_INTERVAL};
+use crate::limits::{SPACE_CHECK_BYTES, SYNCS_PER_CHECKPOINT, SYNC_INTERVAL};
 use crate::live::{Item, Live};
 use crate::meta::{self, RESERVE_FILE};
 use crate::scan;
@@ -116,6 +117,8 @@ pub(crate) struct Writer {
     keep_free_bytes: u64,
     last_sync: Instant,
     syncs: u32,
+    /// Bytes taken since the free space was last checked.
+    unchecked: u64,
 }
 
 impl Writer {
@@ -141,6 +144,7 @@ impl Writer {
             keep_free_bytes,
             last_sync: Instant::now(),
             syncs: 0,
+            unchecked: 0,
         }
     }
 
@@ -169,6 +173,13 @@ impl Writer {
                         if let Err(e) = t.feed(&packets) {
                             self.live.processed(bytes);
                             return Ending::failed("writing", &t.path, &e);
+                        }
+                        self.unchecked += packets.len() as u64;
+                        if self.unchecked >= SPACE_CHECK_BYTES {
+                            if let Some(ending) = self.check_space() {
+                                self.live.processed(bytes);
+                                return ending;
+                            }
                         }
                     }
                     Item::Resume => self.tracks.iter_mut().for_each(|t| t.gate.restart()),
@@ -225,7 +236,8 @@ impl Writer {
         None
     }
 
-    fn check_space(&self) -> Option<Ending> {
+    fn check_space(&mut self) -> Option<Ending> {
+        self.unchecked = 0;
         if self.keep_free_bytes == 0 {
             return None;
         }
