@@ -129,8 +129,8 @@ pub struct AssetEdit {
     pub description: Option<String>,
 }
 
-/// Sent to [`Recorder::subscribe`](crate::Recorder::subscribe)rs when a
-/// recording finishes, whatever the reason.
+/// What the channels of [`Recorder::subscribe`](crate::Recorder::subscribe)
+/// hear when a recording finishes, whatever the reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
     pub id: Id,

@@ -28,7 +28,7 @@ pub enum OpenError {
     Recover(#[from] RecoverError),
 }
 
-/// Why [`recover`](crate::recover) could not look at the recordings at
+/// Why [`recover`](crate::recover()) could not look at the recordings at
 /// all. A problem with one recording does not fail it: it is reported in
 /// [`Recovery::problems`](crate::Recovery) and the others are recovered.
 #[derive(Debug, Error)]

@@ -24,7 +24,7 @@
 //! A recording ends on [`Recording::stop`], on a full disk or a failed
 //! write, or when the recorder shuts down; its owner learns why from its
 //! state ([`Asset::state`], polled) or at once from
-//! [`Recorder::subscribe`]. A crash leaves it recording; [`recover`]
+//! [`Recorder::subscribe`]. A crash leaves it recording; [`recover()`]
 //! (run by [`Recorder::open`]) finalises it at the next start.
 //!
 //! No HTTP, no JSON: the API turns [`Asset`]s into its own words.

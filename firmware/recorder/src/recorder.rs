@@ -74,7 +74,7 @@ impl Entry {
 impl Recorder {
     /// Opens the recordings under `root` (created if missing), taking its
     /// lock (`recorder.lock`) so that no other process records there, and
-    /// runs [`recover`](crate::recover) first: what it did is returned.
+    /// runs [`recover`](crate::recover()) first: what it did is returned.
     pub fn open(root: &Path, limits: Limits) -> Result<(Recorder, Recovery), OpenError> {
         fs::create_dir_all(root).map_err(|source| OpenError::CreateRoot {
             path: root.to_path_buf(),
