@@ -281,6 +281,9 @@ impl LavfReceiver {
         }
         match e {
             ff::Error::Exit => format!("{kind} {label}: {doing}: no answer in time"),
+            ff::Error::ProtocolNotFound => {
+                format!("{kind} {label}: {doing}: {}", missing_protocol(&self.url))
+            }
             ff::Error::Other { errno } if *errno == ff::util::error::ECONNREFUSED => {
                 format!("{kind} {label}: {doing}: connection refused")
             }
@@ -342,6 +345,20 @@ pub(crate) fn split_transport(url: &str) -> (String, Option<String>) {
     (url, transport)
 }
 
+/// Why libavformat has no protocol for `url`: the appliance image's small
+/// FFmpeg is built without TLS (docs/image.md), so its `https://` inputs
+/// land here; Debian's full FFmpeg opens them.
+fn missing_protocol(url: &str) -> String {
+    let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" | "rtsps" => format!(
+            "this firmware's FFmpeg is built without TLS and cannot open {scheme}:// URLs \
+             (use the server's plain http:// or rtsp:// URL)"
+        ),
+        _ => format!("this firmware's FFmpeg cannot open {scheme}:// URLs"),
+    }
+}
+
 /// The URL without its user name and password, for messages.
 pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -382,6 +399,19 @@ mod tests {
         );
         assert_eq!(redact("http://cam/a@b"), "http://cam/a@b");
         assert_eq!(redact("rtsp://cam/live"), "rtsp://cam/live");
+    }
+
+    #[test]
+    fn a_missing_protocol_says_which_and_why() {
+        assert_eq!(
+            missing_protocol("https://cam/video.mjpg"),
+            "this firmware's FFmpeg is built without TLS and cannot open https:// URLs \
+             (use the server's plain http:// or rtsp:// URL)"
+        );
+        assert_eq!(
+            missing_protocol("gopher://x"),
+            "this firmware's FFmpeg cannot open gopher:// URLs"
+        );
     }
 
     #[test]
