@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use makara_test_support::TestDir;
+use makara_test_support::{is_root, TestDir};
 
 use super::*;
 use crate::testing::{self, StreamShape};
@@ -21,15 +21,6 @@ const INNER_TESTS: &str = "tests::full_disk::inside_";
 fn mount_namespace() -> String {
     let link = fs::read_link("/proc/self/ns/mnt").unwrap();
     link.display().to_string()
-}
-
-fn is_root() -> bool {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|uids| uids.split_whitespace().nth(1))
-        == Some("0")
 }
 
 #[test]

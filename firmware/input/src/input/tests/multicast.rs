@@ -12,6 +12,7 @@ use std::fs;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::process::Command;
 
+use makara_test_support::is_root;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::*;
@@ -35,15 +36,6 @@ fn run(args: &[&str]) {
         "{args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-fn is_root() -> bool {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|uids| uids.split_whitespace().nth(1))
-        == Some("0")
 }
 
 #[test]
