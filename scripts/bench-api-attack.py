@@ -24,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 
@@ -82,34 +81,6 @@ def percentile(samples, pct):
 # Measurements: each returns {row name: value}
 # --------------------------------------------------------------------------
 
-class FromAddress(requests.adapters.HTTPAdapter):
-    """Connects from `address` rather than 127.0.0.1."""
-
-    def __init__(self, address):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-class WritersFrom:
-    """What writer_process uses of an Appliance, with its clients
-    connecting from `address`: 32 writers and the reader on 127.0.0.1 would
-    pass the current makarad's bound of 32 connections per address, and
-    the 33rd would be closed at once."""
-
-    def __init__(self, app, address):
-        self.app = app
-        self.address = address
-
-    def new_client(self):
-        client = self.app.new_client()
-        client.session.mount("https://", FromAddress(self.address))
-        return client
-
-
 def streams_latency(app):
     """GET /streams p50/p99 idle, then while 32 writers create and delete
     inputs (test_read_latency's writers: 4 processes of 8, each process
@@ -122,12 +93,12 @@ def streams_latency(app):
         reads.timed_get(reader, STREAMS_PATH)
     idle = [reads.timed_get(reader, STREAMS_PATH) for _ in range(IDLE_SAMPLES)]
     try:
-        busy, counts, elapsed = reads.reads_under_writers(
-            lambda p: WritersFrom(app, f"127.0.0.{200 + p}"), reader, STREAMS_PATH)
+        busy, counts, failures, elapsed = reads.reads_under_writers(
+            lambda p: reads.WritersFrom(app, reads.writer_address(p)), reader, STREAMS_PATH)
     finally:
         reader.close()
-    if any(c < 0 for c in counts):
-        raise RuntimeError(f"a writer failed: {list(counts)}")
+    if failures:
+        raise RuntimeError(f"writers failed: {failures}")
     ms = 1000
     return {
         "GET /streams idle p50 (ms)": percentile(idle, 50) * ms,

@@ -15,7 +15,7 @@
 
 MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl
-    python3 python3-pytest python3-requests python3-requests-oauthlib
+    python3 python3-pytest python3-pytest-xdist python3-requests python3-requests-oauthlib
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
     libsrt-gnutls-dev srt-tools
@@ -39,9 +39,14 @@ makara_as_root() {
     fi
 }
 
-# True when dpkg knows the package as fully installed.
+# True when dpkg knows the package as fully installed. (Not `dpkg -s | grep
+# -q`: under pipefail, grep quitting at the match can kill dpkg with
+# SIGPIPE, and an installed package then looks missing.)
 makara_pkg_installed() {
-    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+    local status
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "$1" 2>/dev/null) || return 1
+    # One line per architecture installed; any fully installed one will do.
+    [[ $'\n'"$status"$'\n' == *$'\nii \n'* ]]
 }
 
 # Prints the packages of "$@" that are not installed, one per line.
@@ -120,8 +125,8 @@ makara_rust() {
 
 # Checks that the test Python sees the modules the tests import.
 makara_python_check() {
-    if ! "$MAKARA_PYTHON" -c 'import pytest, requests, requests_oauthlib' 2>/dev/null; then
-        makara_log "$MAKARA_PYTHON cannot import pytest, requests and requests_oauthlib"
+    if ! "$MAKARA_PYTHON" -c 'import pytest, xdist, requests, requests_oauthlib' 2>/dev/null; then
+        makara_log "$MAKARA_PYTHON cannot import pytest, xdist, requests and requests_oauthlib"
         return 1
     fi
     makara_log "$("$MAKARA_PYTHON" --version 2>&1) with pytest $("$MAKARA_PYTHON" -c 'import pytest; print(pytest.__version__)')"

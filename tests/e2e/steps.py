@@ -131,3 +131,36 @@ def srt_relay_in_guest(api, *, width, height, fps, kbps, udp_port, srt_port=9000
         ("outputs", [("output", [f"{link}/outputs/output-{udp_out}"])]),
     ])), "stream")
     return f"/apis/kraken/streams/stream-{capture_id}", f"/apis/kraken/streams/stream-{relay_id}"
+
+
+def tls_mjpeg_stream_in_guest(api):
+    """A stream (not started) from an MJPEGRAW input at an https:// URL,
+    which the image's FFmpeg (no TLS) cannot open. Returns the stream's
+    and the input's paths."""
+    link = f"https://{api.host}/apis/kraken"
+    input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("https-cam")), ("streamType", "MJPEGRAW"),
+        ("url", "https://127.0.0.1:9/video.mjpg")])), "input")
+    transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique("mjpeg-h264")), ("audio", "off")])), "transcoder")
+    output_id = created_id(api.post("/apis/kraken/outputs", body("output", [
+        ("name", unique("nowhere")), ("url", "udp://127.0.0.1:9")])), "output")
+    stream_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+        ("name", unique("https-in")), ("input", f"{link}/inputs/input-{input_id}"),
+        ("transcoder", f"{link}/transcoders/transcoder-{transcoder_id}"),
+        ("outputs", [("output", [f"{link}/outputs/output-{output_id}"])]),
+    ])), "stream")
+    return f"/apis/kraken/streams/stream-{stream_id}", f"/apis/kraken/inputs/input-{input_id}"
+
+
+def wait_for_last_error(api, path, tag, part, timeout=30):
+    """The ``lastError`` of the ``tag`` element at ``path`` once it
+    contains ``part``."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = text(child(expect(api.get(path), 200), tag), "lastError")
+        if last and part in last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{path}: lastError never said {part!r}: {last!r}")

@@ -25,8 +25,8 @@ import pytest
 from kraken import body, child, created_id, expect, text
 from mediacheck import Receiver, ffprobe, video_kbps
 from steps import (capture_bench, children, create_capture_stream, free_udp_port, hdmi_port,
-                   srt_relay_in_guest,
-                   mode_index, record, system, wait_for_state)
+                   srt_relay_in_guest, tls_mjpeg_stream_in_guest,
+                   mode_index, record, system, wait_for_last_error, wait_for_state)
 
 ARCH = "x86_64"
 WIDTH, HEIGHT = 1280, 720
@@ -148,6 +148,20 @@ def test_srt_out_and_back_in_inside_the_guest_reaches_the_host(box, tmp_path):
     ts.write_bytes(receiver.ts())
     video = [s for s in ffprobe(ts, "-show_streams")["streams"] if s["codec_type"] == "video"]
     assert [(v["codec_name"], v["width"], v["height"]) for v in video] == [("h264", 320, 180)]
+
+
+def test_an_https_input_says_the_image_has_no_tls(box):
+    """The image's small FFmpeg has no TLS: an https:// MJPEG input waits
+    and says so, rather than FFmpeg's bare "Protocol not found"."""
+    api = box.client
+    stream, input_path = tls_mjpeg_stream_in_guest(api)
+    expect(api.put(stream, "<stream><state>start</state></stream>"), 200)
+    try:
+        why = wait_for_last_error(api, input_path, "input", "built without TLS")
+        assert "https://127.0.0.1:9/video.mjpg" in why, why
+        assert text(child(expect(api.get(stream), 200), "stream"), "state") == "waiting"
+    finally:
+        api.put(stream, "<stream><state>stop</state></stream>")
 
 
 def test_the_default_preset_and_its_stream_come_back_after_a_reboot(box, tmp_path):

@@ -50,6 +50,13 @@ case $1 in
 esac
 echo "fake dpkg $1 done"
 EOF
+cat >"$fakes/dpkg-query" <<'EOF'
+#!/bin/sh
+echo "dpkg-query $*" >>"$FAKE_CALLS"
+for a; do pkg=$a; done
+echo "dpkg-query: no packages found matching $pkg" >&2
+exit 1
+EOF
 cat >"$fakes/sudo" <<'EOF'
 #!/bin/sh
 exec "$@"

@@ -1,12 +1,14 @@
 //! Decoding real streams made by the ffmpeg CLI, sent to 127.0.0.1 only.
-//! ffmpeg is required. The tests that run a sender take turns (one lock),
-//! so that they do not starve each other of the machine's cores; every
-//! wait is bounded and every child is killed when its guard is dropped.
+//! ffmpeg is required. At most [`SENDERS_AT_ONCE`] tests run a sender at a
+//! time, so that they do not starve each other of the machine's cores
+//! (each sender is a small ultrafast encode; together they used 3 s of CPU
+//! in 40 s, so a few at once leave the cores idle still); every wait is
+//! bounded and every child is killed when its guard is dropped.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use makara_capture::{monotonic_now, LiveCapture, SLATE_BACKGROUND};
@@ -16,10 +18,30 @@ use makara_media::{MonotonicNs, PixelFormat};
 
 use super::*;
 
-/// One sender at a time.
-fn turn() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
+/// How many tests may run a sender at once.
+const SENDERS_AT_ONCE: usize = 3;
+
+static SENDERS: Mutex<usize> = Mutex::new(0);
+static SENDER_DONE: Condvar = Condvar::new();
+
+/// A test's turn to run a sender, given back when dropped.
+struct Turn;
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        *SENDERS.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        SENDER_DONE.notify_one();
+    }
+}
+
+/// Waits until fewer than [`SENDERS_AT_ONCE`] senders run.
+fn turn() -> Turn {
+    let mut running = SENDERS.lock().unwrap_or_else(|e| e.into_inner());
+    while *running >= SENDERS_AT_ONCE {
+        running = SENDER_DONE.wait(running).unwrap_or_else(|e| e.into_inner());
+    }
+    *running += 1;
+    Turn
 }
 
 /// A child process killed and reaped when dropped.
