@@ -7,9 +7,33 @@
 
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
+
 use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
 use makara_media::{CapturePort, InputReport, OutputReport};
 use thiserror::Error;
+
+/// Receives a copy of the transport stream an output sends (a local
+/// recording of it, say).
+pub trait TsTap: Send + Sync {
+    /// Whole 188-byte packets, in order, as they are handed to the output.
+    /// Called on the media path: it must not block, and it must not fail
+    /// the stream (a tap that cannot keep up drops and counts).
+    fn packets(&self, ts: &[u8]);
+}
+
+/// Names one attached tap, to take it off again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TapId(pub u64);
+
+/// A still picture of what a stream is capturing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// A baseline JPEG (JFIF).
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
 
 /// Everything a stream needs to run, resolved from its references.
 #[derive(Debug, Clone)]
@@ -78,6 +102,26 @@ pub trait Engine: Send {
     /// The capture ports this engine can capture from, with their modes.
     fn capture_ports(&self) -> Vec<CapturePort> {
         Vec::new()
+    }
+    /// Attaches `tap` to the output `output`: from now on, whichever
+    /// running stream sends to that output also hands the tap its packets,
+    /// across stops, starts and the engine's own restarts of the stream,
+    /// until [`Engine::untap`]. A tap on an output no stream sends to yet
+    /// is kept and gets nothing until one does.
+    fn tap(&mut self, _output: &Id, _tap: Arc<dyn TsTap>) -> Result<TapId, EngineError> {
+        Err(EngineError::Unavailable(
+            "this engine cannot copy an output's stream".into(),
+        ))
+    }
+    /// Takes a tap off. Unknown ids are ignored.
+    fn untap(&mut self, _tap: TapId) {}
+    /// A picture of what the started stream `id` is capturing now, at most
+    /// `max_width` pixels wide (aspect kept). `Failed` while the stream has
+    /// no picture yet; `Unavailable` from an engine that cannot make one.
+    fn thumbnail(&self, _id: &Id, _max_width: u32) -> Result<Thumbnail, EngineError> {
+        Err(EngineError::Unavailable(
+            "this engine cannot make a thumbnail".into(),
+        ))
     }
 }
 
