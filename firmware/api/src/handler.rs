@@ -23,6 +23,7 @@ use makara_supervisor::Handle;
 use crate::access::AccessWatch;
 use crate::body::{self, BodyBudget, BodyShape, BODY_LIMITS, MAX_BODY_BYTES};
 use crate::guard::{Guard, NewBlocks, Peer, Turn};
+use crate::hmp::{self, Hmp};
 use crate::kraken::{self, ApiError, ApiRequest, Code, Links};
 use crate::oauth::{self, NonceCache, OAuthError, RequestParts};
 
@@ -41,12 +42,14 @@ pub struct App {
     pub guard: Guard,
     pub bodies: BodyBudget,
     pub server_id: String,
+    /// The HMP JSON API's users, login sessions and lockouts.
+    pub hmp: Hmp,
 }
 
 impl App {
     /// An app with the default replay record, failure limits and body
     /// budget.
-    pub fn new(supervisor: Handle, access: Arc<AccessWatch>, server_id: String) -> App {
+    pub fn new(supervisor: Handle, access: Arc<AccessWatch>, hmp: Hmp, server_id: String) -> App {
         App {
             supervisor,
             access,
@@ -54,13 +57,18 @@ impl App {
             guard: Guard::default(),
             bodies: BodyBudget::default(),
             server_id,
+            hmp,
         }
     }
 }
 
-/// Answers one request. Never fails: every problem becomes a Kraken error.
+/// Answers one request. Never fails: every problem becomes a Kraken error
+/// (or, under the HMP paths, an HMP one).
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if hmp::owns(parts.uri.path()) {
+        return hmp::handle(&app, parts, body).await;
+    }
     let host = host_of(&parts);
     if let Err(e) = admit(&app, &parts, &host, BodyShape::of(&body)) {
         body::drain(body);

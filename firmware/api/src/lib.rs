@@ -1,7 +1,8 @@
 //! The appliance's HTTP API: the Kraken XML REST API v1.0 over HTTPS with
-//! two-legged OAuth 1.0.
+//! two-legged OAuth 1.0, and a subset of the HMP JSON API with login
+//! sessions ([`hmp`]).
 //!
-//! This is the only crate that knows HTTP and XML. It turns each request
+//! This is the only crate that knows HTTP, XML and JSON. It turns each request
 //! into one [`makara_supervisor::Command`] and writes the reply back as the
 //! contract's XML. The routing, parsing and rendering are plain functions
 //! ([`kraken::route`], [`kraken::render`]), tested without sockets; the
@@ -13,6 +14,7 @@ pub mod access;
 pub mod body;
 pub mod guard;
 pub mod handler;
+pub mod hmp;
 pub mod kraken;
 pub mod oauth;
 pub mod server;

@@ -6,8 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use makara_access::users::{UserStore, UserWatch};
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
+use makara_api::hmp::Hmp;
 use makara_api::App;
 use makara_supervisor::{Handle, NoMediaEngine};
 use makara_test_support::oauth::Signer;
@@ -31,7 +33,9 @@ impl Fixture {
         let creds = store.create_key().unwrap();
         let (supervisor, _thread) = Handle::start(dir.path(), Box::new(NoMediaEngine)).unwrap();
         let access = Arc::new(AccessWatch::open(store).unwrap());
-        let app = Arc::new(App::new(supervisor, access, "0123456789ab".into()));
+        let users = UserWatch::open(UserStore::open(dir.path())).unwrap();
+        let hmp = Hmp::new(Arc::new(users), makara_api::hmp::DEFAULT_IDLE);
+        let app = Arc::new(App::new(supervisor, access, hmp, "0123456789ab".into()));
         Fixture {
             dir,
             app,

@@ -73,6 +73,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 86_400,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub tls_check_secs: u64,
+    /// Seconds an HMP login session lives without a request (60-86400).
+    #[arg(long, default_value_t = makara_api::hmp::DEFAULT_IDLE.as_secs(),
+          value_parser = clap::value_parser!(u64)
+              .range(makara_api::hmp::IDLE_RANGE_SECS.0..=makara_api::hmp::IDLE_RANGE_SECS.1))]
+    pub login_idle_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use makara_access::users::{UserStore, UserWatch};
 use makara_access::AccessStore;
 use makara_api::access::AccessWatch;
+use makara_api::hmp::Hmp;
 use makara_api::tls::{self, CertKeeper, CertPaths, CertStatus};
 use makara_api::App;
 use makara_store::DirLock;
@@ -28,7 +30,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         Ok(Reply::Server(s)) => s.id,
         _ => makara_board::server_id(),
     };
-    let app = Arc::new(App::new(supervisor, Arc::new(access), server_id));
+    let users = UserWatch::open(UserStore::open(&args.data_dir))
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    let hmp = Hmp::new(
+        Arc::new(users),
+        std::time::Duration::from_secs(args.login_idle_secs),
+    );
+    let app = Arc::new(App::new(supervisor, Arc::new(access), hmp, server_id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("api")
@@ -85,6 +93,7 @@ async fn serve(args: ServeArgs, app: Arc<App>, tls: Arc<CertKeeper>) -> Result<(
             )
         })?;
     app.access.spawn_poller();
+    app.hmp.spawn_users_poller();
     tls.spawn_checks(std::time::Duration::from_secs(args.tls_check_secs));
     let access = app.access.current();
     tracing::info!(

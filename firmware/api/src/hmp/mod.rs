@@ -1,0 +1,149 @@
+//! The HMP JSON API subset (seed 001, digested in
+//! `../shared/research/hmp.md`): login sessions with the
+//! `calypso-session-id` cookie, the box's outputs as sources, sessions
+//! (groups of sources), local recordings and the assets they leave, the
+//! event list and the version; every other seed path answers as the seed
+//! does for things that do not exist (`routes`).
+//!
+//! A request's life: the API switch, the route, then (for everything but
+//! the login itself) the cookie's session and the user's role, then the
+//! body (JSON only, bounded like Kraken's), then one supervisor command,
+//! and the reply written in HMP's words (`views`).
+
+mod auth;
+mod body;
+mod error;
+mod lockout;
+mod login;
+mod query;
+mod respond;
+mod routes;
+mod time;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::response::Response;
+use makara_access::users::{UserWatch, USERS_POLL_INTERVAL};
+
+pub use error::HmpError;
+pub use login::{DEFAULT_IDLE, IDLE_RANGE_SECS};
+
+use crate::handler::{App, Authenticated};
+use routes::Action;
+
+/// The name of the session cookie (HMP's own).
+pub const COOKIE: &str = "calypso-session-id";
+
+/// What the HMP routes keep between requests.
+#[derive(Debug)]
+pub struct Hmp {
+    users: Arc<UserWatch>,
+    logins: login::LoginSessions,
+    lockout: lockout::Lockout,
+}
+
+impl Hmp {
+    /// `idle`: how long a login session lives without a request.
+    pub fn new(users: Arc<UserWatch>, idle: Duration) -> Hmp {
+        Hmp {
+            users,
+            logins: login::LoginSessions::new(idle),
+            lockout: lockout::Lockout::default(),
+        }
+    }
+
+    /// Re-reads the users every [`USERS_POLL_INTERVAL`], so
+    /// `makarad user …` takes effect while serving.
+    pub fn spawn_users_poller(&self) {
+        let users = Arc::clone(&self.users);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(USERS_POLL_INTERVAL);
+            loop {
+                tick.tick().await;
+                let u = Arc::clone(&users);
+                // File reads block; keep them off the async workers.
+                let read = tokio::task::spawn_blocking(move || u.refresh()).await;
+                match read {
+                    Ok(Ok(true)) => tracing::info!("users changed"),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "the users could not be read; keeping the previous ones")
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+/// Whether `path` belongs to the HMP API: everything under `/apis/` that
+/// is not Kraken's.
+pub fn owns(path: &str) -> bool {
+    path.starts_with("/apis/")
+        && !path.starts_with("/apis/kraken")
+        && !path.starts_with("/apis/servers")
+}
+
+/// Answers one HMP request. Never fails: every problem becomes an HMP
+/// error document. An answer given to a logged-in session (or to a good
+/// login) carries [`Authenticated`], as a Kraken answer to a good
+/// signature does.
+pub async fn handle(app: &App, parts: Parts, body: Body) -> Response {
+    let mut proven = false;
+    let mut response = match answer(app, &parts, body, &mut proven).await {
+        Ok(response) => response,
+        Err(e) => respond::error(&e),
+    };
+    if proven {
+        response.extensions_mut().insert(Authenticated);
+    }
+    response
+}
+
+async fn answer(
+    app: &App,
+    parts: &Parts,
+    body: Body,
+    proven: &mut bool,
+) -> Result<Response, HmpError> {
+    if !app.access.current().enabled {
+        crate::body::drain(body);
+        return Err(HmpError::api_disabled());
+    }
+    let action = match routes::route(parts.method.as_str(), parts.uri.path()) {
+        Ok(action) => action,
+        Err(e) => {
+            crate::body::drain(body);
+            return Err(e);
+        }
+    };
+    match action {
+        Action::Login => {
+            let response = auth::login(app, parts, body).await?;
+            *proven = true;
+            Ok(response)
+        }
+        Action::Logout => {
+            crate::body::drain(body);
+            auth::logout(app, parts)
+        }
+        action => {
+            let session = match auth::session(app, parts) {
+                Ok(s) => s,
+                Err(e) => {
+                    crate::body::drain(body);
+                    return Err(e);
+                }
+            };
+            *proven = true;
+            if let Err(e) = auth::allow(&session, &action) {
+                crate::body::drain(body);
+                return Err(e);
+            }
+            let body = body::read(app, parts, body, action.writes()).await?;
+            respond::act(app, parts, &session, action, body).await
+        }
+    }
+}
