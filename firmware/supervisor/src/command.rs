@@ -1,9 +1,17 @@
 //! The command vocabulary between the API and the supervisor.
 
-use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use std::net::IpAddr;
+use std::path::PathBuf;
 
+use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use makara_engine::Thumbnail;
+use makara_recorder::{Asset, AssetEdit};
+
+use crate::events::EventView;
+use crate::groups::{GroupEdit, GroupRequest};
 use crate::views::{
-    InputView, OutputView, PresetView, ServerView, StreamView, SystemView, TranscoderView,
+    GroupView, InputView, OutputView, PresetView, ServerView, SourceView, StreamView, SystemView,
+    TranscoderView,
 };
 
 /// The kinds of resource the supervisor keeps.
@@ -30,9 +38,14 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// Everything the API can ask of the supervisor. Changes are carried out in
-/// order, and each is on disk before its reply; reads (`List`, `Get`,
-/// `System`, `Server`) are answered at once from the state as last saved.
+/// Everything the API can ask of the supervisor. Changes to the
+/// configuration (groups included) are carried out in order, and each is
+/// on disk before its reply; reads (`List`, `Get`, `System`, `Server`,
+/// groups, sources, thumbnails, events) are answered at once from the
+/// state as last saved. Recordings and assets are the recorder's, which
+/// keeps them on disk itself: commands on them (but a start, which runs
+/// in order with the changes to groups) never wait for the configuration
+/// to be saved.
 #[derive(Debug, Clone)]
 pub enum Command {
     /// All resources of a kind, in creation order. Always allowed.
@@ -78,6 +91,72 @@ pub enum Command {
     System,
     /// This machine and its network interfaces.
     Server,
+
+    /// Every group, in creation order.
+    ListGroups,
+    GetGroup(Id),
+    /// Creates a group without outputs; replies with it.
+    CreateGroup(GroupRequest),
+    /// Changes the fields the edit names; replies with the group.
+    UpdateGroup(Id, GroupEdit),
+    /// Refused while a recording of the group is live.
+    DeleteGroup(Id),
+    /// Appends an output to a group; refused while the group records.
+    AddGroupOutput {
+        group: Id,
+        output: Id,
+    },
+    /// Refused while the group records.
+    RemoveGroupOutput {
+        group: Id,
+        output: Id,
+    },
+    /// Every output as a source, in creation order.
+    ListSources,
+    GetSource(Id),
+    /// A picture of what an output sends, at most `max_width` wide.
+    Thumbnail {
+        output: Id,
+        max_width: u32,
+    },
+
+    /// Records a group's outputs (all, or those of `outputs` that are in
+    /// the group, in that order), one track each, for user `creator`.
+    StartRecording {
+        group: Id,
+        outputs: Option<Vec<Id>>,
+        creator: String,
+    },
+    /// Live recordings (recording or paused), oldest first.
+    ListRecordings,
+    /// A live recording; a finished one is an asset.
+    GetRecording(Id),
+    /// Pausing a paused recording does nothing.
+    PauseRecording(Id),
+    /// Resuming a recording that is not paused does nothing.
+    ResumeRecording(Id),
+    /// Finishes a live recording into an asset.
+    StopRecording(Id),
+    /// Every recording, live or finished, oldest first.
+    ListAssets,
+    GetAsset(Id),
+    /// Changes title and/or description (live recordings too).
+    UpdateAsset(Id, AssetEdit),
+    /// Removes a finished recording and its files.
+    DeleteAsset(Id),
+    /// The file of one track of a finished recording, to download.
+    AssetTrackFile {
+        asset: Id,
+        track: usize,
+    },
+
+    /// The event log, oldest first.
+    ListEvents,
+    /// The API locked logins out after too many failures: an event.
+    RecordLockout {
+        username: Option<String>,
+        address: Option<IpAddr>,
+    },
 }
 
 /// What a successful command returns.
@@ -100,6 +179,27 @@ pub enum Reply {
     Deleted,
     System(SystemView),
     Server(ServerView),
+    Groups(Vec<GroupView>),
+    Group(GroupView),
+    /// An output was added to a group, at this index of its outputs.
+    GroupOutput {
+        output: Id,
+        index: usize,
+    },
+    Sources(Vec<SourceView>),
+    Source(SourceView),
+    Thumbnail(Thumbnail),
+    /// Live recordings.
+    Recordings(Vec<Asset>),
+    /// A live recording (after a start, pause or resume: as it is now).
+    Recording(Asset),
+    Assets(Vec<Asset>),
+    /// An asset (after a stop: the finished recording).
+    Asset(Asset),
+    TrackFile(PathBuf),
+    Events(Vec<EventView>),
+    /// The event just recorded.
+    Event(EventView),
 }
 
 impl Command {
@@ -123,7 +223,12 @@ impl Command {
             | Command::SavePreset { .. }
             | Command::UpdatePreset {
                 activate: false, ..
-            } => true,
+            }
+            | Command::CreateGroup(_)
+            | Command::UpdateGroup(..)
+            | Command::DeleteGroup(_)
+            | Command::AddGroupOutput { .. }
+            | Command::RemoveGroupOutput { .. } => true,
             Command::CreateStream { start: true, .. }
             | Command::StartStream(_)
             | Command::StopStream(_)
@@ -131,7 +236,25 @@ impl Command {
             | Command::List(_)
             | Command::Get(..)
             | Command::System
-            | Command::Server => false,
+            | Command::Server
+            | Command::StartRecording { .. }
+            | Command::ListGroups
+            | Command::GetGroup(_)
+            | Command::ListSources
+            | Command::GetSource(_)
+            | Command::Thumbnail { .. }
+            | Command::ListRecordings
+            | Command::GetRecording(_)
+            | Command::PauseRecording(_)
+            | Command::ResumeRecording(_)
+            | Command::StopRecording(_)
+            | Command::ListAssets
+            | Command::GetAsset(_)
+            | Command::UpdateAsset(..)
+            | Command::DeleteAsset(_)
+            | Command::AssetTrackFile { .. }
+            | Command::ListEvents
+            | Command::RecordLockout { .. } => false,
         }
     }
 }

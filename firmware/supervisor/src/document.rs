@@ -8,6 +8,7 @@ use makara_store::{LoadError, SaveError, Slots};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::groups::Group;
 use crate::resources::Resources;
 
 /// Bumped when the document's shape changes incompatibly.
@@ -24,6 +25,9 @@ pub struct Document {
     pub running: Vec<Id>,
     pub presets: Vec<Preset>,
     pub default_preset: Option<Id>,
+    /// Groups of outputs recorded together, in creation order. Not part
+    /// of presets: they name outputs of the current configuration.
+    pub groups: Vec<Group>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

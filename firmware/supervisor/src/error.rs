@@ -7,6 +7,10 @@ use thiserror::Error;
 
 use crate::command::Kind;
 use crate::document::PersistError;
+use crate::recording_error::{
+    AssetLookupError, DeleteAssetError, RecordingError, SourceLookupError, StartRecordingError,
+    StopRecordingError, ThumbnailError, TrackFileError, UpdateAssetError,
+};
 
 /// Any command's failure.
 #[derive(Debug, Error)]
@@ -23,6 +27,41 @@ pub enum CommandError {
     Start(#[from] StartError),
     #[error(transparent)]
     Stop(#[from] StopError),
+    #[error(transparent)]
+    GroupLookup(#[from] GroupLookupError),
+    #[error(transparent)]
+    CreateGroup(#[from] CreateGroupError),
+    #[error(transparent)]
+    UpdateGroup(#[from] UpdateGroupError),
+    #[error(transparent)]
+    DeleteGroup(#[from] DeleteGroupError),
+    #[error(transparent)]
+    AddGroupOutput(#[from] AddGroupOutputError),
+    #[error(transparent)]
+    RemoveGroupOutput(#[from] RemoveGroupOutputError),
+    #[error(transparent)]
+    SourceLookup(#[from] SourceLookupError),
+    #[error(transparent)]
+    StartRecording(#[from] StartRecordingError),
+    /// Getting, pausing or resuming a live recording.
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+    #[error(transparent)]
+    StopRecording(#[from] StopRecordingError),
+    #[error(transparent)]
+    AssetLookup(#[from] AssetLookupError),
+    #[error(transparent)]
+    UpdateAsset(#[from] UpdateAssetError),
+    #[error(transparent)]
+    DeleteAsset(#[from] DeleteAssetError),
+    #[error(transparent)]
+    TrackFile(#[from] TrackFileError),
+    #[error(transparent)]
+    Thumbnail(#[from] ThumbnailError),
+    /// The recorder could not be opened at boot (the reason says why), so
+    /// no command on recordings or assets can work.
+    #[error("recordings are unavailable: {0}")]
+    RecorderUnavailable(String),
     /// The command hit a bug and was abandoned; the supervisor carries on.
     #[error("the command failed unexpectedly; see the appliance log")]
     Panicked,
@@ -125,6 +164,11 @@ pub enum DeleteError {
     InUse { kind: Kind, id: Id, stream: String },
     #[error("stream '{0}' is running; stop it first")]
     Running(String),
+    /// An output that a live recording records.
+    #[error(
+        "output {output} is being recorded by recording {recording}; stop the recording first"
+    )]
+    Recorded { output: Id, recording: Id },
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
 }
@@ -155,4 +199,113 @@ pub enum StopError {
     NotFound(Id),
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
+}
+
+// -- groups ----------------------------------------------------------------
+
+#[derive(Debug, Error)]
+pub enum GroupLookupError {
+    #[error("no group with id {0}")]
+    NotFound(Id),
+}
+
+#[derive(Debug, Error)]
+pub enum CreateGroupError {
+    /// A title or description out of its range (the field is named).
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("groups: at most {max} groups are kept; delete one first")]
+    TooMany { max: usize },
+    #[error("the saved configuration would take {size} bytes, more than its limit of {max} bytes; delete unused resources, presets or groups first")]
+    TooLarge { size: usize, max: usize },
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum UpdateGroupError {
+    #[error("no group with id {0}")]
+    NotFound(Id),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("the saved configuration would take {size} bytes, more than its limit of {max} bytes; delete unused resources, presets or groups first")]
+    TooLarge { size: usize, max: usize },
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum DeleteGroupError {
+    #[error("no group with id {0}")]
+    NotFound(Id),
+    #[error("group '{group}' is being recorded (recording {recording}); stop the recording first")]
+    Recording { group: String, recording: Id },
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum AddGroupOutputError {
+    #[error("no group with id {0}")]
+    GroupNotFound(Id),
+    #[error("no output with id {0}")]
+    OutputNotFound(Id),
+    #[error("output {output} is in group '{group}' already")]
+    AlreadyInGroup { group: String, output: Id },
+    #[error("group '{group}' has {max} outputs, the most a group may have")]
+    TooManyOutputs { group: String, max: usize },
+    #[error("group '{group}' is being recorded (recording {recording}); stop the recording first")]
+    Recording { group: String, recording: Id },
+    #[error("the saved configuration would take {size} bytes, more than its limit of {max} bytes; delete unused resources, presets or groups first")]
+    TooLarge { size: usize, max: usize },
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+#[derive(Debug, Error)]
+pub enum RemoveGroupOutputError {
+    #[error("no group with id {0}")]
+    GroupNotFound(Id),
+    #[error("output {output} is not in group '{group}'")]
+    NotInGroup { group: String, output: Id },
+    #[error("group '{group}' is being recorded (recording {recording}); stop the recording first")]
+    Recording { group: String, recording: Id },
+    #[error("the configuration could not be saved: {0}")]
+    Storage(#[source] PersistError),
+}
+
+/// Why a change to the groups was not saved: the document would be too
+/// large, or the store failed. Callers turn it into their operation's
+/// error.
+#[derive(Debug)]
+pub(crate) enum GroupSaveError {
+    TooLarge { size: usize, max: usize },
+    Storage(PersistError),
+}
+
+impl From<GroupSaveError> for CreateGroupError {
+    fn from(e: GroupSaveError) -> CreateGroupError {
+        match e {
+            GroupSaveError::TooLarge { size, max } => CreateGroupError::TooLarge { size, max },
+            GroupSaveError::Storage(e) => CreateGroupError::Storage(e),
+        }
+    }
+}
+
+impl From<GroupSaveError> for UpdateGroupError {
+    fn from(e: GroupSaveError) -> UpdateGroupError {
+        match e {
+            GroupSaveError::TooLarge { size, max } => UpdateGroupError::TooLarge { size, max },
+            GroupSaveError::Storage(e) => UpdateGroupError::Storage(e),
+        }
+    }
+}
+
+impl From<GroupSaveError> for AddGroupOutputError {
+    fn from(e: GroupSaveError) -> AddGroupOutputError {
+        match e {
+            GroupSaveError::TooLarge { size, max } => AddGroupOutputError::TooLarge { size, max },
+            GroupSaveError::Storage(e) => AddGroupOutputError::Storage(e),
+        }
+    }
 }

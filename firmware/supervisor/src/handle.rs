@@ -1,6 +1,7 @@
 //! The supervisor thread and the handle the API uses to reach it.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread;
 
@@ -12,8 +13,10 @@ use crate::document::{Document, OpenError, Persist, Store};
 use crate::engine::Engine;
 use crate::error::CommandError;
 use crate::group::{self, Envelope};
+use crate::recordings::LocalRecorder;
 use crate::shared::{Shared, SharedEngine};
 use crate::supervisor::Supervisor;
+use crate::watch;
 
 /// A cheap, cloneable way to reach the supervisor: reads are answered from
 /// the last saved state on the caller's thread; changes go to the
@@ -40,16 +43,31 @@ pub enum StartupError {
 
 impl Handle {
     /// Loads the configuration from `data_dir`, boots it (default preset or
-    /// the streams that ran before) and starts the supervisor thread. The
-    /// thread ends, stopping every stream, when the last handle is dropped.
+    /// the streams that ran before) and starts the supervisor thread,
+    /// without a recorder: every command on recordings fails saying so.
+    /// The thread ends, stopping every stream, when the last handle is
+    /// dropped.
     pub fn start(
         data_dir: &Path,
         engine: Box<dyn Engine>,
     ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
+        let none =
+            LocalRecorder::Unavailable("this supervisor was started without a recorder".into());
+        Handle::start_with_recorder(data_dir, engine, none)
+    }
+
+    /// [`Handle::start`] with the recorder that local recordings use. The
+    /// thread ends, stopping every stream and finishing every recording
+    /// (as interrupted), when the last handle is dropped.
+    pub fn start_with_recorder(
+        data_dir: &Path,
+        engine: Box<dyn Engine>,
+        recorder: LocalRecorder,
+    ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
         let (mut store, document) = Store::open(data_dir)?;
         tracing::info!(path = store.path(), "configuration loaded");
         store.keep_reserve();
-        Handle::start_with(data_dir, Box::new(store), document, engine)
+        Handle::start_with(data_dir, Box::new(store), document, engine, recorder)
     }
 
     /// [`Handle::start`] with the document already loaded and saved
@@ -59,23 +77,36 @@ impl Handle {
         store: Box<dyn Persist>,
         document: Document,
         engine: Box<dyn Engine>,
+        recorder: LocalRecorder,
     ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
         let shared = Arc::new(Shared::new(
             SharedEngine::new(engine),
             DiskWatch::new(data_dir),
+            recorder,
         ));
         shared.disk.check();
         let mut supervisor = Supervisor::new(document, store, Arc::clone(&shared));
         let (tx, rx) = mpsc::channel::<Envelope>();
-        let thread = thread::Builder::new()
+        let watch = watch::spawn(Arc::clone(&shared)).map_err(StartupError::Spawn)?;
+        let stop_watch = Arc::clone(&shared);
+        let spawned = thread::Builder::new()
             .name("supervisor".into())
             .spawn(move || {
                 supervisor.boot();
                 supervisor.publish();
                 group::serve(&mut supervisor, &rx);
+                supervisor.shared.stopping.store(true, Ordering::Release);
+                let _ = watch.join();
                 supervisor.halt_all();
-            })
-            .map_err(StartupError::Spawn)?;
+            });
+        let thread = match spawned {
+            Ok(thread) => thread,
+            Err(e) => {
+                // The watch would wait for a supervisor that never comes.
+                stop_watch.stopping.store(true, Ordering::Release);
+                return Err(StartupError::Spawn(e));
+            }
+        };
         Ok((Handle { tx, shared }, thread))
     }
 

@@ -16,37 +16,56 @@ mod disk;
 mod document;
 mod engine;
 mod error;
+mod events;
 mod group;
+mod groups;
 mod handle;
 mod limits;
 mod presets;
+mod recording_error;
+mod recordings;
 mod report;
 mod resources;
 mod shared;
+mod sources;
 mod streams;
 mod summary;
 mod supervisor;
 #[cfg(test)]
 mod tests;
 mod views;
+mod watch;
 
 pub use command::{Command, Kind, Reply};
 pub use document::{OpenError, PersistError};
 pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan, StreamStats};
 pub use error::{
-    CommandError, CreateError, DeleteError, LimitError, LookupError, StartError, StopError,
-    UpdateError,
+    AddGroupOutputError, CommandError, CreateError, CreateGroupError, DeleteError,
+    DeleteGroupError, GroupLookupError, LimitError, LookupError, RemoveGroupOutputError,
+    StartError, StopError, UpdateError, UpdateGroupError,
 };
+pub use events::{EventKind, EventView};
+pub use groups::{GroupEdit, GroupRequest};
 pub use handle::{Handle, StartupError};
 pub use limits::{
-    max_count, MAX_DOCUMENT_BYTES, MAX_INPUTS, MAX_OUTPUTS, MAX_PRESETS, MAX_STREAMS,
+    max_count, MAX_DOCUMENT_BYTES, MAX_EVENTS, MAX_GROUPS, MAX_GROUP_DESCRIPTION_CHARS,
+    MAX_GROUP_OUTPUTS, MAX_GROUP_TITLE_CHARS, MAX_INPUTS, MAX_OUTPUTS, MAX_PRESETS, MAX_STREAMS,
     MAX_TRANSCODERS,
 };
+pub use makara_engine::Thumbnail;
 pub use makara_media::{
     CaptureMode, CapturePort, InputReport, OutputReport, PortKind, RunningCapture, SrtLinkStats,
 };
+pub use makara_recorder::{
+    Asset, AssetEdit, FinishReason, Recorder, Recovery, State as RecordingState, Track,
+};
+pub use recording_error::{
+    AssetLookupError, DeleteAssetError, RecordingError, SourceLookupError, StartRecordingError,
+    StopRecordingError, ThumbnailError, TrackFileError, UpdateAssetError,
+};
+pub use recordings::LocalRecorder;
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
-    CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    StorageView, StreamState, StreamView, SystemView, TranscoderView,
+    CaptureView, GroupView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
+    SourceStream, SourceView, StorageView, StreamState, StreamView, SystemView, TranscoderView,
 };

@@ -28,6 +28,19 @@ pub const MAX_STREAMS: usize = 256;
 pub const MAX_PRESETS: usize = 32;
 /// The largest saved document, presets included, in bytes of its TOML.
 pub const MAX_DOCUMENT_BYTES: usize = 2 << 20;
+/// Groups of outputs recorded together. Presets do not copy them, so each
+/// costs its bytes once: at most about 2.5 kB with the longest texts and
+/// every output slot taken, 160 kB for all of them.
+pub const MAX_GROUPS: usize = 64;
+/// Outputs in one group: the tracks of one recording
+/// (`makara_recorder::limits::MAX_TRACKS`).
+pub const MAX_GROUP_OUTPUTS: usize = makara_recorder::limits::MAX_TRACKS;
+/// The longest group title, in characters (and at least one).
+pub const MAX_GROUP_TITLE_CHARS: usize = 128;
+/// The longest group description, in characters.
+pub const MAX_GROUP_DESCRIPTION_CHARS: usize = 1024;
+/// Events kept in memory for the event log; the oldest go first.
+pub const MAX_EVENTS: usize = 1000;
 
 const KINDS: [Kind; 5] = [
     Kind::Input,
@@ -75,6 +88,11 @@ pub(crate) fn check(before: &Document, after: &Document) -> Result<(), LimitErro
             return Err(LimitError::TooMany { kind, max });
         }
     }
+    check_size(before, after)
+}
+
+/// Checks only the size of `after`, made from `before` by one change.
+pub(crate) fn check_size(before: &Document, after: &Document) -> Result<(), LimitError> {
     let size = encoded_len(after);
     // The document as it was is measured only in the rare case that needs it.
     if size > MAX_DOCUMENT_BYTES && size > encoded_len(before) {

@@ -83,17 +83,21 @@ impl Supervisor {
         self.doc.presets.iter().find(|p| &p.id == id).cloned()
     }
 
-    fn stream_ids(&self) -> Vec<Id> {
+    /// The current streams, with their names (for their events once
+    /// another configuration replaced them).
+    fn stream_ids(&self) -> Vec<(Id, String)> {
         let streams = self.resources().streams.iter();
-        streams.map(|(id, _)| id.clone()).collect()
+        streams
+            .map(|(id, s)| (id.clone(), s.name.clone()))
+            .collect()
     }
 
     /// After a preset became current: stops the streams of the previous
     /// configuration and starts the preset's auto_start streams. A stream
     /// that fails to start keeps its reason for its GET.
-    fn switch_streams(&mut self, old: &[Id], preset: &Preset) {
-        for stream in old {
-            self.engine.stop(stream);
+    fn switch_streams(&mut self, old: &[(Id, String)], preset: &Preset) {
+        for (stream, name) in old {
+            self.stop_engine_stream(stream, name);
         }
         self.last_errors.clear();
         tracing::info!(preset = %preset.name, "configuration loaded");
@@ -124,9 +128,15 @@ impl Supervisor {
 
 /// Makes the preset the current configuration, with its auto_start streams
 /// as the running set.
+/// Groups keep only the outputs the preset has (a preset saved with the
+/// same outputs keeps its ids, so groups of them survive a round trip).
 fn load(d: &mut Document, preset: &Preset) {
     d.current = preset.resources.clone();
     d.running = auto_start(preset);
+    let outputs = &d.current.outputs;
+    for group in &mut d.groups {
+        group.outputs.retain(|o| outputs.contains(o));
+    }
 }
 
 fn auto_start(preset: &Preset) -> Vec<Id> {

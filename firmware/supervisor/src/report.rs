@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use makara_config::{Id, OutputType, StreamConfig};
 use makara_media::OutputReport;
 
-use crate::command::{Kind, Reply};
+use crate::command::{Command, Kind, Reply};
 use crate::document::Document;
 use crate::engine::Engine;
-use crate::error::LookupError;
+use crate::error::{CommandError, LookupError};
+use crate::recordings::Recordings;
 use crate::resources::Resources;
 use crate::views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
@@ -22,9 +23,29 @@ pub(crate) struct Reading<'a> {
     /// Why each stream's last start failed.
     pub last_errors: &'a HashMap<Id, String>,
     pub engine: &'a dyn Engine,
+    /// Which groups are being recorded.
+    pub recordings: &'a Recordings,
 }
 
 impl Reading<'_> {
+    /// Answers a read of the configuration; `None` for other commands.
+    pub fn answer(&self, command: &Command) -> Option<Result<Reply, CommandError>> {
+        let reply = match command {
+            Command::List(kind) => Ok(self.list(*kind)),
+            Command::Get(kind, id) => self.get(*kind, id).map_err(CommandError::from),
+            Command::ListGroups => Ok(Reply::Groups(self.groups())),
+            Command::GetGroup(id) => self.group(id).map(Reply::Group).map_err(Into::into),
+            Command::ListSources => Ok(Reply::Sources(self.sources())),
+            Command::GetSource(id) => self.source(id).map(Reply::Source).map_err(Into::into),
+            Command::Thumbnail { output, max_width } => self
+                .thumbnail(output, *max_width)
+                .map(Reply::Thumbnail)
+                .map_err(Into::into),
+            _ => return None,
+        };
+        Some(reply)
+    }
+
     pub fn list(&self, kind: Kind) -> Reply {
         let r = &self.doc.current;
         match kind {
@@ -88,7 +109,7 @@ impl Reading<'_> {
         })
     }
 
-    fn output_view(&self, id: &Id) -> Option<OutputView> {
+    pub(crate) fn output_view(&self, id: &Id) -> Option<OutputView> {
         let config = self.doc.current.outputs.get(id)?.clone();
         Some(OutputView {
             id: id.clone(),
@@ -328,10 +349,16 @@ mod tests {
 
         fn read<T>(&self, engine: &StatsEngine, f: impl FnOnce(&Reading) -> T) -> T {
             let no_errors = HashMap::new();
+            let events = crate::events::EventLog::default();
+            let recordings = Recordings::new(
+                crate::recordings::LocalRecorder::Unavailable("none in this test".into()),
+                &events,
+            );
             f(&Reading {
                 doc: &self.doc,
                 last_errors: &no_errors,
                 engine,
+                recordings: &recordings,
             })
         }
 

@@ -11,6 +11,7 @@
 //! stream, never while it saves.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -21,6 +22,8 @@ use crate::disk::DiskWatch;
 use crate::document::Document;
 use crate::engine::{Engine, EngineError, StreamPlan};
 use crate::error::CommandError;
+use crate::events::EventLog;
+use crate::recordings::{LocalRecorder, Recordings};
 use crate::report::{self, Reading};
 use crate::views::{StreamState, SystemView};
 
@@ -38,17 +41,15 @@ impl Snapshot {
         &self,
         command: &Command,
         engine: &dyn Engine,
+        recordings: &Recordings,
     ) -> Option<Result<Reply, CommandError>> {
         let reading = Reading {
             doc: &self.doc,
             last_errors: &self.last_errors,
             engine,
+            recordings,
         };
-        match command {
-            Command::List(kind) => Some(Ok(reading.list(*kind))),
-            Command::Get(kind, id) => Some(reading.get(*kind, id).map_err(CommandError::from)),
-            _ => None,
-        }
+        reading.answer(command)
     }
 }
 
@@ -91,16 +92,33 @@ pub(crate) struct Shared {
     /// When the supervisor started, for the system report.
     pub started: SystemTime,
     pub disk: DiskWatch,
+    pub events: EventLog,
+    pub recordings: Recordings,
+    /// Set when the supervisor thread ends: the watch ends too.
+    pub stopping: AtomicBool,
 }
 
 impl Shared {
-    pub fn new(engine: SharedEngine, disk: DiskWatch) -> Shared {
+    pub fn new(engine: SharedEngine, disk: DiskWatch, recorder: LocalRecorder) -> Shared {
+        let events = EventLog::default();
+        let recordings = Recordings::new(recorder, &events);
         Shared {
             snapshot: RwLock::new(None),
             engine,
             started: SystemTime::now(),
             disk,
+            events,
+            recordings,
+            stopping: AtomicBool::new(false),
         }
+    }
+
+    /// The configuration as last published; `None` before boot is over.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Makes `snapshot` what reads see from now on.
@@ -115,18 +133,42 @@ impl Shared {
     /// Answers a read without the supervisor thread; `None` for commands
     /// that change something, and for every command before boot is over.
     pub fn answer(&self, command: &Command) -> Option<Result<Reply, CommandError>> {
-        match command {
-            Command::System => return Some(Ok(Reply::System(self.system()))),
-            Command::Server => return Some(Ok(Reply::Server(report::server()))),
-            _ => {}
+        if let Some(answer) = self.at_once(command) {
+            return Some(answer);
         }
-        let snapshot = self
-            .snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
+        let snapshot = self.snapshot()?;
         let engine = self.engine.lock();
-        snapshot.answer(command, engine.as_ref())
+        snapshot.answer(command, engine.as_ref(), &self.recordings)
+    }
+
+    /// Answers the commands that need no configuration: the system and
+    /// server reports, recordings but their start, assets and events.
+    /// `None` for the others.
+    pub fn at_once(&self, command: &Command) -> Option<Result<Reply, CommandError>> {
+        let r = &self.recordings;
+        let (engine, events) = (&self.engine, &self.events);
+        let answer = match command {
+            Command::System => Ok(Reply::System(self.system())),
+            Command::Server => Ok(Reply::Server(report::server())),
+            Command::ListRecordings => r.list().map(Reply::Recordings),
+            Command::GetRecording(id) => r.get(id).map(Reply::Recording),
+            Command::PauseRecording(id) => r.pause(id).map(Reply::Recording),
+            Command::ResumeRecording(id) => r.resume(id).map(Reply::Recording),
+            Command::StopRecording(id) => r.stop(engine, events, id).map(Reply::Asset),
+            Command::ListAssets => r.assets().map(Reply::Assets),
+            Command::GetAsset(id) => r.asset(id).map(Reply::Asset),
+            Command::UpdateAsset(id, edit) => r.update_asset(id, edit.clone()).map(Reply::Asset),
+            Command::DeleteAsset(id) => r.delete_asset(id).map(|()| Reply::Deleted),
+            Command::AssetTrackFile { asset, track } => {
+                r.track_file(asset, *track).map(Reply::TrackFile)
+            }
+            Command::ListEvents => Ok(Reply::Events(events.list())),
+            Command::RecordLockout { username, address } => {
+                Ok(Reply::Event(events.lockout(username.clone(), *address)))
+            }
+            _ => return None,
+        };
+        Some(answer)
     }
 
     pub fn system(&self) -> SystemView {

@@ -5,6 +5,7 @@ use makara_config::{Id, StreamConfig};
 use crate::command::{Kind, Reply};
 use crate::engine::{EngineError, StreamPlan};
 use crate::error::{CommandError, CreateError, StartError, StopError, UpdateError};
+use crate::events::EventKind;
 use crate::supervisor::Supervisor;
 use crate::views::StreamState;
 
@@ -96,10 +97,15 @@ impl Supervisor {
             Ok(()) => {
                 self.last_errors.remove(id);
                 tracing::info!(stream = %id, name = %plan.stream.name, "stream started");
+                let events = &self.shared.events;
+                events.record(EventKind::StreamStarted, Some(id), &plan.stream.name, "");
                 Ok(())
             }
             Err(e) => {
                 self.last_errors.insert(id.clone(), e.to_string());
+                let events = &self.shared.events;
+                let name = &plan.stream.name;
+                events.record(EventKind::StreamFailed, Some(id), name, e.to_string());
                 Err(match e {
                     EngineError::Unavailable(why) => StartError::EngineUnavailable(why),
                     EngineError::Failed(why) => StartError::Engine(why),
@@ -117,9 +123,20 @@ impl Supervisor {
             self.commit(|d| d.running.retain(|r| r != id))
                 .map_err(StopError::Storage)?;
         }
-        self.engine.stop(id);
-        tracing::info!(stream = %id, "stream stopped");
+        let name = self.stream_name(id);
+        self.stop_engine_stream(id, &name);
         Ok(Reply::Updated(id.clone()))
+    }
+
+    /// Stops the engine on a stream; a stream that ran gets its event.
+    pub(crate) fn stop_engine_stream(&mut self, id: &Id, name: &str) {
+        let ran = self.stream_state(id) != StreamState::Stopped;
+        self.engine.stop(id);
+        if ran {
+            tracing::info!(stream = %id, "stream stopped");
+            let events = &self.shared.events;
+            events.record(EventKind::StreamStopped, Some(id), name, "");
+        }
     }
 
     /// Stops every stream the engine runs, leaving the running set alone:
@@ -131,6 +148,7 @@ impl Supervisor {
             .iter()
             .map(|(id, _)| id.clone())
             .collect();
+        self.shared.recordings.shut_down(&self.engine);
         for id in ids {
             self.engine.stop(&id);
         }

@@ -8,7 +8,7 @@ use makara_config::Id;
 use crate::command::{Command, Kind, Reply};
 use crate::document::{Document, Persist, PersistError};
 use crate::error::{CommandError, CreateError, DeleteError, UpdateError};
-use crate::report::{self, Reading};
+use crate::report::Reading;
 use crate::resources::Resources;
 use crate::shared::{Shared, SharedEngine, Snapshot};
 use crate::views::StreamState;
@@ -26,15 +26,15 @@ pub struct Supervisor {
     pub(crate) engine: SharedEngine,
     /// Why each stream's last start failed; cleared by a good start.
     pub(crate) last_errors: HashMap<Id, String>,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// While a group runs: its changes are saved together at its end, and
     /// `last_errors` as it was before, in case that save fails.
-    group: Option<Group>,
+    group: Option<CommitGroup>,
     /// `doc` changed since `committed` was last made from it.
     unpublished: bool,
 }
 
-struct Group {
+struct CommitGroup {
     last_errors: HashMap<Id, String>,
     changed: bool,
 }
@@ -56,8 +56,6 @@ impl Supervisor {
     /// Carries out one command.
     pub fn execute(&mut self, command: Command) -> Result<Reply, CommandError> {
         match command {
-            Command::List(kind) => Ok(self.read(|r| r.list(kind))),
-            Command::Get(kind, id) => Ok(self.read(|r| r.get(kind, &id))?),
             Command::CreateInput(c) => Ok(self.create(|r, id| r.inputs.insert(id, c))?),
             Command::CreateOutput(c) => Ok(self.create(|r, id| r.outputs.insert(id, c))?),
             Command::CreateTranscoder(c) => Ok(self.create(|r, id| r.transcoders.insert(id, c))?),
@@ -82,19 +80,58 @@ impl Supervisor {
                 activate,
                 make_default,
             } => Ok(self.update_preset(&id, activate, make_default)?),
-            Command::System => Ok(Reply::System(self.shared.system())),
-            Command::Server => Ok(Reply::Server(report::server())),
+            Command::CreateGroup(request) => self.create_group(request),
+            Command::UpdateGroup(id, edit) => self.update_group(&id, edit),
+            Command::DeleteGroup(id) => Ok(self.delete_group(&id)?),
+            Command::AddGroupOutput { group, output } => {
+                Ok(self.add_group_output(&group, &output)?)
+            }
+            Command::RemoveGroupOutput { group, output } => {
+                Ok(self.remove_group_output(&group, &output)?)
+            }
+            Command::StartRecording {
+                group,
+                outputs,
+                creator,
+            } => self.start_recording(&group, outputs, creator),
+            Command::List(_)
+            | Command::Get(..)
+            | Command::ListGroups
+            | Command::GetGroup(_)
+            | Command::ListSources
+            | Command::GetSource(_)
+            | Command::Thumbnail { .. } => self
+                .read(|r| r.answer(&command))
+                .unwrap_or(Err(CommandError::Panicked)),
+            Command::System
+            | Command::Server
+            | Command::ListRecordings
+            | Command::GetRecording(_)
+            | Command::PauseRecording(_)
+            | Command::ResumeRecording(_)
+            | Command::StopRecording(_)
+            | Command::ListAssets
+            | Command::GetAsset(_)
+            | Command::UpdateAsset(..)
+            | Command::DeleteAsset(_)
+            | Command::AssetTrackFile { .. }
+            | Command::ListEvents
+            | Command::RecordLockout { .. } => self
+                .shared
+                .at_once(&command)
+                .unwrap_or(Err(CommandError::Panicked)),
         }
     }
 
     /// A read of the supervisor's own state, for reads that reach its
     /// thread (those sent before boot was over).
-    fn read<T>(&self, f: impl FnOnce(&Reading) -> T) -> T {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Reading) -> T) -> T {
         let engine = self.engine.lock();
         f(&Reading {
             doc: &self.doc,
             last_errors: &self.last_errors,
             engine: engine.as_ref(),
+            recordings: &self.shared.recordings,
         })
     }
 
@@ -130,7 +167,7 @@ impl Supervisor {
     /// Starts a group: the changes of the commands run until
     /// [`Supervisor::end_group`] are saved once, together.
     pub(crate) fn begin_group(&mut self) {
-        self.group = Some(Group {
+        self.group = Some(CommitGroup {
             last_errors: self.last_errors.clone(),
             changed: false,
         });
@@ -239,6 +276,14 @@ impl Supervisor {
                 stream: user.name.clone(),
             });
         }
+        if kind == Kind::Output {
+            if let Some(recording) = self.shared.recordings.live_of_output(id) {
+                return Err(DeleteError::Recorded {
+                    output: id.clone(),
+                    recording,
+                });
+            }
+        }
         self.commit(|d| {
             let r = &mut d.current;
             match kind {
@@ -249,6 +294,10 @@ impl Supervisor {
                 Kind::Preset => false,
             };
             d.running.retain(|r| r != id);
+            // A deleted output leaves every group it was in.
+            for group in &mut d.groups {
+                group.outputs.retain(|o| o != id);
+            }
         })
         .map_err(DeleteError::Storage)?;
         self.last_errors.remove(id);

@@ -110,3 +110,45 @@ pub struct NicView {
     pub up: bool,
     pub addresses: Vec<String>,
 }
+
+/// A group of outputs recorded together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupView {
+    pub id: Id,
+    pub title: String,
+    pub description: String,
+    /// Stored and shown; nothing else follows from it.
+    pub active: bool,
+    /// Stored and shown; nothing else follows from it.
+    pub sync_record: bool,
+    pub created_unix: u64,
+    pub modified_unix: u64,
+    /// Output ids, in the order they were added (a recording's tracks
+    /// follow it).
+    pub outputs: Vec<Id>,
+    /// A recording of the group is live (recording or paused).
+    pub recording: bool,
+}
+
+/// An output seen as a source of transport stream: what sends to it and
+/// whether it is on air.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub output: OutputView,
+    /// The stream that sends to it: the first running one, else the first
+    /// configured one; `None` when no stream sends to it.
+    pub stream: Option<SourceStream>,
+    /// That stream is `Active`: packets go out and its input delivers.
+    pub active: bool,
+    /// The stream's measured output rate in bits per second (its average
+    /// since it started); 0 while it does not run.
+    pub bitrate_bps: u64,
+}
+
+/// The stream behind a [`SourceView`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceStream {
+    pub id: Id,
+    pub name: String,
+    pub state: StreamState,
+}

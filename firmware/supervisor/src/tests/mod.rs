@@ -222,9 +222,14 @@ impl Rig {
         let (engine, probe) = FakeEngine::new();
         let (store, document) = crate::document::Store::open(dir.path()).expect("open");
         let (store, gate) = gate::GatedStore::new(store);
-        let (handle, thread) =
-            Handle::start_with(dir.path(), Box::new(store), document, Box::new(engine))
-                .expect("start");
+        let (handle, thread) = Handle::start_with(
+            dir.path(),
+            Box::new(store),
+            document,
+            Box::new(engine),
+            crate::LocalRecorder::Unavailable("none in this test".into()),
+        )
+        .expect("start");
         let rig = Rig {
             handle: Some(handle),
             thread: Some(thread),
