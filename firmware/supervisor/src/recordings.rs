@@ -15,7 +15,7 @@
 //! that waits for a slow disk holds up nobody else.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use makara_config::Id;
@@ -42,6 +42,38 @@ pub enum LocalRecorder {
     Open(Recorder, Recovery),
     /// Not opened, for this reason.
     Unavailable(String),
+}
+
+impl LocalRecorder {
+    /// Opens the recorder on `root` with the recorder's own limits (which
+    /// finalises what a crash left recording, and logs what it did), or
+    /// says why it could not: makarad serves either way.
+    pub fn open(root: &Path) -> LocalRecorder {
+        match Recorder::open(root, recorder::Limits::default()) {
+            Ok((recorder, recovery)) => {
+                log_recovery(root, &recovery);
+                LocalRecorder::Open(recorder, recovery)
+            }
+            Err(e) => {
+                let why = full_message(&e);
+                tracing::error!(root = %root.display(), error = %why, "the recorder could not be opened; recordings are unavailable");
+                LocalRecorder::Unavailable(why)
+            }
+        }
+    }
+}
+
+fn log_recovery(root: &Path, recovery: &Recovery) {
+    for id in &recovery.finalised {
+        tracing::warn!(recording = %id, "a recording interrupted by a restart was finalised");
+    }
+    for path in &recovery.removed {
+        tracing::info!(path = %path.display(), "removed what a crash left of a recording's start or delete");
+    }
+    for problem in &recovery.problems {
+        tracing::error!(path = %problem.path.display(), problem = %problem.detail, "a recording could not be read; it is left as it is and not listed");
+    }
+    tracing::info!(root = %root.display(), "recorder ready");
 }
 
 /// The recorder and the engine taps of the recordings it runs.
