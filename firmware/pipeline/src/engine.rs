@@ -1,4 +1,6 @@
-//! The pipeline as the supervisor's engine.
+//! The pipeline as the supervisor's engine: streams on their own threads,
+//! the taps on outputs ([`crate::taps`]) and thumbnails of the pictures
+//! ([`crate::thumbnail`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -7,25 +9,35 @@ use std::thread::{self, JoinHandle};
 
 use makara_capture::DeviceError;
 use makara_config::Id;
-use makara_engine::{Engine, EngineError, StreamPlan, StreamState, StreamStats};
+use makara_engine::{
+    Engine, EngineError, StreamPlan, StreamState, StreamStats, TapId, Thumbnail, TsTap,
+};
 use makara_input::TsInput;
 use makara_output::TsOutput;
 
 use crate::codecs::Codecs;
 use crate::keeper::{self, Outputs, StageError};
+use crate::relay::PassthruOutput;
 use crate::setup::{input_name, BypassSetup, Setup, SetupError, Source};
 use crate::shared::Shared;
 use crate::sink::PacketSink;
+use crate::taps::{OutputTaps, Taps};
 
 /// Runs every started stream on its own threads.
 #[derive(Debug)]
 pub struct Pipeline {
     codecs: Arc<Codecs>,
     streams: HashMap<Id, Running>,
+    /// Every output's taps, kept across the streams that send to them.
+    taps: Taps,
 }
 
 #[derive(Debug)]
 struct Running {
+    /// The stream's name, as messages say it.
+    name: String,
+    /// Relays its input's packets: never decodes a picture.
+    bypass: bool,
     shared: Arc<Shared>,
     keeper: JoinHandle<()>,
 }
@@ -35,7 +47,22 @@ impl Pipeline {
         Pipeline {
             codecs: Arc::new(codecs),
             streams: HashMap::new(),
+            taps: Taps::default(),
         }
+    }
+
+    /// The taps of the stream's outputs, in the plan's order (the ids of
+    /// `stream.outputs` name `outputs`, one for one).
+    fn output_taps(&self, plan: &StreamPlan) -> Vec<Arc<OutputTaps>> {
+        if plan.stream.outputs.len() != plan.outputs.len() {
+            tracing::error!(stream = %plan.stream.name, "the plan's outputs do not match their ids; the stream's outputs cannot be tapped");
+            return Vec::new();
+        }
+        plan.stream
+            .outputs
+            .iter()
+            .map(|id| self.taps.of(id))
+            .collect()
     }
 
     /// A transcoded stream (transcoder or passthru mode): the outputs and,
@@ -53,7 +80,9 @@ impl Pipeline {
             true => None,
             false => Some(keeper::Stages::open(&setup, &self.codecs).map_err(stage_error)?),
         };
-        let sink = PacketSink::open(&setup).map_err(|e| EngineError::Failed(e.to_string()))?;
+        let sink = PacketSink::open(&setup)
+            .map_err(|e| EngineError::Failed(e.to_string()))?
+            .tapped(self.output_taps(plan));
         let passthru = setup
             .passthru
             .clone()
@@ -62,6 +91,13 @@ impl Pipeline {
             .map_err(|e| EngineError::Failed(e.to_string()))?;
         let mut statuses = sink.statuses();
         statuses.extend(passthru.as_ref().and_then(TsOutput::status));
+        let passthru = passthru.map(|output| PassthruOutput {
+            output,
+            taps: match &plan.stream.passthru {
+                Some(id) => self.taps.of(id),
+                None => Arc::default(),
+            },
+        });
         let shared = Arc::new(Shared::with_outputs(statuses));
         if let Source::Network(input) = &setup.source {
             // Said before the API answers the start, so that a GET never
@@ -77,15 +113,21 @@ impl Pipeline {
         let keeper = spawn_keeper(&plan.stream.name, move || {
             keeper::keep(setup, codecs, keeper_shared, outputs, first)
         })?;
-        Ok(Running { shared, keeper })
+        Ok(Running {
+            name: plan.stream.name.clone(),
+            bypass: false,
+            shared,
+            keeper,
+        })
     }
 
     /// A bypass stream: the input and the outputs open here, the relay in
     /// the keeper's thread.
     fn start_bypass(&self, plan: &StreamPlan) -> Result<Running, EngineError> {
         let setup = BypassSetup::from_plan(plan).map_err(unavailable)?;
-        let sink =
-            PacketSink::outputs(&setup.outputs).map_err(|e| EngineError::Failed(e.to_string()))?;
+        let sink = PacketSink::outputs(&setup.outputs)
+            .map_err(|e| EngineError::Failed(e.to_string()))?
+            .tapped(self.output_taps(plan));
         let input = TsInput::open(&setup.input).map_err(|e| EngineError::Failed(e.to_string()))?;
         let shared = Arc::new(Shared::with_outputs(sink.statuses()));
         // No signal until packets come: the relay clears the reason when
@@ -101,7 +143,12 @@ impl Pipeline {
         let keeper = spawn_keeper(&plan.stream.name, move || {
             crate::relay::keep_bypass(setup, input, sink, keeper_shared)
         })?;
-        Ok(Running { shared, keeper })
+        Ok(Running {
+            name: plan.stream.name.clone(),
+            bypass: true,
+            shared,
+            keeper,
+        })
     }
 }
 
@@ -154,6 +201,7 @@ impl Engine for Pipeline {
             if running.keeper.join().is_err() {
                 tracing::error!(stream = %id, "the stream's keeper panicked");
             }
+            self.taps.forget_unused();
         }
     }
 
@@ -169,6 +217,42 @@ impl Engine for Pipeline {
 
     fn capture_ports(&self) -> Vec<makara_media::CapturePort> {
         self.codecs.devices.ports()
+    }
+
+    /// The tap is called on the sender thread of the stream that sends to
+    /// `output` (the passthru thread for a passthru output), after the
+    /// output took each batch.
+    fn tap(&mut self, output: &Id, tap: Arc<dyn TsTap>) -> Result<TapId, EngineError> {
+        self.taps
+            .attach(output, tap)
+            .map_err(|e| EngineError::Failed(e.to_string()))
+    }
+
+    /// Once this returns, the tap is not called again (a delivery in
+    /// progress is waited for: one batch at most).
+    fn untap(&mut self, tap: TapId) {
+        self.taps.detach(tap);
+    }
+
+    /// Made on the caller's thread from the frame the encoder last took;
+    /// the stream's threads never wait for it.
+    fn thumbnail(&self, id: &Id, max_width: u32) -> Result<Thumbnail, EngineError> {
+        let running = self.streams.get(id).ok_or_else(|| {
+            EngineError::Failed(format!("stream {id} is not running, so it has no picture"))
+        })?;
+        let name = &running.name;
+        if running.bypass {
+            return Err(EngineError::Unavailable(format!(
+                "stream '{name}' is in bypass mode: its input is relayed without being decoded, so there is no picture to show"
+            )));
+        }
+        let frame = running.shared.picture.get().ok_or_else(|| {
+            EngineError::Failed(format!(
+                "stream '{name}' has no picture yet: its source has delivered no frame since it (re)started"
+            ))
+        })?;
+        crate::thumbnail::thumbnail(frame, max_width)
+            .map_err(|e| EngineError::Failed(format!("stream '{name}': {e}")))
     }
 }
 

@@ -16,7 +16,6 @@ use makara_capture::{monotonic_now, DeviceError, LiveCapture, RawFile, RawFileEr
 use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
 use makara_media::{MonotonicNs, Pcr27M, VideoFormat};
 use makara_mpegts::mux::{DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
-use makara_output::TsOutput;
 
 use crate::codecs::{Codecs, NetworkOpen, TsPackets};
 use crate::ring::ring;
@@ -162,7 +161,7 @@ impl Stages {
 /// passthru mode the output the input's own packets go to.
 pub struct Outputs {
     pub sink: PacketSink,
-    pub passthru: Option<TsOutput>,
+    pub passthru: Option<crate::relay::PassthruOutput>,
 }
 
 /// Runs the stream until it is stopped, restarting it after failures.
@@ -349,6 +348,9 @@ pub(crate) fn run_once(
             })
             .collect::<Vec<_>>()
     });
+    // The run's capture is closed: its frames go back before the next
+    // run opens the device again.
+    shared.picture.clear();
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
 }
 

@@ -30,6 +30,8 @@ mod setup;
 mod shared;
 mod sink;
 mod source;
+mod taps;
+mod thumbnail;
 mod video;
 
 pub use bench::{
@@ -39,3 +41,4 @@ pub use bench::{
 pub use codecs::{AudioFactory, Codecs, NetworkFactory, NetworkOpen, TsPackets, VideoFactory};
 pub use engine::Pipeline;
 pub use setup::{BypassSetup, Setup, SetupError};
+pub use taps::MAX_TAPS_PER_OUTPUT;

@@ -18,6 +18,14 @@ use crate::keeper::{sleep_unless_stopped, FIRST_BACKOFF, MAX_BACKOFF};
 use crate::setup::BypassSetup;
 use crate::shared::Shared;
 use crate::sink::PacketSink;
+use crate::taps::OutputTaps;
+
+/// passthru mode's output, and its taps.
+#[derive(Debug)]
+pub struct PassthruOutput {
+    pub output: TsOutput,
+    pub taps: Arc<OutputTaps>,
+}
 
 /// How long one wait for packets lasts, so that a stop is seen promptly;
 /// an input quiet this long also has its last part-filled datagram sent.
@@ -73,7 +81,7 @@ fn relay_input(input: &mut TsInput, sink: &mut PacketSink, shared: &Shared) -> R
                 unflushed = false;
             }
         } else {
-            sink.send_packets(packets.iter(), shared)?;
+            sink.send_packets(&packets, shared)?;
             unflushed = true;
         }
         if reported.is_none_or(|at| at.elapsed() >= REPORT_INTERVAL) {
@@ -111,21 +119,27 @@ fn publish_input(input: &TsInput, label: &str, shared: &Shared) {
 }
 
 /// passthru mode: the input's packets, as the capture copied them to the
-/// tap, to the passthru output until `stopped`. A send that fails is
-/// logged (once until one succeeds again); the transcoded stream goes on.
+/// tap, to the passthru output and its taps until `stopped`. A send that
+/// fails is logged (once until one succeeds again); the transcoded stream
+/// goes on.
 pub fn passthru(
     tapped: &Receiver<TsPackets>,
-    mut output: TsOutput,
+    output: PassthruOutput,
     stream: &str,
     stopped: &dyn Fn() -> bool,
 ) {
+    let PassthruOutput { mut output, taps } = output;
     let mut failing = false;
     let mut unflushed = false;
     while !stopped() {
         let result = match tapped.recv_timeout(POLL) {
             Ok(batch) => {
                 unflushed = true;
-                output.send(batch.iter()).map(drop)
+                let sent = output.send(batch.iter()).map(drop);
+                if sent.is_ok() {
+                    taps.deliver(batch.as_flattened());
+                }
+                sent
             }
             Err(RecvTimeoutError::Timeout) if unflushed => {
                 unflushed = false;

@@ -17,6 +17,8 @@ use makara_media::InputReport;
 use makara_mpegts::mux::MuxCounters;
 use makara_output::SrtStatus;
 
+use crate::thumbnail::LatestPicture;
+
 #[derive(Debug)]
 pub struct Shared {
     /// Set by `stop`: every thread of the stream ends within a tick.
@@ -41,6 +43,8 @@ pub struct Shared {
     pub mux: Mutex<MuxCounters>,
     /// The network input's latest report (the source thread writes it).
     pub input: Mutex<Option<InputReport>>,
+    /// The frame the encoder last took, for thumbnails.
+    pub picture: LatestPicture,
     /// The outputs with peers (SRT), in the stream's order, passthru
     /// last; each output's own threads keep its status.
     outputs: Vec<Arc<SrtStatus>>,
@@ -68,6 +72,7 @@ impl Shared {
             problem: Mutex::new(None),
             mux: Mutex::new(MuxCounters::default()),
             input: Mutex::new(None),
+            picture: LatestPicture::default(),
             outputs,
         }
     }

@@ -1,5 +1,6 @@
 //! Where the sender's packets go: every output of a stream (UDP and SRT),
-//! one file, or nowhere (the bench without `--output`).
+//! one file, or nowhere (the bench without `--output`). What an output is
+//! handed also goes to its taps ([`crate::taps`]), once the output took it.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -13,6 +14,7 @@ use thiserror::Error;
 
 use crate::setup::{Setup, Sink};
 use crate::shared::Shared;
+use crate::taps::OutputTaps;
 
 /// Room in each file write.
 const FILE_BUFFER: usize = 1 << 20;
@@ -20,7 +22,14 @@ const FILE_BUFFER: usize = 1 << 20;
 pub enum PacketSink {
     /// Each output with its own grouping: datagrams of its MTU (UDP),
     /// seven packets per message (SRT).
-    Outputs(Vec<TsOutput>),
+    Outputs {
+        outputs: Vec<TsOutput>,
+        /// Each output's taps, in the same order; none for the bench.
+        taps: Vec<Arc<OutputTaps>>,
+        /// The batch as contiguous bytes for the taps, made once per batch
+        /// and only when an output has a tap.
+        copy: Vec<u8>,
+    },
     File {
         writer: BufWriter<File>,
         path: PathBuf,
@@ -58,39 +67,74 @@ impl PacketSink {
 
     /// Every output in `settings`, open.
     pub fn outputs(settings: &[OutputSettings]) -> Result<PacketSink, OutputError> {
-        Ok(PacketSink::Outputs(
-            settings
+        Ok(PacketSink::Outputs {
+            outputs: settings
                 .iter()
                 .map(|o| TsOutput::open(o.clone()))
                 .collect::<Result<_, _>>()?,
-        ))
+            taps: Vec::new(),
+            copy: Vec::new(),
+        })
+    }
+
+    /// Gives the outputs, in order, their taps.
+    pub fn tapped(mut self, output_taps: Vec<Arc<OutputTaps>>) -> PacketSink {
+        if let PacketSink::Outputs { taps, .. } = &mut self {
+            *taps = output_taps;
+        }
+        self
     }
 
     /// The state of each output with peers, in order.
     pub fn statuses(&self) -> Vec<Arc<SrtStatus>> {
         match self {
-            PacketSink::Outputs(outputs) => outputs.iter().filter_map(TsOutput::status).collect(),
+            PacketSink::Outputs { outputs, .. } => {
+                outputs.iter().filter_map(TsOutput::status).collect()
+            }
             _ => Vec::new(),
         }
     }
 
     /// The muxer's packets, with their departure times.
     pub fn send(&mut self, packets: &[(Pcr27M, [u8; 188])], shared: &Shared) -> Result<(), String> {
-        self.send_packets(packets.iter().map(|(_, p)| p), shared)
+        self.send_batch(packets.iter().map(|(_, p)| p), None, shared)
+    }
+
+    /// Packets as received (a relayed input): the taps get them without
+    /// a copy.
+    pub fn send_packets(&mut self, packets: &[[u8; 188]], shared: &Shared) -> Result<(), String> {
+        self.send_batch(packets.iter(), Some(packets.as_flattened()), shared)
     }
 
     /// The same packets to every output, each grouping them its own way,
-    /// the full datagrams of one call in one batch. The stream's rate
-    /// counts the first output's bytes only.
-    pub fn send_packets<'p>(
+    /// the full datagrams of one call in one batch, then to the output's
+    /// taps (`flat` is the batch as bytes, if the caller has it so). The
+    /// stream's rate counts the first output's bytes only.
+    fn send_batch<'p>(
         &mut self,
         packets: impl Iterator<Item = &'p [u8; 188]> + Clone,
+        flat: Option<&[u8]>,
         shared: &Shared,
     ) -> Result<(), String> {
         match self {
-            PacketSink::Outputs(outputs) => {
+            PacketSink::Outputs {
+                outputs,
+                taps,
+                copy,
+            } => {
+                let mut batch = Batch {
+                    packets,
+                    flat,
+                    copy,
+                    copied: false,
+                };
                 for (index, output) in outputs.iter_mut().enumerate() {
-                    let sent = output.send(packets.clone()).map_err(|e| e.to_string())?;
+                    let sent = output
+                        .send(batch.packets.clone())
+                        .map_err(|e| e.to_string())?;
+                    if let Some(taps) = taps.get(index).filter(|t| !t.is_empty()) {
+                        taps.deliver(batch.bytes());
+                    }
                     if sent > 0 {
                         if index == 0 {
                             shared.bytes_sent.fetch_add(sent, Ordering::Relaxed);
@@ -121,12 +165,37 @@ impl PacketSink {
             PacketSink::File { writer, path } => writer
                 .flush()
                 .map_err(|e| format!("output {}: {e}", path.display())),
-            PacketSink::Outputs(outputs) => outputs
+            PacketSink::Outputs { outputs, .. } => outputs
                 .iter_mut()
                 .try_for_each(TsOutput::flush)
                 .map_err(|e| e.to_string()),
             PacketSink::Null => Ok(()),
         }
+    }
+}
+
+/// One batch on its way to the outputs, and to their taps as bytes.
+struct Batch<'b, I> {
+    packets: I,
+    flat: Option<&'b [u8]>,
+    copy: &'b mut Vec<u8>,
+    copied: bool,
+}
+
+impl<'p, I: Iterator<Item = &'p [u8; 188]> + Clone> Batch<'_, I> {
+    /// The packets, contiguous: as the caller gave them, or copied once.
+    fn bytes(&mut self) -> &[u8] {
+        if let Some(flat) = self.flat {
+            return flat;
+        }
+        if !self.copied {
+            self.copy.clear();
+            self.packets
+                .clone()
+                .for_each(|p| self.copy.extend_from_slice(p));
+            self.copied = true;
+        }
+        self.copy
     }
 }
 

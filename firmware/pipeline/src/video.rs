@@ -62,6 +62,7 @@ impl VideoEncode {
                 // still holds goes out too.
                 Err(_) => return self.flush(worker),
             };
+            worker.shared().picture.set(frame.clone());
             // Frames lost before this one, by the source or by the ring,
             // show as a jump in the source's sequence.
             let lost = last_sequence.map_or(0, |p| frame.sequence().saturating_sub(p + 1));

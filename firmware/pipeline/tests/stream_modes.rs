@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::fakes::codecs;
-use common::{collect, receiver, running, udp_output, wait_for};
+use common::{collect, free_port, receiver, running, ts_packet, udp_input, udp_output, wait_for};
 use makara_capture::{CaptureDevices, NoCaptureDevices, Pacing, TestPatternSettings};
 use makara_config::{
     InputConfig, InputRequest, InputType, OutputConfig, OutputRequest, OutputType, SrtMode,
@@ -27,24 +27,6 @@ use makara_pipeline::{NetworkOpen, Pipeline};
 use makara_srt::{SrtSettings, SrtSocket};
 
 const LIMIT: Duration = Duration::from_secs(5);
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn udp_input(port: u16) -> InputConfig {
-    InputRequest {
-        name: Some("feed".into()),
-        url: Some(format!("udp://127.0.0.1:{port}")),
-        ..InputRequest::default()
-    }
-    .validate()
-    .unwrap()
-}
 
 fn rtsp_input() -> InputConfig {
     InputRequest {
@@ -116,20 +98,6 @@ fn assert_waits_with(pipeline: &Pipeline, plan: &StreamPlan, why: &str) {
 fn assert_becomes_active(pipeline: &Pipeline, plan: &StreamPlan) {
     let (state, problem) = wait_for(pipeline, &plan.id, LIMIT, |s, _| s == StreamState::Active);
     assert_eq!((state, problem), (StreamState::Active, None));
-}
-
-/// TS packet `n` of PID 0x100: its continuity counter follows `n`, and
-/// its payload carries `n`, so that any loss, repeat or change shows.
-fn ts_packet(n: u32) -> [u8; 188] {
-    let mut p = [0u8; 188];
-    p[0] = 0x47;
-    p[1] = 0x01;
-    p[2] = 0x00;
-    p[3] = 0x10 | (n % 16) as u8;
-    for chunk in p[4..].chunks_mut(4) {
-        chunk.copy_from_slice(&n.to_be_bytes()[..chunk.len()]);
-    }
-    p
 }
 
 fn packet_number(p: &[u8]) -> u32 {

@@ -48,6 +48,40 @@ pub fn transcoder(kbps: i64, more: TranscoderRequest) -> TranscoderRequest {
     }
 }
 
+/// A UDP input "feed" on 127.0.0.1:`port`.
+pub fn udp_input(port: u16) -> InputConfig {
+    InputRequest {
+        name: Some("feed".into()),
+        url: Some(format!("udp://127.0.0.1:{port}")),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// TS packet `n` of PID 0x100: its continuity counter follows `n`, and
+/// its payload carries `n`, so that any loss, repeat or change shows.
+pub fn ts_packet(n: u32) -> [u8; 188] {
+    let mut p = [0u8; 188];
+    p[0] = 0x47;
+    p[1] = 0x01;
+    p[2] = 0x00;
+    p[3] = 0x10 | (n % 16) as u8;
+    for chunk in p[4..].chunks_mut(4) {
+        chunk.copy_from_slice(&n.to_be_bytes()[..chunk.len()]);
+    }
+    p
+}
+
 /// A UDP output to 127.0.0.1:`port`.
 pub fn udp_output(port: u16) -> OutputConfig {
     OutputRequest {
@@ -98,6 +132,21 @@ pub fn plan(input: InputConfig, transcoder: TranscoderRequest, ports: &[u16]) ->
         ports.iter().map(|&p| udp_output(p)).collect(),
         None,
     )
+}
+
+/// A `plan` whose test pattern is `width` x `height` at 30 fps, through a
+/// 1500 kbit/s transcoder.
+pub fn pattern_plan(width: i64, height: i64, ports: &[u16]) -> StreamPlan {
+    let input = InputRequest {
+        stream_type: Some(InputType::TestPattern),
+        width: Some(width),
+        height: Some(height),
+        frame_rate: Some(30),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap();
+    plan(input, transcoder(1500, TranscoderRequest::default()), ports)
 }
 
 /// A pipeline with the stand-in codecs (`fakes::codecs`), running `plan`.
