@@ -5,15 +5,20 @@
 
 mod crud;
 mod engine;
+mod events;
 mod gate;
 mod group_commit;
+mod groups;
 mod persistence;
 mod presets;
 mod reads;
+mod recordings;
 mod references;
 mod report;
+mod sources;
 mod storage;
 mod summary;
+mod ts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,9 +31,11 @@ use makara_config::{
 };
 use makara_test_support::TestDir;
 
+use makara_engine::{TapId, Thumbnail, TsTap};
+
 use crate::{
-    Command, CommandError, Engine, EngineError, Handle, InputView, Kind, OutputView, PresetView,
-    Reply, StreamPlan, StreamState, StreamView, TranscoderView,
+    Command, CommandError, Engine, EngineError, Handle, InputView, Kind, LocalRecorder, OutputView,
+    PresetView, Reply, StreamPlan, StreamState, StreamStats, StreamView, TranscoderView,
 };
 
 // ---------------------------------------------------------------------------
@@ -56,6 +63,18 @@ pub(crate) struct FakeState {
     /// Runs at every start, before it succeeds or fails: lets a test act
     /// in the middle of a command.
     pub on_start: Option<StartHook>,
+    /// Taps attached, by id, with their output.
+    pub taps: Vec<(TapId, Id, Arc<dyn TsTap>)>,
+    pub next_tap: u64,
+    /// Every tap is refused, when set.
+    pub refuse_taps: bool,
+    /// What `stats` reports for a running stream.
+    pub stats: HashMap<Id, (StreamStats, Option<String>)>,
+    /// The picture `thumbnail` gives a running stream; `None`: no picture
+    /// yet (`Failed`).
+    pub picture: Option<Thumbnail>,
+    /// Every thumbnail asked for: stream and width.
+    pub thumbnails: Vec<(Id, u32)>,
 }
 
 /// See [`FakeState::on_start`].
@@ -83,6 +102,12 @@ impl FakeEngine {
             fail_all: None,
             fail: HashMap::new(),
             on_start: None,
+            taps: Vec::new(),
+            next_tap: 0,
+            refuse_taps: false,
+            stats: HashMap::new(),
+            picture: None,
+            thumbnails: Vec::new(),
         })));
         (FakeEngine(probe.clone()), probe)
     }
@@ -118,6 +143,35 @@ impl Engine for FakeEngine {
 
     fn state(&self, id: &Id) -> Option<StreamState> {
         self.0.lock().running.get(id).copied()
+    }
+
+    fn stats(&self, id: &Id) -> Option<(StreamStats, Option<String>)> {
+        let s = self.0.lock();
+        s.running.get(id)?;
+        s.stats.get(id).cloned()
+    }
+
+    fn tap(&mut self, output: &Id, tap: Arc<dyn TsTap>) -> Result<TapId, EngineError> {
+        let mut s = self.0.lock();
+        if s.refuse_taps {
+            return Err(EngineError::Unavailable("fake: no taps here".into()));
+        }
+        s.next_tap += 1;
+        let id = TapId(s.next_tap);
+        s.taps.push((id, output.clone(), tap));
+        Ok(id)
+    }
+
+    fn untap(&mut self, tap: TapId) {
+        self.0.lock().taps.retain(|(id, _, _)| *id != tap);
+    }
+
+    fn thumbnail(&self, id: &Id, max_width: u32) -> Result<Thumbnail, EngineError> {
+        let mut s = self.0.lock();
+        s.thumbnails.push((id.clone(), max_width));
+        s.picture
+            .clone()
+            .ok_or_else(|| EngineError::Failed("fake: no frame captured yet".into()))
     }
 }
 
@@ -171,6 +225,35 @@ impl Probe {
     pub(crate) fn set_start_state(&self, state: StreamState) {
         self.lock().start_state = state;
     }
+
+    /// Sets a running stream's state, as the engine would on its own.
+    pub(crate) fn set_state(&self, id: &Id, state: StreamState) {
+        self.lock().running.insert(id.clone(), state);
+    }
+
+    pub(crate) fn set_stats(&self, id: &Id, stats: StreamStats, problem: Option<&str>) {
+        let problem = problem.map(str::to_string);
+        self.lock().stats.insert(id.clone(), (stats, problem));
+    }
+
+    /// The outputs tapped now, one entry per tap.
+    pub(crate) fn tapped(&self) -> Vec<Id> {
+        self.lock().taps.iter().map(|(_, o, _)| o.clone()).collect()
+    }
+
+    /// Hands `ts` to every tap on `output`, as a stream sending to it does.
+    pub(crate) fn feed(&self, output: &Id, ts: &[u8]) {
+        let taps: Vec<Arc<dyn TsTap>> = self
+            .lock()
+            .taps
+            .iter()
+            .filter(|(_, o, _)| o == output)
+            .map(|(_, _, t)| t.clone())
+            .collect();
+        for tap in taps {
+            tap.packets(ts);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -183,9 +266,64 @@ pub(crate) struct Rig {
     /// The engine of the current boot.
     pub probe: Probe,
     dir: TestDir,
+    /// The limits of its recorder (on `<dir>/recordings`), opened again at
+    /// every boot; `None`: it runs without one.
+    recorder_limits: Option<makara_recorder::Limits>,
+    /// The recorder of this boot: the same one the supervisor holds.
+    pub recorder: Option<makara_recorder::Recorder>,
+}
+
+/// A recorder's limits for a scratch disk: no free-space floor.
+pub(crate) fn test_recorder_limits() -> makara_recorder::Limits {
+    makara_recorder::Limits {
+        min_free_bytes: 0,
+        keep_free_bytes: 0,
+        ..makara_recorder::Limits::default()
+    }
 }
 
 impl Rig {
+    /// A fresh appliance running a [`FakeEngine`] and a recorder with
+    /// these limits.
+    pub(crate) fn recording(label: &str, limits: makara_recorder::Limits) -> Rig {
+        let dir = TestDir::new(&format!("supervisor-{label}"));
+        let (engine, probe) = FakeEngine::new();
+        let mut rig = Rig {
+            handle: None,
+            thread: None,
+            probe,
+            dir,
+            recorder_limits: Some(limits),
+            recorder: None,
+        };
+        rig.power_on(Box::new(engine));
+        rig
+    }
+
+    /// The recorder of this boot, opened here: a second handle on the
+    /// same recordings (as the recorder's clones are).
+    fn open_recorder(&mut self) -> LocalRecorder {
+        match self.recorder_limits {
+            None => LocalRecorder::Unavailable("none in this test".into()),
+            Some(limits) => {
+                let root = self.dir.path().join("recordings");
+                let (recorder, recovery) =
+                    makara_recorder::Recorder::open(&root, limits).expect("open the recorder");
+                self.recorder = Some(recorder.clone());
+                LocalRecorder::Open(recorder, recovery)
+            }
+        }
+    }
+
+    fn power_on(&mut self, engine: Box<dyn Engine>) {
+        let recorder = self.open_recorder();
+        let (handle, thread) =
+            Handle::start_with_recorder(self.dir.path(), engine, recorder).expect("start");
+        self.handle = Some(handle);
+        self.thread = Some(thread);
+        self.wait_for_boot();
+    }
+
     /// A fresh appliance running a [`FakeEngine`].
     pub(crate) fn new(label: &str) -> Rig {
         let dir = TestDir::new(&format!("supervisor-{label}"));
@@ -196,6 +334,8 @@ impl Rig {
             thread: Some(thread),
             probe,
             dir,
+            recorder_limits: None,
+            recorder: None,
         };
         rig.wait_for_boot();
         rig
@@ -210,6 +350,8 @@ impl Rig {
             thread: Some(thread),
             probe: FakeEngine::new().1,
             dir,
+            recorder_limits: None,
+            recorder: None,
         };
         rig.wait_for_boot();
         rig
@@ -235,6 +377,8 @@ impl Rig {
             thread: Some(thread),
             probe,
             dir,
+            recorder_limits: None,
+            recorder: None,
         };
         rig.wait_for_boot();
         (rig, gate)
@@ -266,6 +410,8 @@ impl Rig {
 
     /// Drops the handle and waits for the supervisor thread to end.
     pub(crate) fn power_off(&mut self) {
+        // The recorder's lock goes with its last clone.
+        self.recorder = None;
         self.handle = None;
         if let Some(thread) = self.thread.take() {
             thread.join().expect("supervisor thread panicked");
@@ -284,10 +430,7 @@ impl Rig {
     /// Powers off and on again with `engine`; the probe is left as it was.
     pub(crate) fn reboot_with_engine(&mut self, engine: Box<dyn Engine>) {
         self.power_off();
-        let (handle, thread) = Handle::start(self.dir.path(), engine).expect("restart");
-        self.handle = Some(handle);
-        self.thread = Some(thread);
-        self.wait_for_boot();
+        self.power_on(engine);
     }
 
     /// Powers on again with a fresh engine whose starts fail as given
@@ -471,6 +614,7 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        self.recorder = None;
         self.handle = None;
         if let Some(thread) = self.thread.take() {
             // Do not panic while a failed test is already unwinding.
