@@ -295,8 +295,9 @@ impl Supervisor {
             };
             d.running.retain(|r| r != id);
             // A deleted output leaves every group it was in.
-            for group in &mut d.groups {
+            for group in d.groups.iter_mut().filter(|g| g.outputs.contains(id)) {
                 group.outputs.retain(|o| o != id);
+                group.modified_unix = crate::groups::now_unix();
             }
         })
         .map_err(DeleteError::Storage)?;

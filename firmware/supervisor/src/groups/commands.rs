@@ -218,7 +218,7 @@ fn find<'d>(d: &'d mut Document, id: &Id) -> Option<&'d mut Group> {
     d.groups.iter_mut().find(|g| &g.id == id)
 }
 
-fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

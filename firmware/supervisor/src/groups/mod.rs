@@ -6,6 +6,8 @@
 mod commands;
 mod reads;
 
+pub(crate) use commands::now_unix;
+
 use makara_config::{Id, Invalid};
 use serde::{Deserialize, Serialize};
 
