@@ -9,7 +9,7 @@ use makara_api::hmp::Hmp;
 use makara_api::tls::{self, CertKeeper, CertPaths, CertStatus};
 use makara_api::App;
 use makara_store::DirLock;
-use makara_supervisor::{Command, Handle, Reply};
+use makara_supervisor::{Command, Handle, LocalRecorder, Reply};
 
 use crate::cli::ServeArgs;
 use crate::exit::{ExitCode, Failure};
@@ -18,7 +18,11 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     // One supervisor per data directory: two would overwrite each other.
     let _lock = DirLock::try_acquire(&args.data_dir, "makarad")
         .map_err(|e| Failure::new(ExitCode::Busy, e))?;
-    let (supervisor, thread) = Handle::start(&args.data_dir, Box::new(crate::media::engine()))
+    // A recorder that cannot open leaves recordings unavailable (each says
+    // why); the rest of the appliance serves as ever.
+    let recorder = LocalRecorder::open(&args.data_dir.join("recordings"));
+    let engine = Box::new(crate::media::engine());
+    let (supervisor, thread) = Handle::start_with_recorder(&args.data_dir, engine, recorder)
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     if args.demo {
         crate::demo::install(&supervisor);
