@@ -367,6 +367,61 @@ mod tests {
         );
     }
 
+    /// A 1080p frame of each layout to a 640-wide JPEG that decodes at
+    /// that size; prints the time each took (`--release --nocapture` for
+    /// the figure that matters; nothing here is timed against a bound).
+    #[test]
+    fn a_1080p_frame_of_every_layout_makes_a_640_wide_jpeg() {
+        for p in [
+            PixelFormat::I420,
+            PixelFormat::Nv12,
+            PixelFormat::Yuyv,
+            PixelFormat::Uyvy,
+        ] {
+            let f = format(1920, 1080, p);
+            let pool = makara_framering::FramePool::new(f, 1);
+            let mut slot = pool.try_acquire().unwrap();
+            slot.data_mut()
+                .copy_from_slice(&halves(&f, BARS_75[0], BARS_75[6]));
+            let frame = slot.freeze(makara_media::MonotonicNs(0), 0);
+            let started = std::time::Instant::now();
+            let t = thumbnail(frame, 640).unwrap();
+            let took = started.elapsed();
+            println!(
+                "{p:?} 1920x1080 to 640x360: {took:?}, {} bytes",
+                t.jpeg.len()
+            );
+            assert_eq!((t.width, t.height), (640, 360));
+            let mut decoder = jpeg_decoder::Decoder::new(&t.jpeg[..]);
+            let rgb = decoder.decode().unwrap();
+            assert_eq!(rgb.len(), 640 * 360 * 3);
+            assert!(
+                near([rgb[0], rgb[1], rgb[2]], [191, 191, 191]),
+                "{:?}",
+                &rgb[..3]
+            );
+            // The frame went back to the pool with the thumbnail made.
+            let mut slot = pool.try_acquire().unwrap();
+            // Noise: the worst case for the JPEG's entropy coding.
+            let mut state = 0x2545_f491_4f6c_dd1d_u64;
+            for byte in slot.data_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *byte = (state >> 32) as u8;
+            }
+            let frame = slot.freeze(makara_media::MonotonicNs(1), 1);
+            let started = std::time::Instant::now();
+            let t = thumbnail(frame, 640).unwrap();
+            let took = started.elapsed();
+            println!(
+                "{p:?} 1920x1080 noise to 640x360: {took:?}, {} bytes",
+                t.jpeg.len()
+            );
+            assert_eq!((t.width, t.height), (640, 360));
+        }
+    }
+
     #[test]
     fn sizes_keep_the_aspect_and_never_grow() {
         assert_eq!(thumbnail_size(1280, 720, 320).unwrap(), (320, 180));
