@@ -118,3 +118,13 @@ def from_address(server, address):
     client = Hmp(server)
     client.session.mount("https://", _FromAddress(address))
     return client
+
+
+def live_outputs(client, ports, *, kbps=400, width=320, height=180, fps=25, gop=None):
+    """A test-pattern stream (Kraken API, ``client``) sending to a UDP
+    output on 127.0.0.1 for each of ``ports``; returns the stream's path
+    and the outputs' ids (which are the HMP sources' ids)."""
+    outputs = [[("name", kraken.unique(f"src{i}")), ("url", f"udp://127.0.0.1:{port}")]
+               for i, port in enumerate(ports)]
+    return kraken.live_stream_with_outputs(client, outputs, width=width, height=height,
+                                           fps=fps, kbps=kbps, gop=gop)

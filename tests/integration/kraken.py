@@ -673,19 +673,27 @@ class Kit:
 def live_stream(client, outputs, *, width=320, height=180, fps=25, kbps=500):
     """Creates a test-pattern stream sending to ``outputs`` (each a list of
     ``(element, value)`` fields of an output body); returns the stream's path."""
+    return live_stream_with_outputs(client, outputs, width=width, height=height, fps=fps,
+                                    kbps=kbps)[0]
+
+
+def live_stream_with_outputs(client, outputs, *, width=320, height=180, fps=25, kbps=500,
+                             gop=None):
+    """``live_stream``, returning the stream's path and the outputs' ids;
+    ``gop`` sets the transcoder's gopSize (frames)."""
     input_id = created_id(client.post("/apis/kraken/inputs", body("input", [
         ("name", unique("bars")), ("streamType", "TESTPATTERN"),
         ("width", width), ("height", height), ("frameRate", fps)])), "input")
     transcoder_id = created_id(client.post("/apis/kraken/transcoders", body("transcoder", [
         ("name", unique("h264")), ("resolution", [("width", width), ("height", height)]),
         ("frameRate", fps), ("videoBitrate", kbps), ("encodingProfile", "cbr"),
-        ("audio", "on")])), "transcoder")
+        ("audio", "on"), *([("gopSize", gop)] if gop else [])])), "transcoder")
     output_ids = [created_id(client.post("/apis/kraken/outputs", body("output", fields)),
                              "output") for fields in outputs]
     stream_id = created_id(client.post("/apis/kraken/streams", body("stream", [
         ("name", unique("live")), ("input", input_id), ("transcoder", transcoder_id),
         ("outputs", [("output", o) for o in output_ids])])), "stream")
-    return f"/apis/kraken/streams/stream-{stream_id}"
+    return f"/apis/kraken/streams/stream-{stream_id}", output_ids
 
 
 def set_stream_state(client, path, state, wanted, timeout=15):

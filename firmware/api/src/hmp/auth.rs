@@ -1,7 +1,7 @@
 //! Logging in and out, the session a cookie names, and what each role may
 //! do.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -22,7 +22,8 @@ use crate::handler::App;
 
 /// `POST /apis/authentication/login`.
 pub async fn login(app: &App, parts: &Parts, body: Body) -> Result<Response, HmpError> {
-    let peer = peer_of(parts);
+    let ip = ip_of(parts);
+    let peer = ip.map(Peer::of);
     let body = body::read(app, parts, body, true).await?;
     let (username, password) = credentials(body.as_ref())?;
     if let Err(left) = app.hmp.lockout.check(&username, peer, Instant::now()) {
@@ -48,7 +49,7 @@ pub async fn login(app: &App, parts: &Parts, body: Body) -> Result<Response, Hmp
         Ok(Err(VerifyError::InvalidCredentials)) => {
             let known = users.get(&username).map(|u| u.username.as_str());
             let locks = app.hmp.lockout.failed(known, peer, Instant::now());
-            log_failure(app, &username, peer, &locks).await;
+            log_failure(app, &username, ip, &locks).await;
             return Err(HmpError::invalid_credentials());
         }
         Ok(Err(VerifyError::Busy(_))) => {
@@ -206,18 +207,19 @@ fn cookie(parts: &Parts) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn peer_of(parts: &Parts) -> Option<Peer> {
+fn ip_of(parts: &Parts) -> Option<IpAddr> {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| Peer::of(c.0.ip()))
+        .map(|c| c.0.ip())
 }
 
 fn show(peer: Option<Peer>) -> String {
     peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string())
 }
 
-async fn log_failure(app: &App, username: &str, peer: Option<Peer>, locks: &NewLocks) {
+async fn log_failure(app: &App, username: &str, ip: Option<IpAddr>, locks: &NewLocks) {
+    let peer = ip.map(Peer::of);
     tracing::info!(user = %username, peer = %show(peer), "login failed");
     if locks.any() {
         tracing::warn!(
@@ -226,6 +228,6 @@ async fn log_failure(app: &App, username: &str, peer: Option<Peer>, locks: &NewL
             minutes = super::lockout::LOCK.as_secs() / 60,
             "logins locked after repeated failures"
         );
-        respond::record_lockout(app, locks).await;
+        respond::record_lockout(app, locks, ip).await;
     }
 }

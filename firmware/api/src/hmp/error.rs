@@ -247,6 +247,14 @@ impl HmpError {
         Self::new(500, "070027", "InsufficientSpace", message)
     }
 
+    pub fn create_session(message: impl Into<String>) -> Self {
+        Self::new(500, "070019", "CreateSession", message)
+    }
+
+    pub fn update_asset(message: impl Into<String>) -> Self {
+        Self::new(500, "070017", "UpdateAsset", message)
+    }
+
     pub fn create_user_session() -> Self {
         Self::new(
             500,
@@ -270,6 +278,17 @@ impl HmpError {
     /// that is not working (named in `message`).
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(503, "090000", "ServiceUnavailable", message)
+    }
+
+    /// 416 (ours, in the input family): a `Range` wholly past the end of
+    /// a file of `len` bytes.
+    pub fn range_not_satisfiable(len: u64) -> Self {
+        Self::new(
+            416,
+            "010007",
+            "RangeNotSatisfiable",
+            format!("The range asked for lies past the end of the file ({len} bytes)"),
+        )
     }
 
     /// 415 100000.

@@ -11,14 +11,18 @@
 //! and the reply written in HMP's words (`views`).
 
 mod auth;
+mod bodies;
 mod body;
+mod download;
 mod error;
+mod errors;
 mod lockout;
 mod login;
 mod query;
 mod respond;
 mod routes;
 mod time;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

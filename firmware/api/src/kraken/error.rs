@@ -190,6 +190,12 @@ impl From<CommandError> for ApiError {
                 tracing::error!("the supervisor has stopped");
                 return ApiError::new(Code::ExecutionFailed);
             }
+            // Groups, sources, recordings and events are the HMP API's;
+            // no Kraken route sends those commands.
+            other => {
+                tracing::error!(error = %other, "a Kraken request got an HMP command's error");
+                Code::ExecutionFailed
+            }
         };
         // Lookups need no detail beyond "Unknown id".
         if code == Code::UnknownId {
