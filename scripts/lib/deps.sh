@@ -14,7 +14,7 @@
 # and their stdout must carry the result alone.
 
 MAKARA_APT_PACKAGES=(
-    build-essential pkg-config curl ca-certificates openssl
+    build-essential pkg-config curl ca-certificates openssl iproute2
     python3 python3-pytest python3-pytest-xdist python3-requests python3-requests-oauthlib
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev

@@ -772,6 +772,7 @@ class NetNamespaces:
         self.addr_a, self.addr_b = "10.201.0.1", "10.201.0.2"
 
     def __enter__(self):
+        assert shutil.which("ip"), "iproute2's ip is missing: scripts/test installs it"
         run("ip", "netns", "add", self.a)
         run("ip", "netns", "add", self.b)
         try:
