@@ -103,20 +103,10 @@ def err(resp, status, code, name=None, message=None):
     return doc
 
 
-class _FromAddress(requests.adapters.HTTPAdapter):
-    def __init__(self, address):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 def from_address(server, address):
     """A client whose connections come from ``address`` (in 127.0.0.0/8)."""
     client = Hmp(server)
-    client.session.mount("https://", _FromAddress(address))
+    client.session.mount("https://", kraken.FromAddress(address))
     return client
 
 

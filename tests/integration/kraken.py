@@ -359,6 +359,19 @@ class Client:
 _TLS_FALLBACK_WARNED = False
 
 
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connects from ``address`` (in 127.0.0.0/8) rather than 127.0.0.1:
+    mount it on a session to be another client address."""
+
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 def tls_verify_setting(server):
     """The ``verify`` argument for requests: the server's certificate file if
     a handshake verifies against it, else False (with a warning; the TLS

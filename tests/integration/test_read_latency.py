@@ -15,9 +15,8 @@ import threading
 import time
 
 import pytest
-import requests
 
-from kraken import Kit, create, delete, expect, ts_input
+from kraken import FromAddress, Kit, create, delete, expect, ts_input
 
 WRITER_PROCESSES = 4
 WRITERS_PER_PROCESS = 6  # 24 writers in all
@@ -28,18 +27,6 @@ IDLE_SAMPLES = 40
 # writers and the server's TLS), but not by queueing behind saves.
 RATIO = 10
 SLACK_SECONDS = 0.020
-
-
-class FromAddress(requests.adapters.HTTPAdapter):
-    """Connects from `address` rather than 127.0.0.1."""
-
-    def __init__(self, address):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 class WritersFrom:
