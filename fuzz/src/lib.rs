@@ -222,3 +222,39 @@ mod tests {
         }
     }
 }
+
+/// Checks an HMP error document as a client reads it: exactly `code` (six
+/// digits), `name` and `message` (non-empty strings), and `httpStatusCode`
+/// and `statusCode` (both `status`, a 4xx or 5xx), and that it survives a
+/// round trip through JSON text.
+pub fn check_json_error(doc: &serde_json::Value, status: u16) -> Result<(), String> {
+    let fields = doc.as_object().ok_or("not an object")?;
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    if keys != ["code", "httpStatusCode", "message", "name", "statusCode"] {
+        return Err(format!("keys {keys:?}"));
+    }
+    let code = doc["code"].as_str().ok_or("code is not a string")?;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("code {code:?}"));
+    }
+    for key in ["name", "message"] {
+        if doc[key].as_str().is_none_or(str::is_empty) {
+            return Err(format!("{key} is not a non-empty string"));
+        }
+    }
+    if !(400..600).contains(&status) {
+        return Err(format!("status {status}"));
+    }
+    for key in ["httpStatusCode", "statusCode"] {
+        if doc[key].as_u64() != Some(u64::from(status)) {
+            return Err(format!("{key} is not {status}"));
+        }
+    }
+    let text = doc.to_string();
+    let back: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if &back != doc {
+        return Err("does not survive a round trip".into());
+    }
+    Ok(())
+}

@@ -183,7 +183,7 @@ fn role_json(role: Role) -> Value {
 }
 
 /// `username` and `password`, both strings.
-fn credentials(body: Option<&Value>) -> Result<(String, String), HmpError> {
+pub fn credentials(body: Option<&Value>) -> Result<(String, String), HmpError> {
     let field = |name: &str| {
         body.and_then(|b| b.get(name))
             .and_then(Value::as_str)

@@ -32,6 +32,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use makara_access::users::{UserWatch, USERS_POLL_INTERVAL};
 
+pub use download::ByteRange;
 pub use error::HmpError;
 pub use login::{DEFAULT_IDLE, IDLE_RANGE_SECS};
 
@@ -79,6 +80,37 @@ impl Hmp {
                 }
             }
         });
+    }
+}
+
+/// Everything the HMP API decides about a request on its own, without the
+/// supervisor, a session or a socket: the route, the list query, the JSON
+/// body and the typed request read from it, and a `Range` header against a
+/// file of `file_len` bytes. For the fuzz target (`fuzz/`) and tests: any
+/// input gives `Ok` or an error document, never a panic.
+pub fn examine(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    range: Option<&str>,
+    file_len: u64,
+) -> Result<Option<download::ByteRange>, HmpError> {
+    let action = routes::route(method, path)?;
+    query::ListQuery::parse(query, true)?;
+    let json = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(body)
+                .map_err(|e| HmpError::input(format!("The body is not valid JSON: {e}")))?,
+        )
+    };
+    respond::check_body(&action, json.as_ref())?;
+    match download::wanted(range, file_len) {
+        download::Wanted::Part(r) => Ok(Some(r)),
+        download::Wanted::Whole => Ok(None),
+        download::Wanted::Unsatisfiable => Err(HmpError::range_not_satisfiable(file_len)),
     }
 }
 

@@ -245,6 +245,22 @@ pub async fn act(
     }
 }
 
+/// Reads the typed request of `action` from its body, as `act` does,
+/// without carrying it out.
+pub fn check_body(action: &Action, body: Option<&Value>) -> Result<(), HmpError> {
+    let id = Id::new_random();
+    match action {
+        Action::Login => auth::credentials(body).map(drop),
+        Action::CreateSession => bodies::new_session(body).map(drop),
+        Action::UpdateSession(_) => bodies::session_edit(body, &id).map(drop),
+        Action::AddSessionSource(_) => bodies::session_source(body).map(drop),
+        Action::StartRecording(_) => bodies::recorders(body).map(drop),
+        Action::ChangeRecording(_) => bodies::recording_state(body).map(drop),
+        Action::UpdateAsset(_) => bodies::asset_edit(body, &id).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// A path id that is no UUID names nothing: the route's not-found answer.
 fn parse_id(text: &str, not_found: fn() -> HmpError) -> Result<Id, HmpError> {
     Id::parse(text).ok_or_else(not_found)
