@@ -21,6 +21,7 @@ mod login;
 mod query;
 mod respond;
 mod routes;
+mod thumbs;
 mod time;
 mod views;
 
@@ -48,6 +49,7 @@ pub struct Hmp {
     users: Arc<UserWatch>,
     logins: login::LoginSessions,
     lockout: lockout::Lockout,
+    thumbs: thumbs::Thumbs,
 }
 
 impl Hmp {
@@ -57,6 +59,7 @@ impl Hmp {
             users,
             logins: login::LoginSessions::new(idle),
             lockout: lockout::Lockout::default(),
+            thumbs: thumbs::Thumbs::default(),
         }
     }
 

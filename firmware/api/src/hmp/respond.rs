@@ -1,6 +1,8 @@
 //! Carrying out a routed, authorised request and writing the answer.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::request::Parts;
@@ -325,14 +327,37 @@ fn sort_assets(assets: &mut [Asset], q: &ListQuery) {
     }
 }
 
-/// `?width=N` (16-1920, default 640): a JPEG of what `output` sends.
+/// `?width=N` (16-1920, default 640): a JPEG of what `output` sends. One
+/// made for the same output and width within the last half second is sent
+/// again, and one is made at a time (`thumbs`).
 async fn thumbnail(app: &App, output: Id, query: Option<&str>) -> Result<Response, HmpError> {
     let max_width = thumbnail_width(query)?;
-    let Reply::Thumbnail(picture) = call(app, Command::Thumbnail { output, max_width }).await?
-    else {
-        return Err(unexpected());
+    let thumbs = &app.hmp.thumbs;
+    let jpeg = match thumbs.fresh(&output, max_width, Instant::now()) {
+        Some(jpeg) => jpeg,
+        None => {
+            let _turn = tokio::time::timeout(THUMBNAIL_WAIT, thumbs.making().acquire())
+                .await
+                .map_err(|_| busy_making_thumbnails())?
+                .map_err(|_| busy_making_thumbnails())?;
+            match thumbs.fresh(&output, max_width, Instant::now()) {
+                Some(jpeg) => jpeg,
+                None => {
+                    let command = Command::Thumbnail {
+                        output: output.clone(),
+                        max_width,
+                    };
+                    let Reply::Thumbnail(picture) = call(app, command).await? else {
+                        return Err(unexpected());
+                    };
+                    let jpeg = Arc::new(picture.jpeg);
+                    thumbs.keep(output, max_width, Arc::clone(&jpeg), Instant::now());
+                    jpeg
+                }
+            }
+        }
     };
-    let mut response = Response::new(Body::from(picture.jpeg));
+    let mut response = Response::new(Body::from(jpeg.as_ref().clone()));
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
@@ -340,6 +365,15 @@ async fn thumbnail(app: &App, output: Id, query: Option<&str>) -> Result<Respons
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// How long a thumbnail request waits for its turn before 503.
+const THUMBNAIL_WAIT: Duration = Duration::from_secs(5);
+
+fn busy_making_thumbnails() -> HmpError {
+    let mut busy = HmpError::unavailable("Too many thumbnails are being made; try again shortly");
+    busy.retry_after = Some(Duration::from_secs(1));
+    busy
 }
 
 /// Thumbnail widths: the default, and the range taken.
