@@ -166,6 +166,8 @@ def test_ten_failures_for_a_user_lock_it_even_with_the_right_password(box):
     # Other users, from anywhere, are not locked.
     late.logged_in("admin")
     assert "logins locked" in box.server.log_tail(200)
+    events = ok(late.get("/apis/events?q=login-lockout"))["data"]
+    assert [(e["type"], e["username"]) for e in events] == [("login-lockout", "op")], events
 
 
 def test_ten_failures_from_an_address_lock_it_for_every_user(box):
@@ -173,7 +175,10 @@ def test_ten_failures_from_an_address_lock_it_for_every_user(box):
     for i in range(LOCK_AFTER):
         err(attacker.login(f"guess{i}", "wrong password"), 401, "020002")
     err(attacker.login("admin"), 403, "030001")
-    from_address(box.server, "127.0.0.61").logged_in("admin")
+    other = from_address(box.server, "127.0.0.61")
+    other.logged_in("admin")
+    events = ok(other.get("/apis/events?q=login-lockout"))["data"]
+    assert [(e["username"], e["address"]) for e in events] == [(None, "127.0.0.60")], events
 
 
 def test_seed_paths_outside_the_subset_answer_in_the_seeds_way(box):
