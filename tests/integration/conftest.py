@@ -18,6 +18,7 @@ import signal
 
 import pytest
 
+import hmp
 import kraken
 
 atexit.register(kraken.stop_all_servers)
@@ -91,6 +92,19 @@ def appliance_factory(tmp_path):
 @pytest.fixture
 def fresh(appliance_factory):
     return appliance_factory()
+
+
+@pytest.fixture
+def hmp_box(fresh):
+    """A fresh server with an HMP user of each role (``admin``, ``op``,
+    ``view``, password ``hmp.PASSWORD``) and a cookie-keeping HMP client,
+    not logged in, as ``.hmp``."""
+    hmp.add_user(fresh.data_dir, "admin", "administrator")
+    hmp.add_user(fresh.data_dir, "op", "operator")
+    hmp.add_user(fresh.data_dir, "view", "viewer")
+    fresh.hmp = hmp.Hmp(fresh.server)
+    yield fresh
+    fresh.hmp.close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,21 +7,16 @@ import time
 import pytest
 
 import kraken
-from hmp import Hmp, add_user, err, live_outputs, ok
+from hmp import Hmp, err, live_outputs, ok
 from mediacheck import Receiver, ffprobe
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-def box(fresh):
-    add_user(fresh.data_dir, "admin", "administrator")
-    add_user(fresh.data_dir, "op", "operator")
-    add_user(fresh.data_dir, "view", "viewer")
-    fresh.hmp = Hmp(fresh.server)
-    fresh.hmp.logged_in("admin")
-    yield fresh
-    fresh.hmp.close()
+def box(hmp_box):
+    hmp_box.hmp.logged_in("admin")
+    return hmp_box
 
 
 @pytest.fixture

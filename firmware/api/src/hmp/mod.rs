@@ -117,12 +117,30 @@ pub fn examine(
     }
 }
 
-/// Whether `path` belongs to the HMP API: everything under `/apis/` that
-/// is not Kraken's.
+/// The first segments under `/apis/` of the seed's paths.
+const FAMILIES: [&str; 11] = [
+    "authentication",
+    "system",
+    "users",
+    "groups",
+    "sources",
+    "sessions",
+    "recordings",
+    "categories",
+    "assets",
+    "streams",
+    "events",
+];
+
+/// Whether `path` belongs to the HMP API: under `/apis/`, in one of the
+/// seed's path families. Every other path under `/apis/` stays Kraken's
+/// (1006 "Unknown API function requested" for one it does not know).
 pub fn owns(path: &str) -> bool {
-    path.starts_with("/apis/")
-        && !path.starts_with("/apis/kraken")
-        && !path.starts_with("/apis/servers")
+    let Some(rest) = path.strip_prefix("/apis/") else {
+        return false;
+    };
+    let first = rest.split('/').next().unwrap_or_default();
+    FAMILIES.contains(&first)
 }
 
 /// Answers one HMP request. Never fails: every problem becomes an HMP
@@ -183,6 +201,32 @@ async fn answer(
             }
             let body = body::read(app, parts, body, action.writes()).await?;
             respond::act(app, parts, &session, action, body).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owns;
+
+    #[test]
+    fn hmp_owns_the_seeds_path_families_and_kraken_the_rest() {
+        for path in [
+            "/apis/authentication/login",
+            "/apis/sources",
+            "/apis/streams/x/seek",
+        ] {
+            assert!(owns(path), "{path}");
+        }
+        for path in [
+            "/apis/kraken/streams",
+            "/apis/servers",
+            "/apis/unknown",
+            "/apis",
+            "/",
+            "/sources",
+        ] {
+            assert!(!owns(path), "{path}");
         }
     }
 }
