@@ -760,6 +760,16 @@ def run(*cmd):
     subprocess.run([str(c) for c in cmd], check=True, timeout=30, capture_output=True)
 
 
+# tests/support/in-netns: `ip netns exec` without its remount of /, which
+# fails in a chroot (the fresh-machine test's).
+IN_NETNS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "support", "in-netns"))
+
+
+def in_ns(ns, *cmd):
+    """Runs ``cmd`` in network namespace ``ns`` (checked, bounded)."""
+    run(IN_NETNS, ns, *cmd)
+
+
 class NetNamespaces:
     """Two namespaces, ``a`` (10.201.0.1 on veth ``va``) and ``b``
     (10.201.0.2 on ``vb``), joined by a veth pair; lo up in both. Removed
@@ -779,9 +789,9 @@ class NetNamespaces:
             run("ip", "link", "add", self.va, "netns", self.a, "type", "veth",
                 "peer", "name", self.vb, "netns", self.b)
             for ns, dev, addr in ((self.a, self.va, self.addr_a), (self.b, self.vb, self.addr_b)):
-                run("ip", "-n", ns, "link", "set", "lo", "up")
-                run("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-                run("ip", "-n", ns, "link", "set", dev, "up")
+                in_ns(ns, "ip", "link", "set", "lo", "up")
+                in_ns(ns, "ip", "addr", "add", f"{addr}/24", "dev", dev)
+                in_ns(ns, "ip", "link", "set", dev, "up")
         except Exception:
             self.__exit__()
             raise
@@ -792,7 +802,7 @@ class NetNamespaces:
             subprocess.run(["ip", "netns", "del", ns], timeout=30, capture_output=True)
 
     def exec_prefix(self, ns):
-        return ["ip", "netns", "exec", ns]
+        return [IN_NETNS, ns]
 
     @contextmanager
     def entered(self, ns):

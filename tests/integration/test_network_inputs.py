@@ -152,11 +152,11 @@ def test_udp_multicast_input_joined_on_an_interface(appliance_factory, tmp_path,
     real = kraken.makarad()
     with peers.NetNamespaces() as ns:
         wrapper = tmp_path / "makarad-in-b"
-        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns.b} {real} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nexec {peers.IN_NETNS} {ns.b} {real} "$@"\n')
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-        peers.run("ip", "-n", ns.a, "route", "add", "239.0.0.0/8", "dev", ns.va)
-        peers.run("ip", "-n", ns.b, "link", "set", "lo", "multicast", "on")
-        peers.run("ip", "-n", ns.b, "route", "add", "239.0.0.0/8", "dev", "lo")
+        peers.in_ns(ns.a, "ip", "route", "add", "239.0.0.0/8", "dev", ns.va)
+        peers.in_ns(ns.b, "ip", "link", "set", "lo", "multicast", "on")
+        peers.in_ns(ns.b, "ip", "route", "add", "239.0.0.0/8", "dev", "lo")
         monkeypatch.setattr(kraken, "MAKARAD", str(wrapper))
         app = appliance_factory(start=False)
         sender = peers.ffmpeg_ts_sender(peers.media("h264"), port, tmp_path, host=group,

@@ -5,8 +5,10 @@
 //! arrives on veth0 only.
 //!
 //! The outer test needs root (`ip netns add`); it runs the inner one, this
-//! same test binary, with `ip netns exec`, which also shows the namespace's
-//! own /sys/class/net to makara-board.
+//! same test binary, with `tests/support/in-netns`, which also shows the
+//! namespace's own /sys/class/net to makara-board (`ip netns exec` would
+//! too, but it remounts /, which fails in a chroot such as the
+//! fresh-machine test's).
 
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -19,6 +21,8 @@ use super::*;
 
 const NAMESPACE_VAR: &str = "MAKARA_INPUT_TEST_NETNS";
 const INNER_TEST: &str = "input::tests::multicast::inside_the_namespace";
+/// Runs a command in a named network namespace with its own /sys.
+const IN_NETNS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/support/in-netns");
 
 /// The namespace, deleted when the test ends however it ends.
 struct Namespace(String);
@@ -57,15 +61,13 @@ fn multicast_is_joined_on_the_named_interface() {
         "link set veth1 up",
         "route add 239.0.0.0/8 dev veth0",
     ] {
-        let mut command = vec!["ip", "-n", name];
+        let mut command = vec![IN_NETNS, name, "ip"];
         command.extend(args.split(' '));
         run(&command);
     }
     // The datagrams' source is an address of this namespace: accept it.
     run(&[
-        "ip",
-        "netns",
-        "exec",
+        IN_NETNS,
         name,
         "sysctl",
         "-q",
@@ -76,8 +78,8 @@ fn multicast_is_joined_on_the_named_interface() {
         "net.ipv4.conf.veth0.rp_filter=0",
     ]);
     let this_test = std::env::current_exe().unwrap();
-    let output = Command::new("ip")
-        .args(["netns", "exec", name])
+    let output = Command::new(IN_NETNS)
+        .arg(name)
         .arg(this_test)
         .args([INNER_TEST, "--exact", "--ignored", "--nocapture"])
         .env(NAMESPACE_VAR, name)
