@@ -16,6 +16,7 @@
 MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl iproute2
     python3 python3-pytest python3-pytest-xdist python3-requests python3-requests-oauthlib
+    python3-jsonschema python3-yaml
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
     libsrt-gnutls-dev srt-tools
@@ -125,8 +126,8 @@ makara_rust() {
 
 # Checks that the test Python sees the modules the tests import.
 makara_python_check() {
-    if ! "$MAKARA_PYTHON" -c 'import pytest, xdist, requests, requests_oauthlib' 2>/dev/null; then
-        makara_log "$MAKARA_PYTHON cannot import pytest, xdist, requests and requests_oauthlib"
+    if ! "$MAKARA_PYTHON" -c 'import pytest, xdist, requests, requests_oauthlib, jsonschema, yaml' 2>/dev/null; then
+        makara_log "$MAKARA_PYTHON cannot import pytest, xdist, requests, requests_oauthlib, jsonschema and yaml"
         return 1
     fi
     makara_log "$("$MAKARA_PYTHON" --version 2>&1) with pytest $("$MAKARA_PYTHON" -c 'import pytest; print(pytest.__version__)')"
