@@ -7,6 +7,7 @@ import time
 import pytest
 
 import kraken
+import peers
 from hmp import Hmp, err, live_outputs, ok
 from mediacheck import Receiver, ffprobe
 
@@ -328,3 +329,38 @@ def test_an_srt_output_is_a_continuous_srt_source_whose_passphrase_only_admins_s
     viewer = Hmp(box.server)
     viewer.logged_in("view")
     assert ok(viewer.get(f"/apis/sources/{rid}"))["data"]["passphrase"] == "********"
+
+
+def test_events_tell_a_network_input_lost_and_recovered(hmp_box, tmp_path):
+    hmp = hmp_box.hmp
+    hmp.logged_in("view")
+    api = hmp_box.client
+    sink = Receiver()
+    port = peers.free_udp_port()
+    input_id = peers.udp_ts_input(api, port)
+    path = peers.make_stream(api, input_id, [peers.udp_output(api, sink.port)],
+                             transcoder_id=peers.h264_transcoder(api, 320, 240, 25, bFrame=0))
+    stream_id = path.rsplit("stream-", 1)[-1]
+    sender = peers.ffmpeg_ts_sender(peers.media("h264"), port, tmp_path)
+
+    def events(kind):
+        resp = hmp.get(f"/apis/events?q={kind}&pageSize=100")
+        return [] if resp.status_code == 404 else ok(resp)["data"]
+
+    try:
+        with sender:
+            peers.start(api, path)
+            peers.wait_until(api, path, peers.receiving, "receiving")
+            wait_until("a stream-started event", lambda: events("stream-started"))
+            sender.stop()
+            lost = wait_until("an input-lost event", lambda: events("input-lost"))
+            assert lost[0]["subjectId"] == input_id and lost[0]["detail"], lost
+            sender.start()
+            back = wait_until("an input-recovered event", lambda: events("input-recovered"))
+            assert back[0]["subjectId"] == input_id, back
+            assert back[0]["timeMs"] >= lost[0]["timeMs"]
+            peers.stop(api, path)
+            stopped = wait_until("a stream-stopped event", lambda: events("stream-stopped"))
+            assert stopped[0]["subjectId"] == stream_id, stopped
+    finally:
+        sink.close()
