@@ -3,11 +3,13 @@ cookie, roles, the brute-force lockout, the error document, and the seed's
 paths outside the subset (issue 10, points 1-3 and "done when")."""
 
 import re
+import subprocess
 import time
 
 import pytest
 
-from hmp import Hmp, PASSWORD, err, from_address, ok, user_cli
+import kraken
+from hmp import Hmp, PASSWORD, add_user, err, from_address, ok, user_cli
 
 ISO_8601 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 # docs: 10 failures in 5 minutes lock for 5 minutes.
@@ -228,3 +230,18 @@ def test_the_users_list_pages(box):
     assert set(nxt["data"][0]) == {"id", "username", "displayName", "email"}
     err(box.hmp.get("/apis/users/enabled?page=3&pageSize=2"), 404, "040012")
     err(box.hmp.get("/apis/users/enabled?pageSize=0"), 400, "010001")
+
+
+def test_the_idle_time_is_configurable_and_checked(appliance_factory):
+    app = appliance_factory(extra_args=["--login-idle-secs", "60"])
+    add_user(app.data_dir, "admin", "administrator")
+    client = Hmp(app.server)
+    resp = client.login("admin")
+    info = ok(resp)["data"]
+    assert "Max-Age=60;" in resp.headers["Set-Cookie"], resp.headers["Set-Cookie"]
+    ahead = parse_iso(info["expires"]) - time.time()
+    assert 30 < ahead <= 61, ahead
+    proc = subprocess.run([kraken.makarad(), "serve", "--data-dir", str(app.data_dir),
+                           "--login-idle-secs", "30"], capture_output=True, text=True,
+                          timeout=kraken.CLI_TIMEOUT)
+    assert proc.returncode == 2 and "60..=86400" in proc.stderr, proc.stderr
