@@ -245,3 +245,12 @@ def test_the_idle_time_is_configurable_and_checked(appliance_factory):
                            "--login-idle-secs", "30"], capture_output=True, text=True,
                           timeout=kraken.CLI_TIMEOUT)
     assert proc.returncode == 2 and "60..=86400" in proc.stderr, proc.stderr
+
+
+def test_a_uri_over_8_kib_on_an_hmp_path_is_a_json_414_and_a_delete_body_is_ignored(box):
+    err(box.hmp.get("/apis/sessions/" + "a" * 9000), 414, "010008", "UriTooLong")
+    box.hmp.logged_in("admin")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    err(box.hmp.request("DELETE", f"/apis/sessions/{unknown}", raw="x",
+                        content_type="text/plain"), 404, "040006")
+    err(box.hmp.request("DELETE", f"/apis/sessions/{unknown}", raw="{bad"), 404, "040006")

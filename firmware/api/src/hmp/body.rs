@@ -12,21 +12,21 @@ use super::error::HmpError;
 use crate::body::{self, BodyError, BodyShape, BODY_LIMITS, MAX_BODY_BYTES};
 use crate::handler::App;
 
-/// The body of a write, parsed; `None` when it sent none (an empty body
-/// means "the defaults", as for starting a recording). A body on a read is
-/// drained and ignored, whatever its type: public clients send a
-/// `Content-Type` on GETs.
+/// The body of a POST or PUT, parsed; `None` when it sent none (an empty
+/// body means "the defaults", as for starting a recording). Any other
+/// request's body is drained and ignored, whatever its type: public
+/// clients send a `Content-Type` on GETs.
 pub async fn read(
     app: &App,
     parts: &Parts,
     body: Body,
-    writes: bool,
+    takes_body: bool,
 ) -> Result<Option<Value>, HmpError> {
     let shape = BodyShape::of(&body);
     if !shape.present {
         return Ok(None);
     }
-    if !writes {
+    if !takes_body {
         body::drain(body);
         return Ok(None);
     }

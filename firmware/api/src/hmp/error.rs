@@ -291,6 +291,16 @@ impl HmpError {
         )
     }
 
+    /// 414 (ours, in the input family): a URI longer than `max` bytes.
+    pub fn uri_too_long(max: usize) -> Self {
+        Self::new(
+            414,
+            "010008",
+            "UriTooLong",
+            format!("The URI is longer than {max} bytes"),
+        )
+    }
+
     /// 415 100000.
     pub fn unsupported_media_type(sent: Option<&str>) -> Self {
         let sent = sent.map_or("none".to_owned(), |t| format!("{t:?}"));

@@ -36,6 +36,7 @@ use makara_access::users::{UserWatch, USERS_POLL_INTERVAL};
 pub use download::ByteRange;
 pub use error::HmpError;
 pub use login::{DEFAULT_IDLE, IDLE_RANGE_SECS};
+pub use respond::error as error_response;
 
 use crate::handler::{App, Authenticated};
 use routes::Action;
@@ -199,7 +200,10 @@ async fn answer(
                 crate::body::drain(body);
                 return Err(e);
             }
-            let body = body::read(app, parts, body, action.writes()).await?;
+            // Only a POST or PUT carries a request; a DELETE's body, like a
+            // GET's, is drained and ignored.
+            let takes_body = matches!(parts.method.as_str(), "POST" | "PUT");
+            let body = body::read(app, parts, body, takes_body).await?;
             respond::act(app, parts, &session, action, body).await
         }
     }

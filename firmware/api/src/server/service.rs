@@ -18,6 +18,7 @@ use super::body::Deadline;
 use super::limits;
 use super::slots::Slot;
 use crate::handler::{self, Authenticated};
+use crate::hmp;
 
 /// How long a connection that has proved a key may take to send a body.
 pub const PROVEN_BODY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -47,7 +48,13 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
 
     fn call(&self, request: Request<Incoming>) -> Answer {
         if let Err(e) = limits::check_uri(request.uri()) {
-            let answer = handler::error(&e);
+            // An HMP path gets HMP's JSON error; hyper's own 431 (head too
+            // large, path unread) stays Kraken's.
+            let answer = if hmp::owns(request.uri().path()) {
+                hmp::error_response(&hmp::HmpError::uri_too_long(limits::MAX_URI_BYTES))
+            } else {
+                handler::error(&e)
+            };
             return Box::pin(async move { Ok(answer) });
         }
         let proven = self.slot.begin_request();
