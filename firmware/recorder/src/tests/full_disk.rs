@@ -2,6 +2,12 @@
 //! namespace (so nothing outside the test sees it, and it goes when the
 //! test does). The outer test needs root (`unshare -m`, `mount`); it runs
 //! the inner ones, this same test binary, inside the namespace.
+//!
+//! The namespace keeps the propagation it inherits (`unshare`'s default
+//! makes `/` private, which fails where `/` is not a mount point: a
+//! chroot, as the fresh-machine test uses); instead the test's own
+//! directory is bound onto itself and made private first, so the tmpfs
+//! mounted under it inside the namespace reaches no other namespace.
 
 use std::fs;
 use std::path::PathBuf;
@@ -31,8 +37,9 @@ fn a_full_disk_in_a_private_mount_namespace() {
          which needs root: run the tests as root (scripts/test in CI does)"
     );
     let dir = TestDir::new("recorder-tmpfs");
+    let _private = PrivateMount::new(dir.path());
     let output = Command::new("unshare")
-        .args(["--mount", "--propagation", "private"])
+        .args(["--mount", "--propagation", "unchanged"])
         .arg(std::env::current_exe().unwrap())
         .args([
             INNER_TESTS,
@@ -51,6 +58,34 @@ fn a_full_disk_in_a_private_mount_namespace() {
         "the tests inside the mount namespace failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A directory bound onto itself and made a private mount, unmounted when
+/// dropped: mounts made under it in another namespace stay there.
+struct PrivateMount(PathBuf);
+
+impl PrivateMount {
+    fn new(dir: &Path) -> PrivateMount {
+        run_mount(&[
+            "--bind",
+            &dir.display().to_string(),
+            &dir.display().to_string(),
+        ]);
+        let mount = PrivateMount(dir.to_path_buf());
+        run_mount(&["--make-private", &dir.display().to_string()]);
+        mount
+    }
+}
+
+impl Drop for PrivateMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn run_mount(args: &[&str]) {
+    let status = Command::new("mount").args(args).status().unwrap();
+    assert!(status.success(), "mount {args:?}");
 }
 
 /// A tmpfs of `bytes` on a fresh directory, in this namespace only.
