@@ -23,6 +23,7 @@ import re
 import signal
 import subprocess
 import time
+import tomllib
 
 import pytest
 
@@ -37,6 +38,8 @@ MIB = 1 << 20
 MIN_FREE_BYTES = 64 * MIB
 KEEP_FREE_BYTES = 32 * MIB
 SYNC_INTERVAL = 2.0
+# SYNC_INTERVAL * SYNCS_PER_CHECKPOINT: the metadata's checkpoint.
+CHECKPOINT_SECS = 10
 # The tmpfs of the full-disk tests: room to start a recording, no more.
 DISK_SIZE = "80m"
 FILLER = "filler"
@@ -143,13 +146,29 @@ def studio(hmp_box):
     made.close()
 
 
-def test_a_recording_cut_by_a_kill_is_finalised_up_to_its_last_whole_packet(studio, tmp_path):
+def checkpoint_bytes(app, rid):
+    """The bytes of track 0 the recording's metadata says are synced: 0
+    until its first checkpoint."""
+    meta = app.data_dir / "recordings" / rid / "recording.toml"
+    doc = tomllib.loads(meta.read_text())
+    assert doc["state"] == "recording", doc
+    return doc["tracks"][0]["bytes"]
+
+
+# Killed before the first checkpoint, recovery measures the whole file;
+# after one, it adds what follows the checkpoint to the checkpoint's time.
+@pytest.mark.parametrize("seconds", [6, CHECKPOINT_SECS + 5],
+                         ids=["before-a-checkpoint", "after-a-checkpoint"])
+def test_a_recording_cut_by_a_kill_is_finalised_up_to_its_last_whole_packet(
+        studio, tmp_path, seconds):
     hmp, app = studio.hmp, studio.app
     rid = studio.record()
-    time.sleep(4)
+    time.sleep(seconds)
     before = studio.live_duration(rid)
     app.server.kill()
-    assert before > 2.0, before
+    assert before > seconds / 2, before
+    checkpoint = checkpoint_bytes(app, rid)
+    assert (checkpoint > 0) == (seconds > CHECKPOINT_SECS), checkpoint
 
     # A torn write: part of a packet after the last whole one.
     track = app.data_dir / "recordings" / rid / "track-0.ts"
@@ -166,18 +185,21 @@ def test_a_recording_cut_by_a_kill_is_finalised_up_to_its_last_whole_packet(stud
     err(hmp.get(f"/apis/recordings/{rid}"), 404, "040001", "RecordingNotFound")
     err(hmp.get("/apis/recordings"), 404, "040012", "NoResults")
     asset = studio.asset(rid)
-    assert (asset["recording"], asset["finish"], asset["title"]) == \
-        (False, "interrupted", "Studio"), asset
+    assert (asset["recording"], asset["finish"], asset["title"], asset["detail"]) == \
+        (False, "interrupted", "Studio", None), asset
     # What was written before the kill is kept (the page cache outlives
-    # the process); the writer's own buffer, flushed every 2 s, is lost.
-    assert before - SYNC_INTERVAL - 0.5 <= asset["duration"] <= before + 1.0, \
+    # the process); the writer's own buffer, written every 2 s, is lost.
+    # (A recovery that trusted the metadata alone would say 0 s, or the
+    # checkpoint's 10 s: both out of this band.)
+    assert before - SYNC_INTERVAL - 1.0 <= asset["duration"] <= before + 1.0, \
         (asset["duration"], before)
     assert asset["size"] == whole == asset["tracks"][0]["bytes"], (asset, whole)
     assert track.stat().st_size == whole, "the torn packet is cut off on disk too"
     downloaded(hmp, rid, asset, tmp_path / "interrupted.ts")
 
     stopped = [e for e in events_of(hmp, rid) if e["type"] == "recording-stopped"]
-    assert [e["reason"] for e in stopped] == ["interrupted"], stopped
+    assert [(e["reason"], e["detail"]) for e in stopped] == \
+        [("interrupted", "finalised when makarad started again")], stopped
     kraken_survived(studio)
     assert not (app.data_dir / "recordings" / rid / "reserved-space").exists()
 
