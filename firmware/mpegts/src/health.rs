@@ -1,0 +1,3 @@
+//! What a receiver would make of the packets an output sent: bytes,
+//! continuity errors, PCR intervals and jitter, bitrate. (Being written;
+//! see the analyser below as it lands.)
