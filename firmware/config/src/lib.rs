@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod endpoint;
+pub mod feed;
 mod id;
 mod input;
 mod invalid;
@@ -24,6 +25,7 @@ pub mod text;
 mod transcoder;
 
 pub use endpoint::{Endpoint, Scheme};
+pub use feed::{RetryPolicy, RtmpUrl, RtspUrl};
 pub use id::Id;
 pub use input::{InputConfig, InputKind, InputRequest, InputType, TestPatternSettings};
 pub use invalid::Invalid;

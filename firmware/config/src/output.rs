@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Scheme};
+use crate::feed::{RetryPolicy, RtmpUrl, RtspUrl};
 use crate::input::interface;
 use crate::invalid::{required, Invalid};
 use crate::range::Limits;
@@ -30,6 +31,10 @@ pub const DEFAULT_SAP_PORT: i64 = 9875;
 pub enum OutputType {
     Udp,
     Srt,
+    /// Pushed to an RTMP server (a CDN's ingest).
+    Rtmp,
+    /// Served to RTSP clients (a VMS pulls it).
+    Rtsp,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +49,9 @@ pub struct OutputRequest {
     pub tos: Option<i64>,
     pub sap: Option<SapRequest>,
     pub srt: SrtRequest,
+    pub enabled: Option<bool>,
+    pub retry_limit: Option<i64>,
+    pub retry_delay_max: Option<i64>,
 }
 
 /// Session Announcement Protocol settings as requested.
@@ -79,6 +87,17 @@ pub struct OutputConfig {
     pub tos: u8,
     pub sap: Option<SapConfig>,
     pub kind: OutputKind,
+    /// A disabled output is kept in its streams but sends nothing.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// How an RTMP push retries after its connection fails; the
+    /// defaults for other kinds, which do not use it.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +110,12 @@ pub enum OutputKind {
         url: Option<Endpoint>,
         srt: SrtConfig,
     },
+    Rtmp {
+        url: RtmpUrl,
+    },
+    Rtsp {
+        url: RtspUrl,
+    },
 }
 
 impl OutputKind {
@@ -98,21 +123,28 @@ impl OutputKind {
         match self {
             OutputKind::Udp { .. } => OutputType::Udp,
             OutputKind::Srt { .. } => OutputType::Srt,
+            OutputKind::Rtmp { .. } => OutputType::Rtmp,
+            OutputKind::Rtsp { .. } => OutputType::Rtsp,
         }
     }
 
-    pub fn url(&self) -> Option<&Endpoint> {
+    /// The URL as the client wrote it.
+    pub fn url(&self) -> Option<&str> {
         match self {
-            OutputKind::Udp { url } => Some(url),
-            OutputKind::Srt { url, .. } => url.as_ref(),
+            OutputKind::Udp { url } => Some(url.as_str()),
+            OutputKind::Srt { url, .. } => url.as_ref().map(Endpoint::as_str),
+            OutputKind::Rtmp { url } => Some(url.as_str()),
+            OutputKind::Rtsp { url } => Some(url.as_str()),
         }
     }
 }
 
 impl OutputRequest {
     pub fn validate(self) -> Result<OutputConfig, Invalid> {
+        let output_type = self.stream_type.unwrap_or(OutputType::Udp);
+        self.refuse_what_does_not_apply(output_type)?;
         let url = URL.check(self.url)?;
-        let kind = match self.stream_type.unwrap_or(OutputType::Udp) {
+        let kind = match output_type {
             OutputType::Udp => {
                 let url = required(url, "url")?;
                 OutputKind::Udp {
@@ -125,10 +157,16 @@ impl OutputRequest {
                     .transpose()?,
                 srt: self.srt.validate_output()?,
             },
+            OutputType::Rtmp => OutputKind::Rtmp {
+                url: RtmpUrl::parse("url", &required(url, "url")?)?,
+            },
+            OutputType::Rtsp => OutputKind::Rtsp {
+                url: RtspUrl::parse("url", &required(url, "url")?)?,
+            },
         };
         let name = NAME
             .check(self.name)?
-            .or_else(|| kind.url().map(|u| NAME.truncate(u.as_str().to_string())))
+            .or_else(|| kind.url().map(|u| NAME.truncate(u.to_string())))
             .unwrap_or_else(|| "SRT output".to_string());
         Ok(OutputConfig {
             name,
@@ -139,7 +177,53 @@ impl OutputRequest {
             tos: TOS.check_as(self.tos.unwrap_or(DEFAULT_TOS))?,
             sap: self.sap.map(SapRequest::validate).transpose()?,
             kind,
+            enabled: self.enabled.unwrap_or(true),
+            retry: RetryPolicy::validate(self.retry_limit, self.retry_delay_max)?,
         })
+    }
+
+    /// Settings of other kinds, given for this one, are refused rather
+    /// than ignored: a setting that is accepted takes effect.
+    fn refuse_what_does_not_apply(&self, output_type: OutputType) -> Result<(), Invalid> {
+        let kind = match output_type {
+            OutputType::Udp => "UDP",
+            OutputType::Srt => "SRT",
+            OutputType::Rtmp => "RTMP",
+            OutputType::Rtsp => "RTSP",
+        };
+        let not_for = |field: &'static str, why: &str| Invalid::NotAllowed {
+            field,
+            reason: format!("for {kind} outputs ({why})"),
+        };
+        let feeds = matches!(output_type, OutputType::Rtmp | OutputType::Rtsp);
+        if feeds && self.srt.mode.is_some() {
+            return Err(not_for("srtMode", "SRT settings belong to SRT outputs"));
+        }
+        if feeds && self.sap.as_ref().is_some_and(|s| s.transmit == Some(true)) {
+            return Err(not_for("transmitSap", "SAP announces UDP streams"));
+        }
+        if feeds && self.interface.is_some() {
+            return Err(not_for(
+                "interface",
+                "the URL's address chooses where it listens or the routing table where it connects",
+            ));
+        }
+        if output_type == OutputType::Rtmp && self.mtu.is_some() {
+            return Err(not_for("mtu", "TCP sizes its own segments"));
+        }
+        if output_type != OutputType::Rtmp
+            && (self.retry_limit.is_some() || self.retry_delay_max.is_some())
+        {
+            let field = match self.retry_limit {
+                Some(_) => "retryLimit",
+                None => "retryDelayMax",
+            };
+            return Err(not_for(
+                field,
+                "a retry policy is an RTMP push's; SRT callers reconnect on their own",
+            ));
+        }
+        Ok(())
     }
 }
 
