@@ -70,7 +70,8 @@ pub struct StreamStats {
     pub bytes_copied: u64,
     /// A network input's counters; `None` for capture sources.
     pub input: Option<InputReport>,
-    /// The outputs with peers (SRT), each with its links.
+    /// Every output's report, in the stream's order (passthru last), each
+    /// under its output's name.
     pub outputs: Vec<OutputReport>,
 }
 

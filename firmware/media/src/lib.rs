@@ -16,4 +16,4 @@ pub use clock::{Clock90k, MonotonicNs, Pcr27M, CLOCK_90K_HZ, PCR_HZ};
 pub use encoded::{AudioCodec, EncodedAudio, EncodedVideo, VideoCodec};
 pub use pixel::{PixelFormat, Plane, VideoFormat, VideoFormatError};
 pub use port::{CaptureMode, CapturePort, PortKind, RunningCapture};
-pub use transport::{InputReport, OutputReport, SrtLinkStats};
+pub use transport::{InputReport, OutputHealth, OutputReport, SrtLinkStats};

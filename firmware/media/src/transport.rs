@@ -1,6 +1,6 @@
-//! What network transports report: a network input's receive counters and
-//! an SRT link's statistics. Plain data, filled by the transports and
-//! shown in a stream's statistics.
+//! What network transports report: a network input's receive counters,
+//! an SRT link's statistics, and an output's state and health. Plain
+//! data, filled by the transports and shown in a stream's statistics.
 
 /// One SRT connection's statistics, as libsrt measures them (totals since
 /// the connection was made; rates over the last second).
@@ -41,14 +41,43 @@ pub struct InputReport {
     pub last_error: Option<String>,
 }
 
-/// One output's state, for the outputs that have peers (SRT).
+/// One output's state: its links (for the outputs that have peers, SRT)
+/// and, for every output, why it is not delivering and the health of what
+/// it sent.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutputReport {
     /// The output's name.
     pub name: String,
     /// One entry per connected peer (a caller of a listener output has
-    /// several); empty while no peer is connected.
+    /// several); empty while no peer is connected, and always for outputs
+    /// without peers.
     pub links: Vec<SrtLinkStats>,
-    /// Why no peer is connected, if none is.
+    /// Why the output does not deliver the stream; `None` while it does.
     pub last_error: Option<String>,
+    /// What a receiver would make of the packets the output sent.
+    pub health: OutputHealth,
+}
+
+/// The health of the transport stream one output sent, as a receiver
+/// would judge it: counters since the output opened, and the PCR and
+/// rate figures over the last seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OutputHealth {
+    /// Bytes of whole 188-byte packets sent.
+    pub bytes: u64,
+    pub packets: u64,
+    /// The rate over the last second, bits per second.
+    pub bitrate_bps: u64,
+    /// Continuity-counter errors (ETSI TR 101 290 1.4) in what was sent.
+    pub cc_errors: u64,
+    /// PCRs that came more than 40 ms after the previous one on their PID
+    /// (TR 101 290 2.3a).
+    pub pcr_interval_errors: u64,
+    /// The longest gap between two PCRs of one PID, recently.
+    pub pcr_interval_max_ms: f64,
+    /// The largest deviation, recently, of a PCR's departure from what
+    /// the PCR clock predicts for it.
+    pub pcr_jitter_max_ms: f64,
+    /// Since the last packet left; `None` before the first.
+    pub since_last_packet_ms: Option<u64>,
 }

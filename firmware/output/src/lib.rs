@@ -15,10 +15,12 @@ mod datagram;
 mod gso;
 pub mod sap;
 pub mod srt;
+mod status;
 mod ts_output;
 mod udp;
 
 pub use datagram::{packets_per_datagram, Datagrams, TS_PACKET_LEN};
-pub use srt::{SrtOutputSettings, SrtRole, SrtSender, SrtStatus};
+pub use srt::{SrtOutputSettings, SrtRole, SrtSender};
+pub use status::OutputStatus;
 pub use ts_output::{OutputSettings, TsOutput, UdpPackets};
 pub use udp::{OutputError, UdpSender, UdpSettings};

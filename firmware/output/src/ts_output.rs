@@ -8,7 +8,8 @@ use std::sync::Arc;
 use makara_config::{OutputConfig, OutputKind};
 
 use crate::datagram::{Datagrams, TS_PACKET_LEN};
-use crate::srt::{SrtOutputSettings, SrtSender, SrtStatus};
+use crate::srt::{SrtOutputSettings, SrtSender};
+use crate::status::OutputStatus;
 use crate::udp::{OutputError, UdpSender, UdpSettings};
 
 /// An output's settings, resolved from its configuration.
@@ -68,12 +69,11 @@ impl TsOutput {
         }
     }
 
-    /// The state of an output with peers (SRT); `None` for UDP, which
-    /// always delivers.
-    pub fn status(&self) -> Option<Arc<SrtStatus>> {
+    /// The output's state and health, shared with the stream's reports.
+    pub fn status(&self) -> Arc<OutputStatus> {
         match self {
-            TsOutput::Udp(_) => None,
-            TsOutput::Srt(srt) => Some(srt.status()),
+            TsOutput::Udp(udp) => udp.status(),
+            TsOutput::Srt(srt) => srt.status(),
         }
     }
 }
@@ -89,15 +89,20 @@ pub struct UdpPackets {
     /// Full datagrams back to back, each `datagrams.per_datagram()`
     /// packets long.
     batch: Vec<u8>,
+    /// Always delivering: every datagram leaves (a send that fails fails
+    /// the stream's sender, which retries).
+    status: Arc<OutputStatus>,
 }
 
 impl UdpPackets {
     pub fn open(settings: UdpSettings) -> Result<UdpPackets, OutputError> {
         let per_datagram = settings.packets_per_datagram;
+        let status = Arc::new(OutputStatus::new(&settings.name));
         Ok(UdpPackets {
             sender: UdpSender::open(settings)?,
             datagrams: Datagrams::new(per_datagram),
             batch: Vec::new(),
+            status,
         })
     }
 
@@ -126,6 +131,10 @@ impl UdpPackets {
             Some(datagram) => self.sender.send(datagram),
             None => Ok(()),
         }
+    }
+
+    pub fn status(&self) -> Arc<OutputStatus> {
+        Arc::clone(&self.status)
     }
 
     pub fn sender(&self) -> &UdpSender {
@@ -173,7 +182,7 @@ mod tests {
         let port = receiver.local_addr().unwrap().port();
         // 3 packets per datagram.
         let mut out = TsOutput::open(udp_to(port, 3 * 188 + 28)).unwrap();
-        assert!(out.status().is_none());
+        assert!(out.status().delivering());
         let packets = numbered(8);
         assert_eq!(out.send(packets.iter()).unwrap(), 6 * 188);
         out.flush().unwrap();

@@ -16,6 +16,8 @@ use crate::sap::SapSettings;
 /// Where and how to send, resolved from an output's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UdpSettings {
+    /// The output's name, for its report.
+    pub name: String,
     pub destination: SocketAddr,
     pub ttl: u8,
     pub tos: u8,
@@ -85,6 +87,7 @@ impl UdpSettings {
                 reason: "no address".into(),
             })?;
         Ok(UdpSettings {
+            name: output.name.clone(),
             destination,
             ttl: output.ttl,
             tos: output.tos,

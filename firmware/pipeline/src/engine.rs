@@ -90,7 +90,7 @@ impl Pipeline {
             .transpose()
             .map_err(|e| EngineError::Failed(e.to_string()))?;
         let mut statuses = sink.statuses();
-        statuses.extend(passthru.as_ref().and_then(TsOutput::status));
+        statuses.extend(passthru.as_ref().map(TsOutput::status));
         let passthru = passthru.map(|output| PassthruOutput {
             output,
             taps: match &plan.stream.passthru {

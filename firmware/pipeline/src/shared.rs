@@ -1,12 +1,12 @@
 //! What a stream's threads share: a stop flag and counters, all atomics so
-//! that a GET never waits on the media path, and the state of the outputs
-//! with peers (SRT), each behind a lock held only to copy it.
+//! that a GET never waits on the media path, and the state of every
+//! output, each behind a lock held only to copy it.
 //!
 //! A stream is `active` while packets go out, its source delivers, and
-//! every output delivers: a UDP output always does; an SRT output does
-//! while at least one peer is connected. Otherwise it is `waiting`, and
-//! its problem says why: the keeper's or the source's reason first, else
-//! the first output without a peer, named.
+//! every output delivers (has no `last_error`): a UDP output always does;
+//! an SRT output does while at least one peer is connected. Otherwise it
+//! is `waiting`, and its problem says why: the keeper's or the source's
+//! reason first, else the first output that does not deliver, named.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,7 @@ use std::time::Instant;
 use makara_engine::{StreamState, StreamStats};
 use makara_media::InputReport;
 use makara_mpegts::mux::MuxCounters;
-use makara_output::SrtStatus;
+use makara_output::OutputStatus;
 
 use crate::thumbnail::LatestPicture;
 
@@ -45,18 +45,18 @@ pub struct Shared {
     pub input: Mutex<Option<InputReport>>,
     /// The frame the encoder last took, for thumbnails.
     pub picture: LatestPicture,
-    /// The outputs with peers (SRT), in the stream's order, passthru
-    /// last; each output's own threads keep its status.
-    outputs: Vec<Arc<SrtStatus>>,
+    /// Every output, in the stream's order, passthru last; each output's
+    /// own threads keep its status.
+    outputs: Vec<Arc<OutputStatus>>,
 }
 
 impl Shared {
-    /// A stream without outputs that have peers.
+    /// A stream without outputs.
     pub fn new() -> Shared {
         Shared::with_outputs(Vec::new())
     }
 
-    pub fn with_outputs(outputs: Vec<Arc<SrtStatus>>) -> Shared {
+    pub fn with_outputs(outputs: Vec<Arc<OutputStatus>>) -> Shared {
         Shared {
             stop: AtomicBool::new(false),
             active: AtomicBool::new(false),
@@ -98,7 +98,7 @@ impl Shared {
     }
 
     /// Why the stream waits: the keeper's or the source's reason, else the
-    /// first output that has no peer.
+    /// first output that does not deliver.
     pub fn problem(&self) -> Option<String> {
         lock(&self.problem).clone().or_else(|| {
             self.outputs.iter().find_map(|o| {

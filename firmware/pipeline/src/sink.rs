@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use makara_media::Pcr27M;
-use makara_output::{OutputError, OutputSettings, SrtStatus, TsOutput};
+use makara_output::{OutputError, OutputSettings, OutputStatus, TsOutput};
 use thiserror::Error;
 
 use crate::setup::{Setup, Sink};
@@ -85,12 +85,10 @@ impl PacketSink {
         self
     }
 
-    /// The state of each output with peers, in order.
-    pub fn statuses(&self) -> Vec<Arc<SrtStatus>> {
+    /// The state of each output, in order.
+    pub fn statuses(&self) -> Vec<Arc<OutputStatus>> {
         match self {
-            PacketSink::Outputs { outputs, .. } => {
-                outputs.iter().filter_map(TsOutput::status).collect()
-            }
+            PacketSink::Outputs { outputs, .. } => outputs.iter().map(TsOutput::status).collect(),
             _ => Vec::new(),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use makara_config::{Id, OutputType, StreamConfig};
+use makara_config::{Id, StreamConfig};
 use makara_media::OutputReport;
 
 use crate::command::{Command, Kind, Reply};
@@ -198,10 +198,10 @@ impl Reading<'_> {
 }
 
 /// Output `id`'s report among those of a stream that sends to it. The
-/// engine reports each SRT output under its name, in the order the stream
-/// lists them (passthru last); so when several SRT outputs of one stream
-/// share a name, the n-th report with that name is the n-th such output's.
-fn output_report<'a>(
+/// engine reports every output under its name, in the order the stream
+/// lists them (passthru last); so when several outputs of one stream share
+/// a name, the n-th report with that name is the n-th such output's.
+pub(crate) fn output_report<'a>(
     r: &Resources,
     stream: &StreamConfig,
     id: &Id,
@@ -210,11 +210,7 @@ fn output_report<'a>(
     let name = &r.outputs.get(id)?.name;
     let nth = stream
         .all_outputs()
-        .filter(|o| {
-            r.outputs
-                .get(o)
-                .is_some_and(|c| c.kind.output_type() == OutputType::Srt && &c.name == name)
-        })
+        .filter(|o| r.outputs.get(o).is_some_and(|c| &c.name == name))
         .position(|o| o == id)?;
     reports.iter().filter(|rep| &rep.name == name).nth(nth)
 }
@@ -261,7 +257,7 @@ pub(crate) fn server() -> ServerView {
 
 #[cfg(test)]
 mod tests {
-    use makara_config::{OutputRequest, SrtMode, SrtRequest};
+    use makara_config::{OutputRequest, OutputType, SrtMode, SrtRequest};
     use makara_engine::{EngineError, StreamPlan};
     use makara_media::InputReport;
 
@@ -305,8 +301,15 @@ mod tests {
     fn report(name: &str, error: &str) -> OutputReport {
         OutputReport {
             name: name.into(),
-            links: Vec::new(),
             last_error: Some(error.into()),
+            ..OutputReport::default()
+        }
+    }
+
+    fn delivering(name: &str) -> OutputReport {
+        OutputReport {
+            name: name.into(),
+            ..OutputReport::default()
         }
     }
 
@@ -405,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn an_srt_output_shows_its_own_report_and_a_udp_output_none() {
+    fn every_output_shows_its_own_report() {
         let mut world = World::new(vec![
             ("a", srt_output("to A", 9001)),
             ("b", srt_output("to B", 9002)),
@@ -417,7 +420,11 @@ mod tests {
         engine.0.insert(
             s,
             StreamStats {
-                outputs: vec![report("to A", "A refused"), report("to B", "B unreachable")],
+                outputs: vec![
+                    delivering("to A"),
+                    report("to A", "A refused"),
+                    report("to B", "B unreachable"),
+                ],
                 ..StreamStats::default()
             },
         );
@@ -429,11 +436,7 @@ mod tests {
             world.output_error(&engine, "b").as_deref(),
             Some("B unreachable")
         );
-        assert_eq!(
-            world.output_error(&engine, "udp"),
-            None,
-            "UDP has no report"
-        );
+        assert_eq!(world.output_error(&engine, "udp"), None, "UDP delivers");
     }
 
     #[test]

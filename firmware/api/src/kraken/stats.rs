@@ -171,11 +171,13 @@ mod tests {
                     name: "to <studio>".into(),
                     links: vec![],
                     last_error: Some("srt://127.0.0.1:9000: connection refused".into()),
+                    ..OutputReport::default()
                 },
                 OutputReport {
                     name: "listener".into(),
                     links: vec![link(1), link(2)],
                     last_error: None,
+                    ..OutputReport::default()
                 },
             ],
             ..counters()

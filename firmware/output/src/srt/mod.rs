@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use makara_srt::{SrtListener, SrtSocket};
 
 use crate::datagram::{Datagrams, TS_PACKET_LEN};
+use crate::status::OutputStatus;
 use crate::udp::OutputError;
 use link::SrtLink;
 use peers::Peers;
 
-pub use peers::SrtStatus;
 pub use settings::{packets_per_message, SrtOutputSettings, SrtRole};
 
 /// TS packets per SRT message: 1316 bytes, the live payload every SRT
@@ -52,7 +52,7 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 pub struct SrtSender {
     settings: SrtOutputSettings,
     peers: Arc<Peers<SrtLink>>,
-    status: Arc<SrtStatus>,
+    status: Arc<OutputStatus>,
     stop: Arc<AtomicBool>,
     /// The listener's accept thread, joined on drop. A caller's thread is
     /// not: an attempt under way may last [`CONNECT_TIMEOUT`], and the
@@ -101,7 +101,7 @@ impl SrtSender {
             ),
             None => (format!("{}: connecting", what(&settings)), 1),
         };
-        let status = Arc::new(SrtStatus::new(&settings.name, waiting.clone()));
+        let status = Arc::new(OutputStatus::waiting(&settings.name, waiting.clone()));
         let peers = Arc::new(Peers::new(Arc::clone(&status), capacity, waiting));
         let stop = Arc::new(AtomicBool::new(false));
         let listening = listener.as_ref().map(SrtListener::local_addr);
@@ -171,7 +171,7 @@ impl SrtSender {
         self.left(gone);
     }
 
-    pub fn status(&self) -> Arc<SrtStatus> {
+    pub fn status(&self) -> Arc<OutputStatus> {
         Arc::clone(&self.status)
     }
 

@@ -1,5 +1,5 @@
-//! The connected peers of one SRT output and what its report says about
-//! them. The sender thread hands every message to each peer; the output's
+//! The connected peers of one SRT output and what its [`OutputStatus`]
+//! says about them: their links, and while there is none, why. The sender thread hands every message to each peer; the output's
 //! own thread (connecting or accepting) adds peers and refreshes the
 //! report. A peer that fails is dropped without touching the others. (A
 //! peer without room for a message loses it inside its link, which counts
@@ -7,7 +7,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use makara_media::{OutputReport, SrtLinkStats};
+use makara_media::SrtLinkStats;
+
+use crate::status::OutputStatus;
 
 /// One connection to a peer, as the peer set uses it.
 pub(crate) trait Link: Send {
@@ -18,61 +20,10 @@ pub(crate) trait Link: Send {
     fn stats(&mut self) -> SrtLinkStats;
 }
 
-/// An output's state as a stream's statistics show it, shared between the
-/// output's threads and whoever reports on the stream.
-#[derive(Debug)]
-pub struct SrtStatus {
-    name: String,
-    report: Mutex<OutputReport>,
-}
-
-impl SrtStatus {
-    pub(crate) fn new(name: &str, waiting: String) -> SrtStatus {
-        SrtStatus {
-            name: name.to_string(),
-            report: Mutex::new(OutputReport {
-                name: name.to_string(),
-                links: Vec::new(),
-                last_error: Some(waiting),
-            }),
-        }
-    }
-
-    /// The output's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The links and, while none is connected, why.
-    pub fn report(&self) -> OutputReport {
-        lock(&self.report).clone()
-    }
-
-    /// At least one peer is connected and takes the stream.
-    pub fn delivering(&self) -> bool {
-        !lock(&self.report).links.is_empty()
-    }
-
-    /// Why no peer takes the stream; `None` while one does.
-    pub fn waiting_reason(&self) -> Option<String> {
-        let report = lock(&self.report);
-        match report.links.is_empty() {
-            true => report.last_error.clone(),
-            false => None,
-        }
-    }
-
-    fn publish(&self, links: Vec<SrtLinkStats>, waiting: &str) {
-        let mut report = lock(&self.report);
-        report.last_error = links.is_empty().then(|| waiting.to_string());
-        report.links = links;
-    }
-}
-
 /// Every peer of one output, at most `capacity`.
 pub(crate) struct Peers<L> {
     inner: Mutex<Inner<L>>,
-    status: Arc<SrtStatus>,
+    status: Arc<OutputStatus>,
     capacity: usize,
 }
 
@@ -89,8 +40,8 @@ struct Peer<L> {
 }
 
 impl<L: Link> Peers<L> {
-    pub fn new(status: Arc<SrtStatus>, capacity: usize, waiting: String) -> Peers<L> {
-        status.publish(Vec::new(), &waiting);
+    pub fn new(status: Arc<OutputStatus>, capacity: usize, waiting: String) -> Peers<L> {
+        status.set_links_and_error(Vec::new(), Some(waiting.clone()));
         Peers {
             inner: Mutex::new(Inner {
                 peers: Vec::new(),
@@ -159,8 +110,9 @@ impl<L: Link> Peers<L> {
     }
 
     fn publish(&self, inner: &mut Inner<L>) {
-        let links = inner.peers.iter_mut().map(|p| p.link.stats()).collect();
-        self.status.publish(links, &inner.waiting);
+        let links: Vec<SrtLinkStats> = inner.peers.iter_mut().map(|p| p.link.stats()).collect();
+        let waiting = links.is_empty().then(|| inner.waiting.clone());
+        self.status.set_links_and_error(links, waiting);
     }
 }
 
@@ -209,8 +161,8 @@ mod tests {
         }
     }
 
-    fn peers(capacity: usize) -> (Peers<Fake>, Arc<SrtStatus>) {
-        let status = Arc::new(SrtStatus::new("out", "starting".into()));
+    fn peers(capacity: usize) -> (Peers<Fake>, Arc<OutputStatus>) {
+        let status = Arc::new(OutputStatus::waiting("out", "starting".into()));
         let peers = Peers::new(Arc::clone(&status), capacity, "no caller".into());
         (peers, status)
     }
