@@ -21,9 +21,23 @@
 //! 2 x 19 MiB. [`UserDirectory::verify`] answers an unknown user and a
 //! wrong password alike, in the same time.
 //!
+//! # Device logins
+//!
+//! ONVIF's WS-UsernameToken PasswordDigest and RTSP Digest prove a
+//! password by hashing it with values the client picks, so the device
+//! needs the password itself. A user may be given a device login
+//! (`makarad user add --device-login`, `makarad user device-login`): the
+//! password is then also kept sealed with ChaCha20-Poly1305 under the
+//! random key in `DATA_DIR/device.key`, and
+//! [`UserDirectory::verify_digest`] / [`UserDirectory::device_password`]
+//! open it for the protocol code. A copy of the users file alone does not
+//! give those passwords away; the whole data directory does. Users
+//! without a device login have only their argon2id hash on disk.
+//!
 //! Sessions, cookies and lockouts are the API's; this module only knows
 //! who the users are.
 
+mod device;
 mod directory;
 mod error;
 mod file;
@@ -34,10 +48,11 @@ mod rules;
 mod store;
 mod watch;
 
+pub use device::{DeviceKeyError, KEY_FILE as DEVICE_KEY_FILE};
 pub use directory::{User, UserDirectory};
 pub use error::{
-    AddUserError, EntryProblem, RemoveUserError, SetPasswordError, SetRoleError, UserStoreError,
-    VerifyError,
+    AddUserError, EntryProblem, RemoveUserError, SetDeviceLoginError, SetPasswordError,
+    SetRoleError, UserStoreError, VerifyError,
 };
 pub use password::{
     HashError, StoredHashError, ARGON2_ITERATIONS, ARGON2_LANES, ARGON2_MEMORY_KIB,
@@ -49,6 +64,7 @@ pub use rules::{
 };
 pub use store::UserStore;
 pub use watch::{UserWatch, USERS_POLL_INTERVAL};
+pub use zeroize::Zeroizing;
 
 /// The most users a data directory holds: plenty for one appliance's
 /// operators, and it bounds the file and every scan of it.

@@ -133,6 +133,9 @@ pub enum UserAction {
     Role(UserRoleArgs),
     /// Remove a user.
     Remove(UserNameArgs),
+    /// Turn a user's device login (ONVIF, RTSP digest) on or off.
+    #[command(name = "device-login")]
+    DeviceLogin(UserDeviceLoginArgs),
 }
 
 #[derive(Debug, Args)]
@@ -145,8 +148,33 @@ pub struct UserAddArgs {
     /// record; administrators may do everything.
     #[arg(long, value_parser = role())]
     pub role: Role,
+    /// Also let the user log in to the device protocols that need the
+    /// password itself (ONVIF PasswordDigest, RTSP Digest): the password
+    /// is then kept sealed in the data directory, under DATA_DIR/device.key.
+    #[arg(long)]
+    pub device_login: bool,
     #[command(flatten)]
     pub password: PasswordStdin,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("switch").required(true).args(["enable", "disable"])))]
+pub struct UserDeviceLoginArgs {
+    /// The user, by exact name.
+    #[arg(long)]
+    pub username: String,
+    /// Turn it on: the user's current password, read from stdin with
+    /// --password-stdin, is checked and kept sealed.
+    #[arg(long, requires = "password_stdin")]
+    pub enable: bool,
+    /// Turn it off: the sealed password is forgotten.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub disable: bool,
+    /// Read the user's current password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
     #[command(flatten)]
     pub dir: DataDir,
 }

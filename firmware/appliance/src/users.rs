@@ -8,7 +8,8 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 use makara_access::users::{
-    AddUserError, RemoveUserError, Role, SetPasswordError, SetRoleError, UserStore, UserStoreError,
+    AddUserError, RemoveUserError, Role, SetDeviceLoginError, SetPasswordError, SetRoleError, User,
+    UserStore, UserStoreError,
 };
 use thiserror::Error;
 
@@ -32,6 +33,8 @@ pub enum UserCommandError {
     #[error(transparent)]
     Remove(#[from] RemoveUserError),
     #[error(transparent)]
+    DeviceLogin(#[from] SetDeviceLoginError),
+    #[error(transparent)]
     Store(#[from] UserStoreError),
     #[error("cannot read the password from stdin")]
     ReadPassword(#[source] io::Error),
@@ -50,9 +53,15 @@ pub enum UserCommandError {
 pub fn run(args: UserArgs) -> Result<(), Failure> {
     let out = &mut io::stdout().lock();
     let result = match args.action {
-        UserAction::Add(a) => {
-            read_password_from_stdin().and_then(|p| add(&a.dir.data_dir, &a.username, a.role, &p, out))
-        }
+        UserAction::Add(a) => read_password_from_stdin().and_then(|p| {
+            let new = NewUser {
+                username: &a.username,
+                role: a.role,
+                password: &p,
+                device_login: a.device_login,
+            };
+            add(&a.dir.data_dir, &new, out)
+        }),
         UserAction::List(dir) => list(&dir.data_dir, out).map(|count| {
             if count == 0 {
                 eprintln!("note: no users; add one with makarad user add --data-dir … --username … --role … --password-stdin");
@@ -63,38 +72,84 @@ pub fn run(args: UserArgs) -> Result<(), Failure> {
         }
         UserAction::Role(a) => set_role(&a.dir.data_dir, &a.username, a.role, out),
         UserAction::Remove(a) => remove(&a.dir.data_dir, &a.username, out),
+        UserAction::DeviceLogin(a) if a.enable => read_password_from_stdin()
+            .and_then(|p| device_login(&a.dir.data_dir, &a.username, Some(&p), out)),
+        UserAction::DeviceLogin(a) => device_login(&a.dir.data_dir, &a.username, None, out),
     };
     result.map_err(|e| Failure::new(ExitCode::Failed, e))
 }
 
-/// Adds a user and prints `added: NAME role: ROLE`.
-pub fn add(
-    data_dir: &Path,
-    username: &str,
-    role: Role,
-    password: &str,
-    out: &mut impl Write,
-) -> Result<(), UserCommandError> {
-    let user = UserStore::open(data_dir).add(username, role, password)?;
-    writeln!(out, "added: {} role: {}", user.username, user.role).map_err(UserCommandError::Output)
+/// What `user add` was given.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub role: Role,
+    pub password: &'a str,
+    pub device_login: bool,
+}
+
+/// Adds a user and prints `added: NAME role: ROLE`, with ` device-login:
+/// yes` after it for a device login.
+pub fn add(data_dir: &Path, new: &NewUser, out: &mut impl Write) -> Result<(), UserCommandError> {
+    let user = UserStore::open(data_dir).add_with_device_login(
+        new.username,
+        new.role,
+        new.password,
+        new.device_login,
+    )?;
+    writeln!(
+        out,
+        "added: {} role: {}{}",
+        user.username,
+        user.role,
+        device_login_suffix(&user)
+    )
+    .map_err(UserCommandError::Output)
 }
 
 /// Prints `username: NAME role: ROLE created: UNIX_SECONDS` for each user,
-/// in order of creation, and returns how many there are.
+/// in order of creation, with ` device-login: yes` after it for a user who
+/// has a device login, and returns how many there are.
 pub fn list(data_dir: &Path, out: &mut impl Write) -> Result<usize, UserCommandError> {
     let users = UserStore::open(data_dir).list()?;
     for user in &users {
         writeln!(
             out,
-            "username: {} role: {} created: {}",
-            user.username, user.role, user.created_unix
+            "username: {} role: {} created: {}{}",
+            user.username,
+            user.role,
+            user.created_unix,
+            device_login_suffix(user)
         )
         .map_err(UserCommandError::Output)?;
     }
     Ok(users.len())
 }
 
-/// Sets a user's password and prints `password changed: NAME`.
+/// Turns a user's device login on (with the user's current password) or
+/// off, and prints `device-login: yes|no user: NAME`.
+pub fn device_login(
+    data_dir: &Path,
+    username: &str,
+    password: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), UserCommandError> {
+    let user = UserStore::open(data_dir).set_device_login(username, password)?;
+    let state = if user.device_login { "yes" } else { "no" };
+    writeln!(out, "device-login: {state} user: {}", user.username).map_err(UserCommandError::Output)
+}
+
+/// Users without a device login print as before it existed.
+fn device_login_suffix(user: &User) -> &'static str {
+    if user.device_login {
+        " device-login: yes"
+    } else {
+        ""
+    }
+}
+
+/// Sets a user's password and prints `password changed: NAME` (a device
+/// login stays on, with the new password).
 pub fn passwd(
     data_dir: &Path,
     username: &str,

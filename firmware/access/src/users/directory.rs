@@ -1,7 +1,11 @@
 //! The users as read at one instant, and checking a login against them.
 
 use std::fmt;
+use std::sync::Arc;
 
+use zeroize::Zeroizing;
+
+use super::device::{DeviceKey, DeviceKeyError};
 use super::error::VerifyError;
 use super::password::{self, DUMMY_HASH};
 use super::rules::PASSWORD_MAX_BYTES;
@@ -21,6 +25,10 @@ pub struct User {
     /// 1 when added, one more at each password change: a login session
     /// made under an older version should end.
     pub password_version: u64,
+    /// Whether the user may log in to the device protocols that need the
+    /// password itself (ONVIF's PasswordDigest, RTSP Digest): the password
+    /// is kept sealed beside its hash ([`super::device`]).
+    pub device_login: bool,
 }
 
 /// A user and the hash of their password, kept inside this module.
@@ -29,6 +37,9 @@ pub(crate) struct Entry {
     pub(crate) user: User,
     /// An argon2id PHC string.
     pub(crate) hash: String,
+    /// The password sealed with the device key, for a device login
+    /// (`user.device_login` says whether there is one).
+    pub(crate) device_secret: Option<String>,
 }
 
 impl fmt::Debug for Entry {
@@ -36,25 +47,66 @@ impl fmt::Debug for Entry {
         f.debug_struct("Entry")
             .field("user", &self.user)
             .field("hash", &"<redacted>")
+            .field(
+                "device_secret",
+                &self.device_secret.as_ref().map(|_| "<sealed>"),
+            )
             .finish()
     }
 }
 
+/// The key that opens the sealed passwords, as read with the users.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum KeyState {
+    /// No user has a device login, so the key was not read.
+    #[default]
+    NotNeeded,
+    Loaded(DeviceKey),
+    Failed(Arc<DeviceKeyError>),
+}
+
 /// Every user at one instant, in order of creation: what
 /// [`UserStore::load`](super::UserStore::load) read, or what a
-/// [`UserWatch`](super::UserWatch) holds. `Debug` leaves the hashes out.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// [`UserWatch`](super::UserWatch) holds. `Debug` leaves the hashes, the
+/// sealed passwords and their key out.
+#[derive(Clone, Debug, Default)]
 pub struct UserDirectory {
     entries: Vec<Entry>,
     generation: u64,
+    key: KeyState,
 }
+
+/// Two directories are equal when they hold the same users: the key they
+/// read is not compared.
+impl PartialEq for UserDirectory {
+    fn eq(&self, other: &UserDirectory) -> bool {
+        self.entries == other.entries && self.generation == other.generation
+    }
+}
+
+impl Eq for UserDirectory {}
+
+/// What an unknown user's digest is checked against, so that answering
+/// one costs what a wrong password costs.
+const DUMMY_DEVICE_PASSWORD: &str = "no user has this device password";
 
 impl UserDirectory {
     pub(crate) fn new(entries: Vec<Entry>, generation: u64) -> UserDirectory {
         UserDirectory {
             entries,
             generation,
+            key: KeyState::NotNeeded,
         }
+    }
+
+    pub(crate) fn with_key(mut self, key: KeyState) -> UserDirectory {
+        self.key = key;
+        self
+    }
+
+    /// Whether any user has a device login (and so the key is needed).
+    pub(crate) fn any_device_login(&self) -> bool {
+        self.entries.iter().any(|e| e.device_secret.is_some())
     }
 
     /// The users, in order of creation.
@@ -101,6 +153,70 @@ impl UserDirectory {
         match entry {
             Some(e) if matched => Ok(e.user.clone()),
             _ => Err(VerifyError::InvalidCredentials),
+        }
+    }
+
+    /// The password of the user named exactly `username`, if that user has
+    /// a device login; `Ok(None)` for an unknown user or one without.
+    /// An `Err` is a fault the operator must mend (the key is missing or
+    /// does not open the sealed password), not a refusal.
+    ///
+    /// For the device protocols' digests (RTSP Digest: MD5 over the
+    /// password and the request); prefer [`verify_digest`](Self::verify_digest),
+    /// which keeps the password inside.
+    pub fn device_password(
+        &self,
+        username: &str,
+    ) -> Result<Option<Zeroizing<String>>, Arc<DeviceKeyError>> {
+        let Some((user, sealed)) = self
+            .entry(username)
+            .and_then(|e| Some((&e.user, e.device_secret.as_deref()?)))
+        else {
+            return Ok(None);
+        };
+        let key = match &self.key {
+            KeyState::Loaded(key) => key,
+            KeyState::Failed(e) => return Err(Arc::clone(e)),
+            // Not reachable: a directory with a sealed password reads its
+            // key when loaded. Said as a missing key rather than a panic.
+            KeyState::NotNeeded => {
+                return Err(Arc::new(DeviceKeyError::Missing {
+                    path: super::device::KEY_FILE.into(),
+                }))
+            }
+        };
+        match key.open(&user.id, sealed) {
+            Some(password) => Ok(Some(password)),
+            None => Err(Arc::new(DeviceKeyError::Unseal {
+                username: username.to_owned(),
+                path: key.path().to_path_buf(),
+            })),
+        }
+    }
+
+    /// The user named exactly `username`, if that user has a device login
+    /// and `check` accepts its password (`check` computes the client's
+    /// digest from it and compares). An unknown user, one without a device
+    /// login, and a digest that does not match are all
+    /// [`VerifyError::InvalidCredentials`]; `check` runs in every case, on
+    /// a password no one has when there is no user, so the time taken
+    /// tells little. A key that is missing or does not open the sealed
+    /// password is [`VerifyError::DeviceKey`].
+    pub fn verify_digest(
+        &self,
+        username: &str,
+        check: impl FnOnce(&str) -> bool,
+    ) -> Result<User, VerifyError> {
+        match self.device_password(username) {
+            Ok(Some(password)) => match self.get(username) {
+                Some(user) if check(&password) => Ok(user.clone()),
+                _ => Err(VerifyError::InvalidCredentials),
+            },
+            Ok(None) => {
+                check(DUMMY_DEVICE_PASSWORD);
+                Err(VerifyError::InvalidCredentials)
+            }
+            Err(e) => Err(VerifyError::DeviceKey(e)),
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use makara_store::{LoadError, LockError, SaveError};
 use thiserror::Error;
 
+use super::device::DeviceKeyError;
 use super::password::{HashError, StoredHashError};
 use super::role::UnknownRole;
 use super::rules::{PasswordError, UsernameError};
@@ -56,6 +57,8 @@ pub enum EntryProblem {
     Hash(StoredHashError),
     #[error("username '{0}' is there twice (names may not differ only in case)")]
     Duplicate(String),
+    #[error("the sealed device-login password is not base64 of a sealed text")]
+    DeviceSecret,
 }
 
 /// Why [`UserStore::add`](super::UserStore::add) failed.
@@ -74,6 +77,8 @@ pub enum AddUserError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
+    DeviceKey(#[from] DeviceKeyError),
+    #[error(transparent)]
     Store(#[from] UserStoreError),
 }
 
@@ -86,6 +91,26 @@ pub enum SetPasswordError {
     NoSuchUser(String),
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error(transparent)]
+    DeviceKey(#[from] DeviceKeyError),
+    #[error(transparent)]
+    Store(#[from] UserStoreError),
+}
+
+/// Why [`UserStore::set_device_login`](super::UserStore::set_device_login)
+/// failed.
+#[derive(Debug, Error)]
+pub enum SetDeviceLoginError {
+    #[error("no user '{0}'")]
+    NoSuchUser(String),
+    /// Turning a device login on keeps the password the user has: it must
+    /// be given, and right.
+    #[error("that is not the password of user '{0}' (a device login keeps the user's password; to change it use makarad user passwd)")]
+    WrongPassword(String),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    DeviceKey(#[from] DeviceKeyError),
     #[error(transparent)]
     Store(#[from] UserStoreError),
 }
@@ -120,6 +145,10 @@ pub enum VerifyError {
     /// The stored hash could not be checked (a fault, not a refusal).
     #[error(transparent)]
     Hash(HashError),
+    /// The device-login key is missing or does not open the user's sealed
+    /// password (a fault, not a refusal).
+    #[error(transparent)]
+    DeviceKey(std::sync::Arc<DeviceKeyError>),
     #[error(transparent)]
     Store(#[from] UserStoreError),
 }

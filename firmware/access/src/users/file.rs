@@ -10,7 +10,11 @@
 //! password_hash = "$argon2id$v=19$m=19456,t=2,p=1$…"
 //! password_version = 1
 //! created_unix = 1700000000
+//! device_secret = "…"   # only for a device login: the sealed password
 //! ```
+//!
+//! `device_secret` came later within version 1: a firmware that does not
+//! know it ignores it (and such a user simply has no device login there).
 //!
 //! Everything read is checked again (names, roles, hashes, count): the
 //! checksums catch torn writes, not hand edits, and a bad entry is refused
@@ -23,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::directory::{Entry, UserDirectory};
 use super::error::{EntryProblem, UserStoreError};
-use super::{password, rules, Role, User, MAX_USERS};
+use super::{device, password, rules, Role, User, MAX_USERS};
 
 const VERSION: u32 = 1;
 
@@ -42,6 +46,8 @@ struct UserEntry {
     password_hash: String,
     password_version: u64,
     created_unix: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device_secret: Option<String>,
 }
 
 pub(crate) fn encode(entries: &[Entry]) -> Result<Vec<u8>, UserStoreError> {
@@ -56,6 +62,7 @@ pub(crate) fn encode(entries: &[Entry]) -> Result<Vec<u8>, UserStoreError> {
                 password_hash: e.hash.clone(),
                 password_version: e.user.password_version,
                 created_unix: e.user.created_unix,
+                device_secret: e.device_secret.clone(),
             })
             .collect(),
     };
@@ -110,6 +117,11 @@ fn entry(raw: UserEntry) -> Result<Entry, EntryProblem> {
     rules::check_username(&raw.username).map_err(EntryProblem::Username)?;
     let role: Role = raw.role.parse().map_err(EntryProblem::Role)?;
     password::check_stored(&raw.password_hash).map_err(EntryProblem::Hash)?;
+    if let Some(sealed) = &raw.device_secret {
+        if !device::check_sealed(sealed) {
+            return Err(EntryProblem::DeviceSecret);
+        }
+    }
     Ok(Entry {
         user: User {
             id: raw.id,
@@ -117,8 +129,10 @@ fn entry(raw: UserEntry) -> Result<Entry, EntryProblem> {
             role,
             created_unix: raw.created_unix,
             password_version: raw.password_version,
+            device_login: raw.device_secret.is_some(),
         },
         hash: raw.password_hash,
+        device_secret: raw.device_secret,
     })
 }
 
@@ -139,8 +153,10 @@ mod tests {
                 role: Role::Operator,
                 created_unix: 1_700_000_000,
                 password_version: 3,
+                device_login: false,
             },
             hash: DUMMY_HASH.into(),
+            device_secret: None,
         }
     }
 
@@ -165,6 +181,33 @@ mod tests {
             vec![alice().user]
         );
         assert_eq!(directory.hash_of("alice"), Some(DUMMY_HASH));
+    }
+
+    #[test]
+    fn a_device_secret_round_trips_and_marks_a_device_login() {
+        let mut entry = alice();
+        let sealed = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned();
+        entry.device_secret = Some(sealed.clone());
+        let text = String::from_utf8(encode(&[entry]).expect("encode")).expect("utf-8");
+        assert!(
+            text.contains(&format!("device_secret = \"{sealed}\"")),
+            "{text}"
+        );
+        let directory = decode(text.as_bytes(), 1, dir()).expect("decode");
+        assert!(directory.get("alice").expect("alice").device_login);
+        let plain = encode(&[alice()]).expect("encode");
+        assert!(!String::from_utf8(plain)
+            .expect("utf-8")
+            .contains("device_secret"));
+        let bad = text.replace(&sealed, "short");
+        let err = decode(bad.as_bytes(), 1, dir()).expect_err("bad secret");
+        assert!(matches!(
+            err,
+            UserStoreError::Entry {
+                problem: EntryProblem::DeviceSecret,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -10,9 +10,13 @@ use makara_store::{DirLock, Fingerprint, Slots};
 use rand::rngs::OsRng;
 use rand::RngCore;
 
-use super::directory::{Entry, UserDirectory};
+use std::sync::Arc;
+
+use super::device::{DeviceKey, DeviceKeyError};
+use super::directory::{Entry, KeyState, UserDirectory};
 use super::error::{
-    AddUserError, RemoveUserError, SetPasswordError, SetRoleError, UserStoreError, VerifyError,
+    AddUserError, RemoveUserError, SetDeviceLoginError, SetPasswordError, SetRoleError,
+    UserStoreError, VerifyError,
 };
 use super::{file, password, rules, Role, User, MAX_USERS};
 
@@ -43,11 +47,27 @@ impl UserStore {
 
     /// The users now; a fresh data directory has none. If the newest copy
     /// was torn the previous one is read (`makara-store`'s recovery).
+    ///
+    /// When a user has a device login the device key is read too; a key
+    /// that cannot be read does not fail the load (logins with the
+    /// password's hash go on), it fails each device login with its reason
+    /// ([`UserDirectory::device_password`]).
     pub fn load(&self) -> Result<UserDirectory, UserStoreError> {
-        match self.slots.load()? {
-            None => Ok(UserDirectory::default()),
-            Some(loaded) => file::decode(&loaded.payload, loaded.generation, &self.dir),
+        let users = match self.slots.load()? {
+            None => return Ok(UserDirectory::default()),
+            Some(loaded) => file::decode(&loaded.payload, loaded.generation, &self.dir)?,
+        };
+        if !users.any_device_login() {
+            return Ok(users);
         }
+        let key = match DeviceKey::read(&self.dir) {
+            Ok(Some(key)) => KeyState::Loaded(key),
+            Ok(None) => KeyState::Failed(Arc::new(DeviceKeyError::Missing {
+                path: self.dir.join(super::device::KEY_FILE),
+            })),
+            Err(e) => KeyState::Failed(Arc::new(e)),
+        };
+        Ok(users.with_key(key))
     }
 
     /// The users now, in order of creation.
@@ -60,6 +80,19 @@ impl UserStore {
     /// [`check_password`](super::check_password)), and a user beyond
     /// [`MAX_USERS`].
     pub fn add(&self, username: &str, role: Role, password: &str) -> Result<User, AddUserError> {
+        self.add_with_device_login(username, role, password, false)
+    }
+
+    /// [`add`](Self::add), and with `device_login` the password is also
+    /// kept sealed for the device protocols ([`super::device`]), making the
+    /// device key first if there is none.
+    pub fn add_with_device_login(
+        &self,
+        username: &str,
+        role: Role,
+        password: &str,
+        device_login: bool,
+    ) -> Result<User, AddUserError> {
         rules::check_username(username)?;
         rules::check_password(password)?;
         let hash = password::hash(password)?;
@@ -73,16 +106,22 @@ impl UserStore {
             if users.len() >= MAX_USERS {
                 return Err(AddUserError::Full);
             }
+            let device_secret = match device_login {
+                true => Some(DeviceKey::read_or_create(&self.dir)?.seal(&id, password)?),
+                false => None,
+            };
             let user = User {
                 id,
                 username: username.to_owned(),
                 role,
                 created_unix: now_unix(),
                 password_version: 1,
+                device_login,
             };
             users.entries_mut().push(Entry {
                 user: user.clone(),
                 hash,
+                device_secret,
             });
             Ok((user, true))
         })
@@ -90,7 +129,9 @@ impl UserStore {
 
     /// Gives the user named exactly `username` a new password (without
     /// asking for the old one: this is the administrator's tool), and
-    /// counts up its [`User::password_version`].
+    /// counts up its [`User::password_version`]. A user with a device
+    /// login keeps it, with the new password sealed (and a new device key
+    /// made if it was lost).
     pub fn set_password(&self, username: &str, password: &str) -> Result<User, SetPasswordError> {
         rules::check_password(password)?;
         let hash = password::hash(password)?;
@@ -99,9 +140,47 @@ impl UserStore {
                 .position(username)
                 .ok_or_else(|| SetPasswordError::NoSuchUser(username.to_owned()))?;
             let entry = &mut users.entries_mut()[i];
+            if entry.device_secret.is_some() {
+                let key = DeviceKey::read_or_create(&self.dir)?;
+                entry.device_secret = Some(key.seal(&entry.user.id, password)?);
+            }
             entry.hash = hash;
             entry.user.password_version += 1;
             Ok((entry.user.clone(), true))
+        })
+    }
+
+    /// Turns the device login of the user named exactly `username` on
+    /// (`Some(password)`: the user's current password, checked against
+    /// its hash, then kept sealed) or off (`None`: the sealed password is
+    /// forgotten). The password itself does not change, nor
+    /// [`User::password_version`], so login sessions go on.
+    pub fn set_device_login(
+        &self,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<User, SetDeviceLoginError> {
+        self.modify(|users| {
+            let i = users
+                .position(username)
+                .ok_or_else(|| SetDeviceLoginError::NoSuchUser(username.to_owned()))?;
+            let entry = &mut users.entries_mut()[i];
+            let sealed = match password {
+                None => None,
+                Some(password) => {
+                    // Under the lock, so the hash checked is the one kept.
+                    if !password::matches(password, &entry.hash)? {
+                        return Err(SetDeviceLoginError::WrongPassword(username.to_owned()));
+                    }
+                    let key = DeviceKey::read_or_create(&self.dir)?;
+                    Some(key.seal(&entry.user.id, password)?)
+                }
+            };
+            // Turning on again seals afresh: that mends a lost key.
+            let changed = sealed.is_some() || entry.device_secret.is_some();
+            entry.user.device_login = sealed.is_some();
+            entry.device_secret = sealed;
+            Ok((entry.user.clone(), changed))
         })
     }
 

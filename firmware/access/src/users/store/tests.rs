@@ -5,7 +5,7 @@ use makara_test_support::TestDir;
 
 use super::*;
 use crate::users::password::{checks_here, DUMMY_HASH};
-use crate::users::{PasswordError, UserWatch, UsernameError};
+use crate::users::{PasswordError, SetDeviceLoginError, UserWatch, UsernameError};
 use crate::AccessStore;
 
 const PASSWORD: &str = "Tr0ub4dor&3-unique";
@@ -146,8 +146,10 @@ fn at_most_max_users() {
                 role: Role::Viewer,
                 created_unix: 1,
                 password_version: 1,
+                device_login: false,
             },
             hash: DUMMY_HASH.into(),
+            device_secret: None,
         })
         .collect();
     Slots::new(dir.path(), NAME)
@@ -413,4 +415,131 @@ fn writers_wait_for_the_lock() {
         writer.join().expect("thread").expect("add");
     });
     assert_eq!(store.list().expect("list").len(), 1);
+}
+
+#[test]
+fn a_device_login_keeps_the_password_sealed_and_opens_it() {
+    let dir = TestDir::new("users-device");
+    let store = UserStore::open(dir.path());
+    let alice = store
+        .add_with_device_login("alice", Role::Viewer, PASSWORD, true)
+        .expect("add");
+    assert!(alice.device_login);
+    store.add("bob", Role::Viewer, PASSWORD).expect("add");
+    let key_path = dir.path().join(crate::users::DEVICE_KEY_FILE);
+    let mode = fs::metadata(&key_path).expect("key").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !contains(&slot_bytes(dir.path()), PASSWORD),
+        "sealed on disk"
+    );
+
+    let users = store.load().expect("load");
+    let password = users.device_password("alice").expect("key").expect("on");
+    assert_eq!(password.as_str(), PASSWORD);
+    assert!(users
+        .device_password("bob")
+        .expect("no key needed")
+        .is_none());
+    assert!(users.device_password("nobody").expect("none").is_none());
+    let found = users
+        .verify_digest("alice", |p| p == PASSWORD)
+        .expect("digest");
+    assert_eq!(found.username, "alice");
+    for (name, check) in [("alice", false), ("bob", true), ("nobody", true)] {
+        let mut seen = None;
+        let err = users
+            .verify_digest(name, |p| {
+                seen = Some(p.to_owned());
+                check
+            })
+            .expect_err(name);
+        assert!(
+            matches!(err, VerifyError::InvalidCredentials),
+            "{name}: {err}"
+        );
+        assert!(seen.is_some(), "{name}: the check runs for every refusal");
+    }
+    // HMP logins still check the hash.
+    store.verify("alice", PASSWORD).expect("hash login");
+}
+
+#[test]
+fn a_new_password_is_sealed_again_and_a_lost_key_is_a_clear_fault() {
+    let dir = TestDir::new("users-device-passwd");
+    let store = UserStore::open(dir.path());
+    store
+        .add_with_device_login("alice", Role::Viewer, PASSWORD, true)
+        .expect("add");
+    let key_path = dir.path().join(crate::users::DEVICE_KEY_FILE);
+    let key = fs::read(&key_path).expect("key");
+    store
+        .set_password("alice", "a-new-password")
+        .expect("passwd");
+    assert_eq!(fs::read(&key_path).expect("key"), key, "the key stays");
+    let users = store.load().expect("load");
+    assert!(users
+        .verify_digest("alice", |p| p == "a-new-password")
+        .is_ok());
+
+    fs::remove_file(&key_path).expect("lose the key");
+    let users = store.load().expect("a lost key does not fail the load");
+    let err = users.verify_digest("alice", |_| true).expect_err("no key");
+    assert!(err.to_string().contains("device.key"), "{err}");
+    assert!(matches!(err, VerifyError::DeviceKey(_)));
+    store.verify("alice", "a-new-password").expect("hash login");
+    // Setting the password again makes a new key.
+    store
+        .set_password("alice", "a-third-password")
+        .expect("passwd");
+    let users = store.load().expect("load");
+    assert!(users
+        .verify_digest("alice", |p| p == "a-third-password")
+        .is_ok());
+
+    fs::write(&key_path, [9u8; 32]).expect("another key");
+    let err = store
+        .load()
+        .expect("load")
+        .verify_digest("alice", |_| true)
+        .expect_err("wrong key");
+    assert!(err.to_string().contains("does not open"), "{err}");
+}
+
+#[test]
+fn a_device_login_is_turned_on_with_the_right_password_and_off_without() {
+    let dir = TestDir::new("users-device-switch");
+    let store = UserStore::open(dir.path());
+    let before = store.add("alice", Role::Operator, PASSWORD).expect("add");
+    assert!(!before.device_login);
+    assert!(!dir.path().join(crate::users::DEVICE_KEY_FILE).exists());
+    let err = store
+        .set_device_login("alice", Some("not-her-password"))
+        .expect_err("wrong");
+    assert!(
+        matches!(err, SetDeviceLoginError::WrongPassword(_)),
+        "{err}"
+    );
+    let on = store.set_device_login("alice", Some(PASSWORD)).expect("on");
+    assert!(on.device_login);
+    assert_eq!(on.password_version, before.password_version);
+    assert!(store.list().expect("list")[0].device_login);
+    assert!(store
+        .load()
+        .expect("load")
+        .verify_digest("alice", |p| p == PASSWORD)
+        .is_ok());
+    let off = store.set_device_login("alice", None).expect("off");
+    assert!(!off.device_login);
+    assert!(!store.list().expect("list")[0].device_login);
+    assert!(store
+        .load()
+        .expect("load")
+        .device_password("alice")
+        .expect("ok")
+        .is_none());
+    assert!(matches!(
+        store.set_device_login("nobody", None),
+        Err(SetDeviceLoginError::NoSuchUser(_))
+    ));
 }
