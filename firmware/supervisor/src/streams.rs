@@ -165,8 +165,9 @@ impl Supervisor {
         if let Some((field, kind, id)) = r.dangling(&stream) {
             return Err(StartError::Dangling { field, kind, id });
         }
-        // `dangling` found every reference, so these lookups succeed.
-        let output = |o: &Id| r.outputs.get(o).cloned();
+        // `dangling` found every reference, so these lookups succeed. A
+        // disabled output stays in its stream but is not started.
+        let output = |o: &Id| r.outputs.get(o).filter(|o| o.enabled).cloned();
         Ok(StreamPlan {
             id: id.clone(),
             input: r

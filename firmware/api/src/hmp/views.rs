@@ -71,6 +71,22 @@ fn transport(config: &OutputConfig, role: Role) -> Vec<(&'static str, Value)> {
                 ("continuous", json!(true)),
             ]
         }
+        // Ours: the seed's sources are UDP and SRT. An RTMP source names
+        // the server it pushes to (never the stream key, the CDN's
+        // secret); an RTSP source the address and port it serves on.
+        OutputKind::Rtmp { url } => vec![
+            ("type", json!("RTMP")),
+            ("host", json!(url.host())),
+            ("port", json!(url.port())),
+            ("continuous", json!(true)),
+        ],
+        OutputKind::Rtsp { url } => vec![
+            ("type", json!("RTSP")),
+            ("host", json!(url.bind().to_string())),
+            ("port", json!(url.port())),
+            ("path", json!(url.path())),
+            ("continuous", json!(true)),
+        ],
     }
 }
 

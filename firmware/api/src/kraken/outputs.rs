@@ -5,7 +5,7 @@ use makara_supervisor::{Kind, OutputView};
 
 use super::fields::{boolean, choice, int, int_or_hex, nic_name, string};
 use super::links::Links;
-use super::words::{on_off, resource_state, OUTPUT_TYPES};
+use super::words::{on_off, resource_state, word, OUTPUT_TYPES};
 use crate::xml::{Element, XmlWriter};
 
 pub fn parse(el: &Element) -> Result<OutputRequest, Invalid> {
@@ -24,6 +24,10 @@ pub fn parse(el: &Element) -> Result<OutputRequest, Invalid> {
         tos: int_or_hex(el, &["tos"])?,
         sap: el.child(&["sap"]).map(parse_sap).transpose()?,
         srt: super::srt::parse(el)?,
+        // Ours, not in the contract: docs/kraken-api.md.
+        enabled: boolean(el, &["enabled"])?,
+        retry_limit: int(el, &["retryLimit"])?,
+        retry_delay_max: int(el, &["retryDelayMax"])?,
     })
 }
 
@@ -56,18 +60,26 @@ pub fn render(w: &mut XmlWriter, v: &OutputView, links: &Links) {
     w.open("output");
     w.text("uuid", &v.id);
     w.text("name", &c.name);
-    w.optional("url", c.kind.url().map(|u| u.as_str()));
+    w.optional("url", c.kind.url());
     w.optional("description", c.description.as_deref());
-    if c.kind.output_type() == OutputType::Srt {
-        w.text("streamType", "SRT");
+    if c.kind.output_type() != OutputType::Udp {
+        w.text("streamType", word(OUTPUT_TYPES, &c.kind.output_type()));
     }
     w.text("state", resource_state(v.state));
     w.optional("lastError", v.last_error.as_deref());
-    w.text("mtu", c.mtu);
+    if c.kind.output_type() != OutputType::Rtmp {
+        w.text("mtu", c.mtu);
+    }
     w.text("ttl", c.ttl);
     w.text("tos", c.tos);
-    if let OutputKind::Srt { srt, .. } = &c.kind {
-        super::srt::render(w, srt, true);
+    w.text("enabled", on_off(c.enabled));
+    match &c.kind {
+        OutputKind::Srt { srt, .. } => super::srt::render(w, srt, true),
+        OutputKind::Rtmp { .. } => {
+            w.text("retryLimit", c.retry.limit);
+            w.text("retryDelayMax", c.retry.delay_max_s);
+        }
+        OutputKind::Udp { .. } | OutputKind::Rtsp { .. } => {}
     }
     if let Some(sap) = &c.sap {
         render_sap(w, sap);
@@ -129,7 +141,7 @@ mod tests {
              <name>to studio</name>\n  <streamType>SRT</streamType>\n  \
              <state>waiting</state>\n  \
              <lastError>srt://127.0.0.1:9000: connection refused</lastError>\n  \
-             <mtu>1490</mtu>\n  <ttl>64</ttl>\n  <tos>184</tos>\n  \
+             <mtu>1490</mtu>\n  <ttl>64</ttl>\n  <tos>184</tos>\n  <enabled>on</enabled>\n  \
              <srtMode>caller</srtMode>\n  <srtAddress>127.0.0.1</srtAddress>\n  \
              <srtRemotePort>9000</srtRemotePort>\n  <srtPassphrase>0123456789</srtPassphrase>\n  \
              <srtLatency>125</srtLatency>\n  <srtStreamId>#!::r=live,m=publish</srtStreamId>\n  \
@@ -138,5 +150,44 @@ mod tests {
              href=\"https://box/apis/kraken/outputs/output-{ID}\"/>\n</output>\n"
         );
         assert_eq!(w.finish(), golden);
+    }
+
+    fn rendered(body: &str) -> String {
+        let request = parse(&crate::xml::parse(body.as_bytes()).unwrap()).unwrap();
+        let v = OutputView {
+            id: Id::parse(ID).unwrap(),
+            config: request.validate().unwrap(),
+            state: ResourceState::Unset,
+            last_error: None,
+        };
+        let mut w = XmlWriter::new();
+        render(&mut w, &v, &Links::new("box", "bc305be293d3"));
+        w.finish()
+    }
+
+    #[test]
+    fn an_rtmp_output_with_its_retry_policy_and_disabled() {
+        let xml = rendered(
+            "<output><name>cdn</name><streamType>RTMP</streamType>\
+             <url>rtmp://127.0.0.1:1935/live/key1</url><enabled>false</enabled>\
+             <retryLimit>5</retryLimit><retryDelayMax>8</retryDelayMax></output>",
+        );
+        let expected = "  <name>cdn</name>\n  <url>rtmp://127.0.0.1:1935/live/key1</url>\n  \
+                        <streamType>RTMP</streamType>\n  <state>unset</state>\n  \
+                        <ttl>64</ttl>\n  <tos>184</tos>\n  <enabled>off</enabled>\n  \
+                        <retryLimit>5</retryLimit>\n  <retryDelayMax>8</retryDelayMax>\n";
+        assert!(xml.contains(expected), "{xml}");
+    }
+
+    #[test]
+    fn an_rtsp_output_shows_its_mtu_and_no_retry_policy() {
+        let xml = rendered(
+            "<output><name>vms</name><streamType>RTSP</streamType>\
+             <url>rtsp://0.0.0.0:8554/cam1</url></output>",
+        );
+        let expected = "  <streamType>RTSP</streamType>\n  <state>unset</state>\n  \
+                        <mtu>1490</mtu>\n  <ttl>64</ttl>\n  <tos>184</tos>\n  \
+                        <enabled>on</enabled>\n  <link";
+        assert!(xml.contains(expected), "{xml}");
     }
 }

@@ -20,6 +20,8 @@ pub const INPUT_TYPES: &[(&str, InputType)] = &[
 pub const OUTPUT_TYPES: &[(&str, OutputType)] = &[
     ("UDP", OutputType::Udp),
     ("SRT", OutputType::Srt),
+    ("RTMP", OutputType::Rtmp),
+    ("RTSP", OutputType::Rtsp),
     ("MPEG2TS", OutputType::Udp),
 ];
 
