@@ -31,6 +31,7 @@
 
 mod crc;
 pub mod demux;
+pub mod es;
 pub mod health;
 pub mod klv;
 pub mod mux;
