@@ -1,12 +1,15 @@
 """Output resources: /apis/kraken/outputs and /apis/kraken/outputs/output-{id}."""
 
+import time
 import uuid
 
 import pytest
 
 import seed_bodies as seed
 from kraken import (as_bool, assert_error, body, child, create, delete, edit, get_one, items,
-                    link_to, nic_name, parse, self_link, text, udp_output, unique)
+                    link_to, live_stream_with_outputs, nic_name, parse, self_link,
+                    set_stream_state, text, udp_output, unique)
+from mediacheck import Receiver
 
 
 def check_seed_sap(el):
@@ -183,3 +186,100 @@ def test_seed_spelling_without_dash_is_accepted_in_paths(api):
     assert resp.status_code == 200, resp.text
     assert text(child(parse(resp), "output"), "uuid") == rid
     assert text(el, "name") == "nodash"
+
+
+def test_rtmp_output_with_its_retry_policy(api):
+    rid = create(api, "output", body("output", [
+        ("name", unique("cdn")), ("streamType", "RTMP"),
+        ("url", "rtmp://127.0.0.1:1935/pp1234/sn5678"),
+        ("retryLimit", "5"), ("retryDelayMax", "8"), ("tos", "0x88")]))
+    el = get_one(api, "output", rid)
+    assert text(el, "streamType") == "RTMP"
+    assert text(el, "url") == "rtmp://127.0.0.1:1935/pp1234/sn5678"
+    assert (text(el, "retryLimit"), text(el, "retryDelayMax")) == ("5", "8")
+    assert (text(el, "ttl"), text(el, "tos")) == ("64", "136")
+    assert as_bool(text(el, "enabled")) is True
+    assert el.find("mtu") is None, "TCP sizes its own segments"
+
+
+def test_rtmp_retry_policy_defaults(api):
+    rid = create(api, "output", body("output", [
+        ("name", unique("cdn")), ("streamType", "RTMP"),
+        ("url", "rtmps://cdn.example.com/live/key?token=abc")]))
+    el = get_one(api, "output", rid)
+    assert (text(el, "retryLimit"), text(el, "retryDelayMax")) == ("0", "30")
+
+
+def test_rtsp_output_and_disabling_an_output(api):
+    rid = create(api, "output", body("output", [
+        ("name", unique("vms")), ("streamType", "RTSP"),
+        ("url", "rtsp://0.0.0.0:8554/cam1"), ("enabled", "off")]))
+    el = get_one(api, "output", rid)
+    assert (text(el, "streamType"), text(el, "url")) == ("RTSP", "rtsp://0.0.0.0:8554/cam1")
+    assert as_bool(text(el, "enabled")) is False
+    assert el.find("retryLimit") is None
+    edit(api, "output", rid, body("output", [
+        ("name", "vms"), ("streamType", "RTSP"), ("url", "rtsp://0.0.0.0:8554/cam1")]))
+    assert as_bool(text(get_one(api, "output", rid), "enabled")) is True, \
+        "a left-out <enabled> is on, as on a new output"
+
+
+FEED_INVALID = [
+    ("RTMP without url", [("streamType", "RTMP")], "url"),
+    ("RTMP without stream key", [("streamType", "RTMP"), ("url", "rtmp://127.0.0.1/live")],
+     "stream key"),
+    ("RTMP with credentials", [("streamType", "RTMP"),
+                               ("url", "rtmp://u:p@127.0.0.1/live/k")], "credentials"),
+    ("RTMP with a udp url", [("streamType", "RTMP"), ("url", "udp://127.0.0.1:5000")], "url"),
+    ("RTMP with mtu", [("streamType", "RTMP"), ("url", "rtmp://127.0.0.1/live/k"),
+                       ("mtu", "1316")], "mtu"),
+    ("RTMP with an SRT mode", [("streamType", "RTMP"), ("url", "rtmp://127.0.0.1/live/k"),
+                               ("srtMode", "caller")], "srtMode"),
+    ("RTMP retryLimit out of range", [("streamType", "RTMP"),
+                                      ("url", "rtmp://127.0.0.1/live/k"),
+                                      ("retryLimit", "1001")], "0-1000"),
+    ("RTMP retryDelayMax out of range", [("streamType", "RTMP"),
+                                         ("url", "rtmp://127.0.0.1/live/k"),
+                                         ("retryDelayMax", "0")], "1-300"),
+    ("RTSP with a host name", [("streamType", "RTSP"), ("url", "rtsp://box.local:8554/a")],
+     "host name"),
+    ("RTSP without a name", [("streamType", "RTSP"), ("url", "rtsp://0.0.0.0:8554/")], "name"),
+    ("RTSP with a retry policy", [("streamType", "RTSP"), ("url", "rtsp://0.0.0.0:8554/a"),
+                                  ("retryLimit", "3")], "retryLimit"),
+    ("RTSP with SAP", [("streamType", "RTSP"), ("url", "rtsp://0.0.0.0:8554/a"),
+                       ("sap", [("transmitSap", "on")])], "transmitSap"),
+    ("UDP with a retry policy", [("url", "udp://127.0.0.1:5000"), ("retryDelayMax", "5")],
+     "retryDelayMax"),
+    ("enabled not a boolean", [("url", "udp://127.0.0.1:5000"), ("enabled", "maybe")],
+     "enabled"),
+]
+
+
+@pytest.mark.parametrize("case", FEED_INVALID, ids=[c[0] for c in FEED_INVALID])
+def test_invalid_feed_output_is_refused_naming_the_problem(api, case):
+    _, fields, mention = case
+    name = unique("bad-feed")
+    resp = api.post("/apis/kraken/outputs", body("output", [("name", name), *fields]))
+    assert_error(resp, 1000, mentions=[mention])
+    assert name not in {text(it, "name") for it in items(api, "output")}
+
+
+def test_a_disabled_output_sends_nothing_while_its_sibling_streams(api):
+    on, off = Receiver(), Receiver()
+    try:
+        path, _ = live_stream_with_outputs(api, [
+            [("name", unique("on")), ("url", f"udp://127.0.0.1:{on.port}")],
+            [("name", unique("off")), ("url", f"udp://127.0.0.1:{off.port}"),
+             ("enabled", "off")],
+        ])
+        set_stream_state(api, path, "start", "active")
+        deadline = time.monotonic() + 10
+        while len(on.datagrams) < 50 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        set_stream_state(api, path, "stop", "stopped")
+    finally:
+        on.close()
+        off.close()
+    assert len(on.datagrams) >= 50, len(on.datagrams)
+    assert off.datagrams == [], "a disabled output is not started"

@@ -1,6 +1,6 @@
 //! Creating, editing, starting and stopping streams.
 
-use makara_config::{Id, StreamConfig};
+use makara_config::{Id, StreamConfig, StreamMode};
 
 use crate::command::{Kind, Reply};
 use crate::engine::{EngineError, StreamPlan};
@@ -165,9 +165,9 @@ impl Supervisor {
         if let Some((field, kind, id)) = r.dangling(&stream) {
             return Err(StartError::Dangling { field, kind, id });
         }
-        // `dangling` found every reference, so these lookups succeed. A
-        // disabled output stays in its stream but is not started.
-        let output = |o: &Id| r.outputs.get(o).filter(|o| o.enabled).cloned();
+        // `dangling` found every reference, so these lookups succeed.
+        let output = |o: &Id| r.outputs.get(o).cloned();
+        let stream = without_disabled_outputs(stream, |o| output(o).is_some_and(|o| o.enabled));
         Ok(StreamPlan {
             id: id.clone(),
             input: r
@@ -206,4 +206,21 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// The stream as it runs: a disabled output stays in its stream's
+/// configuration but is not started, and a passthru stream whose passthru
+/// output is disabled runs as a transcoder stream.
+fn without_disabled_outputs(
+    mut stream: StreamConfig,
+    enabled: impl Fn(&Id) -> bool,
+) -> StreamConfig {
+    stream.outputs.retain(|o| enabled(o));
+    if stream.passthru.as_ref().is_some_and(|p| !enabled(p)) {
+        stream.passthru = None;
+        if stream.mode == StreamMode::Passthru {
+            stream.mode = StreamMode::Transcoder;
+        }
+    }
+    stream
 }
