@@ -822,6 +822,78 @@ class NetNamespaces:
 
 
 # --------------------------------------------------------------------------
+# nginx with the RTMP module (Debian's libnginx-mod-rtmp): a CDN ingest
+# --------------------------------------------------------------------------
+
+NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+
+
+class NginxRtmp(Peer):
+    """nginx as an RTMP ingest on 127.0.0.1:``port``: application ``app``
+    takes live publishes and records each to ``record_dir/<key>.flv``.
+    ``on_publish`` (a URL) lets an HTTP server accept (2xx) or refuse the
+    stream key, as a CDN's authorisation does. One process, no daemon,
+    everything under ``work``."""
+
+    def __init__(self, work, *, port=None, app="live", on_publish=None, limit=PEER_LIMIT):
+        self.port = port or free_tcp_port()
+        self.app = app
+        self.work = Path(work) / f"nginx-{uuid.uuid4().hex[:6]}"
+        self.record_dir = self.work / "records"
+        for d in (self.work, self.record_dir, self.work / "logs", self.work / "tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+        hook = f"on_publish {on_publish};" if on_publish else ""
+        conf = self.work / "nginx.conf"
+        conf.write_text(f"""load_module {NGINX_RTMP_MODULE};
+pid {self.work}/nginx.pid;
+error_log {self.work}/logs/error.log info;
+daemon off;
+master_process off;
+events {{ worker_connections 64; }}
+rtmp {{
+    server {{
+        listen 127.0.0.1:{self.port};
+        chunk_size 4096;
+        application {app} {{
+            live on;
+            record all;
+            record_path {self.record_dir};
+            record_unique off;
+            {hook}
+        }}
+    }}
+}}
+""")
+        super().__init__("nginx-rtmp", ["nginx", "-p", self.work, "-c", conf], self.work,
+                         limit=limit)
+
+    def url(self, key):
+        return f"rtmp://127.0.0.1:{self.port}/{self.app}/{key}"
+
+    def recording(self, key):
+        return self.record_dir / f"{key}.flv"
+
+    def start(self):
+        super().start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if not self.alive() or time.monotonic() > deadline:
+                    raise AssertionError(f"nginx did not listen on {self.port}: {self.log()}\n"
+                                         f"{self.error_log()}")
+                time.sleep(0.05)
+
+    def error_log(self, lines=40):
+        path = self.work / "logs" / "error.log"
+        if not path.exists():
+            return "(no error log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------
 # Streams over the API
 # --------------------------------------------------------------------------
 
