@@ -44,7 +44,10 @@
 //! Memory is bounded: a PES is at most [`crate::demux::MAX_PES_LEN`], and
 //! at most [`MAX_PENDING_EVENTS`] events or [`MAX_PENDING_BYTES`] of
 //! media wait to be polled (beyond that, events are dropped and
-//! [`Problem::EventsDropped`] says how many). No input makes it panic.
+//! [`Problem::EventsDropped`] says how many; [`EsEvent::Program`] and
+//! [`EsEvent::ParameterSets`] have twice the room, and
+//! [`EsDemuxer::program`] and [`EsDemuxer::parameter_sets`] always have
+//! the latest). No input makes it panic.
 
 mod adts;
 mod assemble;

@@ -14,7 +14,8 @@ use super::{AudioFrame, EsEvent, Problem, VideoUnit};
 use crate::demux::{DemuxEvent, Demuxer, Layer, PesUnit};
 use crate::packet::{TsPacket, PACKET_LEN, PAT_PID};
 
-/// The most events that wait to be polled; beyond it new ones are dropped.
+/// The most events that wait to be polled; beyond it new ones are dropped
+/// (Program and ParameterSets events beyond twice as many).
 pub const MAX_PENDING_EVENTS: usize = 4096;
 /// The most media bytes (unit and frame data) that wait to be polled.
 pub const MAX_PENDING_BYTES: usize = 64 << 20;
@@ -213,7 +214,9 @@ impl EsDemuxer {
     }
 
     /// Follows what a PMT names, keeping the state of a track that stays
-    /// the same.
+    /// the same. A video unit in progress on a track that goes is
+    /// delivered first; an audio PES in progress is dropped (it is
+    /// bounded, so it was cut short).
     fn apply(&mut self, program: Program, unknown: Vec<(u16, u8)>) {
         for &(pid, stream_type) in &unknown {
             if !self.unknown.contains(&(pid, stream_type)) {
@@ -226,6 +229,12 @@ impl EsDemuxer {
         }
         let stuffing = self.options.end_video_at_stuffing;
         if self.video.as_ref().map(|v| v.track) != program.video {
+            // The unit in progress on the old track ends here: its PES
+            // was unbounded, and nothing more of it can follow.
+            if let Some(assembler) = self.video.as_mut().and_then(|v| v.assembler.as_mut()) {
+                assembler.finish(&mut self.outcomes);
+                self.video_outcomes();
+            }
             self.video = program.video.map(|track| VideoState {
                 track,
                 assembler: track
@@ -380,12 +389,18 @@ impl EsDemuxer {
     }
 
     /// Queues an event unless the queue is full (the caller does not
-    /// poll), in which case it is counted and dropped.
+    /// poll), in which case it is counted and dropped. What a consumer
+    /// builds its state from (program, parameter sets) has twice the room,
+    /// so a burst of frames or problems does not push it out.
     fn emit(&mut self, event: EsEvent) {
         let len = media_len(&event);
-        let full =
-            self.events.len() >= MAX_PENDING_EVENTS || self.pending_bytes + len > MAX_PENDING_BYTES;
-        if full {
+        let control = matches!(event, EsEvent::Program(_) | EsEvent::ParameterSets(_));
+        let room = if control {
+            2 * MAX_PENDING_EVENTS
+        } else {
+            MAX_PENDING_EVENTS
+        };
+        if self.events.len() >= room || self.pending_bytes + len > MAX_PENDING_BYTES {
             self.dropped += 1;
             self.counters.dropped_events += 1;
             return;
@@ -395,11 +410,12 @@ impl EsDemuxer {
     }
 }
 
-/// The media bytes an event holds.
+/// The bytes an event holds.
 fn media_len(event: &EsEvent) -> usize {
     match event {
         EsEvent::Video(unit) => unit.data.len(),
         EsEvent::Audio(frame) => frame.data.len(),
-        _ => 0,
+        EsEvent::ParameterSets(sets) => sets.iter().map(<[u8]>::len).sum(),
+        EsEvent::Program(_) | EsEvent::Problem(_) => 0,
     }
 }

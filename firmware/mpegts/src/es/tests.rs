@@ -372,11 +372,13 @@ fn a_pmt_change_is_followed_and_reported() {
         (AudioCodec::MpegAudio, 0x03)
     );
     assert!(!audio.codec.is_supported());
-    // After the change: the HEVC unit with its own sets, no MPEG audio frames.
+    // Every H.264 unit came, the last one ended by the change.
     let change = events
         .iter()
         .position(|e| e == &EsEvent::Program(second.clone()))
         .unwrap();
+    assert_eq!(videos(&events[..change]).len(), 10);
+    // After the change: the HEVC unit with its own sets, no MPEG audio frames.
     let after = &events[change..];
     assert_eq!(videos(after).len(), 1);
     assert!(videos(after)[0].key);
