@@ -8,6 +8,7 @@ use std::sync::Arc;
 use makara_config::{OutputConfig, OutputKind};
 
 use crate::datagram::{Datagrams, TS_PACKET_LEN};
+use crate::rtsp::{RtspOutput, RtspSettings};
 use crate::srt::{SrtOutputSettings, SrtSender};
 use crate::status::OutputStatus;
 use crate::udp::{OutputError, UdpSender, UdpSettings};
@@ -17,6 +18,7 @@ use crate::udp::{OutputError, UdpSender, UdpSettings};
 pub enum OutputSettings {
     Udp(UdpSettings),
     Srt(SrtOutputSettings),
+    Rtsp(RtspSettings),
 }
 
 impl OutputSettings {
@@ -24,6 +26,13 @@ impl OutputSettings {
         Ok(match output.kind {
             OutputKind::Udp { .. } => OutputSettings::Udp(UdpSettings::from_output(output)?),
             OutputKind::Srt { .. } => OutputSettings::Srt(SrtOutputSettings::from_output(output)?),
+            OutputKind::Rtmp { .. } => {
+                return Err(OutputError::NotBuilt {
+                    output: output.name.clone(),
+                    kind: "RTMP",
+                })
+            }
+            OutputKind::Rtsp { .. } => OutputSettings::Rtsp(RtspSettings::from_output(output)?),
         })
     }
 }
@@ -33,6 +42,7 @@ impl OutputSettings {
 pub enum TsOutput {
     Udp(UdpPackets),
     Srt(SrtSender),
+    Rtsp(RtspOutput),
 }
 
 impl TsOutput {
@@ -42,6 +52,7 @@ impl TsOutput {
         Ok(match settings {
             OutputSettings::Udp(udp) => TsOutput::Udp(UdpPackets::open(udp)?),
             OutputSettings::Srt(srt) => TsOutput::Srt(SrtSender::open(srt)?),
+            OutputSettings::Rtsp(rtsp) => TsOutput::Rtsp(RtspOutput::open(rtsp)?),
         })
     }
 
@@ -54,6 +65,7 @@ impl TsOutput {
         match self {
             TsOutput::Udp(udp) => udp.send(packets),
             TsOutput::Srt(srt) => Ok(srt.send(packets)),
+            TsOutput::Rtsp(rtsp) => Ok(rtsp.send(packets)),
         }
     }
 
@@ -66,6 +78,8 @@ impl TsOutput {
                 srt.flush();
                 Ok(())
             }
+            // Units leave whole, as soon as the demuxer has them.
+            TsOutput::Rtsp(_) => Ok(()),
         }
     }
 
@@ -74,6 +88,7 @@ impl TsOutput {
         match self {
             TsOutput::Udp(udp) => udp.status(),
             TsOutput::Srt(srt) => srt.status(),
+            TsOutput::Rtsp(rtsp) => rtsp.status(),
         }
     }
 }

@@ -66,6 +66,10 @@ pub enum OutputError {
         endpoint: String,
         reason: String,
     },
+    #[error(transparent)]
+    Rtsp(#[from] crate::rtsp::RtspError),
+    #[error("output '{output}': {kind} outputs cannot send yet: their sender is being built (issue 11)")]
+    NotBuilt { output: String, kind: &'static str },
 }
 
 impl UdpSettings {
