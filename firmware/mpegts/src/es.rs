@@ -13,9 +13,11 @@
 //! - [`EsEvent::ParameterSets`] when the SPS, PPS (or HEVC VPS) in the
 //!   stream first appear or change, before the unit that carried them;
 //!   [`EsDemuxer::parameter_sets`] has the latest at any time.
-//! - [`EsEvent::Video`]: one access unit per PES packet, Annex B, with
-//!   its PTS and DTS and whether it is a key frame, judged from its NAL
-//!   units (IDR for H.264, IRAP for HEVC).
+//! - [`EsEvent::Video`]: one access unit per PES packet with a PTS (and
+//!   the PES packets without one that continue it), Annex B, with its PTS
+//!   and DTS and whether it is a key frame, judged from its NAL units (IDR
+//!   for H.264, IRAP for HEVC; [`VideoUnit::has_recovery_point`] for
+//!   streams coded with intra refresh).
 //! - [`EsEvent::Audio`]: one raw AAC frame per ADTS frame, header
 //!   stripped, each with its own PTS.
 //! - [`EsEvent::Problem`] for whatever it cannot follow.
@@ -37,7 +39,9 @@
 //! unit as soon as the packet that stuffs its tail arrives, which is right
 //! for streams whose muxer stuffs only at the end of a PES (ours,
 //! ffmpeg's); a unit that happens to fill its last packet exactly still
-//! waits for the next. Audio PES packets are bounded and go at once.
+//! waits for the next. A video unit in a bounded PES packet waits for the
+//! next PES packet with a PTS too, since PES packets without one may
+//! continue it. Audio PES packets are bounded and their frames go at once.
 //!
 //! # Limits
 //!
@@ -56,6 +60,7 @@ mod nal;
 mod program;
 #[cfg(test)]
 mod tests;
+mod video;
 
 use makara_media::Clock90k;
 
@@ -75,7 +80,8 @@ pub enum EsEvent {
     Problem(Problem),
 }
 
-/// One video access unit: the payload of one PES packet.
+/// One video access unit: the payload of a PES packet with a PTS, and of
+/// any PES packets without one that followed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VideoUnit {
     pub codec: VideoCodec,
@@ -159,7 +165,7 @@ pub enum Problem {
         pid: Option<u16>,
         what: &'static str,
     },
-    #[error("PID {pid:#06x}: a PES packet without a PTS was dropped")]
+    #[error("PID {pid:#06x}: a PES packet without a PTS, and no unit before it to continue, was dropped")]
     NoPts { pid: u16 },
     #[error("PID {pid:#06x}: {bytes} bytes of a PES packet were not ADTS frames and were skipped")]
     AdtsSkipped { pid: u16, bytes: usize },

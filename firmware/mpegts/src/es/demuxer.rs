@@ -8,9 +8,10 @@ use makara_media::Clock90k;
 
 use super::adts;
 use super::assemble::{Assembler, Outcome};
-use super::nal::{nal_units, ParameterSets};
+use super::nal::ParameterSets;
 use super::program::{select, AudioCodec, AudioTrack, Program, VideoTrack};
-use super::{AudioFrame, EsEvent, Problem, VideoUnit};
+use super::video::{Built, VideoBuilder};
+use super::{AudioFrame, EsEvent, Problem};
 use crate::demux::{DemuxEvent, Demuxer, Layer, PesUnit};
 use crate::packet::{TsPacket, PACKET_LEN, PAT_PID};
 
@@ -50,7 +51,7 @@ struct VideoState {
     track: VideoTrack,
     /// `None` for a codec whose units are not delivered.
     assembler: Option<Assembler>,
-    sets: ParameterSets,
+    builder: VideoBuilder,
 }
 
 #[derive(Debug)]
@@ -77,6 +78,7 @@ pub struct EsDemuxer {
     dropped: u64,
     counters: EsCounters,
     outcomes: Vec<Outcome>,
+    built: Vec<Built>,
 }
 
 impl EsDemuxer {
@@ -118,10 +120,7 @@ impl EsDemuxer {
     /// Ends the stream: the video unit in progress is complete (its end is
     /// known only now), an audio PES in progress was cut short.
     pub fn finish(&mut self) {
-        if let Some(assembler) = self.video.as_mut().and_then(|v| v.assembler.as_mut()) {
-            assembler.finish(&mut self.outcomes);
-            self.video_outcomes();
-        }
+        self.end_video();
         if let Some(assembler) = self.audio.as_mut().and_then(|a| a.assembler.as_mut()) {
             assembler.finish(&mut self.outcomes);
             self.audio_outcomes();
@@ -138,7 +137,7 @@ impl EsDemuxer {
         self.video
             .as_ref()
             .filter(|v| v.assembler.is_some())
-            .map(|v| &v.sets)
+            .map(|v| v.builder.sets())
     }
 
     pub fn counters(&self) -> EsCounters {
@@ -229,19 +228,14 @@ impl EsDemuxer {
         }
         let stuffing = self.options.end_video_at_stuffing;
         if self.video.as_ref().map(|v| v.track) != program.video {
-            // The unit in progress on the old track ends here: its PES
-            // was unbounded, and nothing more of it can follow.
-            if let Some(assembler) = self.video.as_mut().and_then(|v| v.assembler.as_mut()) {
-                assembler.finish(&mut self.outcomes);
-                self.video_outcomes();
-            }
+            self.end_video();
             self.video = program.video.map(|track| VideoState {
                 track,
                 assembler: track
                     .codec
                     .is_supported()
                     .then(|| Assembler::new(track.pid, stuffing)),
-                sets: ParameterSets::new(track.codec),
+                builder: VideoBuilder::new(track.codec),
             });
         }
         if self.audio.as_ref().map(|a| a.track) != program.audio {
@@ -280,7 +274,7 @@ impl EsDemuxer {
             match outcome {
                 Outcome::Continuity { expected, found } => self.continuity(pid, expected, found),
                 Outcome::Malformed => self.malformed_pes(pid),
-                Outcome::Pes(unit) => self.video_unit(unit),
+                Outcome::Pes(pes) => self.video_pes(pes),
             }
         }
     }
@@ -307,45 +301,46 @@ impl EsDemuxer {
         });
     }
 
-    /// One PES of the video track becomes a unit; the parameter sets in it
-    /// are kept, and reported first if they changed.
-    fn video_unit(&mut self, unit: PesUnit) {
-        let Some(pts) = unit.header.pts else {
-            return self.problem(Problem::NoPts { pid: unit.pid });
-        };
+    /// Ends the video unit in progress: the stream ended, or its track
+    /// did (nothing more of it can follow).
+    fn end_video(&mut self) {
         let Some(video) = self.video.as_mut() else {
             return;
         };
-        let codec = video.track.codec;
-        let (mut key, mut changed, mut too_long) = (false, false, None);
-        for nal in nal_units(&unit.payload) {
-            if codec
-                .nal_type(nal)
-                .is_some_and(|t| codec.is_key_nal_type(t))
-            {
-                key = true;
+        if let Some(assembler) = video.assembler.as_mut() {
+            assembler.finish(&mut self.outcomes);
+            self.video_outcomes();
+        }
+        if let Some(video) = self.video.as_mut() {
+            video.builder.flush(&mut self.built);
+            self.video_built();
+        }
+    }
+
+    /// One PES of the video track goes to its unit builder.
+    fn video_pes(&mut self, pes: PesUnit) {
+        if let Some(video) = self.video.as_mut() {
+            video.builder.pes(pes, &mut self.built);
+            self.video_built();
+        }
+    }
+
+    /// Reports what the unit builder made.
+    fn video_built(&mut self) {
+        let Some(pid) = self.video.as_ref().map(|v| v.track.pid) else {
+            return;
+        };
+        for built in std::mem::take(&mut self.built) {
+            match built {
+                Built::Sets(sets) => self.emit(EsEvent::ParameterSets(sets)),
+                Built::Unit(unit) => {
+                    self.counters.video_units += 1;
+                    self.emit(EsEvent::Video(unit));
+                }
+                Built::NoPts => self.problem(Problem::NoPts { pid }),
+                Built::SetTooLong(len) => self.problem(Problem::ParameterSetTooLong { pid, len }),
             }
-            match video.sets.update(nal) {
-                Ok(change) => changed |= change,
-                Err(len) => too_long = Some(len),
-            }
         }
-        let sets = changed.then(|| video.sets.clone());
-        if let Some(len) = too_long {
-            self.problem(Problem::ParameterSetTooLong { pid: unit.pid, len });
-        }
-        if let Some(sets) = sets {
-            self.emit(EsEvent::ParameterSets(sets));
-        }
-        self.counters.video_units += 1;
-        self.emit(EsEvent::Video(VideoUnit {
-            codec,
-            pts,
-            dts: unit.header.dts.unwrap_or(pts),
-            key,
-            random_access: unit.random_access,
-            data: unit.payload,
-        }));
     }
 
     /// One PES of the audio track becomes its ADTS frames.

@@ -131,6 +131,68 @@ impl VideoCodec {
     }
 }
 
+/// The SEI payloadType of a recovery point, in H.264 and HEVC alike.
+const SEI_RECOVERY_POINT: u32 = 6;
+
+/// Whether `nal` is an SEI NAL unit (H.264 type 6, HEVC prefix SEI) with
+/// a recovery_point message among its messages.
+pub(super) fn has_recovery_point_sei(codec: VideoCodec, nal: &[u8]) -> bool {
+    let (header_len, sei) = match codec {
+        VideoCodec::H264 => (1, h264::SEI),
+        VideoCodec::Hevc => (2, hevc::PREFIX_SEI),
+        VideoCodec::Mpeg2 | VideoCodec::Av1 => return false,
+    };
+    if codec.nal_type(nal) != Some(sei) {
+        return false;
+    }
+    let rbsp = unescape(nal.get(header_len..).unwrap_or_default());
+    let found = sei_payload_types(&rbsp).any(|t| t == SEI_RECOVERY_POINT);
+    found
+}
+
+/// The RBSP of a NAL unit: each emulation_prevention_three_byte (a 03
+/// after two zero bytes) removed.
+fn unescape(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut zeros = 0;
+    for &b in bytes {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
+/// The payloadType of each sei_message in an SEI RBSP (H.264 7.3.2.3.1):
+/// type and size are each a run of 0xFF bytes (255 each) plus a last
+/// byte. Stops at the trailing bits or where a message runs out.
+fn sei_payload_types(mut rbsp: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    core::iter::from_fn(move || {
+        if rbsp.first().is_none_or(|&b| b == 0x80) {
+            return None;
+        }
+        let payload_type = read_sei_number(&mut rbsp)?;
+        let size = read_sei_number(&mut rbsp)? as usize;
+        rbsp = rbsp.get(size..).unwrap_or_default();
+        Some(payload_type)
+    })
+}
+
+fn read_sei_number(bytes: &mut &[u8]) -> Option<u32> {
+    let mut value = 0u32;
+    loop {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value = value.saturating_add(u32::from(b));
+        if b != 0xFF {
+            return Some(value);
+        }
+    }
+}
+
 /// The longest parameter set kept. Real SPS/PPS/VPS are tens to a few
 /// hundred bytes; anything near this is damage, not a parameter set.
 pub const MAX_PARAMETER_SET_LEN: usize = 4096;
@@ -254,6 +316,34 @@ mod tests {
         assert!((16..=23).all(|t| hevc.is_key_nal_type(t)));
         assert!(!hevc.is_key_nal_type(1) && !hevc.is_key_nal_type(24));
         assert_eq!(VideoCodec::Mpeg2.nal_type(&[0x65]), None);
+    }
+
+    #[test]
+    fn recovery_point_sei_is_found_among_messages() {
+        let h264 = VideoCodec::H264;
+        // SEI: user_data_unregistered (5) of 3 bytes, then recovery_point
+        // (6) of 2 bytes (recovery_frame_cnt 0 ...), then trailing bits.
+        let sei = [0x06, 0x05, 0x03, 1, 2, 3, 0x06, 0x02, 0x80, 0x08, 0x80];
+        assert!(has_recovery_point_sei(h264, &sei));
+        // Only the user data: no recovery point.
+        assert!(!has_recovery_point_sei(
+            h264,
+            &[0x06, 0x05, 0x02, 6, 6, 0x80]
+        ));
+        // A payload with 00 00 03 inside: the 03 is not counted in its size.
+        let escaped = [0x06, 0x05, 0x03, 0, 0, 3, 1, 0x06, 0x01, 0x84, 0x80];
+        assert!(has_recovery_point_sei(h264, &escaped));
+        // A type of 255 + 6 is not 6; a slice is not an SEI.
+        assert!(!has_recovery_point_sei(
+            h264,
+            &[0x06, 0xFF, 0x06, 0x01, 0, 0x80]
+        ));
+        assert!(!has_recovery_point_sei(h264, &[0x65, 0x06, 0x01, 0]));
+        // HEVC prefix SEI (39): two header bytes 0x4E 0x01.
+        let hevc = [0x4E, 0x01, 0x06, 0x01, 0x84, 0x80];
+        assert!(has_recovery_point_sei(VideoCodec::Hevc, &hevc));
+        assert!(!has_recovery_point_sei(VideoCodec::Mpeg2, &sei));
+        assert!(!has_recovery_point_sei(h264, &[0x06]));
     }
 
     #[test]

@@ -321,12 +321,27 @@ fn h264_key_frames_are_idr_slices_whatever_the_flag_says() {
             keyframe: flag,
         });
     }
+    // Intra refresh: a recovery point SEI on a non-IDR picture.
+    let recovery_sei = [0x06, 0x06, 0x02, 0x80, 0x08, 0x80];
+    m.push_video(&EncodedVideo {
+        data: annex_b(&[&recovery_sei, &slice(&[0x41, 0x9A], 200, 2)]),
+        pts: Clock90k(7_200),
+        dts: Clock90k(7_200),
+        keyframe: true,
+    });
     let events = events(&drain(&mut m), EsOptions::default());
-    let got: Vec<(bool, bool)> = videos(&events)
+    let got: Vec<(bool, bool, bool)> = videos(&events)
         .iter()
-        .map(|v| (v.key, v.random_access))
+        .map(|v| (v.key, v.random_access, v.has_recovery_point()))
         .collect();
-    assert_eq!(got, [(true, false), (false, true)]);
+    assert_eq!(
+        got,
+        [
+            (true, false, false),
+            (false, true, false),
+            (false, true, true)
+        ]
+    );
 }
 
 #[test]
