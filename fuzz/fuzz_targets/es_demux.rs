@@ -44,19 +44,29 @@ fn drain(demuxer: &mut EsDemuxer, program: &mut Option<Program>) {
         match event {
             EsEvent::Program(p) => *program = Some(p),
             EsEvent::ParameterSets(sets) => {
-                let video = program.as_ref().and_then(|p| p.video).expect("a video track");
+                let video = program
+                    .as_ref()
+                    .and_then(|p| p.video)
+                    .expect("a video track");
                 assert_eq!(sets.codec, video.codec);
             }
             EsEvent::Video(unit) => {
-                let video = program.as_ref().and_then(|p| p.video).expect("a video track");
+                let video = program
+                    .as_ref()
+                    .and_then(|p| p.video)
+                    .expect("a video track");
                 assert_eq!(unit.codec, video.codec);
                 assert!(unit.codec.is_supported());
                 assert!(unit.data.len() <= MAX_PES_LEN);
                 assert_eq!(unit.key, unit.has_key_nal());
+                let _ = (unit.has_recovery_point(), unit.composition_offset());
                 assert!(unit.pts.0 < 1 << 33 && unit.dts.0 < 1 << 33);
             }
             EsEvent::Audio(frame) => {
-                let audio = program.as_ref().and_then(|p| p.audio).expect("an audio track");
+                let audio = program
+                    .as_ref()
+                    .and_then(|p| p.audio)
+                    .expect("an audio track");
                 assert_eq!(audio.codec, AudioCodec::AacAdts);
                 assert_eq!(frame.codec, AudioCodec::AacAdts);
                 assert!(frame.data.len() < 1 << 13, "an ADTS frame is under 8 KiB");

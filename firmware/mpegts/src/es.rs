@@ -39,7 +39,9 @@
 //! unit as soon as the packet that stuffs its tail arrives, which is right
 //! for streams whose muxer stuffs only at the end of a PES (ours,
 //! ffmpeg's); a unit that happens to fill its last packet exactly still
-//! waits for the next. A video unit in a bounded PES packet waits for the
+//! waits for the next. If the stream turns out to stuff inside a PES, the
+//! one unit cut short is reported ([`Problem::StuffedMidPes`]) and the
+//! option is off for that PID from then on. A video unit in a bounded PES packet waits for the
 //! next PES packet with a PTS too, since PES packets without one may
 //! continue it. Audio PES packets are bounded and their frames go at once.
 //!
@@ -179,6 +181,8 @@ pub enum Problem {
     AdtsMultiBlock { pid: u16, frames: usize },
     #[error("PID {pid:#06x}: a {len}-byte parameter set is longer than {MAX_PARAMETER_SET_LEN} bytes and was ignored")]
     ParameterSetTooLong { pid: u16, len: usize },
+    #[error("PID {pid:#06x}: this stream's muxer stuffs packets inside a PES, so a unit ended at stuffing was cut short; units now end at the next PES start")]
+    StuffedMidPes { pid: u16 },
     #[error("{events} events were dropped because they were not polled fast enough")]
     EventsDropped { events: u64 },
 }

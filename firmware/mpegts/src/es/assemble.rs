@@ -18,6 +18,9 @@ pub(super) enum Outcome {
     Pes(PesUnit),
     /// A PES with a bad header, cut short, or longer than [`MAX_PES_LEN`].
     Malformed,
+    /// Payload went on after the stuffing that ended a PES: this muxer
+    /// stuffs mid-PES, so ending at stuffing is now off for the PID.
+    StuffedMidPes,
 }
 
 #[derive(Debug)]
@@ -29,6 +32,8 @@ pub(super) struct Assembler {
     random_access: bool,
     /// End an unbounded PES at a packet with adaptation-field stuffing.
     end_at_stuffing: bool,
+    /// The last PES ended at stuffing, and no packet has followed.
+    ended_at_stuffing: bool,
 }
 
 impl Assembler {
@@ -40,6 +45,7 @@ impl Assembler {
             open: false,
             random_access: false,
             end_at_stuffing,
+            ended_at_stuffing: false,
         }
     }
 
@@ -74,8 +80,16 @@ impl Assembler {
             self.buffer.clear();
         }
         if !self.open {
-            return; // joined mid-PES, or after a loss: wait for a start
+            // Joined mid-PES, or after a loss: wait for a start. After a
+            // PES ended at stuffing, though, more of it means the guess
+            // was wrong; the unit went out cut short, the next ones won't.
+            if std::mem::take(&mut self.ended_at_stuffing) && !packet.payload_unit_start() {
+                self.end_at_stuffing = false;
+                out.push(Outcome::StuffedMidPes);
+            }
+            return;
         }
+        self.ended_at_stuffing = false;
         self.buffer.extend_from_slice(packet.payload());
         let bounded = match self.buffer.get(4..6) {
             Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
@@ -86,6 +100,7 @@ impl Assembler {
             self.end(out);
         } else if bounded == 0 && self.end_at_stuffing && has_stuffing(packet) {
             self.end(out);
+            self.ended_at_stuffing = true;
         } else if self.buffer.len() > MAX_PES_LEN {
             self.abandon();
             out.push(Outcome::Malformed);
@@ -102,6 +117,7 @@ impl Assembler {
 
     fn abandon(&mut self) {
         self.open = false;
+        self.ended_at_stuffing = false;
         self.buffer.clear();
     }
 
@@ -201,6 +217,22 @@ mod tests {
             assert_eq!(unit.payload.len(), 173 + 100);
             assert!(unit.random_access);
         }
+    }
+
+    #[test]
+    fn stuffing_mid_pes_turns_the_option_off() {
+        let mut a = Assembler::new(0x100, true);
+        push(&mut a, &packet(true, 0, false, &pes(&[1; 100]))); // stuffed
+        let out = push(&mut a, &packet(false, 1, false, &[2; 184]));
+        assert_eq!(out, [Outcome::StuffedMidPes]);
+        // From now on units end at the next start only.
+        assert!(push(&mut a, &packet(true, 2, false, &pes(&[3; 50]))).is_empty());
+        assert!(push(&mut a, &packet(false, 3, false, &[4; 20])).is_empty());
+        let out = push(&mut a, &packet(true, 4, false, &pes(&[5])));
+        let [Outcome::Pes(unit)] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(unit.payload, [[3; 50].as_slice(), &[4; 20]].concat());
     }
 
     #[test]

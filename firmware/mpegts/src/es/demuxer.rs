@@ -29,8 +29,10 @@ pub struct EsOptions {
     /// End an unbounded video PES at the packet whose adaptation field
     /// holds stuffing instead of at the next PES start, saving a frame
     /// period of latency. Right for muxers that stuff only the last packet
-    /// of a PES (ours, ffmpeg's); a muxer that stuffs mid-PES would have
-    /// its units cut in two.
+    /// of a PES (ours, ffmpeg's). With a muxer that stuffs inside a PES,
+    /// the first unit that happens to is cut short, reported as
+    /// [`Problem::StuffedMidPes`], and the option turns itself off for
+    /// that PID.
     pub end_video_at_stuffing: bool,
 }
 
@@ -274,6 +276,7 @@ impl EsDemuxer {
             match outcome {
                 Outcome::Continuity { expected, found } => self.continuity(pid, expected, found),
                 Outcome::Malformed => self.malformed_pes(pid),
+                Outcome::StuffedMidPes => self.problem(Problem::StuffedMidPes { pid }),
                 Outcome::Pes(pes) => self.video_pes(pes),
             }
         }
@@ -288,6 +291,7 @@ impl EsDemuxer {
             match outcome {
                 Outcome::Continuity { expected, found } => self.continuity(pid, expected, found),
                 Outcome::Malformed => self.malformed_pes(pid),
+                Outcome::StuffedMidPes => self.problem(Problem::StuffedMidPes { pid }),
                 Outcome::Pes(unit) => self.audio_frames(unit),
             }
         }
