@@ -13,6 +13,7 @@
 
 mod datagram;
 mod gso;
+pub mod rtmp;
 pub mod rtsp;
 pub mod sap;
 pub mod srt;
@@ -21,6 +22,7 @@ mod ts_output;
 mod udp;
 
 pub use datagram::{packets_per_datagram, Datagrams, TS_PACKET_LEN};
+pub use rtmp::{RtmpSender, RtmpSettings};
 pub use rtsp::{RtspError, RtspOutput, RtspSettings};
 pub use srt::{SrtOutputSettings, SrtRole, SrtSender};
 pub use status::OutputStatus;

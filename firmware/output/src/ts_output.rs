@@ -8,6 +8,7 @@ use std::sync::Arc;
 use makara_config::{OutputConfig, OutputKind};
 
 use crate::datagram::{Datagrams, TS_PACKET_LEN};
+use crate::rtmp::{RtmpSender, RtmpSettings};
 use crate::rtsp::{RtspOutput, RtspSettings};
 use crate::srt::{SrtOutputSettings, SrtSender};
 use crate::status::OutputStatus;
@@ -18,6 +19,7 @@ use crate::udp::{OutputError, UdpSender, UdpSettings};
 pub enum OutputSettings {
     Udp(UdpSettings),
     Srt(SrtOutputSettings),
+    Rtmp(RtmpSettings),
     Rtsp(RtspSettings),
 }
 
@@ -26,12 +28,7 @@ impl OutputSettings {
         Ok(match output.kind {
             OutputKind::Udp { .. } => OutputSettings::Udp(UdpSettings::from_output(output)?),
             OutputKind::Srt { .. } => OutputSettings::Srt(SrtOutputSettings::from_output(output)?),
-            OutputKind::Rtmp { .. } => {
-                return Err(OutputError::NotBuilt {
-                    output: output.name.clone(),
-                    kind: "RTMP",
-                })
-            }
+            OutputKind::Rtmp { .. } => OutputSettings::Rtmp(RtmpSettings::from_output(output)?),
             OutputKind::Rtsp { .. } => OutputSettings::Rtsp(RtspSettings::from_output(output)?),
         })
     }
@@ -42,6 +39,7 @@ impl OutputSettings {
 pub enum TsOutput {
     Udp(UdpPackets),
     Srt(SrtSender),
+    Rtmp(RtmpSender),
     Rtsp(RtspOutput),
 }
 
@@ -52,6 +50,7 @@ impl TsOutput {
         Ok(match settings {
             OutputSettings::Udp(udp) => TsOutput::Udp(UdpPackets::open(udp)?),
             OutputSettings::Srt(srt) => TsOutput::Srt(SrtSender::open(srt)?),
+            OutputSettings::Rtmp(rtmp) => TsOutput::Rtmp(RtmpSender::open(rtmp)?),
             OutputSettings::Rtsp(rtsp) => TsOutput::Rtsp(RtspOutput::open(rtsp)?),
         })
     }
@@ -65,6 +64,7 @@ impl TsOutput {
         match self {
             TsOutput::Udp(udp) => udp.send(packets),
             TsOutput::Srt(srt) => Ok(srt.send(packets)),
+            TsOutput::Rtmp(rtmp) => Ok(rtmp.send(packets)),
             TsOutput::Rtsp(rtsp) => Ok(rtsp.send(packets)),
         }
     }
@@ -79,7 +79,7 @@ impl TsOutput {
                 Ok(())
             }
             // Units leave whole, as soon as the demuxer has them.
-            TsOutput::Rtsp(_) => Ok(()),
+            TsOutput::Rtmp(_) | TsOutput::Rtsp(_) => Ok(()),
         }
     }
 
@@ -88,6 +88,7 @@ impl TsOutput {
         match self {
             TsOutput::Udp(udp) => udp.status(),
             TsOutput::Srt(srt) => srt.status(),
+            TsOutput::Rtmp(rtmp) => rtmp.status(),
             TsOutput::Rtsp(rtsp) => rtsp.status(),
         }
     }

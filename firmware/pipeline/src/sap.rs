@@ -38,6 +38,8 @@ pub fn announce(setup: &Setup) -> Announcements {
             // SDP describes RTP and UDP sessions; an SRT output is
             // found through its peer, not announced.
             OutputSettings::Srt(_) => None,
+            // An RTMP push goes to its server; nothing to announce.
+            OutputSettings::Rtmp(_) => None,
             // An RTSP output is served to the clients that ask for it.
             OutputSettings::Rtsp(_) => None,
         })

@@ -116,6 +116,15 @@ impl VideoTagger {
         self.sent = None;
     }
 
+    /// Learns parameter sets that came apart from the frames (the
+    /// demuxer's latest), for a key frame that does not repeat them.
+    pub fn learn(&mut self, parameter_sets: &[&[u8]]) -> Result<(), FlvError> {
+        if let Some(record) = self.record(parameter_sets)? {
+            self.known = Some(record);
+        }
+        Ok(())
+    }
+
     /// The tag bodies for one access unit, in order: the sequence header
     /// when the server does not have this one yet, then the frame.
     pub fn tags(&mut self, frame: &VideoFrame<'_>) -> Result<Vec<Vec<u8>>, FlvError> {

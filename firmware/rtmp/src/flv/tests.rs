@@ -200,3 +200,18 @@ fn metadata_is_a_set_data_frame_of_on_metadata() {
     );
     assert_eq!(values[2].get("audiocodecid"), None);
 }
+
+#[test]
+fn parameter_sets_learnt_apart_serve_a_key_frame_without_them() {
+    let mut tagger = VideoTagger::new(VideoCodec::H264);
+    tagger.learn(&[&SPS_720P, &PPS_720P]).unwrap();
+    let tags = tagger
+        .tags(&VideoFrame {
+            annex_b: &annex_b(&[&[0x65, 1]]),
+            key: true,
+            composition_ms: 0,
+        })
+        .unwrap();
+    assert_eq!(tags.len(), 2);
+    assert_eq!(&tags[0][..2], &[0x17, 0]);
+}
