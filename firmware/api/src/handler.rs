@@ -25,6 +25,7 @@ use crate::body::{self, BodyBudget, BodyShape, BODY_LIMITS, MAX_BODY_BYTES};
 use crate::guard::{Guard, NewBlocks, Peer, Turn};
 use crate::hmp::{self, Hmp};
 use crate::kraken::{self, ApiError, ApiRequest, Code, Links};
+use crate::metrics;
 use crate::oauth::{self, NonceCache, OAuthError, RequestParts};
 
 /// Put in a response's extensions when its request passed authorisation,
@@ -50,6 +51,7 @@ impl App {
     /// An app with the default replay record, failure limits and body
     /// budget.
     pub fn new(supervisor: Handle, access: Arc<AccessWatch>, hmp: Hmp, server_id: String) -> App {
+        metrics::mark_start();
         App {
             supervisor,
             access,
@@ -68,6 +70,9 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if hmp::owns(parts.uri.path()) {
         return hmp::handle(&app, parts, body).await;
+    }
+    if metrics::owns(parts.uri.path()) {
+        return metrics::handle(&app, parts, body).await;
     }
     let host = host_of(&parts);
     if let Err(e) = admit(&app, &parts, &host, BodyShape::of(&body)) {

@@ -16,6 +16,7 @@ pub mod guard;
 pub mod handler;
 pub mod hmp;
 pub mod kraken;
+pub mod metrics;
 pub mod oauth;
 pub mod server;
 pub mod tls;

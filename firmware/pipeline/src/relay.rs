@@ -129,6 +129,7 @@ pub fn passthru(
     stopped: &dyn Fn() -> bool,
 ) {
     let PassthruOutput { mut output, taps } = output;
+    let status = output.status();
     let mut failing = false;
     let mut unflushed = false;
     while !stopped() {
@@ -137,6 +138,7 @@ pub fn passthru(
                 unflushed = true;
                 let sent = output.send(batch.iter()).map(drop);
                 if sent.is_ok() {
+                    status.took(batch.iter(), Instant::now());
                     taps.deliver(batch.as_flattened());
                 }
                 sent

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use makara_media::Pcr27M;
 use makara_output::{OutputError, OutputSettings, OutputStatus, TsOutput};
@@ -24,6 +25,9 @@ pub enum PacketSink {
     /// seven packets per message (SRT).
     Outputs {
         outputs: Vec<TsOutput>,
+        /// Each output's status, in the same order: what it took is
+        /// judged there ([`OutputStatus::took`]).
+        statuses: Vec<Arc<OutputStatus>>,
         /// Each output's taps, in the same order; none for the bench.
         taps: Vec<Arc<OutputTaps>>,
         /// The batch as contiguous bytes for the taps, made once per batch
@@ -67,11 +71,13 @@ impl PacketSink {
 
     /// Every output in `settings`, open.
     pub fn outputs(settings: &[OutputSettings]) -> Result<PacketSink, OutputError> {
+        let outputs: Vec<TsOutput> = settings
+            .iter()
+            .map(|o| TsOutput::open(o.clone()))
+            .collect::<Result<_, _>>()?;
         Ok(PacketSink::Outputs {
-            outputs: settings
-                .iter()
-                .map(|o| TsOutput::open(o.clone()))
-                .collect::<Result<_, _>>()?,
+            statuses: outputs.iter().map(TsOutput::status).collect(),
+            outputs,
             taps: Vec::new(),
             copy: Vec::new(),
         })
@@ -88,7 +94,7 @@ impl PacketSink {
     /// The state of each output, in order.
     pub fn statuses(&self) -> Vec<Arc<OutputStatus>> {
         match self {
-            PacketSink::Outputs { outputs, .. } => outputs.iter().map(TsOutput::status).collect(),
+            PacketSink::Outputs { statuses, .. } => statuses.clone(),
             _ => Vec::new(),
         }
     }
@@ -106,8 +112,8 @@ impl PacketSink {
 
     /// The same packets to every output, each grouping them its own way,
     /// the full datagrams of one call in one batch, then to the output's
-    /// taps (`flat` is the batch as bytes, if the caller has it so). The
-    /// stream's rate counts the first output's bytes only.
+    /// health and its taps (`flat` is the batch as bytes, if the caller has
+    /// it so). The stream's rate counts the first output's bytes only.
     fn send_batch<'p>(
         &mut self,
         packets: impl Iterator<Item = &'p [u8; 188]> + Clone,
@@ -117,9 +123,11 @@ impl PacketSink {
         match self {
             PacketSink::Outputs {
                 outputs,
+                statuses,
                 taps,
                 copy,
             } => {
+                let now = Instant::now();
                 let mut batch = Batch {
                     packets,
                     flat,
@@ -130,6 +138,7 @@ impl PacketSink {
                     let sent = output
                         .send(batch.packets.clone())
                         .map_err(|e| e.to_string())?;
+                    statuses[index].took(batch.packets.clone(), now);
                     if let Some(taps) = taps.get(index).filter(|t| !t.is_empty()) {
                         taps.deliver(batch.bytes());
                     }

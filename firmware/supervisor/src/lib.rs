@@ -54,7 +54,8 @@ pub use limits::{
 };
 pub use makara_engine::Thumbnail;
 pub use makara_media::{
-    CaptureMode, CapturePort, InputReport, OutputReport, PortKind, RunningCapture, SrtLinkStats,
+    CaptureMode, CapturePort, InputReport, OutputHealth, OutputReport, PortKind, RunningCapture,
+    SrtLinkStats,
 };
 pub use makara_recorder::{
     Asset, AssetEdit, FinishReason, Recorder, Recovery, State as RecordingState, Track,
@@ -67,5 +68,6 @@ pub use recordings::LocalRecorder;
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
     CaptureView, GroupView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    SourceStream, SourceView, StorageView, StreamState, StreamView, SystemView, TranscoderView,
+    SourceStream, SourceView, StorageView, StreamOutputView, StreamState, StreamView, SystemView,
+    TranscoderView,
 };

@@ -14,7 +14,7 @@ use crate::recordings::Recordings;
 use crate::resources::Resources;
 use crate::views::{
     CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    StorageView, StreamState, StreamView, SystemView, TranscoderView,
+    StorageView, StreamOutputView, StreamState, StreamView, SystemView, TranscoderView,
 };
 
 /// Everything a read looks at.
@@ -162,6 +162,7 @@ impl Reading<'_> {
             Some((stats, problem)) => (Some(stats), problem),
             None => (None, None),
         };
+        let output_reports = output_reports(r, &config, stats.as_ref());
         Some(StreamView {
             id: id.clone(),
             state: self.stream_state(id),
@@ -178,6 +179,7 @@ impl Reading<'_> {
             }),
             output_names: config.outputs.iter().map(output_name).collect(),
             passthru_name: config.passthru.as_ref().map(output_name),
+            output_reports,
             config,
         })
     }
@@ -198,9 +200,10 @@ impl Reading<'_> {
 }
 
 /// Output `id`'s report among those of a stream that sends to it. The
-/// engine reports every output under its name, in the order the stream
-/// lists them (passthru last); so when several outputs of one stream share
-/// a name, the n-th report with that name is the n-th such output's.
+/// engine reports every output it runs (the enabled ones) under its name,
+/// in the order the stream lists them (passthru last); so when several
+/// outputs of one stream share a name, the n-th report with that name is
+/// the n-th such enabled output's. A disabled output has none.
 pub(crate) fn output_report<'a>(
     r: &Resources,
     stream: &StreamConfig,
@@ -210,9 +213,36 @@ pub(crate) fn output_report<'a>(
     let name = &r.outputs.get(id)?.name;
     let nth = stream
         .all_outputs()
-        .filter(|o| r.outputs.get(o).is_some_and(|c| &c.name == name))
+        .filter(|o| {
+            r.outputs
+                .get(o)
+                .is_some_and(|c| c.enabled && &c.name == name)
+        })
         .position(|o| o == id)?;
     reports.iter().filter(|rep| &rep.name == name).nth(nth)
+}
+
+/// Every output of `stream` with its report from `stats` (while the
+/// stream runs).
+fn output_reports(
+    r: &Resources,
+    stream: &StreamConfig,
+    stats: Option<&makara_engine::StreamStats>,
+) -> Vec<StreamOutputView> {
+    stream
+        .all_outputs()
+        .filter_map(|id| {
+            let config = r.outputs.get(id)?;
+            Some(StreamOutputView {
+                id: id.clone(),
+                name: config.name.clone(),
+                output_type: config.kind.output_type(),
+                report: stats
+                    .and_then(|s| output_report(r, stream, id, &s.outputs))
+                    .cloned(),
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn system(
@@ -418,7 +448,7 @@ mod tests {
         let mut engine = StatsEngine::default();
         assert_eq!(world.output_error(&engine, "a"), None);
         engine.0.insert(
-            s,
+            s.clone(),
             StreamStats {
                 outputs: vec![
                     delivering("to A"),
@@ -437,6 +467,55 @@ mod tests {
             Some("B unreachable")
         );
         assert_eq!(world.output_error(&engine, "udp"), None, "UDP delivers");
+        // The stream's view pairs each output (id, type) with its report.
+        let view = world.read(&engine, |r| r.stream_view(&s).unwrap());
+        let seen: Vec<_> = view
+            .output_reports
+            .iter()
+            .map(|o| {
+                let error = o.report.as_ref().map(|r| r.last_error.as_deref());
+                (o.id.clone(), o.output_type, error)
+            })
+            .collect();
+        let ids = &world.ids;
+        assert_eq!(
+            seen,
+            [
+                (ids["udp"].clone(), OutputType::Udp, Some(None)),
+                (ids["a"].clone(), OutputType::Srt, Some(Some("A refused"))),
+                (
+                    ids["b"].clone(),
+                    OutputType::Srt,
+                    Some(Some("B unreachable"))
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_disabled_output_has_no_report_and_takes_no_others() {
+        let mut off = output("same");
+        off.enabled = false;
+        let mut world = World::new(vec![("off", off), ("on", output("same"))]);
+        let s = world.add_stream("s", &["off", "on"]);
+        let mut engine = StatsEngine::default();
+        let mut on = report("same", "the one that runs");
+        on.health.packets = 7;
+        engine.0.insert(
+            s.clone(),
+            StreamStats {
+                outputs: vec![on],
+                ..StreamStats::default()
+            },
+        );
+        let view = world.read(&engine, |r| r.stream_view(&s).unwrap());
+        let reports: Vec<_> = view
+            .output_reports
+            .iter()
+            .map(|o| o.report.as_ref())
+            .collect();
+        assert!(reports[0].is_none(), "{reports:?}");
+        assert_eq!(reports[1].unwrap().health.packets, 7);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the supervisor reports about its resources.
 
-use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use makara_config::{Id, InputConfig, OutputConfig, OutputType, StreamConfig, TranscoderConfig};
+use makara_media::OutputReport;
 
 pub use makara_engine::{StreamState, StreamStats};
 
@@ -54,6 +55,20 @@ pub struct StreamView {
     pub transcoder_name: Option<String>,
     pub output_names: Vec<String>,
     pub passthru_name: Option<String>,
+    /// Every output of the stream (passthru last), with the engine's
+    /// report on it: all from the one snapshot the view was read from.
+    pub output_reports: Vec<StreamOutputView>,
+}
+
+/// One output of a stream, and how it fares.
+#[derive(Debug, Clone)]
+pub struct StreamOutputView {
+    pub id: Id,
+    pub name: String,
+    pub output_type: OutputType,
+    /// The engine's report while the stream runs and sends to the output
+    /// (a disabled output has none).
+    pub report: Option<OutputReport>,
 }
 
 #[derive(Debug, Clone)]

@@ -13,10 +13,11 @@
 mod auth;
 mod bodies;
 mod body;
+mod credentials;
 mod download;
 mod error;
 mod errors;
-mod lockout;
+pub(crate) mod lockout;
 mod login;
 mod query;
 mod respond;
@@ -33,6 +34,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use makara_access::users::{UserWatch, USERS_POLL_INTERVAL};
 
+pub use credentials::{prove_user, Refusal};
 pub use download::ByteRange;
 pub use error::HmpError;
 pub use login::{DEFAULT_IDLE, IDLE_RANGE_SECS};
@@ -47,9 +49,10 @@ pub const COOKIE: &str = "calypso-session-id";
 /// What the HMP routes keep between requests.
 #[derive(Debug)]
 pub struct Hmp {
-    users: Arc<UserWatch>,
+    // The ONVIF service checks the same users under the same lockout.
+    pub(crate) users: Arc<UserWatch>,
     logins: login::LoginSessions,
-    lockout: lockout::Lockout,
+    pub(crate) lockout: lockout::Lockout,
     thumbs: thumbs::Thumbs,
 }
 

@@ -2,7 +2,7 @@
 //! contract allows (clients must allow for elements they do not know).
 //! Names follow the contract's style: camelCase, units in the name.
 
-use makara_supervisor::{InputReport, OutputReport, SrtLinkStats, StreamStats};
+use makara_supervisor::{InputReport, OutputHealth, OutputReport, SrtLinkStats, StreamStats};
 
 use crate::xml::XmlWriter;
 
@@ -43,16 +43,34 @@ fn render_input(w: &mut XmlWriter, input: &InputReport) {
     w.close();
 }
 
-/// An output with peers: how many are connected, and each link.
+/// An output: how many peers are connected (SRT; 0 for other kinds), why
+/// it does not deliver if it does not, the health of what it sent, and
+/// each link.
 fn render_output(w: &mut XmlWriter, output: &OutputReport) {
     w.open("output");
     w.text("name", &output.name);
     w.text("connections", output.links.len());
     w.optional("lastError", output.last_error.as_deref());
+    render_health(w, &output.health);
     for link in &output.links {
         render_link(w, link);
     }
     w.close();
+}
+
+/// What a receiver would make of the output's packets (TR 101 290): totals
+/// since the stream started, the bitrate over the last second, PCR figures
+/// over the last 10 s; `sincePacketMs` once a packet has left.
+fn render_health(w: &mut XmlWriter, h: &OutputHealth) {
+    w.text("bytesSent", h.bytes);
+    w.text("bitrate", h.bitrate_bps);
+    w.text("ccErrors", h.cc_errors);
+    w.text("pcrIntervalMaxMs", format!("{:.1}", h.pcr_interval_max_ms));
+    w.text("pcrIntervalErrors", h.pcr_interval_errors);
+    w.text("pcrJitterMaxMs", format!("{:.2}", h.pcr_jitter_max_ms));
+    if let Some(ms) = h.since_last_packet_ms {
+        w.text("sincePacketMs", ms);
+    }
 }
 
 fn render_link(w: &mut XmlWriter, l: &SrtLinkStats) {
@@ -183,12 +201,19 @@ mod tests {
             ..counters()
         };
         let out = rendered(&stats);
-        let golden_first =
+        // An output that never sent: zeros, and no sincePacketMs.
+        let health = "<bytesSent>0</bytesSent>\n      <bitrate>0</bitrate>\n      \
+             <ccErrors>0</ccErrors>\n      <pcrIntervalMaxMs>0.0</pcrIntervalMaxMs>\n      \
+             <pcrIntervalErrors>0</pcrIntervalErrors>\n      \
+             <pcrJitterMaxMs>0.00</pcrJitterMaxMs>\n";
+        let golden_first = format!(
             "  <outputs>\n    <output>\n      <name>to &lt;studio&gt;</name>\n      \
              <connections>0</connections>\n      \
-             <lastError>srt://127.0.0.1:9000: connection refused</lastError>\n    </output>\n    \
+             <lastError>srt://127.0.0.1:9000: connection refused</lastError>\n      \
+             {health}    </output>\n    \
              <output>\n      <name>listener</name>\n      <connections>2</connections>\n      \
-             <srt>\n        <rttMs>1.5</rttMs>\n";
+             {health}      <srt>\n        <rttMs>1.5</rttMs>\n"
+        );
         assert!(
             out.starts_with(&format!("{COUNTERS}{golden_first}")),
             "{out}"
@@ -200,5 +225,36 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("<input>"), "{out}");
+    }
+
+    #[test]
+    fn every_output_shows_the_health_of_what_it_sent() {
+        let stats = StreamStats {
+            outputs: vec![OutputReport {
+                name: "to VMS".into(),
+                health: OutputHealth {
+                    bytes: 18_800_000,
+                    packets: 100_000,
+                    bitrate_bps: 5_012_345,
+                    cc_errors: 3,
+                    pcr_interval_errors: 1,
+                    pcr_interval_max_ms: 41.26,
+                    pcr_jitter_max_ms: 1.234,
+                    since_last_packet_ms: Some(7),
+                },
+                ..OutputReport::default()
+            }],
+            ..counters()
+        };
+        let golden = format!(
+            "{COUNTERS}  <outputs>\n    <output>\n      <name>to VMS</name>\n      \
+             <connections>0</connections>\n      <bytesSent>18800000</bytesSent>\n      \
+             <bitrate>5012345</bitrate>\n      <ccErrors>3</ccErrors>\n      \
+             <pcrIntervalMaxMs>41.3</pcrIntervalMaxMs>\n      \
+             <pcrIntervalErrors>1</pcrIntervalErrors>\n      \
+             <pcrJitterMaxMs>1.23</pcrJitterMaxMs>\n      <sincePacketMs>7</sincePacketMs>\n    \
+             </output>\n  </outputs>\n</stats>\n"
+        );
+        assert_eq!(rendered(&stats), golden);
     }
 }
