@@ -17,6 +17,7 @@ MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl iproute2
     python3 python3-pytest python3-pytest-xdist python3-requests python3-requests-oauthlib
     python3-jsonschema python3-yaml
+    python3-zeep python3-ifaddr python3-click python3-setuptools python3-wheel
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
     libsrt-gnutls-dev srt-tools
@@ -25,6 +26,12 @@ MAKARA_APT_PACKAGES=(
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 )
 MAKARA_PYTHON=/usr/bin/python3
+# The ONVIF tests' third-party clients, from PyPI at pinned versions (not in
+# Debian), installed apart from the system's site-packages: the tests put
+# MAKARA_PYDEPS on sys.path. Their dependencies (zeep, ifaddr, click) are
+# Debian's, above.
+MAKARA_PYPI_PACKAGES=(onvif-zeep==0.2.12 WSDiscovery==2.1.2)
+: "${MAKARA_PYDEPS:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/pydeps}"
 : "${MAKARA_APT_STAMP:=/var/cache/makara/apt-update.stamp}"
 
 makara_log() { printf '[deps] %s\n' "$*" >&2; }
@@ -131,12 +138,64 @@ makara_python_check() {
         makara_log "$MAKARA_PYTHON cannot import pytest, xdist, requests, requests_oauthlib, jsonschema and yaml"
         return 1
     fi
+    if ! PYTHONPATH="$MAKARA_PYDEPS" "$MAKARA_PYTHON" -c 'import zeep, onvif, wsdiscovery, ifaddr, click' 2>/dev/null; then
+        makara_log "$MAKARA_PYTHON cannot import zeep, onvif, wsdiscovery, ifaddr and click (with $MAKARA_PYDEPS)"
+        return 1
+    fi
     makara_log "$("$MAKARA_PYTHON" --version 2>&1) with pytest $("$MAKARA_PYTHON" -c 'import pytest; print(pytest.__version__)')"
 }
 
-# Everything: Debian packages, Rust, and a check of the test Python.
+# True when MAKARA_PYDEPS holds the pinned PyPI packages and onvif-zeep's
+# WSDL files.
+makara_pydeps_present() {
+    [ -f "$MAKARA_PYDEPS/wsdl/devicemgmt.wsdl" ] || return 1
+    PYTHONPATH="$MAKARA_PYDEPS" "$MAKARA_PYTHON" - "${MAKARA_PYPI_PACKAGES[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for pin in sys.argv[1:]:
+    name, wanted = pin.split("==")
+    if version(name) != wanted:
+        sys.exit(1)
+import onvif, wsdiscovery  # noqa: F401
+PY
+}
+
+# Installs the pinned PyPI packages into MAKARA_PYDEPS (never into the
+# system's site-packages) with pip, without their dependencies (Debian's),
+# and onvif-zeep's WSDL files from its source archive (pip --target drops
+# them). Idempotent: nothing is fetched when they are there.
+makara_pydeps() {
+    if makara_pydeps_present; then
+        makara_log "PyPI test packages: present in $MAKARA_PYDEPS"
+        return 0
+    fi
+    makara_log "installing ${MAKARA_PYPI_PACKAGES[*]} into $MAKARA_PYDEPS"
+    local work
+    work=$(mktemp -d "${TMPDIR:-/tmp}/makara-pydeps.XXXXXX") || return 1
+    local pip=("$MAKARA_PYTHON" -m pip --disable-pip-version-check --no-input)
+    if "${pip[@]}" download --no-deps --no-build-isolation -d "$work/dl" \
+            "${MAKARA_PYPI_PACKAGES[@]}" >&2 \
+        && "${pip[@]}" install --no-deps --no-build-isolation --no-index \
+            --target "$work/target" "$work"/dl/* >&2 \
+        && tar -xzf "$work"/dl/onvif_zeep-0.2.12.tar.gz -C "$work" \
+        && cp -r "$work/onvif_zeep-0.2.12/wsdl" "$work/target/wsdl"; then
+        mkdir -p "$(dirname "$MAKARA_PYDEPS")"
+        rm -rf "$MAKARA_PYDEPS"
+        mv "$work/target" "$MAKARA_PYDEPS"
+        rm -rf "$work"
+    else
+        rm -rf "$work"
+        makara_log "could not install ${MAKARA_PYPI_PACKAGES[*]}"
+        return 1
+    fi
+    makara_pydeps_present || { makara_log "$MAKARA_PYDEPS still lacks them"; return 1; }
+}
+
+# Everything: Debian packages, Rust, the PyPI test packages, and a check of
+# the test Python.
 makara_deps() {
     makara_apt_deps
     makara_rust
+    makara_pydeps
     makara_python_check
 }
