@@ -12,12 +12,14 @@
 
 pub mod access;
 pub mod body;
+pub mod discovery;
 pub mod guard;
 pub mod handler;
 pub mod hmp;
 pub mod kraken;
 pub mod metrics;
 pub mod oauth;
+pub mod onvif;
 pub mod server;
 pub mod tls;
 mod xml;

@@ -73,6 +73,16 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 86_400,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub tls_check_secs: u64,
+    /// Serve the ONVIF device and media services (Profile S basics, SOAP
+    /// over plain HTTP, WS-UsernameToken of the users) on this port,
+    /// 1-65535, at the address of --listen. Off unless given.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub onvif_port: Option<u16>,
+    /// Answer WS-Discovery probes (UDP 3702, multicast 239.255.255.250 on
+    /// every IPv4 address of the box) and say Hello and Bye, so VMSs find
+    /// the ONVIF device. Off unless given; needs --onvif-port.
+    #[arg(long, requires = "onvif_port")]
+    pub onvif_discovery: bool,
     /// Seconds an HMP login session lives without a request (60-86400).
     #[arg(long, default_value_t = makara_api::hmp::DEFAULT_IDLE.as_secs(),
           value_parser = clap::value_parser!(u64)

@@ -10,6 +10,7 @@ mod exit;
 mod keys;
 mod logging;
 mod media;
+mod onvif;
 mod serve;
 mod users;
 mod v4l2;

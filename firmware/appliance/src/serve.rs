@@ -113,9 +113,16 @@ async fn serve(args: ServeArgs, app: Arc<App>, tls: Arc<CertKeeper>) -> Result<(
             args.data_dir.display()
         );
     }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let onvif = crate::onvif::start(&args, &app, &stopping).await?;
     let router = makara_api::router(app);
-    makara_api::server::serve(listener, config, router, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    makara_api::server::serve(listener, config, router, shutdown).await;
     tracing::info!("shutting down");
+    crate::onvif::finish(onvif).await;
     Ok(())
 }
 

@@ -53,20 +53,26 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     pub fn new(acceptor: TlsAcceptor, app: Router) -> Shared {
-        let mut http = http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(PROVEN_IDLE_TIMEOUT)
-            .max_buf_size(BUFFER_BYTES)
-            .max_header_size(MAX_HEAD_BYTES)
-            .max_headers(MAX_HEADERS)
-            // One write per response head: what `KrakenRefusals` relies on.
-            .writev(false);
         Shared {
             acceptor,
             app,
-            http,
+            http: http_builder(),
         }
     }
+}
+
+/// HTTP/1.1 with the API's bounds on heads and their timing (the plain
+/// ONVIF listener's too).
+pub(super) fn http_builder() -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(PROVEN_IDLE_TIMEOUT)
+        .max_buf_size(BUFFER_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        // One write per response head: what `KrakenRefusals` relies on.
+        .writev(false);
+    http
 }
 
 /// Serves the connection until it ends, its slot is shed, or it stays an
@@ -83,7 +89,7 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, slot: Slot, shared: Arc<Sh
 
 /// Completes when the connection is a stranger idle for longer than
 /// [`STRANGER_IDLE_TIMEOUT`]; never once it has proved a key.
-async fn idle_stranger(slot: &Slot) {
+pub(super) async fn idle_stranger(slot: &Slot) {
     loop {
         match slot.watch(STRANGER_IDLE_TIMEOUT, Instant::now().into_std()) {
             Watch::Gone => return,

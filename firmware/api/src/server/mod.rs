@@ -14,6 +14,7 @@ mod body;
 mod connection;
 mod limits;
 mod open_files;
+mod plain;
 mod refusals;
 mod service;
 mod slots;
@@ -28,6 +29,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use connection::{HANDSHAKE_TIMEOUT, PROVEN_IDLE_TIMEOUT, STRANGER_IDLE_TIMEOUT};
 pub use limits::{MAX_HEADERS, MAX_HEAD_BYTES, MAX_URI_BYTES};
+pub use plain::{serve_plain, LocalAddr};
 pub use service::{PROVEN_BODY_TIMEOUT, STRANGER_BODY_TIMEOUT};
 
 use connection::Shared;
