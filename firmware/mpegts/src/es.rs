@@ -27,7 +27,8 @@
 //! PTS and DTS are the 33-bit values of the PES headers (a missing DTS is
 //! the PTS): they wrap every 26.5 hours, and a consumer that needs a
 //! growing clock unwraps them. An audio frame's PTS is its PES's plus the
-//! duration of the frames before it in that PES, also wrapped to 33 bits.
+//! duration of the frames before it in that PES (to the nearest tick),
+//! also wrapped to 33 bits.
 //!
 //! # Latency
 //!

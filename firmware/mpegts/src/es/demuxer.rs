@@ -356,7 +356,8 @@ impl EsDemuxer {
         let split = adts::split(&unit.payload);
         for frame in &split.frames {
             let rate = u64::from(frame.header.config.sample_rate.max(1));
-            let offset = frame.samples_before * 90_000 / rate;
+            // Rounded to the nearest tick, as ffmpeg's parser does.
+            let offset = (frame.samples_before * 90_000 + rate / 2) / rate;
             self.counters.audio_frames += 1;
             self.emit(EsEvent::Audio(AudioFrame {
                 codec: AudioCodec::AacAdts,

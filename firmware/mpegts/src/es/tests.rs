@@ -426,8 +426,8 @@ fn garbage_and_crc_protected_adts_in_one_pes() {
     assert_eq!(frames.len(), 2);
     assert_eq!(frames[0].data, [1; 50]);
     assert_eq!(frames[1].data, [2; 60]);
-    // 1024 samples at 44.1 kHz: 2089.79 ticks, rounded down.
-    assert_eq!(frames[1].pts, Clock90k(44_100 + 2_089));
+    // 1024 samples at 44.1 kHz: 2089.8 ticks, to the nearest.
+    assert_eq!(frames[1].pts, Clock90k(44_100 + 2_090));
     assert_eq!(frames[0].config.sample_rate, 44_100);
     assert_eq!(
         problems(&events),
@@ -635,4 +635,66 @@ fn an_unpolled_queue_stays_bounded() {
     let polled = std::iter::from_fn(|| d.poll()).count();
     assert_eq!(polled, MAX_PENDING_EVENTS + 1);
     assert_eq!(d.poll(), None);
+}
+
+/// Streams from another muxer: ffmpeg 5.1 (libx264 or libx265, its AAC
+/// encoder, its mpegts muxer with several ADTS frames per PES), 1 s of
+/// testsrc2 at 160x120, 10 fps, key frames every 5, and a sine, made with
+///
+///     ffmpeg -f lavfi -i testsrc2=size=160x120:rate=10 \
+///       -f lavfi -i sine=frequency=440:sample_rate=48000 -t 1 -ac 2 \
+///       -c:v libx264 -crf 45 -g 5 -bf 2 -c:a aac -b:a 32k -f mpegts h264-aac.ts
+///
+/// (for HEVC: 44.1 kHz mono, `-c:v libx265 -crf 45 -x265-params
+/// keyint=5`). The .csv beside each is what ffprobe read from it:
+/// `ffprobe -show_entries packet=stream_index,pts,dts,flags -of csv=p=0`,
+/// the first four columns; stream 0 is the video, 1 the audio, `K` a key.
+fn matches_ffprobe(ts: &[u8], csv: &str, codec: VideoCodec, config: [u8; 2]) {
+    let events = events(ts, EsOptions::default());
+    assert!(problems(&events).is_empty(), "{:?}", problems(&events));
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let want_video: Vec<String> = rows
+        .iter()
+        .filter(|r| r[0] == "0")
+        .map(|r| format!("{},{},{}", r[1], r[2], r[3].starts_with('K')))
+        .collect();
+    let got_video: Vec<String> = videos(&events)
+        .iter()
+        .map(|v| format!("{},{},{}", v.pts.0, v.dts.0, v.key))
+        .collect();
+    assert_eq!(got_video, want_video);
+    assert!(videos(&events).iter().all(|v| v.codec == codec));
+    // ffprobe counts audio time in samples from the stream's start, we
+    // from each PES's PTS: they may round a frame's tick differently.
+    let want_audio: Vec<u64> = rows
+        .iter()
+        .filter(|r| r[0] == "1")
+        .map(|r| r[1].parse().unwrap())
+        .collect();
+    let got_audio: Vec<u64> = audios(&events).iter().map(|a| a.pts.0).collect();
+    assert_eq!(got_audio.len(), want_audio.len());
+    for (got, want) in got_audio.iter().zip(&want_audio) {
+        assert!(got.abs_diff(*want) <= 1, "audio PTS {got}, ffprobe {want}");
+    }
+    let configs: Vec<[u8; 2]> = audios(&events)
+        .iter()
+        .map(|a| a.config.audio_specific_config())
+        .collect();
+    assert!(configs.iter().all(|&c| c == config), "{configs:02x?}");
+}
+
+#[test]
+fn ffmpeg_h264_aac_reads_as_ffprobe_reads_it() {
+    let ts = include_bytes!("testdata/h264-aac.ts");
+    let csv = include_str!("testdata/h264-aac.csv");
+    // AAC-LC, 48 kHz, stereo.
+    matches_ffprobe(ts, csv, VideoCodec::H264, [0x11, 0x90]);
+}
+
+#[test]
+fn ffmpeg_hevc_aac_reads_as_ffprobe_reads_it() {
+    let ts = include_bytes!("testdata/hevc-aac.ts");
+    let csv = include_str!("testdata/hevc-aac.csv");
+    // AAC-LC, 44.1 kHz, mono.
+    matches_ffprobe(ts, csv, VideoCodec::Hevc, [0x12, 0x08]);
 }
