@@ -42,9 +42,11 @@
 //! ffmpeg's); a unit that happens to fill its last packet exactly still
 //! waits for the next. If the stream turns out to stuff inside a PES, the
 //! one unit cut short is reported ([`Problem::StuffedMidPes`]) and the
-//! option is off for that PID from then on. A video unit in a bounded PES packet waits for the
-//! next PES packet with a PTS too, since PES packets without one may
-//! continue it. Audio PES packets are bounded and their frames go at once.
+//! option is off for that PID from then on.
+//!
+//! A video unit in a bounded PES packet waits for the next PES packet
+//! with a PTS, since PES packets without one may continue it. Audio PES
+//! packets are bounded and their frames go at once.
 //!
 //! # Limits
 //!
