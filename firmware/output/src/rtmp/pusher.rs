@@ -190,16 +190,16 @@ impl Pusher {
         let mut buf = [0u8; 4096];
         let mut codecs_checked = false;
         loop {
-            transport.send(&publisher.take_output())?;
+            // Before anything after connect goes out: a codec the server
+            // did not announce is refused before it is offered.
             if !codecs_checked {
                 if let Some(server) = publisher.server() {
                     if let Some(codec) = plan.video.filter(|c| c.needs_enhanced_rtmp()) {
                         if !server.accepts_video(codec.fourcc()) {
                             return Err(format!(
-                                "the RTMP server at {} does not announce Enhanced RTMP support \
-                                 for {}; nginx-rtmp and classic FLV carry H.264 only: transcode \
+                                "the RTMP server does not announce Enhanced RTMP support for \
+                                 {}; nginx-rtmp and classic FLV carry H.264 only: transcode \
                                  the stream to H.264, or send {} over SRT",
-                                self.destination,
                                 codec.fourcc(),
                                 codec.name()
                             ));
@@ -208,6 +208,7 @@ impl Pusher {
                     codecs_checked = true;
                 }
             }
+            transport.send(&publisher.take_output())?;
             if publisher.is_publishing() {
                 return Ok(Some(Connection::new(transport, publisher, plan)));
             }
