@@ -88,6 +88,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64)
               .range(makara_api::hmp::IDLE_RANGE_SECS.0..=makara_api::hmp::IDLE_RANGE_SECS.1))]
     pub login_idle_secs: u64,
+    /// RTSP outputs ask clients for a login of the box's users (Basic
+    /// with a user's password; Digest for users with a device login).
+    /// Without it anyone who reaches an RTSP output's port may watch.
+    #[arg(long)]
+    pub rtsp_login: bool,
 }
 
 #[derive(Debug, Args)]

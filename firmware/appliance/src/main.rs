@@ -11,6 +11,7 @@ mod keys;
 mod logging;
 mod media;
 mod onvif;
+mod rtsp_login;
 mod serve;
 mod users;
 mod v4l2;

@@ -34,10 +34,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         Ok(Reply::Server(s)) => s.id,
         _ => makara_board::server_id(),
     };
-    let users = UserWatch::open(UserStore::open(&args.data_dir))
-        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    let users = Arc::new(
+        UserWatch::open(UserStore::open(&args.data_dir))
+            .map_err(|e| Failure::new(ExitCode::Failed, e))?,
+    );
+    crate::rtsp_login::install(args.rtsp_login, &users);
     let hmp = Hmp::new(
-        Arc::new(users),
+        users,
         std::time::Duration::from_secs(args.login_idle_secs),
     );
     let app = Arc::new(App::new(supervisor, Arc::new(access), hmp, server_id));
