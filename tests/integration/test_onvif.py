@@ -321,6 +321,66 @@ def test_password_text_checks_the_hash_and_digest_needs_a_device_login(box):
     assert zeep_fault(e)[0] == ["Sender", "NotAuthorized"]
 
 
+def test_device_login_is_switched_by_the_cli_while_serving(box):
+    """``makarad user device-login`` checks the password it keeps, ``user
+    list`` shows it, and the running server follows within its poll."""
+    data_dir = box.app.data_dir
+    cmd = [kraken.makarad(), "user", "device-login", "--username", "hashonly", "--enable",
+           "--password-stdin", "--data-dir", str(data_dir)]
+    wrong = subprocess.run(cmd, input="not-the-password\n", capture_output=True, text=True,
+                           timeout=30)
+    assert wrong.returncode != 0 and "not the password" in wrong.stderr, wrong.stderr
+    assert "device-login: yes user: hashonly" in hmp.user_cli(
+        data_dir, "device-login", "--username", "hashonly", "--enable", "--password-stdin",
+        password=PASSWORD)
+    listed = hmp.user_cli(data_dir, "list")
+    assert re.search(r"^username: hashonly role: viewer created: \d+ device-login: yes$",
+                     listed, re.M), listed
+    key = data_dir / "device.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and key.stat().st_size == 32
+    users_files = b"".join(p.read_bytes() for p in data_dir.glob("users.*"))
+    assert PASSWORD.encode() not in users_files
+    deadline = time.monotonic() + 5
+    while True:
+        resp = post(box.url, envelope("<tds:GetDeviceInformation/>",
+                                      digest_token("hashonly", PASSWORD)))
+        if resp.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert resp.status_code == 200, resp.text
+    hmp.user_cli(data_dir, "device-login", "--username", "hashonly", "--disable")
+    time.sleep(1)
+    resp = post(box.url, envelope("<tds:GetDeviceInformation/>",
+                                  digest_token("hashonly", PASSWORD)))
+    assert resp.status_code == 400 and fault_codes(resp) == ["Sender", "NotAuthorized"], resp.text
+
+
+def test_failed_logins_lock_as_hmp_logins_do(tmp_path):
+    """Ten wrong digests lock the user (the HMP login lockout, shared): the
+    right password is then refused over ONVIF and at the HMP login."""
+    port = peers.free_tcp_port()
+    app = Appliance(tmp_path, start=False, extra_args=["--onvif-port", str(port)])
+    add_user(app.data_dir, "cam", role="administrator")
+    app.start()
+    kraken.TEST_SERVERS.append(app.server)
+    url = f"http://127.0.0.1:{port}/onvif/device_service"
+    try:
+        for _ in range(10):
+            resp = post(url, envelope("<tds:GetDeviceInformation/>",
+                                      digest_token("cam", "wrong-password")))
+            assert fault_codes(resp) == ["Sender", "NotAuthorized"], resp.text
+        right = post(url, envelope("<tds:GetDeviceInformation/>", digest_token("cam", PASSWORD)))
+        assert right.status_code == 400 and "try again in" in right.text, right.text
+        client = hmp.Hmp(app.server)
+        try:
+            login = client.login("cam", PASSWORD)
+            assert login.status_code == 403 and "LoginLocked" in login.text, login.text
+        finally:
+            client.close()
+    finally:
+        app.close()
+
+
 def test_other_operations_and_bad_requests_are_faults(box):
     token = digest_token("cam", PASSWORD)
     resp = post(box.url, envelope("<tds:GetNetworkProtocols/>", token))
