@@ -98,10 +98,11 @@ def judge_media(path, fps, secs):
                            capture_output=True, text=True, timeout=900)
     times = sorted(float(p["pts_time"]) for p in json.loads(probe.stdout)["packets"]
                    if p.get("pts_time") not in (None, "N/A"))
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [(b - a, a - times[0]) for a, b in zip(times, times[1:])]
+    gap, at = max(gaps) if gaps else (0.0, 0.0)
     return {"decode_errors": len(errors), "first_errors": errors[:3],
             "video_frames": len(times), "expected_frames": int(secs * fps),
-            "largest_gap_ms": round(max(gaps) * 1000, 1) if gaps else None}
+            "largest_gap_ms": round(gap * 1000, 1), "largest_gap_at_s": round(at, 1)}
 
 
 def stream_counters(api, path, names):
@@ -149,8 +150,11 @@ def run(args, work):
             "-c", "copy", "-f", "mpegts", "-y", work / "rtsp.ts"], work, limit=limit)
         with nginx:
             peers.start(api, path)
-            peers.wait_state(api, path, "active")
-            with srt_caller, rtsp_client:
+            # An SRT listener output without a caller keeps the stream
+            # waiting; the RTSP client asks once the stream runs.
+            with srt_caller:
+                peers.wait_state(api, path, "active")
+                rtsp_client.start()
                 time.sleep(SETTLE)
                 udp.recording = srt_rx.recording = True
                 began = time.monotonic()
@@ -161,6 +165,7 @@ def run(args, work):
                 state = kraken.text(peers.get_stream(api, path), "state")
                 peers.stop(api, path)
                 rtsp_client.proc.wait(timeout=60)
+                rtsp_client.stop()
             rtsp_log = rtsp_client.log_path.read_text(errors="replace")
         pushed = nginx.recording("soak")
     finally:
