@@ -254,6 +254,69 @@ def test_a_port_in_use_fails_the_start_with_a_clear_last_error(fresh):
     peers.stop(api, path)
 
 
+# --- Other codecs, in bypass ----------------------------------------------------
+
+def make_hevc_ts(path):
+    """12 s of HEVC + AAC. Without B-frames: RTP carries no decoding
+    time, and FFmpeg 5.1 copying HEVC with B-frames from RTSP into a file
+    cannot time them ("unknown timestamp"), whoever serves it."""
+    peers.require_tools("ffmpeg")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+                    "-t", "12", "-c:v", "libx265", "-preset", "ultrafast", "-b:v", "600k",
+                    "-x265-params", "keyint=25:bframes=0:log-level=error", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "96k", "-muxrate", "1000k",
+                    "-f", "mpegts", str(path)], check=True, timeout=120)
+    return path
+
+
+def bypass_to_rtsp(api, data):
+    """A bypass stream from a UDP TS input to an RTSP output; returns the
+    stream's path, the input's port and the RTSP URL."""
+    feed, port = peers.free_udp_port(), peers.free_tcp_port()
+    name = unique("by")
+    path = peers.make_stream(api, peers.udp_ts_input(api, feed),
+                             [rtsp_output(api, port, name)], mode="bypass")
+    return path, feed, f"rtsp://127.0.0.1:{port}/{name}"
+
+
+def test_hevc_is_served_in_bypass(fresh, tmp_path):
+    api = fresh.client
+    data = make_hevc_ts(tmp_path / "hevc.ts").read_bytes()
+    path, feed, url = bypass_to_rtsp(api, data)
+    with peers.TsSender(data, feed, 1000, loop=True):
+        peers.start(api, path)
+        peers.wait_state(api, path, "active")
+        found = streams(probe(url, "tcp"))
+        recording = tmp_path / "hevc.mkv"
+        with record(url, "udp", recording, seconds=5) as peer:
+            wait_end(peer, 5 + CONNECT_LIMIT)
+        peers.stop(api, path)
+    assert [(v["codec_name"], v["width"], v["height"]) for v in found["video"]] == \
+        [("hevc", 320, 240)]
+    assert [a["codec_name"] for a in found["audio"]] == ["aac"]
+    assert peers.decode_errors(recording) == ""
+    assert float(ffprobe(recording, "-show_format")["format"]["duration"]) >= 4
+
+
+def test_mpeg_audio_is_left_out_and_said_so(fresh, tmp_path):
+    """RTSP outputs serve AAC audio only: with MPEG-1 Layer II audio the
+    clients get the video, and the log says why."""
+    api = fresh.client
+    data = peers.make_ts(tmp_path / "mp2.ts", seconds=8, video="h264", audio="mp2",
+                         muxrate_kbps=1000).read_bytes()
+    path, feed, url = bypass_to_rtsp(api, data)
+    with peers.TsSender(data, feed, 1000, loop=True):
+        peers.start(api, path)
+        peers.wait_state(api, path, "active")
+        found = streams(probe(url, "tcp"))
+        peers.stop(api, path)
+    assert [v["codec_name"] for v in found["video"]] == ["h264"]
+    assert "audio" not in found, found
+    assert "RTSP clients get its video only" in fresh.server.log_tail(400)
+
+
 # --- Logins -------------------------------------------------------------------
 
 VIEWER, DEVICE_PASSWORD = "vms", "vms-device-pass-1"
