@@ -188,7 +188,7 @@ impl Connection {
             Method::Other(_) => return answer(Response::new(501).header("Public", PUBLIC)),
             _ => {}
         }
-        if let Some(refused) = self.authenticate(request, ctx) {
+        if let Some(refused) = self.authenticate(request, ctx.auth) {
             return answer(refused);
         }
         let target = match uri::split(&request.uri) {
@@ -213,9 +213,16 @@ impl Connection {
         }
     }
 
+    /// Whether the request's credentials, when a login is required, are
+    /// accepted: a caller that holds requests back (waiting for the
+    /// stream) need not hold one that will be refused.
+    pub fn admits(&mut self, request: &Request, auth: &AuthPolicy) -> bool {
+        request.method == Method::Options || self.authenticate(request, auth).is_none()
+    }
+
     /// `None` when the request may go on; else the 401 to send.
-    fn authenticate(&mut self, request: &Request, ctx: &Context<'_>) -> Option<Response> {
-        let AuthPolicy::Required { realm, verifier } = ctx.auth else {
+    fn authenticate(&mut self, request: &Request, auth: &AuthPolicy) -> Option<Response> {
+        let AuthPolicy::Required { realm, verifier } = auth else {
             return None;
         };
         let header = request.header("Authorization");

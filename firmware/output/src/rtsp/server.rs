@@ -35,6 +35,9 @@ pub const DESCRIBE_WAIT: Duration = Duration::from_secs(2);
 /// A TCP client that takes none of its waiting bytes for this long is
 /// closed.
 const STALL_LIMIT: Duration = Duration::from_secs(10);
+/// Wrong credentials one connection may send before it is closed (each
+/// Basic check costs a password hash).
+const MAX_FAILED_LOGINS: u32 = 5;
 /// Bytes moved from a client's queue to its socket per round.
 const WRITE_CHUNK: usize = 256 * 1024;
 /// The most a client's unanswered bytes may hold (a request being
@@ -79,6 +82,8 @@ pub(crate) struct Client {
     closing: Option<String>,
     /// Since when its waiting bytes have not moved.
     stalled: Option<Instant>,
+    /// Requests whose credentials were refused.
+    failed_logins: u32,
 }
 
 impl Server {
@@ -154,6 +159,7 @@ impl Server {
                 refused,
                 closing: None,
                 stalled: None,
+                failed_logins: 0,
             });
         }
     }
@@ -207,6 +213,10 @@ impl Server {
         if !needs_tracks || client.refused || lock(&self.shared.published).description.is_some() {
             return false;
         }
+        // A request that will be refused is answered at once.
+        if !client.rtsp.admits(request, &self.auth) {
+            return false;
+        }
         let since = *client.waiting_since.get_or_insert(now);
         now.duration_since(since) < DESCRIBE_WAIT
     }
@@ -250,6 +260,14 @@ impl Server {
                 client.peer, request.method.as_str(), request.uri, handled.response.status);
         }
         handled.response.write(&mut client.write);
+        if handled.response.status == 401 && request.header("Authorization").is_some() {
+            client.failed_logins += 1;
+            tracing::warn!(output = %self.shared.name,
+                "RTSP client {}: login refused ({} of {MAX_FAILED_LOGINS})", client.peer, client.failed_logins);
+            if client.failed_logins >= MAX_FAILED_LOGINS {
+                client.close(format!("closed after {MAX_FAILED_LOGINS} refused logins"));
+            }
+        }
         match handled.event {
             Some(Event::Play { tracks }) => self.play(client, &tracks),
             Some(Event::Pause) => self.stop_playing(client, "paused"),

@@ -311,3 +311,40 @@ fn more_clients_than_allowed_are_told_why() {
         200
     );
 }
+
+struct Nobody;
+
+impl makara_rtsp::Verifier for Nobody {
+    fn check_password(&self, _: &str, _: &str) -> bool {
+        false
+    }
+
+    fn digest_ha1(&self, _: &str, _: &str) -> Option<[u8; 16]> {
+        None
+    }
+}
+
+#[test]
+fn a_client_guessing_passwords_is_closed_after_five() {
+    let mut guarded = settings("live");
+    guarded.auth = AuthPolicy::Required {
+        realm: "Makara".into(),
+        verifier: std::sync::Arc::new(Nobody),
+    };
+    let output = RtspOutput::open(guarded).unwrap();
+    let mut client = Client::connect(&output);
+    let uri = format!("rtsp://{}/live", output.local_addr());
+    assert_eq!(client.request("DESCRIBE", &uri, "").status, 401);
+    for _ in 0..5 {
+        let guess = client.request("DESCRIBE", &uri, "Authorization: Basic YTpi\r\n");
+        assert_eq!(guess.status, 401);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut byte = [0u8; 1];
+    loop {
+        match client.stream.read(&mut byte) {
+            Ok(0) => break,
+            _ => assert!(Instant::now() < deadline, "still open"),
+        }
+    }
+}

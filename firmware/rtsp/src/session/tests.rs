@@ -366,3 +366,20 @@ fn malformed_bytes_get_an_answer() {
     malformed(&RequestError::BadVersion("RTSP/2.0".into())).write(&mut out);
     assert!(out.starts_with(b"RTSP/1.0 505 RTSP Version Not Supported\r\n"));
 }
+
+#[test]
+fn admits_tells_whether_a_login_would_pass() {
+    let mut server = Server::new();
+    let auth = AuthPolicy::Required {
+        realm: "Makara".into(),
+        verifier: Arc::new(One),
+    };
+    let parse = |text: &str| request::parse(text.as_bytes()).unwrap().unwrap().0;
+    let bare = parse("DESCRIBE rtsp://h/live RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    let good = parse("DESCRIBE rtsp://h/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: Basic dmlld2VyOnBhc3M=\r\n\r\n");
+    let options = parse("OPTIONS rtsp://h/live RTSP/1.0\r\nCSeq: 3\r\n\r\n");
+    assert!(!server.connection.admits(&bare, &auth));
+    assert!(server.connection.admits(&good, &auth));
+    assert!(server.connection.admits(&options, &auth));
+    assert!(server.connection.admits(&bare, &AuthPolicy::Open));
+}
