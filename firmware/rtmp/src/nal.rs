@@ -186,26 +186,28 @@ pub fn h264_picture_size(sps: &[u8]) -> Option<PictureSize> {
         bottom = r.ue()?;
     }
     let field_factor = 2 - frame_mbs_only;
-    let (crop_x, crop_y) = match (chroma_format, separate_planes) {
+    let (crop_x, crop_y): (u32, u32) = match (chroma_format, separate_planes) {
         (1, false) => (2, 2 * field_factor),
         (2, false) => (2, field_factor),
         _ => (1, field_factor),
     };
     let width = width_mbs
         .checked_mul(16)?
-        .checked_sub(crop_x * left.checked_add(right)?)?;
+        .checked_sub(crop_x.checked_mul(left.checked_add(right)?)?)?;
     let height = height_units
         .checked_mul(16 * field_factor)?
-        .checked_sub(crop_y * top.checked_add(bottom)?)?;
+        .checked_sub(crop_y.checked_mul(top.checked_add(bottom)?)?)?;
     Some(PictureSize { width, height })
 }
 
 fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Option<()> {
-    let mut last = 8i32;
-    let mut next = 8i32;
+    let mut last = 8i64;
+    let mut next = 8i64;
     for _ in 0..size {
         if next != 0 {
-            next = (last + r.se()? + 256).rem_euclid(256);
+            // delta_scale is meant to be -128..=127; a bigger one must
+            // not overflow the sum.
+            next = (last + i64::from(r.se()?) + 256).rem_euclid(256);
         }
         if next != 0 {
             last = next;
@@ -273,12 +275,12 @@ pub fn hevc_sps(sps: &[u8]) -> Option<HevcSps> {
         top = r.ue()?;
         bottom = r.ue()?;
     }
-    let sub_width = if chroma_format_idc == 1 || chroma_format_idc == 2 {
+    let sub_width: u32 = if chroma_format_idc == 1 || chroma_format_idc == 2 {
         2
     } else {
         1
     };
-    let sub_height = if chroma_format_idc == 1 { 2 } else { 1 };
+    let sub_height: u32 = if chroma_format_idc == 1 { 2 } else { 1 };
     let bit_depth_luma_minus8 = u8::try_from(r.ue()?).ok().filter(|d| *d <= 8)?;
     let bit_depth_chroma_minus8 = u8::try_from(r.ue()?).ok().filter(|d| *d <= 8)?;
     Some(HevcSps {
@@ -289,8 +291,8 @@ pub fn hevc_sps(sps: &[u8]) -> Option<HevcSps> {
         bit_depth_luma_minus8,
         bit_depth_chroma_minus8,
         size: PictureSize {
-            width: width.checked_sub(sub_width * left.checked_add(right)?)?,
-            height: height.checked_sub(sub_height * top.checked_add(bottom)?)?,
+            width: width.checked_sub(sub_width.checked_mul(left.checked_add(right)?)?)?,
+            height: height.checked_sub(sub_height.checked_mul(top.checked_add(bottom)?)?)?,
         },
     })
 }
@@ -363,5 +365,18 @@ mod tests {
             }
         );
         assert_eq!(hevc_sps(&HEVC_SPS_360P[..10]), None);
+    }
+    #[test]
+    fn huge_cropping_is_refused_not_overflowed() {
+        // Found by the rtmp_client fuzz target: crop offsets whose sum
+        // times the crop unit overflowed 32 bits.
+        const SPS: [u8; 48] = [
+            0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x2A, 0x00, 0x7B, 0x01, 0x00, 0x00, 0x10, 0x00,
+            0x00, 0x00, 0x00, 0x29, 0x0A, 0x89, 0x00, 0x68, 0x31, 0x00, 0x01, 0x03, 0x00, 0x00,
+            0x00, 0x00, 0x2A, 0x00, 0x7B, 0x01, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x29,
+            0x0A, 0x89, 0x00, 0x68, 0x87, 0x87,
+        ];
+        assert_eq!(h264_picture_size(&SPS), None);
+        assert_eq!(hevc_sps(&SPS), None);
     }
 }
