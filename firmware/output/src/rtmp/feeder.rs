@@ -116,3 +116,89 @@ impl Feeder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Receiver};
+
+    use makara_media::Clock90k;
+    use makara_mpegts::es::{VideoCodec, VideoUnit};
+
+    use super::*;
+
+    fn unit(key: bool, n: u64) -> Media {
+        Media::Video {
+            unit: VideoUnit {
+                codec: VideoCodec::H264,
+                pts: Clock90k(n * 3600),
+                dts: Clock90k(n * 3600),
+                key,
+                random_access: key,
+                data: vec![0, 0, 0, 1, if key { 0x65 } else { 0x41 }, n as u8],
+            },
+            resync: false,
+        }
+    }
+
+    /// (key, resync, number) of each queued unit.
+    fn drain(units: &Receiver<Media>) -> Vec<(bool, bool, u8)> {
+        units
+            .try_iter()
+            .map(|m| match m {
+                Media::Video { unit, resync } => (unit.key, resync, unit.data[5]),
+                Media::Audio { .. } => unreachable!("no audio offered"),
+            })
+            .collect()
+    }
+
+    fn feeder(room: usize) -> (Feeder, Receiver<Media>, Arc<Shared>) {
+        let shared = Arc::new(Shared::default());
+        let (queue, units) = mpsc::sync_channel(room);
+        (
+            Feeder::new("out".into(), queue, Arc::clone(&shared)),
+            units,
+            shared,
+        )
+    }
+
+    #[test]
+    fn nothing_is_queued_until_publishing_and_then_only_from_a_key_frame() {
+        let (mut f, units, shared) = feeder(8);
+        f.offer(unit(true, 0));
+        assert!(drain(&units).is_empty());
+        shared.publishing.store(true, Ordering::Relaxed);
+        f.offer(unit(false, 1));
+        f.offer(unit(true, 2));
+        f.offer(unit(false, 3));
+        assert_eq!(drain(&units), [(true, true, 2), (false, false, 3)]);
+    }
+
+    #[test]
+    fn a_full_queue_drops_until_the_next_key_frame_which_says_resync() {
+        let (mut f, units, shared) = feeder(2);
+        shared.publishing.store(true, Ordering::Relaxed);
+        f.offer(unit(true, 0));
+        f.offer(unit(false, 1));
+        // Full: 2 is dropped, and so is 3 although there is room again.
+        f.offer(unit(false, 2));
+        assert_eq!(drain(&units), [(true, true, 0), (false, false, 1)]);
+        f.offer(unit(false, 3));
+        f.offer(unit(true, 4));
+        f.offer(unit(false, 5));
+        assert_eq!(drain(&units), [(true, true, 4), (false, false, 5)]);
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(shared.queued_bytes.load(Ordering::Relaxed), 4 * 6);
+    }
+
+    #[test]
+    fn the_byte_budget_drops_like_a_full_queue() {
+        let (mut f, units, shared) = feeder(8);
+        shared.publishing.store(true, Ordering::Relaxed);
+        shared
+            .queued_bytes
+            .store(QUEUE_BYTES - 3, Ordering::Relaxed);
+        f.offer(unit(true, 0));
+        assert!(drain(&units).is_empty());
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 1);
+    }
+}
