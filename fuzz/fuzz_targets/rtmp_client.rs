@@ -39,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // Each answer (an acknowledgement, a ping response, a window, the
     // commands after connect and createStream) is owed to some input.
-    assert!(answered <= 600 + 4 * server.len(), "{answered} bytes answered {opening}");
+    assert!(
+        answered <= 600 + 4 * server.len(),
+        "{answered} bytes answered {opening}"
+    );
 
     let _ = amf0::decode_all(server);
     let handshake = ClientHandshake::new(0, &[1, 2, 3]);
