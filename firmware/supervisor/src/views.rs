@@ -28,8 +28,9 @@ pub struct OutputView {
     pub id: Id,
     pub config: OutputConfig,
     pub state: ResourceState,
-    /// Why no peer is connected, as a running stream that sends to the
-    /// output reports it (SRT outputs); `None` while none does.
+    /// Why the output does not deliver (an SRT output without a peer, an
+    /// RTMP push failing), as the first running stream that sends to it
+    /// reports it; `None` while none does.
     pub last_error: Option<String>,
 }
 
