@@ -39,10 +39,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::new(ExitCode::Failed, e))?,
     );
     crate::rtsp_login::install(args.rtsp_login, &users);
-    let hmp = Hmp::new(
-        users,
-        std::time::Duration::from_secs(args.login_idle_secs),
-    );
+    let hmp = Hmp::new(users, std::time::Duration::from_secs(args.login_idle_secs));
     let app = Arc::new(App::new(supervisor, Arc::new(access), hmp, server_id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,7 +11,10 @@ fn rtsp(url: &str) -> Result<RtspUrl, Invalid> {
 #[test]
 fn an_rtmp_url_splits_into_app_and_stream_key() {
     let u = rtmp("rtmp://fms-01-02.example.com/pp1234/sn5678").unwrap();
-    assert_eq!((u.tls(), u.host(), u.port()), (false, "fms-01-02.example.com", 1935));
+    assert_eq!(
+        (u.tls(), u.host(), u.port()),
+        (false, "fms-01-02.example.com", 1935)
+    );
     assert_eq!((u.app(), u.stream_key()), ("pp1234", "sn5678"));
     assert_eq!(u.tc_url(), "rtmp://fms-01-02.example.com:1935/pp1234");
     assert_eq!(u.as_str(), "rtmp://fms-01-02.example.com/pp1234/sn5678");
@@ -56,9 +59,15 @@ fn malformed_rtmp_urls_are_refused_with_the_reason() {
 #[test]
 fn an_rtsp_url_names_the_address_port_and_path_served() {
     let u = rtsp("rtsp://0.0.0.0:8554/cam1").unwrap();
-    assert_eq!((u.bind().to_string(), u.port(), u.path()), ("0.0.0.0".into(), 8554, "cam1"));
+    assert_eq!(
+        (u.bind().to_string(), u.port(), u.path()),
+        ("0.0.0.0".into(), 8554, "cam1")
+    );
     let u = rtsp("rtsp://[::]/live/main/").unwrap();
-    assert_eq!((u.bind().to_string(), u.port(), u.path()), ("::".into(), 554, "live/main"));
+    assert_eq!(
+        (u.bind().to_string(), u.port(), u.path()),
+        ("::".into(), 554, "live/main")
+    );
 }
 
 #[test]
@@ -83,14 +92,21 @@ fn malformed_rtsp_urls_are_refused_with_the_reason() {
 fn retry_policy_defaults_and_ranges() {
     assert_eq!(
         RetryPolicy::validate(None, None).unwrap(),
-        RetryPolicy { limit: 0, delay_max_s: 30 }
+        RetryPolicy {
+            limit: 0,
+            delay_max_s: 30
+        }
     );
     assert_eq!(
-        RetryPolicy::validate(Some(1001), None).unwrap_err().to_string(),
+        RetryPolicy::validate(Some(1001), None)
+            .unwrap_err()
+            .to_string(),
         "retryLimit 1001 is out of range (0-1000)"
     );
     assert_eq!(
-        RetryPolicy::validate(None, Some(0)).unwrap_err().to_string(),
+        RetryPolicy::validate(None, Some(0))
+            .unwrap_err()
+            .to_string(),
         "retryDelayMax 0 is out of range (1-300)"
     );
 }
