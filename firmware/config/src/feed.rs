@@ -79,10 +79,8 @@ impl RtmpUrl {
         };
         let (authority, path) = rest.split_once('/').ok_or_else(|| bad("has no path"))?;
         if authority.contains('@') {
-            return Err(bad(
-                "carries credentials, which are not supported: \
-                 put the CDN's token in the stream key",
-            ));
+            return Err(bad("carries credentials, which are not supported: \
+                 put the CDN's token in the stream key"));
         }
         let (host, port) = host_port(authority).ok_or_else(|| bad("has a bad host or port"))?;
         let (app, stream_key) = path
@@ -175,9 +173,9 @@ impl RtspUrl {
             .ok_or_else(|| bad("is not an RTSP URL"))?;
         let (authority, path) = rest.split_once('/').ok_or_else(|| bad("has no name"))?;
         let (host, port) = host_port(authority).ok_or_else(|| bad("has a bad address or port"))?;
-        let bind = host.parse::<IpAddr>().map_err(|_| {
-            bad("must name an address of this box to listen on, not a host name")
-        })?;
+        let bind = host
+            .parse::<IpAddr>()
+            .map_err(|_| bad("must name an address of this box to listen on, not a host name"))?;
         let path = path.trim_end_matches('/');
         let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/".contains(c);
         if path.is_empty()

@@ -68,8 +68,15 @@ pub enum OutputError {
     },
     #[error(transparent)]
     Rtsp(#[from] crate::rtsp::RtspError),
-    #[error("output '{output}': {kind} outputs cannot send yet: their sender is being built (issue 11)")]
-    NotBuilt { output: String, kind: &'static str },
+    #[error("output '{0}' is not an RTMP output")]
+    NotRtmp(String),
+    #[error("output '{output}': cannot start its {what} thread: {source}")]
+    Thread {
+        output: String,
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl UdpSettings {

@@ -152,13 +152,10 @@ impl RtmpSender {
         let thread = thread::Builder::new()
             .name("rtmp output".into())
             .spawn(move || pusher.run())
-            .map_err(|e| OutputError::NotBuilt {
+            .map_err(|source| OutputError::Thread {
                 output: settings.name.clone(),
-                kind: if e.kind() == std::io::ErrorKind::OutOfMemory {
-                    "RTMP (no memory for its thread)"
-                } else {
-                    "RTMP (no thread for its connection)"
-                },
+                what: "RTMP connection",
+                source,
             })?;
         Ok(RtmpSender {
             feeder: Feeder::new(settings.name.clone(), queue, Arc::clone(&shared)),

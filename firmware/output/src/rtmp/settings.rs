@@ -19,10 +19,7 @@ pub struct RtmpSettings {
 impl RtmpSettings {
     pub fn from_output(output: &OutputConfig) -> Result<RtmpSettings, OutputError> {
         let OutputKind::Rtmp { url } = &output.kind else {
-            return Err(OutputError::NotBuilt {
-                output: output.name.clone(),
-                kind: "RTMP (not an RTMP output)",
-            });
+            return Err(OutputError::NotRtmp(output.name.clone()));
         };
         Ok(RtmpSettings {
             name: output.name.clone(),
