@@ -163,9 +163,16 @@ impl RtspOutput {
         let before = self.media.description().cloned();
         self.media.push(counted, &mut units);
         if self.media.description() != before.as_ref() {
+            lock(&self.shared.published).description = self.media.description().cloned();
+        }
+        if self.media.description().is_none() {
+            // Why not yet changes as the stream starts (no program, then
+            // no key frame): clients are told the latest.
+            let why = self.media.unavailable();
             let mut published = lock(&self.shared.published);
-            published.description = self.media.description().cloned();
-            published.unavailable = self.media.unavailable();
+            if published.unavailable != why {
+                published.unavailable = why;
+            }
         }
         for unit in &units {
             self.shared.deliver(unit);

@@ -348,3 +348,19 @@ fn a_client_guessing_passwords_is_closed_after_five() {
         }
     }
 }
+
+#[test]
+fn before_a_key_frame_the_503_says_so() {
+    let mut output = RtspOutput::open(settings("live")).unwrap();
+    // Frames 1-3: a program, but no key frame and no parameter sets.
+    output.send(stream(1, 3).iter());
+    let mut client = Client::connect(&output);
+    let response = client.request(
+        "DESCRIBE",
+        &format!("rtsp://{}/live", output.local_addr()),
+        "",
+    );
+    assert_eq!(response.status, 503);
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(body.contains("first key frame"), "{body}");
+}
