@@ -109,7 +109,10 @@ fn check_response(response: &makara_rtsp::Response, cseq: Option<&str>) {
     let mut bytes = Vec::new();
     response.write(&mut bytes);
     assert!(bytes.starts_with(b"RTSP/1.0 "));
-    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
     // No header value can break a line.
     let head = String::from_utf8_lossy(&bytes[..head_end]);
     assert!(head.split("\r\n").all(|line| !line.contains(['\r', '\n'])));
