@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use makara_config::{RetryPolicy, RtmpUrl};
 use makara_media::{Clock90k, EncodedAudio, EncodedVideo, Pcr27M};
 use makara_mpegts::mux::{MuxConfig, Muxer};
+use makara_output::rtmp::Marking;
 use makara_output::{RtmpSender, RtmpSettings, TS_PACKET_LEN};
 use makara_rtmp::amf0::{self, Amf0Value};
 use makara_rtmp::chunk::{message_type, ChunkReader, ChunkWriter, Message};
@@ -121,6 +122,7 @@ fn settings(port: u16) -> RtmpSettings {
             limit: 0,
             delay_max_s: 1,
         },
+        marking: Marking { tos: 0, ttl: 64 },
     }
 }
 

@@ -40,7 +40,7 @@ use crate::udp::OutputError;
 use feeder::Feeder;
 use transport::Breaker;
 
-pub use settings::RtmpSettings;
+pub use settings::{Marking, RtmpSettings};
 pub use transport::CA_FILE_ENV;
 
 /// How long connecting, the handshake, and the wait for the server's

@@ -176,8 +176,7 @@ impl Pusher {
     /// stopped meanwhile.
     fn publish(&self, plan: Plan) -> Result<Option<Connection>, Failure> {
         let url = &self.settings.url;
-        let mut transport =
-            Transport::connect(url.host(), url.port(), url.tls(), WAIT, &self.breaker)?;
+        let mut transport = Transport::connect(url, self.settings.marking, WAIT, &self.breaker)?;
         if self.shared.stopped() {
             return Ok(None);
         }

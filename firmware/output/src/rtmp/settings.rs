@@ -14,6 +14,16 @@ pub struct RtmpSettings {
     pub name: String,
     pub url: RtmpUrl,
     pub retry: RetryPolicy,
+    /// The output's `tos` and `ttl`, on every packet of the connection.
+    pub marking: Marking,
+}
+
+/// How the connection's packets are marked: IPv4 TOS (DSCP), and TTL
+/// or IPv6 hop limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marking {
+    pub tos: u8,
+    pub ttl: u8,
 }
 
 impl RtmpSettings {
@@ -25,6 +35,10 @@ impl RtmpSettings {
             name: output.name.clone(),
             url: url.clone(),
             retry: output.retry,
+            marking: Marking {
+                tos: output.tos,
+                ttl: output.ttl,
+            },
         })
     }
 

@@ -11,7 +11,11 @@ use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use makara_config::RtmpUrl;
 use rustls::pki_types::ServerName;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::settings::Marking;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 /// Where the system keeps its bundle of certificate authorities.
@@ -73,15 +77,19 @@ impl Transport {
     /// Resolves the host, connects within `timeout`, and for TLS sets up
     /// the session (its handshake runs with the first bytes sent).
     pub fn connect(
-        host: &str,
-        port: u16,
-        tls: bool,
+        url: &RtmpUrl,
+        marking: Marking,
         timeout: Duration,
         breaker: &Breaker,
     ) -> Result<Transport, Failure> {
-        let address = resolve(host, port)?;
-        let socket =
-            TcpStream::connect_timeout(&address, timeout).map_err(|e| connect_error(&e))?;
+        let (host, tls) = (url.host(), url.tls());
+        let address = resolve(host, url.port())?;
+        let socket = marked_socket(address, marking)
+            .map_err(|e| format!("cannot open a socket to {address}: {e}"))?;
+        socket
+            .connect_timeout(&address.into(), timeout)
+            .map_err(|e| connect_error(&e))?;
+        let socket = TcpStream::from(socket);
         let _ = socket.set_nodelay(true);
         socket
             .set_write_timeout(Some(timeout))
@@ -146,6 +154,23 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, Failure> {
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("cannot resolve {host}: no address"))
+}
+
+/// A TCP socket whose packets, the connection's first included, carry
+/// the output's marking.
+fn marked_socket(address: SocketAddr, marking: Marking) -> io::Result<Socket> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    if address.is_ipv4() {
+        socket.set_tos_v4(u32::from(marking.tos))?;
+        socket.set_ttl_v4(u32::from(marking.ttl))?;
+    } else {
+        socket.set_unicast_hops_v6(u32::from(marking.ttl))?;
+    }
+    Ok(socket)
 }
 
 fn connect_error(e: &io::Error) -> Failure {
@@ -217,4 +242,17 @@ fn trust_anchors() -> Result<RootCertStore, Failure> {
         ));
     }
     Ok(roots)
+}
+
+#[cfg(test)]
+mod marking_tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_carries_the_outputs_tos_and_ttl_before_it_connects() {
+        let marking = Marking { tos: 0x88, ttl: 17 };
+        let socket = marked_socket("127.0.0.1:1935".parse().unwrap(), marking).unwrap();
+        assert_eq!(socket.tos_v4().unwrap(), 0x88);
+        assert_eq!(socket.ttl_v4().unwrap(), 17);
+    }
 }

@@ -125,6 +125,7 @@ impl RtspOutput {
             stop: Arc::clone(&stop),
             sdp_session_id: ntp_seconds(),
             tos: settings.tos,
+            ttl: settings.ttl,
             connections: Vec::new(),
             next_id: 0,
         };
@@ -208,13 +209,21 @@ impl Drop for RtspOutput {
 fn udp_pair(settings: &RtspSettings) -> Result<UdpPair, String> {
     let mut last = String::from("no even port was free");
     for _ in 0..32 {
-        let rtp =
-            bind_udp(SocketAddr::new(settings.bind, 0), settings.tos).map_err(|e| e.to_string())?;
+        let rtp = bind_udp(
+            SocketAddr::new(settings.bind, 0),
+            settings.tos,
+            settings.ttl,
+        )
+        .map_err(|e| e.to_string())?;
         let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
         if port % 2 != 0 || port == u16::MAX {
             continue;
         }
-        match bind_udp(SocketAddr::new(settings.bind, port + 1), settings.tos) {
+        match bind_udp(
+            SocketAddr::new(settings.bind, port + 1),
+            settings.tos,
+            settings.ttl,
+        ) {
             Ok(rtcp) => return Ok(UdpPair { rtp, rtcp }),
             Err(e) => last = e.to_string(),
         }
@@ -222,10 +231,13 @@ fn udp_pair(settings: &RtspSettings) -> Result<UdpPair, String> {
     Err(last)
 }
 
-fn bind_udp(at: SocketAddr, tos: u8) -> std::io::Result<UdpSocket> {
+fn bind_udp(at: SocketAddr, tos: u8, ttl: u8) -> std::io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(at), Type::DGRAM, Some(Protocol::UDP))?;
     if at.is_ipv4() {
         socket.set_tos_v4(u32::from(tos))?;
+        socket.set_ttl_v4(u32::from(ttl))?;
+    } else {
+        socket.set_unicast_hops_v6(u32::from(ttl))?;
     }
     // Room for bursts of a key frame to several clients.
     let _ = socket.set_send_buffer_size(1 << 20);

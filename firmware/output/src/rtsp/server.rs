@@ -52,8 +52,9 @@ pub(crate) struct Server {
     pub auth: AuthPolicy,
     pub stop: Arc<AtomicBool>,
     pub sdp_session_id: u64,
-    /// The output's `tos`, set on every connection.
+    /// The output's `tos` and `ttl`, set on every connection.
     pub tos: u8,
+    pub ttl: u8,
     pub connections: Vec<Client>,
     pub next_id: u64,
 }
@@ -131,8 +132,12 @@ impl Server {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            let sock = socket2::SockRef::from(&stream);
             if peer.is_ipv4() {
-                let _ = socket2::SockRef::from(&stream).set_tos_v4(u32::from(self.tos));
+                let _ = sock.set_tos_v4(u32::from(self.tos));
+                let _ = sock.set_ttl_v4(u32::from(self.ttl));
+            } else {
+                let _ = sock.set_unicast_hops_v6(u32::from(self.ttl));
             }
             let local = stream
                 .local_addr()

@@ -46,6 +46,8 @@ pub struct RtspSettings {
     pub auth: AuthPolicy,
     /// The output's `tos`, on every packet it sends.
     pub tos: u8,
+    /// The output's `ttl` (IPv4 TTL, IPv6 hop limit), likewise.
+    pub ttl: u8,
 }
 
 /// Two settings are equal when they serve the same thing the same way;
@@ -59,6 +61,7 @@ impl PartialEq for RtspSettings {
             self.port,
             &self.path,
             self.tos,
+            self.ttl,
             login(self),
         ) == (
             &other.name,
@@ -66,6 +69,7 @@ impl PartialEq for RtspSettings {
             other.port,
             &other.path,
             other.tos,
+            other.ttl,
             login(other),
         )
     }
@@ -87,6 +91,7 @@ impl RtspSettings {
             path: url.path().to_string(),
             auth: login(),
             tos: output.tos,
+            ttl: output.ttl,
         })
     }
 

@@ -20,6 +20,7 @@ fn settings(path: &str) -> RtspSettings {
         path: path.into(),
         auth: AuthPolicy::Open,
         tos: 0,
+        ttl: 64,
     }
 }
 
