@@ -17,7 +17,7 @@ MAKARA_APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates openssl iproute2
     python3 python3-pytest python3-pytest-xdist python3-requests python3-requests-oauthlib
     python3-jsonschema python3-yaml
-    python3-zeep python3-ifaddr python3-click python3-setuptools python3-wheel
+    python3-pip python3-zeep python3-ifaddr python3-click python3-setuptools python3-wheel
     libx264-dev libclang-dev clang ffmpeg
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
     libsrt-gnutls-dev srt-tools
