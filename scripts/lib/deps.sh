@@ -173,6 +173,11 @@ makara_pydeps() {
     local work
     work=$(mktemp -d "${TMPDIR:-/tmp}/makara-pydeps.XXXXXX") || return 1
     local pip=("$MAKARA_PYTHON" -m pip --disable-pip-version-check --no-input)
+    # pip ignores SSL_CERT_FILE, which names the trust anchors everything
+    # else here uses (a proxy's CA, say); PIP_CERT or pip.conf still win.
+    if [ -n "${SSL_CERT_FILE:-}" ] && [ -z "${PIP_CERT:-}" ]; then
+        pip+=(--cert "$SSL_CERT_FILE")
+    fi
     if "${pip[@]}" download --no-deps --no-build-isolation -d "$work/dl" \
             "${MAKARA_PYPI_PACKAGES[@]}" >&2 \
         && "${pip[@]}" install --no-deps --no-build-isolation --no-index \
