@@ -206,15 +206,22 @@ def test_a_configuration_saved_without_stream_ids_loads(fresh):
 
 # --- What stats and lastError show for a capture stream -----------------------------
 
-def test_a_capture_stream_to_udp_has_no_transport_reports(api):
+def test_a_capture_stream_to_udp_reports_only_its_outputs_health(api):
+    """No input report for a capture input; the UDP output's report is its
+    health alone (docs/feeds.md): no peers, no lastError."""
     port = 5700
-    path = live_stream(api, [[("name", unique("udp")), ("url", f"udp://127.0.0.1:{port}")]])
+    name = unique("udp")
+    path = live_stream(api, [[("name", name), ("url", f"udp://127.0.0.1:{port}")]])
     stream = set_stream_state(api, path, "start", "active", timeout=30)
     try:
         stats = child(stream, "stats")
         assert text(stats, "framesEncoded") is not None
         assert stats.find("input") is None, tags(stats)
-        assert stats.find("outputs") is None, tags(stats)
+        reports = child(stats, "outputs").findall("output")
+        assert [text(r, "name") for r in reports] == [name], tags(stats)
+        assert (text(reports[0], "connections"), reports[0].find("lastError"),
+                reports[0].find("srt")) == ("0", None, None)
+        assert text(reports[0], "ccErrors") == "0"
         in_id = child(child(stream, "input"), "link").get("href").rsplit("input-", 1)[1]
         out_link = child(child(child(stream, "outputs"), "output"), "link").get("href")
         out_id = out_link.rsplit("output-", 1)[1]
