@@ -23,7 +23,7 @@ mod query;
 mod respond;
 mod routes;
 mod thumbs;
-mod time;
+pub(crate) mod time;
 mod views;
 
 use std::sync::Arc;

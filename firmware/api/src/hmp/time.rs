@@ -26,7 +26,7 @@ pub fn iso8601(unix_ms: u64) -> String {
 
 /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard
 /// Hinnant's days-to-civil algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
