@@ -21,11 +21,9 @@ Everything runs on 127.0.0.1 and every peer under coreutils `timeout`.
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,43 +31,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integ
 
 import kraken  # noqa: E402
 import peers  # noqa: E402
+from mediacheck import Receiver  # noqa: E402
 from conftest import Appliance  # noqa: E402
 
 # Seconds for the receivers to connect before the window starts.
 SETTLE = 5.0
 
 
-class FileReceiver:
-    """Writes every datagram arriving on a loopback UDP port to a file."""
+class FileReceiver(Receiver):
+    """Writes the datagrams arriving on a loopback UDP port to a file
+    while `recording` is set."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.file = open(path, "wb")
         self.path = path
-        self.datagrams = 0
+        self.count = 0
         self.recording = False
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _run(self):
-        while self.running:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if self.recording:
-                self.file.write(data)
-                self.datagrams += 1
+    def take(self, data):
+        if self.recording:
+            self.file.write(data)
+            self.count += 1
 
     def close(self):
-        self.running = False
-        self.thread.join(timeout=2)
-        self.sock.close()
+        super().close()
         self.file.close()
 
 

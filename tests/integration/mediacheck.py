@@ -28,7 +28,12 @@ class Receiver:
                 data = self.sock.recv(65536)
             except socket.timeout:
                 continue
-            self.datagrams.append((time.monotonic(), data))
+            self.take(data)
+
+    def take(self, data):
+        """Keeps one datagram (with its arrival time); a subclass may
+        keep it elsewhere."""
+        self.datagrams.append((time.monotonic(), data))
 
     def close(self):
         self.running = False
