@@ -828,50 +828,25 @@ class NetNamespaces:
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
 
-class NginxRtmp(Peer):
-    """nginx as an RTMP ingest on 127.0.0.1:``port``: application ``app``
-    takes live publishes and records each to ``record_dir/<key>.flv``.
-    ``on_publish`` (a URL) lets an HTTP server accept (2xx) or refuse the
-    stream key, as a CDN's authorisation does. One process, no daemon,
-    everything under ``work``."""
+class Nginx(Peer):
+    """nginx in one process, no daemon, its pid and logs under ``work``,
+    loading ``module`` and serving ``block`` (an ``rtmp``/``stream``
+    block) that listens on 127.0.0.1:``port``; ``start`` returns once it
+    listens."""
 
-    def __init__(self, work, *, port=None, app="live", on_publish=None, limit=PEER_LIMIT):
-        self.port = port or free_tcp_port()
-        self.app = app
-        self.work = Path(work) / f"nginx-{uuid.uuid4().hex[:6]}"
-        self.record_dir = self.work / "records"
-        for d in (self.work, self.record_dir, self.work / "logs", self.work / "tmp"):
-            d.mkdir(parents=True, exist_ok=True)
-        hook = f"on_publish {on_publish};" if on_publish else ""
+    def __init__(self, name, work, port, module, block, *, limit=PEER_LIMIT):
+        self.port = port
+        self.work = Path(work)
+        (self.work / "logs").mkdir(parents=True, exist_ok=True)
         conf = self.work / "nginx.conf"
-        conf.write_text(f"""load_module {NGINX_RTMP_MODULE};
+        conf.write_text(f"""load_module {module};
 pid {self.work}/nginx.pid;
 error_log {self.work}/logs/error.log info;
 daemon off;
 master_process off;
 events {{ worker_connections 64; }}
-rtmp {{
-    server {{
-        listen 127.0.0.1:{self.port};
-        chunk_size 4096;
-        application {app} {{
-            live on;
-            record all;
-            record_path {self.record_dir};
-            record_unique off;
-            {hook}
-        }}
-    }}
-}}
-""")
-        super().__init__("nginx-rtmp", ["nginx", "-p", self.work, "-c", conf], self.work,
-                         limit=limit)
-
-    def url(self, key):
-        return f"rtmp://127.0.0.1:{self.port}/{self.app}/{key}"
-
-    def recording(self, key):
-        return self.record_dir / f"{key}.flv"
+{block}""")
+        super().__init__(name, ["nginx", "-p", self.work, "-c", conf], self.work, limit=limit)
 
     def start(self):
         super().start()
@@ -891,6 +866,42 @@ rtmp {{
         if not path.exists():
             return "(no error log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class NginxRtmp(Nginx):
+    """nginx as an RTMP ingest on 127.0.0.1:``port``: application ``app``
+    takes live publishes and records each to ``record_dir/<key>.flv``.
+    ``on_publish`` (a URL) lets an HTTP server accept (2xx) or refuse the
+    stream key, as a CDN's authorisation does."""
+
+    def __init__(self, work, *, port=None, app="live", on_publish=None, limit=PEER_LIMIT):
+        port = port or free_tcp_port()
+        self.app = app
+        work = Path(work) / f"nginx-{uuid.uuid4().hex[:6]}"
+        self.record_dir = work / "records"
+        for d in (work, self.record_dir, work / "tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+        hook = f"on_publish {on_publish};" if on_publish else ""
+        super().__init__("nginx-rtmp", work, port, NGINX_RTMP_MODULE, f"""rtmp {{
+    server {{
+        listen 127.0.0.1:{port};
+        chunk_size 4096;
+        application {app} {{
+            live on;
+            record all;
+            record_path {self.record_dir};
+            record_unique off;
+            {hook}
+        }}
+    }}
+}}
+""", limit=limit)
+
+    def url(self, key):
+        return f"rtmp://127.0.0.1:{self.port}/{self.app}/{key}"
+
+    def recording(self, key):
+        return self.record_dir / f"{key}.flv"
 
 
 # --------------------------------------------------------------------------

@@ -8,7 +8,6 @@ server.
 Every peer listens on 127.0.0.1 only.
 """
 
-import socket
 import subprocess
 import threading
 import time
@@ -335,42 +334,22 @@ def make_ca_and_server_cert(work):
     return ca_cert, cert, key
 
 
-class TlsFront(peers.Peer):
+class TlsFront(peers.Nginx):
     """nginx's stream module on 127.0.0.1:``port`` taking TLS with
     ``cert``/``key`` and passing the bytes to 127.0.0.1:``backend``."""
 
     def __init__(self, work, backend, cert, key):
-        self.port = peers.free_tcp_port()
-        self.work = Path(work) / f"tls-front-{self.port}"
-        (self.work / "logs").mkdir(parents=True, exist_ok=True)
-        conf = self.work / "nginx.conf"
-        conf.write_text(f"""load_module {NGINX_STREAM_MODULE};
-pid {self.work}/nginx.pid;
-error_log {self.work}/logs/error.log info;
-daemon off;
-master_process off;
-events {{ worker_connections 64; }}
-stream {{
+        port = peers.free_tcp_port()
+        super().__init__("nginx-tls", Path(work) / f"tls-front-{port}", port,
+                         NGINX_STREAM_MODULE, f"""stream {{
     server {{
-        listen 127.0.0.1:{self.port} ssl;
+        listen 127.0.0.1:{port} ssl;
         ssl_certificate {cert};
         ssl_certificate_key {key};
         proxy_pass 127.0.0.1:{backend};
     }}
 }}
 """)
-        super().__init__("nginx-tls", ["nginx", "-p", self.work, "-c", conf], self.work)
-
-    def start(self):
-        super().start()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                assert self.alive() and time.monotonic() < deadline, self.log()
-                time.sleep(0.05)
 
 
 def test_rtmps_through_a_tls_front_trusting_a_given_ca(appliance_factory, tmp_path,
