@@ -138,7 +138,9 @@ def test_an_unknown_path_is_404(served):
 
 
 def test_a_client_killed_mid_stream_leaves_the_output_serving(served, tmp_path):
-    left = "left: closed the connection"
+    # A killed peer may leave unread data behind, so its kernel resets the
+    # connection rather than closing it: either way the output sees it leave.
+    left = " left: "
     for transport in ("tcp", "udp"):
         path = tmp_path / f"killed-{transport}.mkv"
         with record(served.url, transport, path, seconds=60) as peer:
