@@ -84,8 +84,8 @@ mod options;
 use std::collections::VecDeque;
 use std::fmt;
 
-use makara_encode::{EncodeError, RawPicture, VideoEncoder, VideoSettings};
-use makara_media::{Clock90k, EncodedVideo};
+use makara_encode::{EncodeError, Hardware, RawPicture, VideoEncoder, VideoSettings};
+use makara_media::{Clock90k, EncodedVideo, VideoCodec};
 
 use ffi::{Csp, FfiError, NalType, Params, Picture, PlaneRef};
 
@@ -125,6 +125,12 @@ impl X264Encoder {
     /// settings libx264 cannot take (packed 4:2:2 input, a zero bitrate or
     /// GOP, …); the message says which.
     pub fn open(settings: &VideoSettings) -> Result<X264Encoder, EncodeError> {
+        if settings.codec != VideoCodec::H264 || settings.hardware != Hardware::Software {
+            return Err(EncodeError::Open(format!(
+                "libx264 encodes H.264 in software, not {:?} on {:?}",
+                settings.codec, settings.hardware
+            )));
+        }
         let config = options::config(settings)?;
         let mut params = Params::with_preset(config.preset, config.tune).map_err(open_error)?;
         params

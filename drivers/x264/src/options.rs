@@ -162,6 +162,9 @@ mod tests {
 
     fn settings() -> VideoSettings {
         VideoSettings {
+            codec: makara_media::VideoCodec::H264,
+            hardware: makara_encode::Hardware::Software,
+            mpeg2_profile: makara_encode::Mpeg2Profile::Main,
             input: VideoFormat::new(1280, 720, PixelFormat::I420, 30000, 1001).unwrap(),
             rate_control: RateControl::Cbr,
             bitrate_kbps: 4000,

@@ -3,8 +3,11 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use makara_encode::{EncodeError, Preset, RateControl, RawPicture, VideoEncoder, VideoSettings};
-use makara_media::{Clock90k, EncodedVideo, PixelFormat, VideoFormat};
+use makara_encode::{
+    EncodeError, Hardware, Mpeg2Profile, Preset, RateControl, RawPicture, VideoEncoder,
+    VideoSettings,
+};
+use makara_media::{Clock90k, EncodedVideo, PixelFormat, VideoCodec, VideoFormat};
 use makara_x264::X264Encoder;
 
 const AUD: u8 = 9;
@@ -16,6 +19,9 @@ const FILLER: u8 = 12;
 
 fn settings(pixel_format: PixelFormat) -> VideoSettings {
     VideoSettings {
+        codec: VideoCodec::H264,
+        hardware: Hardware::Software,
+        mpeg2_profile: Mpeg2Profile::Main,
         input: VideoFormat::new(640, 360, pixel_format, 30, 1).unwrap(),
         rate_control: RateControl::Cbr,
         bitrate_kbps: 1000,

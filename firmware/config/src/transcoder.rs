@@ -43,6 +43,8 @@ pub enum VideoType {
     Avc,
     Hevc,
     Mpeg2Video,
+    /// AV1: a Makara extension to the contract's three video types.
+    Av1,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +60,11 @@ pub enum EncodingProfile {
 pub enum EncoderType {
     /// Software (CPU) encoding.
     Unset,
-    /// Intel Quick Sync; not available on this firmware.
+    /// Intel Quick Sync, through the GPU's render node.
     Qsv,
+    /// VA-API (Intel, AMD), through the GPU's render node: a Makara
+    /// extension.
+    Vaapi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,17 +180,25 @@ impl TranscoderRequest {
         let video_type = self.video_type.unwrap_or(VideoType::Avc);
         let encoding_profile = self.profile(video_type)?;
         let encoder_type = self.encoder_type.unwrap_or(EncoderType::Unset);
-        if encoder_type == EncoderType::Qsv {
-            return Err(Invalid::bad(
-                "encoderType",
-                "qsv (Intel Quick Sync) is not available on this appliance; use unset (software)",
-            ));
+        if encoder_type != EncoderType::Unset && video_type == VideoType::Av1 {
+            return Err(Invalid::NotAllowed {
+                field: "encoderType",
+                reason: "other than unset (software) when videoType is av1: AV1 is encoded by SVT-AV1 on the CPU".into(),
+            });
         }
         let video_profile = self.video_profile.unwrap_or(VideoProfile::Unset);
         if video_profile != VideoProfile::Unset && video_type != VideoType::Mpeg2Video {
             return Err(Invalid::NotAllowed {
                 field: "videoProfile",
                 reason: "unless videoType is mpeg2video".into(),
+            });
+        }
+        if video_profile == VideoProfile::Mpeg2Simple && self.b_frames.is_some_and(|b| b > 0) {
+            return Err(Invalid::NotAllowed {
+                field: "bFrame",
+                reason:
+                    "above 0 with videoProfile mpeg2_simple: the Simple profile has no B pictures"
+                        .into(),
             });
         }
         Ok(TranscoderConfig {

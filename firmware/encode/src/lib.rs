@@ -11,5 +11,7 @@ mod settings;
 mod video;
 
 pub use audio::{AudioEncoder, AudioSettings, RawAudio, CHANNELS, SAMPLE_RATE};
-pub use settings::{Preset, RateControl, VideoSettings, VideoSettingsError};
+pub use settings::{
+    Hardware, Mpeg2Profile, Preset, RateControl, VideoSettings, VideoSettingsError,
+};
 pub use video::{EncodeError, RawPicture, VideoEncoder};

@@ -2,8 +2,10 @@
 //! `encodingProfile`, `qualityLevel` and the `shaping*` properties get their
 //! meaning; docs/media-engine.md carries the same table for operators.
 
-use makara_config::{EncodingProfile, ResolutionMode, TranscoderConfig, VideoType};
-use makara_media::{PixelFormat, VideoFormat, VideoFormatError};
+use makara_config::{
+    EncoderType, EncodingProfile, ResolutionMode, TranscoderConfig, VideoProfile, VideoType,
+};
+use makara_media::{PixelFormat, VideoCodec, VideoFormat, VideoFormatError};
 use thiserror::Error;
 
 /// x264's speed/quality presets, fastest first.
@@ -68,9 +70,32 @@ pub enum RateControl {
     Vbr,
 }
 
+/// Where the pictures are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hardware {
+    /// On the CPU, by the codec's software library.
+    Software,
+    /// Intel Quick Sync Video.
+    Qsv,
+    /// VA-API (Intel, AMD).
+    Vaapi,
+}
+
+/// The MPEG-2 video profile (ISO/IEC 13818-2 §8): Simple has no B
+/// pictures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mpeg2Profile {
+    Main,
+    Simple,
+}
+
 /// Everything a video encoder needs, resolved: no "automatic" left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VideoSettings {
+    pub codec: VideoCodec,
+    pub hardware: Hardware,
+    /// Only for MPEG-2 video; `Main` unless videoProfile says Simple.
+    pub mpeg2_profile: Mpeg2Profile,
     /// The pictures the encoder receives (after any scaling).
     pub input: VideoFormat,
     pub rate_control: RateControl,
@@ -90,8 +115,6 @@ pub struct VideoSettings {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum VideoSettingsError {
-    #[error("videoType {0:?} has no encoder in this firmware yet; use avc")]
-    Codec(VideoType),
     #[error("the output frame rate must be fixed (frameRate 1-60) or come from the input")]
     FrameRate,
     #[error(transparent)]
@@ -113,9 +136,6 @@ impl VideoSettings {
         t: &TranscoderConfig,
         source: VideoFormat,
     ) -> Result<VideoSettings, VideoSettingsError> {
-        if t.video_type != VideoType::Avc {
-            return Err(VideoSettingsError::Codec(t.video_type));
-        }
         let (width, height) = match t.resolution {
             ResolutionMode::Custom { width, height } => (width, height),
             _ => (source.width, source.height),
@@ -128,8 +148,11 @@ impl VideoSettings {
         // Packed 4:2:2 sources and scaled pictures go through the converter,
         // which writes I420.
         let same_size = (width, height) == (source.width, source.height);
-        let pixel_format = match source.pixel_format {
-            PixelFormat::I420 | PixelFormat::Nv12 if same_size => source.pixel_format,
+        // The other codecs' libraries read only I420.
+        let pixel_format = match (source.pixel_format, t.video_type) {
+            (PixelFormat::I420, _) | (PixelFormat::Nv12, VideoType::Avc) if same_size => {
+                source.pixel_format
+            }
             _ => PixelFormat::I420,
         };
         let input = VideoFormat::new(width, height, pixel_format, fps_num, fps_den)?;
@@ -143,7 +166,18 @@ impl VideoSettings {
             Preset::from_quality_level,
         );
         let bitrate_kbps = target_bitrate(t);
+        let mpeg2_profile = match t.video_profile {
+            VideoProfile::Mpeg2Simple => Mpeg2Profile::Simple,
+            VideoProfile::Unset | VideoProfile::Mpeg2Main => Mpeg2Profile::Main,
+        };
         Ok(VideoSettings {
+            codec: codec(t.video_type),
+            hardware: match t.encoder_type {
+                EncoderType::Unset => Hardware::Software,
+                EncoderType::Qsv => Hardware::Qsv,
+                EncoderType::Vaapi => Hardware::Vaapi,
+            },
+            mpeg2_profile,
             input,
             rate_control,
             bitrate_kbps,
@@ -159,6 +193,12 @@ impl VideoSettings {
                 n => n,
             },
             b_frames: match t.b_frames {
+                // Simple profile has no B pictures (ISO/IEC 13818-2 §8.2).
+                _ if t.video_type == VideoType::Mpeg2Video
+                    && mpeg2_profile == Mpeg2Profile::Simple =>
+                {
+                    0
+                }
                 n if n >= 0 => n as u32,
                 _ if quality => 3,
                 _ => 0,
@@ -167,6 +207,15 @@ impl VideoSettings {
             preset,
             zero_latency: !quality,
         })
+    }
+}
+
+fn codec(video_type: VideoType) -> VideoCodec {
+    match video_type {
+        VideoType::Avc => VideoCodec::H264,
+        VideoType::Hevc => VideoCodec::Hevc,
+        VideoType::Mpeg2Video => VideoCodec::Mpeg2,
+        VideoType::Av1 => VideoCodec::Av1,
     }
 }
 

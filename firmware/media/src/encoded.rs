@@ -7,6 +7,9 @@ pub enum VideoCodec {
     H264,
     Hevc,
     Mpeg2,
+    /// AV1 as temporal units of low-overhead OBUs (a temporal delimiter
+    /// first), as the encoder writes them.
+    Av1,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

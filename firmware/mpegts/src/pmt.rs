@@ -10,6 +10,9 @@ use crate::{Error, Result};
 
 /// stream_type values (Table 2-34) of the streams the muxer carries.
 pub mod stream_type {
+    /// PES packets of private data: AV1 (with its registration
+    /// descriptor, per AOM's "Carriage of AV1 in MPEG-2 TS").
+    pub const PRIVATE_PES: u8 = 0x06;
     /// ISO/IEC 13818-2 (MPEG-2) video.
     pub const MPEG2_VIDEO: u8 = 0x02;
     /// ISO/IEC 11172-3 (MPEG-1) audio; here Layer II.
@@ -29,6 +32,7 @@ pub fn video_stream_type(codec: VideoCodec) -> u8 {
         VideoCodec::H264 => stream_type::H264,
         VideoCodec::Hevc => stream_type::HEVC,
         VideoCodec::Mpeg2 => stream_type::MPEG2_VIDEO,
+        VideoCodec::Av1 => stream_type::PRIVATE_PES,
     }
 }
 

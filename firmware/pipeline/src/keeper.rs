@@ -15,7 +15,9 @@ use std::time::Duration;
 use makara_capture::{monotonic_now, DeviceError, LiveCapture, RawFile, RawFileError};
 use makara_encode::{AudioEncoder, EncodeError, VideoEncoder, VideoSettings, VideoSettingsError};
 use makara_media::{MonotonicNs, Pcr27M, VideoFormat};
-use makara_mpegts::mux::{DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID};
+use makara_mpegts::mux::{
+    DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID, DEFAULT_VIDEO_PID,
+};
 
 use crate::codecs::{Codecs, NetworkOpen, TsPackets};
 use crate::ring::ring;
@@ -390,6 +392,7 @@ const VARIABLE_RATE_PCR_INTERVAL_MS: u32 = 20;
 /// video is; the SDT names the stream and the box.
 pub(crate) fn mux_config(setup: &Setup) -> Result<makara_mpegts::mux::ValidMuxConfig, String> {
     let mut config = MuxConfig::new(setup.mux_rate_bps);
+    config.video = Some((DEFAULT_VIDEO_PID, setup.video.codec));
     config.audio = setup.audio.map(|a| (DEFAULT_AUDIO_PID, a.codec));
     config.klv_pid = setup.metadata.then_some(DEFAULT_KLV_PID);
     // vbr leaves the link idle when the encoder is; cbr pads to its rate.

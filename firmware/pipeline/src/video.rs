@@ -206,6 +206,9 @@ mod tests {
 
     fn settings(fps: u32, b_frames: u32) -> VideoSettings {
         VideoSettings {
+            codec: makara_media::VideoCodec::H264,
+            hardware: makara_encode::Hardware::Software,
+            mpeg2_profile: makara_encode::Mpeg2Profile::Main,
             input: VideoFormat::new(320, 180, PixelFormat::I420, fps, 1).unwrap(),
             rate_control: RateControl::Vbr,
             bitrate_kbps: 1000,

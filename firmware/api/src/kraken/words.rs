@@ -41,6 +41,8 @@ pub const VIDEO_TYPES: &[(&str, VideoType)] = &[
     ("avc", VideoType::Avc),
     ("hevc", VideoType::Hevc),
     ("mpeg2video", VideoType::Mpeg2Video),
+    // A Makara extension: docs/codecs.md.
+    ("av1", VideoType::Av1),
 ];
 
 pub const ENCODING_PROFILES: &[(&str, EncodingProfile)] = &[
@@ -54,6 +56,8 @@ pub const ENCODING_PROFILES: &[(&str, EncodingProfile)] = &[
 pub const ENCODER_TYPES: &[(&str, EncoderType)] = &[
     ("unset", EncoderType::Unset),
     ("qsv", EncoderType::Qsv),
+    // A Makara extension: docs/codecs.md.
+    ("vaapi", EncoderType::Vaapi),
     ("software", EncoderType::Unset),
 ];
 

@@ -155,14 +155,24 @@ fn hevc_defaults_to_balanced_and_refuses_vbr() {
 }
 
 #[test]
-fn qsv_is_refused_with_a_reason() {
-    let r = TranscoderRequest {
-        encoder_type: Some(EncoderType::Qsv),
-        ..named()
-    };
-    let e = r.validate().unwrap_err();
-    assert_eq!(e.field(), "encoderType");
-    assert!(e.to_string().contains("not available"));
+fn hardware_encoders_are_a_setting_but_not_for_av1() {
+    // Whether the device exists is the engine's question, asked when the
+    // transcoder is saved; the setting itself is valid.
+    for hardware in [EncoderType::Qsv, EncoderType::Vaapi] {
+        let r = TranscoderRequest {
+            encoder_type: Some(hardware),
+            ..named()
+        };
+        assert_eq!(r.validate().unwrap().encoder_type, hardware);
+        let av1 = TranscoderRequest {
+            encoder_type: Some(hardware),
+            video_type: Some(VideoType::Av1),
+            ..named()
+        };
+        let e = av1.validate().unwrap_err();
+        assert_eq!(e.field(), "encoderType");
+        assert!(e.to_string().contains("SVT-AV1"), "{e}");
+    }
 }
 
 #[test]

@@ -104,10 +104,41 @@ fn gop_zero_means_two_seconds_and_fixed_rate_wins() {
 }
 
 #[test]
-fn hevc_is_refused_until_it_has_an_encoder() {
-    let t = transcoder(|r| r.video_type = Some(VideoType::Hevc));
-    assert_eq!(
-        VideoSettings::from_transcoder(&t, source()),
-        Err(VideoSettingsError::Codec(VideoType::Hevc))
-    );
+fn every_video_type_names_its_codec_and_only_h264_takes_nv12() {
+    let nv12 = VideoFormat::new(1280, 720, PixelFormat::Nv12, 30, 1).unwrap();
+    for (video_type, codec) in [
+        (VideoType::Avc, VideoCodec::H264),
+        (VideoType::Hevc, VideoCodec::Hevc),
+        (VideoType::Mpeg2Video, VideoCodec::Mpeg2),
+        (VideoType::Av1, VideoCodec::Av1),
+    ] {
+        let t = transcoder(|r| r.video_type = Some(video_type));
+        let s = VideoSettings::from_transcoder(&t, nv12).unwrap();
+        assert_eq!((s.codec, s.hardware), (codec, Hardware::Software));
+        let expected = match codec {
+            VideoCodec::H264 => PixelFormat::Nv12,
+            _ => PixelFormat::I420,
+        };
+        assert_eq!(s.input.pixel_format, expected, "{codec:?}");
+    }
+}
+
+#[test]
+fn mpeg2_simple_profile_has_no_b_frames_and_hardware_is_carried() {
+    let t = transcoder(|r| {
+        r.video_type = Some(VideoType::Mpeg2Video);
+        r.video_profile = Some(VideoProfile::Mpeg2Simple);
+        r.encoding_profile = Some(EncodingProfile::Quality);
+    });
+    let s = VideoSettings::from_transcoder(&t, source()).unwrap();
+    assert_eq!((s.mpeg2_profile, s.b_frames), (Mpeg2Profile::Simple, 0));
+    let main = transcoder(|r| {
+        r.video_type = Some(VideoType::Mpeg2Video);
+        r.encoding_profile = Some(EncodingProfile::Quality);
+    });
+    let s = VideoSettings::from_transcoder(&main, source()).unwrap();
+    assert_eq!((s.mpeg2_profile, s.b_frames), (Mpeg2Profile::Main, 3));
+    let vaapi = transcoder(|r| r.encoder_type = Some(EncoderType::Vaapi));
+    let s = VideoSettings::from_transcoder(&vaapi, source()).unwrap();
+    assert_eq!(s.hardware, Hardware::Vaapi);
 }

@@ -11,7 +11,6 @@ mod other_type {
     pub const MPEG1_VIDEO: u8 = 0x01;
     pub const MPEG2_AUDIO: u8 = 0x04;
     pub const PRIVATE_SECTIONS: u8 = 0x05;
-    pub const PRIVATE_PES: u8 = 0x06;
     pub const AAC_LATM: u8 = 0x11;
     pub const METADATA_SECTIONS: u8 = 0x16;
     pub const AC3: u8 = 0x81;
