@@ -43,12 +43,17 @@
 //! # Example
 //!
 //! ```
-//! use makara_encode::{Preset, RateControl, RawPicture, VideoEncoder, VideoSettings};
-//! use makara_media::{Clock90k, PixelFormat, VideoFormat};
+//! use makara_encode::{
+//!     Hardware, Mpeg2Profile, Preset, RateControl, RawPicture, VideoEncoder, VideoSettings,
+//! };
+//! use makara_media::{Clock90k, PixelFormat, VideoCodec, VideoFormat};
 //! use makara_x264::X264Encoder;
 //!
 //! let input = VideoFormat::new(320, 240, PixelFormat::I420, 25, 1)?;
 //! let mut encoder = X264Encoder::open(&VideoSettings {
+//!     codec: VideoCodec::H264,
+//!     hardware: Hardware::Software,
+//!     mpeg2_profile: Mpeg2Profile::Main,
 //!     input,
 //!     rate_control: RateControl::Cbr,
 //!     bitrate_kbps: 500,
