@@ -22,6 +22,11 @@ pub fn codecs() -> Codecs {
         audio: Box::new(|settings| {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
+        hardware: Box::new(|hardware| {
+            Err(format!(
+                "{hardware:?} encoding is not built into this firmware yet"
+            ))
+        }),
         devices: std::sync::Arc::new(V4l2Devices::new()),
         network: Some(network_decoder()),
     }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use makara_config::{Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
+use makara_config::{EncoderType, Id, InputConfig, OutputConfig, StreamConfig, TranscoderConfig};
 use makara_media::{CapturePort, InputReport, OutputReport};
 use thiserror::Error;
 
@@ -99,6 +99,15 @@ pub trait Engine: Send {
     /// retrying. Engines without statistics report nothing.
     fn stats(&self, _id: &Id) -> Option<(StreamStats, Option<String>)> {
         None
+    }
+    /// Whether this engine can encode on `encoder` (a transcoder's
+    /// encoderType); `Err` names the device or driver that is missing.
+    /// Software encoding is always there; engines without hardware say so.
+    fn encoder_available(&self, encoder: EncoderType) -> Result<(), String> {
+        match encoder {
+            EncoderType::Unset => Ok(()),
+            _ => Err("this engine encodes in software only".into()),
+        }
     }
     /// The capture ports this engine can capture from, with their modes.
     fn capture_ports(&self) -> Vec<CapturePort> {

@@ -467,6 +467,7 @@ mod tests {
             audio: Box::new(|_| -> Result<Box<dyn AudioEncoder>, EncodeError> {
                 Err(EncodeError::Open("the bench has no audio".into()))
             }),
+            hardware: Box::new(|_| Err("the bench has no hardware".into())),
             devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
             network: None,
         }

@@ -6,13 +6,19 @@ use std::sync::Arc;
 
 use makara_capture::{CaptureDevices, LiveCapture};
 use makara_config::InputConfig;
-use makara_encode::{AudioEncoder, AudioSettings, EncodeError, VideoEncoder, VideoSettings};
+use makara_encode::{
+    AudioEncoder, AudioSettings, EncodeError, Hardware, VideoEncoder, VideoSettings,
+};
 use makara_media::MonotonicNs;
 
 pub type VideoFactory =
     Box<dyn Fn(&VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> + Send + Sync>;
 pub type AudioFactory =
     Box<dyn Fn(&AudioSettings) -> Result<Box<dyn AudioEncoder>, EncodeError> + Send + Sync>;
+
+/// Whether the encoders can run on a hardware device: `Err` names what
+/// is missing (the render node, the driver).
+pub type HardwareProbe = Box<dyn Fn(Hardware) -> Result<(), String> + Send + Sync>;
 
 /// Opens a network input as a live capture: blocks until its first
 /// picture is decoded, asking `stop` often enough to give up within
@@ -48,6 +54,8 @@ pub struct NetworkOpen {
 pub struct Codecs {
     pub video: VideoFactory,
     pub audio: AudioFactory,
+    /// Asked before a transcoder that encodes on hardware is saved.
+    pub hardware: HardwareProbe,
     /// Capture hardware for device inputs (V4L2).
     pub devices: Arc<dyn CaptureDevices>,
     /// Network inputs decoded for transcoding (MPEG2TS, SRT, RTSP,

@@ -215,6 +215,16 @@ impl Engine for Pipeline {
             .map(|r| (r.shared.stats(), r.shared.problem()))
     }
 
+    fn encoder_available(&self, encoder: makara_config::EncoderType) -> Result<(), String> {
+        use makara_config::EncoderType;
+        use makara_encode::Hardware;
+        match encoder {
+            EncoderType::Unset => Ok(()),
+            EncoderType::Qsv => (self.codecs.hardware)(Hardware::Qsv),
+            EncoderType::Vaapi => (self.codecs.hardware)(Hardware::Vaapi),
+        }
+    }
+
     fn capture_ports(&self) -> Vec<makara_media::CapturePort> {
         self.codecs.devices.ports()
     }

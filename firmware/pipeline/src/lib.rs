@@ -38,7 +38,9 @@ pub use bench::{
     bench_encode, bench_transcode, BenchError, BenchSource, EncodeBench, EncodeBenchReport,
     RawLayout, TranscodeBench, TsFileOpener,
 };
-pub use codecs::{AudioFactory, Codecs, NetworkFactory, NetworkOpen, TsPackets, VideoFactory};
+pub use codecs::{
+    AudioFactory, Codecs, HardwareProbe, NetworkFactory, NetworkOpen, TsPackets, VideoFactory,
+};
 pub use engine::Pipeline;
 pub use setup::{BypassSetup, Setup, SetupError};
 pub use taps::MAX_TAPS_PER_OUTPUT;

@@ -182,6 +182,7 @@ fn rig() -> Rig {
             }))
         }),
         audio: Box::new(move |_| Ok(Box::new(ListeningAudio::new(Arc::clone(&listening))))),
+        hardware: Box::new(|_| Err("the fakes have no hardware".into())),
         devices: Arc::new(FakeDevice {
             signal: Arc::clone(&signal),
             opened: Arc::new(AtomicU64::new(0)),

@@ -151,6 +151,7 @@ fn an_encoder_failure_makes_the_stream_wait_then_recover() {
             }))
         }),
         audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        hardware: Box::new(|_| Err("the fakes have no hardware".into())),
         devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
         network: None,
     });

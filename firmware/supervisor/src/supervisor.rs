@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use makara_config::Id;
+use makara_config::{Id, Invalid, TranscoderConfig};
 
 use crate::command::{Command, Kind, Reply};
 use crate::document::{Document, Persist, PersistError};
@@ -58,7 +58,10 @@ impl Supervisor {
         match command {
             Command::CreateInput(c) => Ok(self.create(|r, id| r.inputs.insert(id, c))?),
             Command::CreateOutput(c) => Ok(self.create(|r, id| r.outputs.insert(id, c))?),
-            Command::CreateTranscoder(c) => Ok(self.create(|r, id| r.transcoders.insert(id, c))?),
+            Command::CreateTranscoder(c) => {
+                self.encoder_available(&c).map_err(CreateError::from)?;
+                Ok(self.create(|r, id| r.transcoders.insert(id, c))?)
+            }
             Command::CreateStream { config, start } => self.create_stream(config, start),
             Command::ReplaceInput(id, c) => {
                 self.replace(Kind::Input, id, |r, id| r.inputs.replace(id, c))
@@ -67,6 +70,7 @@ impl Supervisor {
                 self.replace(Kind::Output, id, |r, id| r.outputs.replace(id, c))
             }
             Command::ReplaceTranscoder(id, c) => {
+                self.encoder_available(&c).map_err(UpdateError::from)?;
                 self.replace(Kind::Transcoder, id, |r, id| r.transcoders.replace(id, c))
             }
             Command::ReplaceStream(id, c) => self.replace_stream(id, c),
@@ -229,6 +233,19 @@ impl Supervisor {
             .users(kind, id)
             .find(|(sid, _)| self.stream_state(sid) != StreamState::Stopped)
             .map(|(_, s)| s.name.clone())
+    }
+
+    /// A transcoder that encodes on hardware is saved only where that
+    /// hardware is: the engine names what is missing.
+    fn encoder_available(&self, transcoder: &TranscoderConfig) -> Result<(), Invalid> {
+        let encoder = transcoder.encoder_type;
+        self.engine
+            .lock()
+            .encoder_available(encoder)
+            .map_err(|reason| Invalid::BadValue {
+                field: "encoderType",
+                reason,
+            })
     }
 
     fn create(&mut self, insert: impl FnOnce(&mut Resources, Id)) -> Result<Reply, CreateError> {

@@ -117,6 +117,7 @@ pub fn codecs() -> Codecs {
             }))
         }),
         audio: Box::new(|_| Ok(Box::new(FakeAudio { out: None }))),
+        hardware: Box::new(|_| Err("the fakes have no hardware".into())),
         devices: std::sync::Arc::new(makara_capture::NoCaptureDevices),
         network: None,
     }

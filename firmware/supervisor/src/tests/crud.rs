@@ -390,3 +390,29 @@ fn error_messages_name_the_resource() {
     assert!(e.to_string().contains("'News'"), "{e}");
     assert!(e.to_string().starts_with("output "), "{e}");
 }
+
+/// The engine is asked whether a hardware encoder is there before a
+/// transcoder that needs one is saved; the test engine encodes in
+/// software only, so it is refused, naming the field, and nothing is kept.
+#[test]
+fn a_transcoder_for_missing_hardware_is_refused_and_not_kept() {
+    let rig = Rig::new("hardware");
+    let mut qsv = transcoder("qsv");
+    qsv.encoder_type = makara_config::EncoderType::Qsv;
+    match rig.call(Command::CreateTranscoder(qsv.clone())) {
+        Err(CommandError::Create(crate::CreateError::Invalid(e))) => {
+            assert_eq!(e.field(), "encoderType");
+            assert!(e.to_string().contains("software only"), "{e}");
+        }
+        other => panic!("expected encoderType to be refused, got {other:?}"),
+    }
+    let id = rig.add_transcoder("software");
+    match rig.call(Command::ReplaceTranscoder(id.clone(), qsv)) {
+        Err(CommandError::Update(UpdateError::Invalid(e))) => {
+            assert_eq!(e.field(), "encoderType")
+        }
+        other => panic!("expected encoderType to be refused, got {other:?}"),
+    }
+    let kept = rig.call(Command::Get(Kind::Transcoder, id)).unwrap();
+    assert!(format!("{kept:?}").contains("Unset"), "{kept:?}");
+}
