@@ -1,15 +1,17 @@
-//! `makarad bench encode` and `bench transcode`: the media path with this
-//! build's real encoders and decoder, as fast as it goes (see
-//! `makara_pipeline::bench_encode` and `bench_transcode`).
+//! `makarad bench encode`, `bench transcode` and `bench capacity`: the
+//! media path with this build's real encoders and decoder, as fast as it
+//! goes (see `makara_pipeline::bench_encode` and `bench_transcode`).
 
+use makara_config::VideoType;
 use makara_encode::Preset;
 use makara_pipeline::{
     bench_encode, bench_transcode, BenchSource, EncodeBench, EncodeBenchReport, RawLayout,
     TranscodeBench, TsFileOpener,
 };
+use makara_supervisor::{CodecCapacity, EncoderCapacity, Measured};
 
 use crate::cli::{
-    BenchAction, BenchArgs, BenchCodec, BenchPreset, CaptureArgs, EncodeArgs, RawPixfmt,
+    BenchAction, BenchArgs, BenchPreset, CapacityArgs, CaptureArgs, EncodeArgs, RawPixfmt,
     TranscodeArgs,
 };
 use crate::exit::{ExitCode, Failure};
@@ -20,6 +22,74 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
         BenchAction::Encode(args) => encode(args),
         BenchAction::Transcode(args) => transcode(args),
         BenchAction::Capture(args) => capture(args),
+        BenchAction::Capacity(args) => capacity(args),
+    }
+}
+
+/// The sizes the system API reports capacity for, with the default
+/// bitrate of each.
+const CAPACITY_SIZES: [(u32, u32, u32); 2] = [(1280, 720, 3000), (1920, 1080, 6000)];
+const CAPACITY_FPS: u32 = 30;
+const ALL_CODECS: [VideoType; 4] = [
+    VideoType::Avc,
+    VideoType::Hevc,
+    VideoType::Av1,
+    VideoType::Mpeg2Video,
+];
+
+/// Every codec at every size, one after the other, each with the machine
+/// to itself; a codec that cannot run is saved with its reason.
+fn capacity(args: CapacityArgs) -> Result<(), Failure> {
+    let codecs = if args.codec.is_empty() {
+        ALL_CODECS.to_vec()
+    } else {
+        args.codec
+    };
+    let mut measured = Vec::new();
+    for codec in codecs {
+        for (width, height, bitrate_kbps) in CAPACITY_SIZES {
+            let bench = EncodeBench {
+                width,
+                height,
+                fps: CAPACITY_FPS,
+                frames: args.seconds * u64::from(CAPACITY_FPS),
+                codec,
+                preset: Preset::Veryfast,
+                bitrate_kbps,
+                source: BenchSource::TestPattern,
+                output: None,
+            };
+            let result = match bench_encode(&media::codecs(), &bench) {
+                Ok(report) => Measured::Fps(report.fps()),
+                Err(e) => Measured::Failed(e.to_string()),
+            };
+            let entry = CodecCapacity {
+                codec,
+                width,
+                height,
+                frame_rate: CAPACITY_FPS,
+                result,
+            };
+            print_capacity(&entry);
+            measured.push(entry);
+        }
+    }
+    EncoderCapacity::new(measured)
+        .save(&args.data_dir)
+        .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    println!("saved in {}", args.data_dir.display());
+    Ok(())
+}
+
+fn print_capacity(c: &CodecCapacity) {
+    let codec = crate::cli::codec_word(c.codec);
+    let what = format!("{codec} {}x{}p{}", c.width, c.height, c.frame_rate);
+    match (&c.result, c.channels()) {
+        (Measured::Fps(fps), Some(channels)) => {
+            println!("{what}: {fps:.1} fps, {channels} channel(s)")
+        }
+        (Measured::Failed(why), _) => println!("{what}: failed: {why}"),
+        (Measured::Fps(fps), None) => println!("{what}: {fps:.1} fps"),
     }
 }
 
@@ -100,8 +170,8 @@ fn capture(args: CaptureArgs) -> Result<(), Failure> {
 }
 
 fn encode(args: EncodeArgs) -> Result<(), Failure> {
-    let BenchCodec::Avc = args.codec;
     let bench = EncodeBench {
+        codec: args.codec,
         width: args.width,
         height: args.height,
         fps: args.fps,
@@ -164,6 +234,7 @@ fn transcode_bench(args: TranscodeArgs) -> Result<TranscodeBench, Failure> {
         width: args.width,
         height: args.height,
         frames,
+        codec: args.codec,
         preset: preset(args.preset),
         bitrate_kbps: args.bitrate,
         output: args.output,
@@ -254,6 +325,7 @@ mod tests {
 
     fn args(input: &Path, frames: Option<u64>, output: &Path) -> TranscodeArgs {
         TranscodeArgs {
+            codec: VideoType::Avc,
             input: input.to_path_buf(),
             width: 160,
             height: 120,

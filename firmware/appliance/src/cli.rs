@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use makara_access::users::Role;
+use makara_config::VideoType;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -263,6 +264,25 @@ pub enum BenchAction {
     /// Capture from a port for a while and print the frame rate, lost
     /// frames and `copies_per_frame`; also lists the ports and modes.
     Capture(CaptureArgs),
+    /// Measure how many live channels each codec sustains at 720p30 and
+    /// 1080p30 (the test pattern through encoder and muxer at the default
+    /// transcoder settings, as fast as it goes), print it, and save it in
+    /// the data directory, where the system API reports it
+    /// (`encoderCapacity`). Run it while no stream runs.
+    Capacity(CapacityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// The appliance's data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Seconds of video encoded per codec and size, 1-60.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub seconds: u64,
+    /// Measure only these codecs (repeat the option); all four by default.
+    #[arg(long, value_parser = codec)]
+    pub codec: Vec<VideoType>,
 }
 
 #[derive(Debug, Args)]
@@ -294,10 +314,12 @@ pub struct EncodeArgs {
     /// Frames through the whole path, 1-1000000.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub frames: u64,
-    /// Video codec; this firmware encodes avc (H.264) only.
+    /// Video codec, as the transcoder's videoType: avc (libx264), hevc
+    /// (libx265), av1 (SVT-AV1) or mpeg2video (FFmpeg's MPEG-2).
     #[arg(long, default_value = "avc", value_parser = codec)]
-    pub codec: BenchCodec,
-    /// x264 preset.
+    pub codec: VideoType,
+    /// Encoder preset (x264's names; docs/codecs.md maps them for the
+    /// other codecs).
     #[arg(long, value_enum)]
     pub preset: BenchPreset,
     /// Average video bitrate in kbit/s, 150-15000 (as videoBitrate).
@@ -332,7 +354,10 @@ pub struct TranscodeArgs {
     /// all of them by default.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub frames: Option<u64>,
-    /// x264 preset.
+    /// Video codec of the output, as `bench encode --codec`.
+    #[arg(long, default_value = "avc", value_parser = codec)]
+    pub codec: VideoType,
+    /// Encoder preset, as `bench encode --preset`.
     #[arg(long, value_enum)]
     pub preset: BenchPreset,
     /// Average video bitrate in kbit/s, 150-15000 (as videoBitrate).
@@ -341,11 +366,6 @@ pub struct TranscodeArgs {
     /// Also write the transport stream to FILE.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BenchCodec {
-    Avc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -383,12 +403,25 @@ fn role() -> impl TypedValueParser<Value = Role> {
     PossibleValuesParser::new(Role::WORDS).try_map(|word| word.parse::<Role>())
 }
 
-fn codec(text: &str) -> Result<BenchCodec, String> {
+/// The videoType word of `codec`, as `--codec` takes it.
+pub fn codec_word(codec: VideoType) -> &'static str {
+    match codec {
+        VideoType::Avc => "avc",
+        VideoType::Hevc => "hevc",
+        VideoType::Av1 => "av1",
+        VideoType::Mpeg2Video => "mpeg2video",
+    }
+}
+
+/// The videoType words, and the codecs' common names.
+fn codec(text: &str) -> Result<VideoType, String> {
     match text {
-        "avc" | "h264" => Ok(BenchCodec::Avc),
-        "hevc" | "mpeg2video" => Err(format!(
-            "{text} has no encoder in this firmware yet; use avc"
+        "avc" | "h264" => Ok(VideoType::Avc),
+        "hevc" | "h265" => Ok(VideoType::Hevc),
+        "av1" => Ok(VideoType::Av1),
+        "mpeg2video" | "mpeg2" => Ok(VideoType::Mpeg2Video),
+        _ => Err(format!(
+            "unknown codec '{text}'; use avc, hevc, av1 or mpeg2video"
         )),
-        _ => Err(format!("unknown codec '{text}'; use avc")),
     }
 }

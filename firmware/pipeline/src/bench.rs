@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use makara_capture::{LiveCapture, Pacing, RawFileError};
 use makara_config::{
     EncodingProfile, Id, InputConfig, InputRequest, InputType, StreamRequest, TranscoderConfig,
-    TranscoderRequest,
+    TranscoderRequest, VideoType,
 };
 use makara_encode::{EncodeError, Preset};
 use makara_engine::StreamPlan;
@@ -98,6 +98,8 @@ pub struct EncodeBench {
     pub fps: u32,
     /// Frames through the whole path.
     pub frames: u64,
+    /// The transcoder's videoType: which encoder runs.
+    pub codec: VideoType,
     pub preset: Preset,
     pub bitrate_kbps: u32,
     pub source: BenchSource,
@@ -243,6 +245,8 @@ pub struct TranscodeBench {
     pub height: u32,
     /// Frames through the whole path: at most the file's pictures.
     pub frames: u64,
+    /// The transcoder's videoType: which encoder runs.
+    pub codec: VideoType,
     pub preset: Preset,
     pub bitrate_kbps: u32,
     /// Where the transport stream goes, if anywhere.
@@ -295,7 +299,13 @@ fn transcode_setup(bench: &TranscodeBench) -> Result<Setup, BenchError> {
     // once its first picture is decoded.
     let transcoder = TranscoderRequest {
         quality_level: Some(quality_level(bench.preset)),
-        ..bench_transcoder(bench.width, bench.height, -1, bench.bitrate_kbps)
+        ..bench_transcoder(
+            bench.codec,
+            bench.width,
+            bench.height,
+            -1,
+            bench.bitrate_kbps,
+        )
     }
     .validate()
     .map_err(invalid)?;
@@ -359,6 +369,7 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
     .validate()
     .map_err(invalid)?;
     let transcoder = bench_transcoder(
+        bench.codec,
         bench.width,
         bench.height,
         i64::from(bench.fps),
@@ -369,9 +380,22 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
     setup_of(input, transcoder)
 }
 
-/// A `vbr` transcoder at the bench's size and bitrate, a 2 s GOP, no audio.
-fn bench_transcoder(width: u32, height: u32, frame_rate: i64, kbps: u32) -> TranscoderRequest {
+/// A transcoder at the bench's codec, size and bitrate, a 2 s GOP, no
+/// audio, with variable-rate control: `vbr` where the contract allows it
+/// (avc, av1), else `balanced`, whose rate control is the same.
+fn bench_transcoder(
+    codec: VideoType,
+    width: u32,
+    height: u32,
+    frame_rate: i64,
+    kbps: u32,
+) -> TranscoderRequest {
+    let encoding_profile = match codec {
+        VideoType::Avc | VideoType::Av1 => EncodingProfile::Vbr,
+        VideoType::Hevc | VideoType::Mpeg2Video => EncodingProfile::Balanced,
+    };
     TranscoderRequest {
+        video_type: Some(codec),
         name: Some("bench".into()),
         width: Some(i64::from(width)),
         height: Some(i64::from(height)),
@@ -379,7 +403,7 @@ fn bench_transcoder(width: u32, height: u32, frame_rate: i64, kbps: u32) -> Tran
         video_bitrate_kbps: Some(i64::from(kbps)),
         gop_size: Some(0),
         audio: Some(false),
-        encoding_profile: Some(EncodingProfile::Vbr),
+        encoding_profile: Some(encoding_profile),
         ..TranscoderRequest::default()
     }
 }
@@ -475,6 +499,7 @@ mod tests {
 
     fn bench(source: BenchSource, output: Option<PathBuf>) -> EncodeBench {
         EncodeBench {
+            codec: VideoType::Avc,
             width: 320,
             height: 180,
             fps: 30,
@@ -580,6 +605,7 @@ mod tests {
         let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let out = dir.join("out.ts");
         let bench = TranscodeBench {
+            codec: VideoType::Avc,
             input: dir.join("in.ts"),
             width: 160,
             height: 90,

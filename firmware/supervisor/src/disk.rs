@@ -22,6 +22,11 @@ pub(crate) struct DiskWatch {
 }
 
 impl DiskWatch {
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn new(dir: &Path) -> DiskWatch {
         DiskWatch {
             dir: dir.to_path_buf(),

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod capacity;
 mod command;
 mod disk;
 mod document;
@@ -36,6 +37,7 @@ mod tests;
 mod views;
 mod watch;
 
+pub use capacity::{CapacityError, CodecCapacity, EncoderCapacity, Measured};
 pub use command::{Command, Kind, Reply};
 pub use document::{OpenError, PersistError};
 pub use engine::{Engine, EngineError, NoMediaEngine, StreamPlan, StreamStats};
@@ -67,7 +69,7 @@ pub use recording_error::{
 pub use recordings::LocalRecorder;
 pub use summary::{saved_summary, SavedPreset, SavedStream, SavedSummary};
 pub use views::{
-    CaptureView, GroupView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    SourceStream, SourceView, StorageView, StreamOutputView, StreamState, StreamView, SystemView,
-    TranscoderView,
+    CapacityView, CaptureView, GroupView, InputView, NicView, OutputView, PresetView,
+    ResourceState, ServerView, SourceStream, SourceView, StorageView, StreamOutputView,
+    StreamState, StreamView, SystemView, TranscoderView,
 };

@@ -13,8 +13,8 @@ use crate::error::{CommandError, LookupError};
 use crate::recordings::Recordings;
 use crate::resources::Resources;
 use crate::views::{
-    CaptureView, InputView, NicView, OutputView, PresetView, ResourceState, ServerView,
-    StorageView, StreamOutputView, StreamState, StreamView, SystemView, TranscoderView,
+    CapacityView, CaptureView, InputView, NicView, OutputView, PresetView, ResourceState,
+    ServerView, StorageView, StreamOutputView, StreamState, StreamView, SystemView, TranscoderView,
 };
 
 /// Everything a read looks at.
@@ -249,6 +249,7 @@ pub(crate) fn system(
     ports: Vec<makara_media::CapturePort>,
     started: std::time::SystemTime,
     storage: Option<StorageView>,
+    capacity: CapacityView,
 ) -> SystemView {
     SystemView {
         version: makara_board::firmware_version().to_string(),
@@ -259,6 +260,7 @@ pub(crate) fn system(
             ports,
         },
         storage,
+        capacity,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::error::CommandError;
 use crate::events::EventLog;
 use crate::recordings::{LocalRecorder, Recordings};
 use crate::report::{self, Reading};
-use crate::views::{StreamState, SystemView};
+use crate::views::{CapacityView, StreamState, SystemView};
 
 /// The configuration as last saved, and why streams last failed to start.
 #[derive(Debug, Clone)]
@@ -173,6 +173,11 @@ impl Shared {
 
     pub fn system(&self) -> SystemView {
         let ports = self.engine.lock().capture_ports();
-        report::system(ports, self.started, self.disk.check())
+        let capacity = match crate::EncoderCapacity::load(self.disk.dir()) {
+            Ok(None) => CapacityView::NotMeasured,
+            Ok(Some(measured)) => CapacityView::Measured(measured),
+            Err(e) => CapacityView::Unreadable(e.to_string()),
+        };
+        report::system(ports, self.started, self.disk.check(), capacity)
     }
 }

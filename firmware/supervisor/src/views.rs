@@ -91,6 +91,16 @@ pub struct SystemView {
     pub capture: CaptureView,
     /// The data disk, when its file system could be asked.
     pub storage: Option<StorageView>,
+    pub capacity: CapacityView,
+}
+
+/// The encoding capacity `makarad bench capacity` measured last.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CapacityView {
+    NotMeasured,
+    Measured(crate::EncoderCapacity),
+    /// The record is there but could not be read: why.
+    Unreadable(String),
 }
 
 /// The disk holding the data directory (the configuration and the keys).

@@ -2,7 +2,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use makara_supervisor::{CaptureMode, CapturePort, NicView, ServerView, StorageView, SystemView};
+use makara_supervisor::{
+    CapacityView, CaptureMode, CapturePort, CodecCapacity, Measured, NicView, ServerView,
+    StorageView, SystemView,
+};
 
 use super::links::Links;
 use crate::xml::XmlWriter;
@@ -18,6 +21,7 @@ pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
     if let Some(storage) = &s.storage {
         render_storage(w, storage);
     }
+    render_capacity(w, &s.capacity);
     let c = &s.capture;
     if !c.ports.is_empty() {
         w.open("captureInfo");
@@ -40,6 +44,55 @@ fn render_storage(w: &mut XmlWriter, s: &StorageView) {
     w.text("total_bytes", s.total_bytes);
     w.text("available_bytes", s.available_bytes);
     w.text("low_space", u8::from(s.low));
+    w.close();
+}
+
+/// `encoderCapacity` (ours, like `storageInfo`): what `makarad bench
+/// capacity` measured last, per codec and size, or why there is nothing.
+fn render_capacity(w: &mut XmlWriter, c: &CapacityView) {
+    w.open("encoderCapacity");
+    match c {
+        CapacityView::NotMeasured => {
+            w.text("status", "not_measured");
+            w.text("hint", "run 'makarad bench capacity' on the appliance");
+        }
+        CapacityView::Unreadable(why) => {
+            w.text("status", "unreadable");
+            w.text("error", why);
+        }
+        CapacityView::Measured(m) => {
+            w.text("status", "measured");
+            w.text(
+                "measured_at",
+                start_time(UNIX_EPOCH + std::time::Duration::from_secs(m.measured_unix)),
+            );
+            w.text("firmware", &m.firmware);
+            for codec in &m.codecs {
+                render_codec_capacity(w, codec);
+            }
+        }
+    }
+    w.close();
+}
+
+fn render_codec_capacity(w: &mut XmlWriter, c: &CodecCapacity) {
+    w.open("codec");
+    w.text(
+        "videoType",
+        super::words::word(super::words::VIDEO_TYPES, &c.codec),
+    );
+    w.text("width", c.width);
+    w.text("height", c.height);
+    w.text("frame_rate", c.frame_rate);
+    match &c.result {
+        Measured::Fps(fps) => {
+            w.text("fps", format!("{fps:.1}"));
+            w.text("channels", c.channels().unwrap_or(0));
+        }
+        Measured::Failed(why) => {
+            w.text("error", why);
+        }
+    }
     w.close();
 }
 
@@ -200,6 +253,39 @@ mod tests {
         render_storage(&mut w, &low);
         let xml: String = w.finish().split_whitespace().collect();
         assert!(xml.contains("<storageInfo><total_bytes>1048576</total_bytes><available_bytes>4096</available_bytes><low_space>1</low_space></storageInfo>"), "{xml}");
+    }
+
+    #[test]
+    fn encoder_capacity_shows_channels_or_why_there_are_none() {
+        use makara_config::VideoType;
+        let codec = |codec, result| CodecCapacity {
+            codec,
+            width: 1920,
+            height: 1080,
+            frame_rate: 30,
+            result,
+        };
+        let measured = makara_supervisor::EncoderCapacity {
+            measured_unix: 1_500_650_479,
+            firmware: "1.2.3".into(),
+            codecs: vec![
+                codec(VideoType::Hevc, Measured::Fps(64.25)),
+                codec(VideoType::Av1, Measured::Failed("no SVT-AV1".into())),
+            ],
+        };
+        let mut w = XmlWriter::new();
+        render_capacity(&mut w, &CapacityView::Measured(measured));
+        let xml: String = w.finish().split_whitespace().collect();
+        assert!(xml.contains("<status>measured</status><measured_at>2017-Jul-2115:21:19.000000</measured_at><firmware>1.2.3</firmware>"), "{xml}");
+        assert!(xml.contains("<codec><videoType>hevc</videoType><width>1920</width><height>1080</height><frame_rate>30</frame_rate><fps>64.2</fps><channels>2</channels></codec>"), "{xml}");
+        assert!(xml.contains("<videoType>av1</videoType><width>1920</width><height>1080</height><frame_rate>30</frame_rate><error>noSVT-AV1</error>"), "{xml}");
+        let mut w = XmlWriter::new();
+        render_capacity(&mut w, &CapacityView::NotMeasured);
+        let xml = w.finish();
+        assert!(
+            xml.contains("<status>not_measured</status>") && xml.contains("makarad bench capacity"),
+            "{xml}"
+        );
     }
 
     #[test]
