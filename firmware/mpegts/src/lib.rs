@@ -12,6 +12,7 @@
 //! - [`psi`] and [`pmt`]: PSI sections, the PAT and the PMT;
 //! - [`sdt`]: the DVB service description table (service and provider name);
 //! - [`pes`]: PES headers;
+//! - [`av1`]: AV1's OBUs, their start-code based format, its descriptors;
 //! - [`klv`]: how KLV metadata is signalled and wrapped;
 //! - [`mux`]: the constant-rate muxer;
 //! - [`demux`]: the parser that reads a stream back;
@@ -29,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod av1;
 mod crc;
 pub mod demux;
 pub mod es;
