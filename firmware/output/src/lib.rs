@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod carriage;
 mod datagram;
 mod gso;
 pub mod rtmp;
@@ -21,6 +22,7 @@ mod status;
 mod ts_output;
 mod udp;
 
+pub use carriage::{rtmp_refusal, rtsp_refusal};
 pub use datagram::{packets_per_datagram, Datagrams, TS_PACKET_LEN};
 pub use rtmp::{RtmpSender, RtmpSettings};
 pub use rtsp::{RtspError, RtspOutput, RtspSettings};

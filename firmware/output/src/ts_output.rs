@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use makara_config::{OutputConfig, OutputKind};
+use makara_media::{AudioCodec, VideoCodec};
 
 use crate::datagram::{Datagrams, TS_PACKET_LEN};
 use crate::rtmp::{RtmpSender, RtmpSettings};
@@ -31,6 +32,16 @@ impl OutputSettings {
             OutputKind::Rtmp { .. } => OutputSettings::Rtmp(RtmpSettings::from_output(output)?),
             OutputKind::Rtsp { .. } => OutputSettings::Rtsp(RtspSettings::from_output(output)?),
         })
+    }
+
+    /// Why this output cannot carry a stream of this video and audio, or
+    /// `None` when it can (a transport stream carries every codec).
+    pub fn refusal(&self, video: Option<VideoCodec>, audio: Option<AudioCodec>) -> Option<String> {
+        match self {
+            OutputSettings::Udp(_) | OutputSettings::Srt(_) => None,
+            OutputSettings::Rtmp(_) => crate::carriage::rtmp_refusal(video, audio),
+            OutputSettings::Rtsp(_) => crate::carriage::rtsp_refusal(video),
+        }
     }
 }
 

@@ -112,6 +112,8 @@ pub enum SetupError {
     Video(#[from] VideoSettingsError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("output '{output}': {reason}")]
+    Carriage { output: String, reason: String },
 }
 
 /// "an RTSP", "a V4L2": the kind with its article, as the messages say it.
@@ -171,6 +173,7 @@ impl Setup {
         let video = VideoSettings::from_transcoder(transcoder, picture)?;
         let audio = AudioSettings::from_transcoder(transcoder);
         let outputs = output_settings(&plan.outputs)?;
+        carriage(&plan.outputs, &outputs, &video, audio.as_ref())?;
         let audio_kbps = audio.map_or(0, |a| u64::from(a.bitrate_kbps));
         let peak_kbps = u64::from(video.max_bitrate_kbps) + audio_kbps;
         Ok(Setup {
@@ -276,6 +279,26 @@ fn output_settings(outputs: &[OutputConfig]) -> Result<Vec<OutputSettings>, Setu
         .iter()
         .map(|o| Ok(OutputSettings::from_output(o)?))
         .collect()
+}
+
+/// Refuses a transcoded stream whose codecs one of its outputs cannot
+/// carry (RTMP, RTSP), naming the output: better at the start than as the
+/// output's lasting error once the stream runs.
+fn carriage(
+    configs: &[OutputConfig],
+    outputs: &[OutputSettings],
+    video: &VideoSettings,
+    audio: Option<&AudioSettings>,
+) -> Result<(), SetupError> {
+    for (config, output) in configs.iter().zip(outputs) {
+        if let Some(reason) = output.refusal(Some(video.codec), audio.map(|a| a.codec)) {
+            return Err(SetupError::Carriage {
+                output: config.name.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The inputs that are a transport stream, which bypass and passthru copy.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use makara_mpegts::es::{AudioCodec, Program, VideoCodec as TsVideoCodec};
+use makara_mpegts::es::{AudioCodec, Program};
 use makara_rtmp::flv::{
     aac_frame, aac_sequence_header, on_metadata, AacConfig, AudioInfo, FlvError, Metadata,
     VideoCodec, VideoFrame, VideoInfo, VideoTagger,
@@ -316,36 +316,16 @@ fn closed_while(e: Failure, publisher: &Publisher) -> Failure {
     }
 }
 
-/// What the push sends for this program, or why it cannot.
+/// What the push sends for this program, or why it cannot: the codecs
+/// the transport stream carries, judged as a transcoder's would be
+/// ([`crate::rtmp_refusal`]), and audio no encoder here makes.
 fn plan(program: &Program) -> Result<Plan, Failure> {
-    let video = match program.video.map(|v| v.codec) {
-        None => None,
-        Some(TsVideoCodec::H264) => Some(VideoCodec::H264),
-        Some(TsVideoCodec::Hevc) => Some(VideoCodec::Hevc),
-        Some(TsVideoCodec::Mpeg2) => {
-            return Err(
-                "MPEG-2 video cannot be pushed over RTMP (FLV carries H.264, \
-                        Enhanced RTMP adds HEVC): transcode the stream to H.264"
-                    .into(),
-            )
-        }
-        Some(TsVideoCodec::Av1) => {
-            return Err("AV1 video in a transport stream is not pushed over RTMP: \
-                        transcode the stream to H.264"
-                .into())
-        }
-    };
+    use makara_media::{AudioCodec as Audio, VideoCodec as Video};
+    let video = program.video.map(|v| crate::carriage::ts_video(v.codec));
     let audio = match program.audio.map(|a| a.codec) {
-        None => false,
-        Some(AudioCodec::AacAdts) => true,
-        Some(AudioCodec::MpegAudio) => {
-            return Err(
-                "MPEG audio (MP2) cannot be pushed over RTMP: FLV carries AAC \
-                        (and MP3, which the encoder does not make): set the transcoder's \
-                        audio codec to AAC"
-                    .into(),
-            )
-        }
+        None => None,
+        Some(AudioCodec::AacAdts) => Some(Audio::AacAdts),
+        Some(AudioCodec::MpegAudio) => Some(Audio::Mp2),
         Some(other) => {
             let name = match other {
                 AudioCodec::AacLatm => "AAC in LATM",
@@ -358,7 +338,20 @@ fn plan(program: &Program) -> Result<Plan, Failure> {
             ));
         }
     };
-    Ok(Plan { video, audio })
+    if let Some(refusal) = crate::rtmp_refusal(video, audio) {
+        return Err(refusal);
+    }
+    let video = match video {
+        None => None,
+        Some(Video::H264) => Some(VideoCodec::H264),
+        Some(Video::Hevc) => Some(VideoCodec::Hevc),
+        // Refused above; named again so that a new codec cannot slip through.
+        Some(other) => return Err(format!("{other:?} video cannot be pushed over RTMP")),
+    };
+    Ok(Plan {
+        video,
+        audio: audio.is_some(),
+    })
 }
 
 /// A connection that publishes.

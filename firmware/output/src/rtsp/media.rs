@@ -69,9 +69,8 @@ impl Media {
                 "the stream's video has not sent its first key frame with its parameter sets yet"
                     .into()
             }
-            Some(other) => {
-                format!("{other} video cannot be served over RTSP; only H.264 and HEVC can")
-            }
+            Some(other) => crate::rtsp_refusal(Some(crate::carriage::ts_video(other)))
+                .unwrap_or_else(|| format!("{other} video cannot be served over RTSP")),
             None if self.audio.is_none() => {
                 "the stream has no video and its audio has not started yet".into()
             }
