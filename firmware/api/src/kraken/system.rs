@@ -155,7 +155,7 @@ fn start_time(t: SystemTime) -> String {
     ];
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
-    let (year, month, day) = civil_date(secs / 86_400);
+    let (year, month, day) = crate::hmp::time::civil_from_days((secs / 86_400) as i64);
     let day_secs = secs % 86_400;
     format!(
         "{year}-{}-{day:02} {:02}:{:02}:{:02}.{:06}",
@@ -165,21 +165,6 @@ fn start_time(t: SystemTime) -> String {
         day_secs % 60,
         since.subsec_micros()
     )
-}
-
-/// Year, month (1-12) and day of the `days`-th day after 1970-01-01, in the
-/// proleptic Gregorian calendar (H. Hinnant's days-to-civil algorithm).
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 pub fn render_servers(w: &mut XmlWriter, s: &ServerView, links: &Links) {
