@@ -48,6 +48,7 @@ const HAS_ADAPTATION: u8 = 0x20;
 const HAS_PAYLOAD: u8 = 0x10;
 const DISCONTINUITY: u8 = 0x80;
 const RANDOM_ACCESS: u8 = 0x40;
+const ES_PRIORITY: u8 = 0x20;
 const PCR_FLAG: u8 = 0x10;
 /// The flags byte and the six PCR bytes.
 const PCR_FIELD_LEN: usize = 7;
@@ -150,6 +151,10 @@ impl<T: AsRef<[u8]>> TsPacket<T> {
         self.adaptation_flags() & RANDOM_ACCESS != 0
     }
 
+    pub fn es_priority(&self) -> bool {
+        self.adaptation_flags() & ES_PRIORITY != 0
+    }
+
     pub fn pcr(&self) -> Option<Pcr27M> {
         if self.adaptation_flags() & PCR_FLAG == 0 {
             return None;
@@ -180,6 +185,9 @@ impl<T: AsRef<[u8]>> TsPacket<T> {
 pub struct AdaptationRepr {
     pub discontinuity: bool,
     pub random_access: bool,
+    /// elementary_stream_priority_indicator: AV1's carriage sets it on
+    /// the packet with the start of a key frame.
+    pub es_priority: bool,
     pub pcr: Option<Pcr27M>,
 }
 
@@ -188,6 +196,7 @@ impl AdaptationRepr {
         AdaptationRepr {
             discontinuity: packet.discontinuity(),
             random_access: packet.random_access(),
+            es_priority: packet.es_priority(),
             pcr: packet.pcr(),
         }
     }
@@ -221,6 +230,9 @@ impl AdaptationRepr {
         }
         if self.random_access {
             flags |= RANDOM_ACCESS;
+        }
+        if self.es_priority {
+            flags |= ES_PRIORITY;
         }
         let mut used = 2;
         if let Some(pcr) = self.pcr {
@@ -356,13 +368,18 @@ mod tests {
             adaptation: AdaptationRepr {
                 random_access: true,
                 discontinuity: false,
+                es_priority: true,
                 pcr: Some(Pcr27M((1 << 33) * 300 - 1)),
             },
         };
         assert_eq!(header.payload_capacity(), 176);
         let mut packet = [0u8; PACKET_LEN];
         header.emit(&[0xAB; 176], &mut packet);
+        // 47 41 01 33 | 07: adaptation_field_length | 70: random_access
+        // 0x40, ES priority 0x20, PCR 0x10.
+        assert_eq!(packet[..6], [0x47, 0x41, 0x01, 0x33, 0x07, 0x70]);
         let parsed = TsPacket::new_checked(&packet[..]).unwrap();
+        assert!(parsed.es_priority());
         assert_eq!(TsHeaderRepr::parse(&parsed), header);
         assert_eq!(parsed.payload(), &[0xAB; 176]);
     }

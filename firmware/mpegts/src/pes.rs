@@ -13,6 +13,8 @@ use crate::{Error, Result};
 /// optional header, which parsing must recognise.
 pub mod stream_id {
     pub const PROGRAM_STREAM_MAP: u8 = 0xBC;
+    /// private_stream_1: AV1 (carriage spec §3.4).
+    pub const PRIVATE_STREAM_1: u8 = 0xBD;
     pub const PADDING: u8 = 0xBE;
     pub const PRIVATE_STREAM_2: u8 = 0xBF;
     /// The first MPEG audio stream.

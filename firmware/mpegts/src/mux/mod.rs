@@ -66,6 +66,7 @@
 //! muxer drops the oldest whole units not yet started (never half a PES)
 //! and counts them. Units held back by their lead are not backlog.
 
+mod av1;
 mod buffer;
 mod config;
 mod counters;
@@ -80,7 +81,7 @@ pub use buffer::{AUDIO_BUFFER_BYTES, MAX_LEAD_MS};
 pub use config::*;
 pub use counters::{MuxCounters, StreamCounters};
 
-use makara_media::{Pcr27M, PCR_HZ};
+use makara_media::{Pcr27M, VideoCodec, PCR_HZ};
 
 use crate::packet::{AdaptationRepr, TsHeaderRepr, NULL_PID, PACKET_LEN, PAT_PID};
 use crate::psi::{PatProgram, PatRepr};
@@ -121,6 +122,14 @@ pub struct Muxer {
     margin: u64,
     pat: Table,
     pmt: Table,
+    /// Whether the PMT may go out: an AV1 program's waits for its first
+    /// sequence header, which fills its descriptor.
+    pmt_ready: bool,
+    pmt_version: u8,
+    /// The video stream's ES_info descriptors (AV1's), as in the PMT.
+    video_es_info: Vec<u8>,
+    /// Reused for AV1 temporal units in the start-code based format.
+    av1_scratch: Vec<u8>,
     sdt: Table,
     last_pcr: Option<u64>,
     streams: [Option<Stream>; 3],
@@ -153,7 +162,7 @@ impl Muxer {
                 pid: c.pmt_pid,
             }],
         };
-        let pmt = pmt_repr(&c, pid_of(pcr_kind).unwrap_or(NULL_PID));
+        let pmt = pmt_repr(&c, pid_of(pcr_kind).unwrap_or(NULL_PID), 0, &[]);
         let sdt = sdt_repr(&c);
         let buffer_limit = |kind| match kind {
             Kind::Video => c.video_buffer_bytes.map(|b| b as usize),
@@ -175,6 +184,10 @@ impl Muxer {
             margin: 2 * slot_ticks + if c.variable_rate { pcr_interval } else { 0 },
             pat: Table::new(PAT_PID, pat.buffer_len(), |b| pat.emit(b), c.restart),
             pmt: Table::new(c.pmt_pid, pmt.buffer_len(), |b| pmt.emit(b), c.restart),
+            pmt_ready: c.video.is_none_or(|(_, codec)| codec != VideoCodec::Av1),
+            pmt_version: 0,
+            video_es_info: Vec::new(),
+            av1_scratch: Vec::new(),
             sdt: Table::new(SDT_PID, sdt.buffer_len(), |b| sdt.emit(b), c.restart),
             last_pcr: None,
             streams: [Kind::Video, Kind::Audio, Kind::Klv].map(|k| {
@@ -185,6 +198,16 @@ impl Muxer {
             queued: 0,
             klv_sequence: 0,
             counters: MuxCounters::default(),
+        }
+    }
+
+    /// The PID of a stream kind, if the program has it.
+    fn pid_of(&self, kind: Kind) -> Option<u16> {
+        let c = self.config.get();
+        match kind {
+            Kind::Video => c.video.map(|v| v.0),
+            Kind::Audio => c.audio.map(|a| a.0),
+            Kind::Klv => c.klv_pid,
         }
     }
 
@@ -244,7 +267,7 @@ impl Muxer {
         if self.due(self.pat.last, self.psi_interval, now) {
             self.pat.emit(now, packet);
             self.counters.pat_packets += 1;
-        } else if self.due(self.pmt.last, self.psi_interval, now) {
+        } else if self.pmt_ready && self.due(self.pmt.last, self.psi_interval, now) {
             self.pmt.emit(now, packet);
             self.counters.pmt_packets += 1;
         } else if self.due(self.last_pcr, self.pcr_interval, now) {

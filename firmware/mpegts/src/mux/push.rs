@@ -1,7 +1,7 @@
 //! The input side of the muxer: units become PES packets in pooled
 //! buffers, and the backlog is kept under its limit.
 
-use makara_media::{Clock90k, EncodedAudio, EncodedVideo};
+use makara_media::{Clock90k, EncodedAudio, EncodedVideo, VideoCodec};
 
 use super::queue::Pes;
 use super::{Kind, Muxer, StreamCounters, DROP_ORDER};
@@ -11,8 +11,13 @@ use crate::pes::{stream_id, PesHeaderRepr};
 impl Muxer {
     /// Queues one access unit. Its PES packet is unbounded (length 0), as
     /// video may be, and starts with random_access_indicator if it is a
-    /// keyframe.
+    /// keyframe. H.264, HEVC and MPEG-2 video go as they are, on
+    /// stream_id 0xE0; AV1 temporal units as its carriage wants them (see
+    /// `mux::av1`).
     pub fn push_video(&mut self, au: &EncodedVideo) {
+        if self.video_codec() == Some(VideoCodec::Av1) {
+            return self.push_av1(au);
+        }
         let header = PesHeaderRepr {
             stream_id: stream_id::VIDEO,
             packet_length: 0,
@@ -20,7 +25,12 @@ impl Muxer {
             pts: Some(au.pts),
             dts: Some(au.dts),
         };
-        self.enqueue(Kind::Video, header, &[], &au.data, au.dts, au.keyframe);
+        let marks = Marks::random_access(au.keyframe);
+        self.enqueue(Kind::Video, header, &[], &au.data, au.dts, marks);
+    }
+
+    pub(super) fn video_codec(&self) -> Option<VideoCodec> {
+        self.config.get().video.map(|(_, codec)| codec)
     }
 
     /// Queues whole audio frames as one bounded PES packet. Every audio PES
@@ -33,7 +43,8 @@ impl Muxer {
             pts: Some(frames.pts),
             dts: None,
         };
-        self.enqueue(Kind::Audio, header, &[], &frames.data, frames.pts, true);
+        let marks = Marks::random_access(true);
+        self.enqueue(Kind::Audio, header, &[], &frames.data, frames.pts, marks);
     }
 
     /// Queues one KLV unit (a whole local or universal set) with the PTS of
@@ -58,21 +69,22 @@ impl Muxer {
             pts: Some(pts),
             dts: None,
         };
-        if self.enqueue(Kind::Klv, header, &cell_header, data, pts, false) {
+        let marks = Marks::random_access(false);
+        if self.enqueue(Kind::Klv, header, &cell_header, data, pts, marks) {
             self.klv_sequence = self.klv_sequence.wrapping_add(1);
         }
     }
 
     /// Builds a unit's PES packet into a pooled buffer and queues it.
     /// Video stays unbounded; other streams get their PES_packet_length.
-    fn enqueue(
+    pub(super) fn enqueue(
         &mut self,
         kind: Kind,
         mut header: PesHeaderRepr,
         prefix: &[u8],
         data: &[u8],
         dts: Clock90k,
-        random_access: bool,
+        marks: Marks,
     ) -> bool {
         let length = header.packet_length_for(prefix.len() + data.len());
         let bounded = kind != Kind::Video;
@@ -95,7 +107,10 @@ impl Muxer {
             packets: 0,
             // Saturating: an absurd DTS must not panic a debug build.
             deadline: dts.0.saturating_mul(300),
-            random_access,
+            random_access: marks.random_access,
+            priority_within: marks
+                .priority_within
+                .map(|offset| header.buffer_len() + prefix.len() + offset),
         };
         if let Some(stream) = self.streams[kind as usize].as_mut() {
             stream.queue.push_back(pes);
@@ -145,11 +160,34 @@ impl Muxer {
         }
     }
 
+    /// A unit the muxer cannot carry: counted, not queued.
+    pub(super) fn reject(&mut self) {
+        self.counters.rejected_units += 1;
+    }
+
     pub(super) fn stream_counters(&mut self, kind: Kind) -> &mut StreamCounters {
         match kind {
             Kind::Video => &mut self.counters.video,
             Kind::Audio => &mut self.counters.audio,
             Kind::Klv => &mut self.counters.klv,
+        }
+    }
+}
+
+/// How a unit's first transport packet is marked.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Marks {
+    pub random_access: bool,
+    /// elementary_stream_priority_indicator, if the first packet carries
+    /// the payload up to this offset (in the unit's data).
+    pub priority_within: Option<usize>,
+}
+
+impl Marks {
+    pub fn random_access(random_access: bool) -> Marks {
+        Marks {
+            random_access,
+            priority_within: None,
         }
     }
 }

@@ -23,6 +23,10 @@ pub(super) struct Pes {
     pub deadline: u64,
     /// Marks the first packet with random_access_indicator.
     pub random_access: bool,
+    /// Marks the first packet with elementary_stream_priority_indicator
+    /// too if it carries this many bytes of the PES: AV1's carriage wants
+    /// it where a key frame's first start code is.
+    pub priority_within: Option<usize>,
 }
 
 impl Pes {
@@ -120,17 +124,21 @@ impl Stream {
         let discontinuity = !self.queue.is_empty() && self.take_discontinuity();
         let pes = self.queue.front_mut()?;
         let first = !pes.started();
-        let header = TsHeaderRepr {
+        let mut header = TsHeaderRepr {
             pid: self.pid,
             payload_unit_start: first,
             continuity_counter: self.next_cc,
             adaptation: AdaptationRepr {
                 discontinuity,
                 random_access: first && pes.random_access,
+                es_priority: false,
                 pcr,
             },
         };
         let n = pes.remaining().min(header.payload_capacity());
+        // The flag shares the flags byte random_access already needs.
+        header.adaptation.es_priority =
+            header.adaptation.random_access && pes.priority_within.is_some_and(|end| end <= n);
         header.emit(&pes.bytes[pes.sent..pes.sent + n], packet);
         self.buffer.deliver(pes.deadline, n);
         self.next_cc = (self.next_cc + 1) & 0x0F;

@@ -6,8 +6,9 @@ use crate::packet::{AdaptationRepr, TsHeaderRepr, BODY_LEN, NULL_PID, PACKET_LEN
 use crate::pmt::{audio_stream_type, stream_type, video_stream_type, PmtRepr, PmtStream};
 use crate::sdt::{SdtRepr, PRIVATE_ORIGINAL_NETWORK_ID, SERVICE_TYPE_DIGITAL_TV};
 
-/// The program's PMT: video, audio, then KLV with its descriptors.
-pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
+/// The program's PMT: video (with `video_es_info`, AV1's descriptors),
+/// audio, then KLV with its descriptors.
+pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16, version: u8, video_es_info: &[u8]) -> PmtRepr {
     let stream = |stream_type, pid, es_info: &[u8]| PmtStream {
         stream_type,
         pid,
@@ -16,7 +17,7 @@ pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
     let mut streams = Vec::new();
     let mut program_info = Vec::new();
     if let Some((pid, codec)) = c.video {
-        streams.push(stream(video_stream_type(codec), pid, &[]));
+        streams.push(stream(video_stream_type(codec), pid, video_es_info));
     }
     if let Some((pid, codec)) = c.audio {
         streams.push(stream(audio_stream_type(codec), pid, &[]));
@@ -28,7 +29,7 @@ pub(super) fn pmt_repr(c: &MuxConfig, pcr_pid: u16) -> PmtRepr {
     }
     PmtRepr {
         program_number: c.program_number,
-        version: 0,
+        version,
         pcr_pid,
         program_info,
         streams,
@@ -51,9 +52,9 @@ pub(super) fn sdt_repr(c: &MuxConfig) -> SdtRepr {
 /// One repeated PSI table on its own PID: a one-packet payload made once
 /// (pointer_field 0, the section, 0xFF stuffing), its continuity counter,
 /// and when it last went. The largest PMT the config allows (three
-/// streams and the KLV descriptors) is 66 bytes, and the largest SDT (two
-/// 64-byte names) 153, so a section always fits, with room for an
-/// adaptation field.
+/// streams, the KLV descriptors and AV1's two) is 78 bytes, and the
+/// largest SDT (two 64-byte names) 153, so a section always fits, with
+/// room for an adaptation field.
 #[derive(Debug)]
 pub(super) struct Table {
     pid: u16,
@@ -76,6 +77,15 @@ impl Table {
             last: None,
             discontinuity,
         }
+    }
+
+    /// A new section in place of the old (a new PMT version), sent at
+    /// the next chance; the continuity counter goes on.
+    pub fn replace(&mut self, len: usize, emit: impl FnOnce(&mut [u8])) {
+        self.payload = [0xFF; BODY_LEN];
+        self.payload[0] = 0;
+        emit(&mut self.payload[1..1 + len]);
+        self.last = None;
     }
 
     pub fn emit(&mut self, now: u64, packet: &mut [u8; PACKET_LEN]) {

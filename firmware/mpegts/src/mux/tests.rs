@@ -7,6 +7,8 @@ use crate::pmt::{descriptors, stream_type};
 use crate::psi::PsiSection;
 use crate::sdt::SdtRepr;
 
+mod av1;
+
 type Out = Vec<(Pcr27M, [u8; PACKET_LEN])>;
 
 fn muxer(config: MuxConfig) -> Muxer {
