@@ -62,7 +62,7 @@ mod adts;
 mod assemble;
 mod demuxer;
 mod nal;
-mod program;
+pub(crate) mod program;
 #[cfg(test)]
 mod tests;
 mod video;
@@ -71,6 +71,7 @@ use makara_media::Clock90k;
 
 pub use adts::{audio_specific_config, AacConfig, AdtsHeader, ADTS_CRC_LEN, ADTS_HEADER_LEN};
 pub use demuxer::{EsCounters, EsDemuxer, EsOptions, MAX_PENDING_BYTES, MAX_PENDING_EVENTS};
+pub(crate) use nal::unescape as unescape_rbsp;
 pub use nal::MAX_PARAMETER_SET_LEN;
 pub use nal::{h264, hevc, nal_units, NalUnits, ParameterSetKind, ParameterSets};
 pub use program::{AudioCodec, AudioTrack, Program, VideoCodec, VideoTrack};

@@ -27,6 +27,13 @@
 //!   Rx = 2 Mbit/s (§2.4.2.7), its peak taken when a packet's last byte is
 //!   in. Video's Rx depends on the level, so video's is not judged.
 //!
+//! - **Video, codec by codec.** For H.264, HEVC, MPEG-2 video and AV1
+//!   the stream's profile and level (from its first parameter sets or
+//!   sequence header, [`level`]) size TBn, MBn and EBn and their rates by
+//!   each codec's T-STD rules ([`buffers`]), and the stream is run through
+//!   them ([`video`]): [`EsReport::buffer_use`] says how full each got and
+//!   how often a unit was not whole in EBn at its decoding time.
+//!
 //! A PES whose last byte arrives after its removal time is late: the
 //! decoder's buffer underflowed. The PCR is followed on one PID, the first
 //! that carries one; 33-bit wraps are unwrapped.
@@ -35,7 +42,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use makara_media::PCR_HZ;
 
+use crate::av1::start_code;
 use crate::demux::{DemuxEvent, Demuxer};
+use crate::es::program::{classify, Carries};
+use crate::es::VideoCodec;
 use crate::packet::{TsPacket, NULL_PID, PACKET_LEN};
 use crate::pes::PesHeaderRepr;
 use crate::{Error, Result};
@@ -72,6 +82,54 @@ pub struct EsReport {
     /// Audio: the most bytes in the transport buffer at once (0 for other
     /// streams).
     pub max_transport_buffer: usize,
+    /// Video: the codec the PMT names.
+    pub codec: Option<VideoCodec>,
+    /// Video: the profile and level its bitstream signals.
+    pub level: Option<VideoLevel>,
+    /// Video: the T-STD buffers of that level.
+    pub buffers: Option<VideoBuffers>,
+    /// Video: how the stream used them.
+    pub buffer_use: Option<VideoBufferUse>,
+}
+
+/// The longest a byte may wait in the T-STD: 1 s (§2.4.2.6), 10 s for
+/// AV1 (its carriage spec's STD delay).
+const MAX_WAIT_TICKS: u64 = PCR_HZ;
+const AV1_MAX_WAIT_TICKS: u64 = 10 * PCR_HZ;
+/// BSn and TBS of the audio T-STD (§2.4.2.4, §2.4.2.7).
+const AUDIO_BSN: usize = 3584;
+const AUDIO_TBS: usize = 512;
+
+impl EsReport {
+    /// Whether the stream kept its T-STD: no unit late, no byte waiting
+    /// too long, every buffer within its size. `None` where the analyser
+    /// does not know the buffers: video of a level it cannot read or
+    /// does not know, and streams that are neither audio nor video.
+    pub fn t_std_ok(&self) -> Option<bool> {
+        let timely = self.late_units == 0;
+        if AUDIO_STREAM_TYPES.contains(&self.stream_type) {
+            return Some(
+                timely
+                    && self.max_wait <= MAX_WAIT_TICKS
+                    && self.max_occupancy <= AUDIO_BSN
+                    && self.max_transport_buffer <= AUDIO_TBS,
+            );
+        }
+        let (buffers, used) = (self.buffers?, self.buffer_use?);
+        let max_wait = if self.codec == Some(VideoCodec::Av1) {
+            AV1_MAX_WAIT_TICKS
+        } else {
+            MAX_WAIT_TICKS
+        };
+        Some(
+            timely
+                && self.max_wait <= max_wait
+                && used.eb_underflows == 0
+                && used.max_tb <= buffers.tbs
+                && used.max_mb <= buffers.mbs
+                && used.max_eb <= buffers.ebs,
+        )
+    }
 }
 
 /// What [`analyse`] found.
@@ -107,6 +165,7 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
     };
     let mut demuxer = Demuxer::new();
     let mut buffers: BTreeMap<u16, Buffer> = BTreeMap::new();
+    let mut traces: BTreeMap<u16, VideoTrace> = BTreeMap::new();
     for (index, bytes) in packets.iter().enumerate() {
         demuxer.push(bytes);
         while let Some(event) = demuxer.poll() {
@@ -116,6 +175,10 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
                         let entry = report.streams.entry(s.pid).or_default();
                         entry.pid = s.pid;
                         entry.stream_type = s.stream_type;
+                        if let Carries::Video(codec) = classify(s) {
+                            entry.codec = Some(codec);
+                            traces.entry(s.pid).or_default();
+                        }
                         let buffer = buffers.entry(s.pid).or_default();
                         if AUDIO_STREAM_TYPES.contains(&s.stream_type) {
                             buffer
@@ -125,6 +188,11 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
                     }
                 }
                 DemuxEvent::Continuity { .. } => report.continuity_errors += 1,
+                DemuxEvent::Pes(unit) => {
+                    if let Some(es) = report.streams.get_mut(&unit.pid) {
+                        learn_level(es, &unit.payload);
+                    }
+                }
                 _ => {}
             }
         }
@@ -151,6 +219,10 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
         }
         if packet.has_payload() {
             buffer.arrive(clock.arrival(index), &packet, es);
+            if let Some(trace) = traces.get_mut(&pid) {
+                let starts = packet.payload_unit_start().then(|| removal_time(&packet));
+                trace.packet(clock.arrival(index + 1), packet.payload().len(), starts);
+            }
         }
     }
     for (pid, buffer) in buffers {
@@ -158,7 +230,37 @@ pub fn analyse(ts: &[u8]) -> Result<TstdReport> {
             buffer.finish(es);
         }
     }
+    for (pid, mut trace) in traces {
+        trace.close();
+        if let Some(es) = report.streams.get_mut(&pid) {
+            es.buffers = es.level.as_ref().and_then(VideoBuffers::for_level);
+            es.buffer_use = es.buffers.map(|b| video::simulate(&trace, b));
+        }
+    }
     Ok(report)
+}
+
+/// The first level a video stream's units signal.
+fn learn_level(es: &mut EsReport, payload: &[u8]) {
+    let Some(codec) = es.codec.filter(|_| es.level.is_none()) else {
+        return;
+    };
+    es.level = if codec == VideoCodec::Av1 {
+        start_code::to_low_overhead(payload)
+            .ok()
+            .and_then(|tu| VideoLevel::find(codec, &tu))
+    } else {
+        VideoLevel::find(codec, payload)
+    };
+}
+
+/// When the PES starting in this packet leaves the decoder's buffers: its
+/// DTS, else its PTS, on the 27 MHz clock.
+fn removal_time<T: AsRef<[u8]>>(packet: &TsPacket<T>) -> Option<u64> {
+    PesHeaderRepr::parse(packet.payload())
+        .ok()
+        .and_then(|(h, _)| h.dts.or(h.pts))
+        .map(|t| t.0 * 300)
 }
 
 /// Byte arrival times from the PCRs of one PID.
@@ -331,5 +433,13 @@ impl Buffer {
     }
 }
 
+pub mod buffers;
+pub mod level;
+mod video;
+
+pub use buffers::VideoBuffers;
+pub use level::VideoLevel;
+pub use video::VideoBufferUse;
+use video::VideoTrace;
 #[cfg(test)]
 mod tests;

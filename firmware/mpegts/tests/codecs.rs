@@ -145,7 +145,10 @@ fn probe(file: &Path, format: Option<&str>) -> Vec<String> {
     // A transport stream's stream is listed under its program too: the
     // first listing is the one.
     let (out, _) = run(FFPROBE, &args);
-    let line = out.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    let line = out
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
     // (mpeg2video's listing ends in an empty field.)
     line.split(',')
         .map(|f| f.trim().to_owned())
@@ -170,6 +173,8 @@ fn judge_t_std(ts: &Path) {
     assert_eq!(video.late_units, 0, "{video:?}");
     assert!(video.max_wait <= 27_000_000, "{video:?}");
     assert_eq!(report.continuity_errors, 0);
+    assert!(video.level.is_some(), "the level is read: {video:?}");
+    assert_eq!(video.t_std_ok(), Some(true), "{video:?}");
 }
 
 /// Splits an Annex B or MPEG-2 video stream before each start code that

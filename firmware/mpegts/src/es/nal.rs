@@ -152,7 +152,7 @@ pub(super) fn has_recovery_point_sei(codec: VideoCodec, nal: &[u8]) -> bool {
 
 /// The RBSP of a NAL unit: each emulation_prevention_three_byte (a 03
 /// after two zero bytes) removed.
-fn unescape(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut zeros = 0;
     for &b in bytes {

@@ -119,7 +119,7 @@ pub struct Program {
 
 /// What one PMT entry carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Carries {
+pub(crate) enum Carries {
     Video(VideoCodec),
     Audio(AudioCodec),
     /// Metadata, subtitles, teletext, splice information: known, and not
@@ -128,7 +128,7 @@ pub(super) enum Carries {
     Unknown,
 }
 
-pub(super) fn classify(stream: &PmtStream) -> Carries {
+pub(crate) fn classify(stream: &PmtStream) -> Carries {
     use other_type::*;
     use stream_type::*;
     match stream.stream_type {

@@ -30,24 +30,43 @@ pub const MAX_LEAD_MS: u32 = 900;
 /// strict.
 pub const AUDIO_BUFFER_BYTES: usize = 3584;
 
-/// The transport buffer in front of an audio decoder (§2.4.2.3): 512
-/// bytes, taking whole packets, drained at Rx = 2 Mbit/s (§2.4.2.7). A
-/// burst of one PES's packets at the mux rate would overflow it, so audio
-/// packets are paced to it.
-#[derive(Debug, Default)]
+/// The transport buffer in front of a decoder (§2.4.2.3): 512 bytes,
+/// taking whole packets, drained at a stream's rate: Rx = 2 Mbit/s for
+/// audio (§2.4.2.7); for video, Rbx of its level (see
+/// [`crate::tstd::buffers`]), the slower of its two leaks, so that
+/// neither TBn nor MBn fills. A burst of one PES's packets at a mux rate
+/// above that would overflow them, so packets are paced to it.
+#[derive(Debug)]
 pub(super) struct TransportBuffer {
     /// Bits times the 27 MHz rate, so that draining stays in integers.
     level: u128,
     at: u64,
+    rate_bps: u128,
 }
 
 impl TransportBuffer {
     const SIZE_BITS: u128 = 512 * 8;
-    const RX_BPS: u128 = 2_000_000;
+    const AUDIO_RX_BPS: u64 = 2_000_000;
     const PACKET_BITS: u128 = PACKET_LEN as u128 * 8;
 
+    pub fn audio() -> TransportBuffer {
+        TransportBuffer::draining_at(Self::AUDIO_RX_BPS)
+    }
+
+    pub fn draining_at(rate_bps: u64) -> TransportBuffer {
+        TransportBuffer {
+            level: 0,
+            at: 0,
+            rate_bps: u128::from(rate_bps.max(1)),
+        }
+    }
+
+    pub fn rate_bps(&self) -> u64 {
+        self.rate_bps as u64
+    }
+
     fn level_at(&self, t: u64) -> u128 {
-        let drained = u128::from(t.saturating_sub(self.at)) * Self::RX_BPS;
+        let drained = u128::from(t.saturating_sub(self.at)) * self.rate_bps;
         self.level.saturating_sub(drained)
     }
 
@@ -134,7 +153,7 @@ mod tests {
         // Two packets at once hold 376 bytes; a third fits once 52 have
         // drained: 416 bits at 2 Mbit/s, 5 616 ticks. Then it is full, and
         // the next fits after a whole packet drained, 20 304 ticks.
-        let mut tb = TransportBuffer::default();
+        let mut tb = TransportBuffer::audio();
         tb.deliver(0);
         tb.deliver(0);
         assert!(!tb.fits(5_615) && tb.fits(5_616));

@@ -7,6 +7,7 @@ use super::queue::Pes;
 use super::{Kind, Muxer, StreamCounters, DROP_ORDER};
 use crate::klv::{MetadataAuCellRepr, CELL_COMPLETE, METADATA_SERVICE_ID};
 use crate::pes::{stream_id, PesHeaderRepr};
+use crate::tstd::{VideoBuffers, VideoLevel};
 
 impl Muxer {
     /// Queues one access unit. Its PES packet is unbounded (length 0), as
@@ -15,6 +16,9 @@ impl Muxer {
     /// stream_id 0xE0; AV1 temporal units as its carriage wants them (see
     /// `mux::av1`).
     pub fn push_video(&mut self, au: &EncodedVideo) {
+        if au.keyframe {
+            self.pace_video(&au.data);
+        }
         if self.video_codec() == Some(VideoCodec::Av1) {
             return self.push_av1(au);
         }
@@ -27,6 +31,19 @@ impl Muxer {
         };
         let marks = Marks::random_access(au.keyframe);
         self.enqueue(Kind::Video, header, &[], &au.data, au.dts, marks);
+    }
+
+    /// Paces video to Rbx of the level its parameter sets or sequence
+    /// header signal (see [`crate::tstd::buffers`]), if they are in this
+    /// unit and the level is one the tables know.
+    fn pace_video(&mut self, data: &[u8]) {
+        let Some(codec) = self.video_codec().map(es_codec) else {
+            return;
+        };
+        let buffers = VideoLevel::find(codec, data).and_then(|l| VideoBuffers::for_level(&l));
+        if let (Some(b), Some(stream)) = (buffers, self.streams[Kind::Video as usize].as_mut()) {
+            stream.pace(b.rbx_bps);
+        }
     }
 
     pub(super) fn video_codec(&self) -> Option<VideoCodec> {
@@ -171,6 +188,16 @@ impl Muxer {
             Kind::Audio => &mut self.counters.audio,
             Kind::Klv => &mut self.counters.klv,
         }
+    }
+}
+
+/// The demuxer's name for an encoder's codec.
+fn es_codec(codec: VideoCodec) -> crate::es::VideoCodec {
+    match codec {
+        VideoCodec::H264 => crate::es::VideoCodec::H264,
+        VideoCodec::Hevc => crate::es::VideoCodec::Hevc,
+        VideoCodec::Mpeg2 => crate::es::VideoCodec::Mpeg2,
+        VideoCodec::Av1 => crate::es::VideoCodec::Av1,
     }
 }
 

@@ -64,7 +64,7 @@ impl Stream {
             queue: VecDeque::new(),
             discontinuity: restart,
             buffer: DecoderBuffer::new(buffer_limit),
-            transport: paced.then(TransportBuffer::default),
+            transport: paced.then(TransportBuffer::audio),
         }
     }
 
@@ -81,6 +81,14 @@ impl Stream {
         (pes.started() || now.saturating_add(lead) >= pes.deadline)
             && self.buffer.has_room(pes.remaining().min(BODY_LEN))
             && self.transport.as_ref().is_none_or(|tb| tb.fits(end))
+    }
+
+    /// Paces the stream's packets to a transport buffer drained at
+    /// `rate_bps`, from now on (a new rate starts empty).
+    pub fn pace(&mut self, rate_bps: u64) {
+        if self.transport.as_ref().map(TransportBuffer::rate_bps) != Some(rate_bps) {
+            self.transport = Some(TransportBuffer::draining_at(rate_bps));
+        }
     }
 
     /// Counts a packet of this PID whose last byte leaves at `end` into

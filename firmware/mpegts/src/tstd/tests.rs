@@ -170,13 +170,18 @@ fn waits_and_occupancy_of_a_golden_stream() {
             // Each packet is in 28 200 ticks after the last: at 2 Mbit/s
             // the buffer drained 261 bytes meanwhile, so it never holds two.
             max_transport_buffer: 188,
+            ..EsReport::default()
         }
     );
+    assert_eq!(audio.t_std_ok(), Some(true));
     let video = &report.streams[&VIDEO];
     // DTS 2 000 = 600 000 ticks; the PES starts at 5 · 28 200.
     assert_eq!((video.max_wait, video.max_occupancy), (459_000, 368));
     assert_eq!((video.units, video.bytes, video.late_units), (1, 368, 0));
     assert_eq!(video.max_transport_buffer, 0, "not judged for video");
+    // Its payload is no H.264 a level can be read from: not judged.
+    assert_eq!(video.codec, Some(crate::es::VideoCodec::H264));
+    assert_eq!((video.level, video.t_std_ok()), (None, None));
     // 7 packets between the PCRs in 197 400 ticks: 1.44 Mbit/s.
     assert_eq!(
         (report.min_rate_bps, report.max_rate_bps),
