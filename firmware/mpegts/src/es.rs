@@ -8,16 +8,23 @@
 //!
 //! - [`EsEvent::Program`] when the PMT first names them, and whenever a
 //!   later PMT (or PAT) changes which streams, PIDs or codecs they are.
-//!   Only H.264, HEVC and AAC in ADTS get units; MPEG-2 video, AV1, MPEG
-//!   audio, AAC in LATM, AC-3 are named so a consumer can refuse them.
+//!   H.264, HEVC, MPEG-2 video, AV1 (stream_type 0x06 with the 'AV01'
+//!   registration) and AAC in ADTS get units; MPEG audio, AAC in LATM,
+//!   AC-3 are named so a consumer can refuse them.
 //! - [`EsEvent::ParameterSets`] when the SPS, PPS (or HEVC VPS) in the
 //!   stream first appear or change, before the unit that carried them;
 //!   [`EsDemuxer::parameter_sets`] has the latest at any time.
 //! - [`EsEvent::Video`]: one access unit per PES packet with a PTS (and
-//!   the PES packets without one that continue it), Annex B, with its PTS
-//!   and DTS and whether it is a key frame, judged from its NAL units (IDR
-//!   for H.264, IRAP for HEVC; [`VideoUnit::has_recovery_point`] for
-//!   streams coded with intra refresh).
+//!   the PES packets without one that continue it), with its PTS and DTS
+//!   and whether it is a key frame, judged from its data
+//!   ([`VideoUnit::has_key_picture`]: IDR for H.264, IRAP for HEVC, a
+//!   sequence header and an I picture for MPEG-2, a sequence header and a
+//!   key frame for AV1; [`VideoUnit::has_recovery_point`] for streams
+//!   coded with intra refresh). H.264 and HEVC units are Annex B, MPEG-2
+//!   units the elementary stream as carried, AV1 units temporal units
+//!   turned back from the carriage's start-code based format into
+//!   low-overhead OBUs (a temporal delimiter first, every OBU with its
+//!   obu_size), as `ffmpeg -f obu`, libdav1d and ISOBMFF take them.
 //! - [`EsEvent::Audio`]: one raw AAC frame per ADTS frame, header
 //!   stripped, each with its own PTS.
 //! - [`EsEvent::Problem`] for whatever it cannot follow.
@@ -94,13 +101,14 @@ pub struct VideoUnit {
     pub pts: Clock90k,
     /// The PES's DTS, or its PTS when it has none.
     pub dts: Clock90k,
-    /// It holds an IDR slice (H.264) or an IRAP picture (HEVC): a decoder
-    /// can start here.
+    /// A decoder can start here: see [`VideoUnit::has_key_picture`].
     pub key: bool,
     /// The random_access_indicator of its first transport packet, which
     /// muxers set on key frames; `key` does not depend on it.
     pub random_access: bool,
-    /// Annex B: NAL units behind start codes, as the PES carried them.
+    /// H.264, HEVC: Annex B, NAL units behind start codes, as the PES
+    /// carried them. MPEG-2 video: the elementary stream as carried. AV1:
+    /// a temporal unit of low-overhead OBUs.
     pub data: Vec<u8>,
 }
 
@@ -187,6 +195,11 @@ pub enum Problem {
     ParameterSetTooLong { pid: u16, len: usize },
     #[error("PID {pid:#06x}: this stream's muxer stuffs packets inside a PES, so a unit ended at stuffing was cut short; units now end at the next PES start")]
     StuffedMidPes { pid: u16 },
+    #[error("PID {pid:#06x}: an AV1 PES packet was dropped: {error}")]
+    Av1 {
+        pid: u16,
+        error: crate::av1::Av1Error,
+    },
     #[error("{events} events were dropped because they were not polled fast enough")]
     EventsDropped { events: u64 },
 }

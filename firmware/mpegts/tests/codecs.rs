@@ -23,6 +23,7 @@ use std::process::Command;
 
 use makara_media::{Clock90k, EncodedVideo, Pcr27M, VideoCodec};
 use makara_mpegts::av1;
+use makara_mpegts::es::{EsDemuxer, EsEvent};
 use makara_mpegts::mux::{MuxConfig, Muxer};
 use makara_mpegts::tstd::analyse;
 use makara_test_support::TestDir;
@@ -177,6 +178,27 @@ fn judge_t_std(ts: &Path) {
     assert_eq!(video.t_std_ok(), Some(true), "{video:?}");
 }
 
+/// Our ES demuxer (the RTMP and RTSP outputs' reader) gives back every
+/// unit as it was pushed, with the key flags judged from the data.
+fn demuxes_back(ts: &Path, units: &[EncodedVideo]) {
+    let mut demuxer = EsDemuxer::new();
+    demuxer.push(&std::fs::read(ts).unwrap());
+    demuxer.finish();
+    let mut got = Vec::new();
+    while let Some(event) = demuxer.poll() {
+        match event {
+            EsEvent::Video(unit) => got.push(unit),
+            EsEvent::Problem(p) => panic!("{p}"),
+            _ => {}
+        }
+    }
+    assert_eq!(got.len(), units.len());
+    for (unit, sent) in got.iter().zip(units) {
+        assert!(unit.data == sent.data, "unit at {:?} differs", sent.dts);
+        assert_eq!((unit.key, unit.pts), (sent.keyframe, sent.pts));
+    }
+}
+
 /// Splits an Annex B or MPEG-2 video stream before each start code that
 /// `starts_unit` says begins an access unit.
 fn split_at(es: &[u8], starts_unit: impl Fn(&[u8]) -> bool) -> Vec<Vec<u8>> {
@@ -269,6 +291,7 @@ fn mpeg2_video_reads_back_in_ffprobe_and_keeps_the_t_std() {
     let units = units(aus);
     assert_eq!(units.len() as u64, FRAMES);
     let ts = mux(&dir, VideoCodec::Mpeg2, &units);
+    demuxes_back(&ts, &units);
     assert_eq!(probe(&ts, None), ["mpeg2video", "320", "240", "60"]);
     decodes_cleanly(&ts, &[]);
     judge_t_std(&ts);
@@ -306,6 +329,7 @@ fn av1_from_libsvtav1_comes_back_byte_for_byte_and_decodes() {
     let units = units(tus);
     assert_eq!(units.len() as u64, FRAMES);
     let ts = mux(&dir, VideoCodec::Av1, &units);
+    demuxes_back(&ts, &units);
 
     // ffprobe sees the PID, as data (no AV1-in-TS support in 5.1).
     let (streams, _) = run(

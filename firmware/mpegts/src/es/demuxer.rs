@@ -343,6 +343,7 @@ impl EsDemuxer {
                 }
                 Built::NoPts => self.problem(Problem::NoPts { pid }),
                 Built::SetTooLong(len) => self.problem(Problem::ParameterSetTooLong { pid, len }),
+                Built::Av1(error) => self.problem(Problem::Av1 { pid, error }),
             }
         }
     }

@@ -27,8 +27,9 @@ mod tag {
     pub const EAC3: u8 = 0x7A;
 }
 
-/// A video codec a PMT can name. Units are delivered for H.264 and HEVC;
-/// the others are named so that a consumer can refuse them clearly.
+/// A video codec a PMT can name. Units are delivered for all four:
+/// Annex B for H.264 and HEVC, the elementary stream for MPEG-2 video,
+/// low-overhead OBUs for AV1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VideoCodec {
     H264,
@@ -53,9 +54,16 @@ pub enum AudioCodec {
 }
 
 impl VideoCodec {
-    /// Whether the demuxer delivers [`super::VideoUnit`]s for it.
+    /// Whether the demuxer delivers [`super::VideoUnit`]s for it: always,
+    /// now that MPEG-2 video and AV1 are read too.
     pub fn is_supported(self) -> bool {
-        self.has_nal_units()
+        true
+    }
+
+    /// Which video stream a program's consumers are best served by:
+    /// H.264 and HEVC, which every output repackages, before the others.
+    fn preference(self) -> u8 {
+        u8::from(self.has_nal_units())
     }
 }
 
@@ -108,7 +116,7 @@ pub struct AudioTrack {
 /// What the demuxer follows in the first program of the PAT.
 ///
 /// Of the streams its PMT lists, `video` is the first H.264 or HEVC one,
-/// or if there is none the first video stream of another codec; `audio`
+/// or if there is none the first MPEG-2 or AV1 one; `audio`
 /// likewise the first AAC (ADTS) stream, or the first of another codec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -187,7 +195,7 @@ pub(super) fn select(pmt: &PmtRepr) -> (Program, Vec<(u16, u8)>) {
                 };
                 let better = program
                     .video
-                    .is_none_or(|v| codec.is_supported() && !v.codec.is_supported());
+                    .is_none_or(|v| codec.preference() > v.codec.preference());
                 if better {
                     program.video = Some(track);
                 }
@@ -270,7 +278,7 @@ mod tests {
         ]));
         let video = program.video.unwrap();
         assert_eq!((video.codec, video.pid), (VideoCodec::Av1, 0x100));
-        assert!(!video.codec.is_supported());
+        assert!(video.codec.is_supported());
         let audio = program.audio.unwrap();
         assert_eq!(
             (audio.codec, audio.stream_type),

@@ -5,6 +5,7 @@
 
 use super::nal::{nal_units, ParameterSets};
 use super::{VideoCodec, VideoUnit};
+use crate::av1::{self, Av1Error};
 use crate::demux::{PesUnit, MAX_PES_LEN};
 
 /// What a PES packet made.
@@ -17,6 +18,8 @@ pub(super) enum Built {
     NoPts,
     /// A parameter set this long was ignored.
     SetTooLong(usize),
+    /// An AV1 PES whose payload is not start-code based OBUs: dropped.
+    Av1(Av1Error),
 }
 
 #[derive(Debug)]
@@ -76,6 +79,23 @@ impl VideoBuilder {
         let Some(mut unit) = self.pending.take() else {
             return;
         };
+        match self.codec {
+            VideoCodec::H264 | VideoCodec::Hevc => self.finish_nal_unit(&mut unit, out),
+            VideoCodec::Mpeg2 => unit.key = unit.has_key_picture(),
+            VideoCodec::Av1 => match av1::start_code::to_low_overhead(&unit.data) {
+                Ok(obus) => {
+                    unit.data = obus;
+                    unit.key = unit.has_key_picture();
+                }
+                Err(e) => return out.push(Built::Av1(e)),
+            },
+        }
+        out.push(Built::Unit(unit));
+    }
+
+    /// An H.264 or HEVC unit's key flag and parameter sets, from its NAL
+    /// units.
+    fn finish_nal_unit(&mut self, unit: &mut VideoUnit, out: &mut Vec<Built>) {
         let (mut changed, mut too_long) = (false, None);
         for nal in nal_units(&unit.data) {
             let nal_type = self.codec.nal_type(nal);
@@ -91,11 +111,38 @@ impl VideoBuilder {
         if changed {
             out.push(Built::Sets(self.sets.clone()));
         }
-        out.push(Built::Unit(unit));
     }
 }
 
+/// MPEG-2 video start codes (ISO/IEC 13818-2 Table 6-1).
+const MPEG2_PICTURE: u8 = 0x00;
+const MPEG2_SEQUENCE_HEADER: u8 = 0xB3;
+/// picture_coding_type of an I picture.
+const MPEG2_I_PICTURE: u8 = 1;
+
 impl VideoUnit {
+    /// Whether a decoder can start at this unit, judged from its data:
+    /// an IDR slice (H.264) or IRAP picture (HEVC); a sequence header
+    /// and an I picture (MPEG-2 video, §6.2.2, §6.3.9); a sequence header
+    /// and a key frame (AV1, see [`crate::av1::frame`]).
+    pub fn has_key_picture(&self) -> bool {
+        match self.codec {
+            VideoCodec::H264 | VideoCodec::Hevc => self.has_key_nal(),
+            VideoCodec::Mpeg2 => {
+                let after = |code: u8| {
+                    let at = self.data.windows(4).position(|w| w == [0, 0, 1, code])?;
+                    Some(&self.data[at + 4..])
+                };
+                // picture_header: temporal_reference (10), picture_coding_type (3).
+                let coding_type = after(MPEG2_PICTURE)
+                    .and_then(|p| p.get(1))
+                    .map(|b| (b >> 3) & 0x07);
+                after(MPEG2_SEQUENCE_HEADER).is_some() && coding_type == Some(MPEG2_I_PICTURE)
+            }
+            VideoCodec::Av1 => av1::frame::is_key_temporal_unit(&self.data),
+        }
+    }
+
     /// Whether it carries a recovery point SEI message (H.264 D.2.8,
     /// HEVC D.3.8): where a stream coded with intra refresh, which has no
     /// IDR after its first picture, can be joined.
