@@ -53,6 +53,10 @@ fn main() {
         write(&corpus, "ts_demux", name, &bytes);
         write(&corpus, "ts_tstd", name, &bytes);
     }
+    let av1 = av1_stream().concat();
+    assert!(!analyse(&av1).expect("two PCRs").streams.is_empty());
+    write(&corpus, "ts_demux", "av1", &av1);
+    write(&corpus, "es_demux", "av1", &[&[0x01][..], &av1].concat());
     for (name, bytes) in pieces(&streams[1].1) {
         write(&corpus, "ts_sections", name, &bytes);
     }
@@ -140,6 +144,47 @@ fn stream(kind: StreamKind) -> Vec<[u8; PACKET_LEN]> {
         }
         muxer.fill_until(Pcr27M((frame + 1) * 3_000 * 300), &mut out);
     }
+    out.into_iter().map(|(_, packet)| packet).collect()
+}
+
+/// A fifth of a second of AV1 alone: key temporal units (delimiter,
+/// sequence header, frame) and inter ones, with zeros to escape in the
+/// frame data. The sequence header is HEADER_A of the mpegts crate's
+/// descriptor tests (profile 0, level 4.0, 320x240).
+fn av1_stream() -> Vec<[u8; PACKET_LEN]> {
+    const SEQUENCE_OBU: [u8; 16] = [
+        0x0A, 0x0E, 0x00, 0x00, 0x00, 0x46, 0x1E, 0x7F, 0xDE, 0x61, 0x3C, 0xC8, 0x08, 0x08, 0x0A,
+        0x20,
+    ];
+    let config = MuxConfig {
+        video: Some((VIDEO_PID, VideoCodec::Av1)),
+        audio: None,
+        ..MuxConfig::new(400_000)
+    };
+    let mut muxer = Muxer::new(config.validate().expect("a valid mux config"), Pcr27M(0));
+    let mut out = Vec::new();
+    let mut noise = Noise(0xA1);
+    for frame in 0..6u64 {
+        let key = frame % 3 == 0;
+        let mut data = vec![0x12, 0x00];
+        if key {
+            data.extend_from_slice(&SEQUENCE_OBU);
+        }
+        let mut body = vec![if key { 0x10 } else { 0x30 }, 0, 0, 1, 0, 0, 3];
+        body.extend(noise.bytes(if key { 300 } else { 80 }));
+        data.push(0x32);
+        data.extend_from_slice(&[(body.len() as u8) | 0x80, (body.len() >> 7) as u8]);
+        data.extend_from_slice(&body);
+        let dts = Clock90k(9_000 + frame * 3_000);
+        muxer.push_video(&EncodedVideo {
+            data,
+            pts: dts,
+            dts,
+            keyframe: key,
+        });
+        muxer.fill_until(Pcr27M((frame + 1) * 3_000 * 300), &mut out);
+    }
+    assert_eq!(muxer.counters().rejected_units, 0);
     out.into_iter().map(|(_, packet)| packet).collect()
 }
 

@@ -6,15 +6,17 @@
 //! the stream finished.
 //!
 //! Beyond "no panic": units are bounded, come only for the program's
-//! followed and supported codecs, a unit's key flag is what its NAL units
-//! say, audio timestamps stay on the 33-bit clock, and every problem has a
-//! message.
+//! followed and supported codecs, a unit's key flag is what its data says
+//! (NAL units, MPEG-2 start codes, AV1 OBUs), an AV1 unit is low-overhead
+//! OBUs behind a temporal delimiter, audio timestamps stay on the 33-bit
+//! clock, and every problem has a message.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use makara_mpegts::av1::obu::{obu_type, obus};
 use makara_mpegts::demux::MAX_PES_LEN;
-use makara_mpegts::es::{AudioCodec, EsDemuxer, EsEvent, EsOptions, Program};
+use makara_mpegts::es::{AudioCodec, EsDemuxer, EsEvent, EsOptions, Program, VideoCodec};
 use makara_mpegts::packet::PACKET_LEN;
 
 fuzz_target!(|data: &[u8]| {
@@ -57,8 +59,15 @@ fn drain(demuxer: &mut EsDemuxer, program: &mut Option<Program>) {
                     .expect("a video track");
                 assert_eq!(unit.codec, video.codec);
                 assert!(unit.codec.is_supported());
-                assert!(unit.data.len() <= MAX_PES_LEN);
-                assert_eq!(unit.key, unit.has_key_nal());
+                // AV1 units gain a delimiter and obu_size fields.
+                assert!(unit.data.len() <= 2 * MAX_PES_LEN);
+                assert_eq!(unit.key, unit.has_key_picture());
+                if unit.codec == VideoCodec::Av1 {
+                    let parsed: Vec<_> = obus(&unit.data).collect();
+                    assert!(parsed.iter().all(Result::is_ok), "{parsed:?}");
+                    let first = parsed[0].as_ref().map(|o| o.obu_type);
+                    assert_eq!(first, Ok(obu_type::TEMPORAL_DELIMITER));
+                }
                 let _ = (unit.has_recovery_point(), unit.composition_offset());
                 assert!(unit.pts.0 < 1 << 33 && unit.dts.0 < 1 << 33);
             }
