@@ -15,7 +15,7 @@ use makara_config::Id;
 use makara_mpegts::packet::PACKET_LEN;
 
 use crate::testing::Packet;
-use crate::{Limits, NewRecording, Recorder, Recovery, TrackSink};
+use crate::{Limits, NewRecording, OpenError, Recorder, Recovery, TrackSink};
 
 /// The id `00000000-0000-4000-8000-0000000000nn`.
 fn id(n: u8) -> Id {
@@ -42,7 +42,19 @@ fn test_limits() -> Limits {
     }
 }
 
+/// Opens the recorder, waiting a little while its lock is held. A test
+/// that reopens a recorder it has just dropped can find its flock still
+/// held: a child that another test thread forks in that instant shares
+/// the lock file's open description until its exec closes it.
 fn open(root: &Path, limits: Limits) -> (Recorder, Recovery) {
+    for _ in 0..50 {
+        match Recorder::open(root, limits) {
+            Err(OpenError::Lock(makara_store::LockError::Held { .. })) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            opened => return opened.expect("open the recorder"),
+        }
+    }
     Recorder::open(root, limits).expect("open the recorder")
 }
 
