@@ -10,9 +10,11 @@
 
 FUZZ_CARGO_FUZZ_VERSION=0.13.2
 
-# The installed cargo-fuzz version ("0.13.2"), or nothing.
+# The installed cargo-fuzz version ("0.13.2"), or nothing. Without
+# cargo-fuzz, cargo fails ("no such command", exit 101): that is an
+# answer, not an error, for callers under `set -e -o pipefail`.
 fuzz_cargo_fuzz_version() {
-    cargo fuzz --version 2>/dev/null | sed -n 's/^cargo-fuzz \([0-9][0-9.]*\).*/\1/p'
+    { cargo fuzz --version 2>/dev/null || true; } | sed -n 's/^cargo-fuzz \([0-9][0-9.]*\).*/\1/p'
 }
 
 # cargo-fuzz at FUZZ_CARGO_FUZZ_VERSION, installed with the locked

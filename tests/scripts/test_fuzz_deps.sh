@@ -2,7 +2,8 @@
 # scripts/lib/fuzz-deps.sh: `fuzz_deps` installs cargo-fuzz at the pinned
 # version only when another version (or none) is there, and says so on
 # stderr alone. `cargo` is a fake on PATH that logs its calls and plays an
-# installed cargo-fuzz of the version in $FAKE_VERSION; nothing is
+# installed cargo-fuzz of the version in $FAKE_VERSION (with none, it
+# fails as cargo does on an unknown command, exit 101); nothing is
 # installed and no network is reached.
 set -euo pipefail
 
@@ -14,7 +15,9 @@ cat >"$scratch/bin/cargo" <<'EOF'
 #!/bin/sh
 echo "cargo $*" >>"$FAKE_CALLS"
 case "$1 $2" in
-    "fuzz --version") [ -s "$FAKE_VERSION" ] && echo "cargo-fuzz $(cat "$FAKE_VERSION")" ;;
+    "fuzz --version")
+        [ -s "$FAKE_VERSION" ] || { echo "error: no such command: fuzz" >&2; exit 101; }
+        echo "cargo-fuzz $(cat "$FAKE_VERSION")" ;;
     "install --locked") echo "$5" >"$FAKE_VERSION"; echo "Installed package (fake)" ;;
 esac
 exit 0
@@ -47,10 +50,12 @@ grep -q "^cargo install --locked --force --version $FUZZ_CARGO_FUZZ_VERSION carg
 fuzz_deps 2>/dev/null || fail "fuzz_deps failed with the pinned version installed"
 [ "$(installs)" -eq 0 ] || fail "reinstalled the pinned version: $(cat "$FAKE_CALLS")"
 
-# None at all: installed.
+# None at all: installed. Run as scripts/fuzz runs it, under `set -e -o
+# pipefail` in a shell of its own (here, `|| fail` would suspend set -e).
 : >"$FAKE_VERSION"
 : >"$FAKE_CALLS"
-fuzz_deps 2>/dev/null || fail "fuzz_deps failed with no cargo-fuzz"
+bash -euo pipefail -c '. "$1/scripts/lib/deps.sh"; . "$1/scripts/lib/fuzz-deps.sh"; fuzz_deps' \
+    _ "$repo" 2>/dev/null || fail "fuzz_deps failed with no cargo-fuzz"
 [ "$(installs)" -eq 1 ] || fail "expected one install; calls: $(cat "$FAKE_CALLS")"
 
 if [ "$failures" -gt 0 ]; then
