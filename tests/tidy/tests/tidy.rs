@@ -30,6 +30,7 @@ const WIRE_ALLOWED: &[&str] = &["makara-api", "makara-apibench"];
 /// Each must justify every block with a `// SAFETY:` comment.
 const UNSAFE_ALLOWED: &[&str] = &[
     "drivers/x264/src/ffi.rs",
+    "drivers/ffvideo/src/hwdevice.rs",
     "drivers/srt/src/ffi.rs",
     "drivers/v4l2/src/ioctl.rs",
     "drivers/v4l2/src/buffers.rs",
