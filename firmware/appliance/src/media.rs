@@ -1,10 +1,13 @@
-//! The media engine of this build: the pipeline with libx264 for video,
-//! FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 capture, and
-//! network inputs decoded by libavcodec. The only place the concrete
+//! The media engine of this build: the pipeline with libx264 for H.264,
+//! libavcodec (libx265, SVT-AV1, mpeg2video) for HEVC, AV1 and MPEG-2
+//! video, FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 capture,
+//! and network inputs decoded by libavcodec. The only place the concrete
 //! drivers are named.
 
-use makara_encode::{AudioEncoder, VideoEncoder};
+use makara_encode::{AudioEncoder, EncodeError, Hardware, VideoEncoder, VideoSettings};
 use makara_ffaudio::FfAudioEncoder;
+use makara_ffvideo::FfVideoEncoder;
+use makara_media::VideoCodec;
 use makara_pipeline::{Codecs, NetworkFactory, NetworkOpen, Pipeline};
 use makara_v4l2::V4l2Devices;
 use makara_x264::X264Encoder;
@@ -16,19 +19,22 @@ pub fn engine() -> Pipeline {
 /// The drivers of this build, for the engine and `bench encode`.
 pub fn codecs() -> Codecs {
     Codecs {
-        video: Box::new(|settings| {
-            Ok(Box::new(X264Encoder::open(settings)?) as Box<dyn VideoEncoder>)
-        }),
+        video: Box::new(open_video),
         audio: Box::new(|settings| {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
-        hardware: Box::new(|hardware| {
-            Err(format!(
-                "{hardware:?} encoding is not built into this firmware yet"
-            ))
-        }),
+        hardware: Box::new(makara_ffvideo::hardware_available),
         devices: std::sync::Arc::new(V4l2Devices::new()),
         network: Some(network_decoder()),
+    }
+}
+
+/// H.264 in software through libx264; every other codec, and any codec
+/// on hardware, through libavcodec.
+fn open_video(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    match (settings.codec, settings.hardware) {
+        (VideoCodec::H264, Hardware::Software) => Ok(Box::new(X264Encoder::open(settings)?)),
+        _ => Ok(Box::new(FfVideoEncoder::open(settings)?)),
     }
 }
 
