@@ -193,6 +193,7 @@ impl TranscoderRequest {
                 reason: "unless videoType is mpeg2video".into(),
             });
         }
+        self.codec_limits(video_type)?;
         if video_profile == VideoProfile::Mpeg2Simple && self.b_frames.is_some_and(|b| b > 0) {
             return Err(Invalid::NotAllowed {
                 field: "bFrame",
@@ -265,16 +266,42 @@ impl TranscoderRequest {
         }
     }
 
+    /// What a codec's encoder cannot do at all, refused when the
+    /// transcoder is saved rather than when a stream starts.
+    fn codec_limits(&self, video_type: VideoType) -> Result<(), Invalid> {
+        let refresh = self.intra_refresh == Some(true);
+        match video_type {
+            VideoType::Av1 if self.b_frames.is_some_and(|b| b > 0) => Err(Invalid::NotAllowed {
+                field: "bFrame",
+                reason: "above 0 with videoType av1: live AV1 is encoded in low delay, \
+                         which never reorders pictures"
+                    .into(),
+            }),
+            VideoType::Av1 if refresh => Err(Invalid::NotAllowed {
+                field: "enableIntraRefresh",
+                reason: "with videoType av1: SVT-AV1 has no intra refresh".into(),
+            }),
+            VideoType::Mpeg2Video if refresh => Err(Invalid::NotAllowed {
+                field: "enableIntraRefresh",
+                reason: "with videoType mpeg2video: its encoder has no intra refresh".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn profile(&self, video_type: VideoType) -> Result<EncodingProfile, Invalid> {
         match (self.encoding_profile, video_type) {
             (None, VideoType::Hevc) => Ok(EncodingProfile::Balanced),
+            // Live AV1 (SVT-AV1's low-delay mode) has constant bitrate only.
+            (None, VideoType::Av1) => Ok(EncodingProfile::Cbr),
             (None, _) => Ok(EncodingProfile::Vbr),
-            (Some(EncodingProfile::Vbr), VideoType::Hevc | VideoType::Mpeg2Video) => {
-                Err(Invalid::NotAllowed {
-                    field: "encodingProfile",
-                    reason: "vbr unless videoType is avc".into(),
-                })
-            }
+            (
+                Some(EncodingProfile::Vbr),
+                VideoType::Hevc | VideoType::Mpeg2Video | VideoType::Av1,
+            ) => Err(Invalid::NotAllowed {
+                field: "encodingProfile",
+                reason: "vbr unless videoType is avc".into(),
+            }),
             (Some(p), _) => Ok(p),
         }
     }

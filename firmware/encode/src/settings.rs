@@ -157,8 +157,10 @@ impl VideoSettings {
         };
         let input = VideoFormat::new(width, height, pixel_format, fps_num, fps_den)?;
         let quality = t.encoding_profile == EncodingProfile::Quality;
-        let rate_control = match t.encoding_profile {
-            EncodingProfile::Cbr => RateControl::Cbr,
+        // Live AV1 has constant bitrate only (SVT-AV1's low-delay mode):
+        // there the profile picks only the preset.
+        let rate_control = match (t.encoding_profile, t.video_type) {
+            (EncodingProfile::Cbr, _) | (_, VideoType::Av1) => RateControl::Cbr,
             _ => RateControl::Vbr,
         };
         let preset = t.quality_level.map_or_else(
@@ -200,6 +202,8 @@ impl VideoSettings {
                     0
                 }
                 n if n >= 0 => n as u32,
+                // Low-delay AV1 never reorders pictures.
+                _ if t.video_type == VideoType::Av1 => 0,
                 _ if quality => 3,
                 _ => 0,
             },

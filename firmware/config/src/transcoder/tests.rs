@@ -238,3 +238,34 @@ fn video_profile_only_for_mpeg2() {
     };
     assert!(r.validate().is_ok());
 }
+
+#[test]
+fn av1_is_constant_bitrate_without_b_frames_or_intra_refresh() {
+    let av1 = |edit: fn(&mut TranscoderRequest)| {
+        let mut r = TranscoderRequest {
+            video_type: Some(VideoType::Av1),
+            ..named()
+        };
+        edit(&mut r);
+        r.validate()
+    };
+    assert_eq!(av1(|_| {}).unwrap().encoding_profile, EncodingProfile::Cbr);
+    let vbr = av1(|r| r.encoding_profile = Some(EncodingProfile::Vbr)).unwrap_err();
+    assert_eq!(vbr.field(), "encodingProfile");
+    let b = av1(|r| r.b_frames = Some(1)).unwrap_err();
+    assert_eq!(b.field(), "bFrame");
+    assert!(b.to_string().contains("low delay"), "{b}");
+    assert_eq!(av1(|r| r.b_frames = Some(0)).unwrap().b_frames, 0);
+    let refresh = av1(|r| r.intra_refresh = Some(true)).unwrap_err();
+    assert_eq!(refresh.field(), "enableIntraRefresh");
+}
+
+#[test]
+fn mpeg2_video_has_no_intra_refresh() {
+    let r = TranscoderRequest {
+        video_type: Some(VideoType::Mpeg2Video),
+        intra_refresh: Some(true),
+        ..named()
+    };
+    assert_eq!(r.validate().unwrap_err().field(), "enableIntraRefresh");
+}
