@@ -109,16 +109,23 @@ def pattern_frames(path, width, height, count):
     pts = [int(f["pts"]) for f in ffprobe(
         path, "-select_streams", "v:0", "-show_entries", "frame=pts",
         "-show_frames")["frames"]][:count]
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0",
-                          "-frames:v", str(len(pts)), "-fps_mode", "passthrough",
+    return list(zip(pts, pattern_indices(path, [], width, height, len(pts))))
+
+
+def pattern_indices(path, input_args, width, height, count):
+    """The frame index of each of the first ``count`` decoded pictures of
+    ``path`` (opened with ffmpeg's ``input_args``), read from the bars as
+    ``pattern_frames`` says."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", *input_args, "-i", str(path), "-map",
+                          "0:v:0", "-frames:v", str(count), "-fps_mode", "passthrough",
                           "-f", "rawvideo", "-pix_fmt", "gray", "-"],
                          capture_output=True, check=True, timeout=120).stdout
     size = width * height
-    assert len(raw) == size * len(pts), (len(raw), len(pts))
+    assert len(raw) == size * count, (len(raw), count)
     # The unslid green-to-magenta edge: the first pixel pair of bar 4.
     edge0 = next(x for x in range(0, width, 2) if x * 7 // width >= GREEN_TO_MAGENTA)
     out = []
-    for i, t in enumerate(pts):
+    for i in range(count):
         picture = raw[i * size:(i + 1) * size]
         # Rows above the centred text box: bars only. Averaged over 8 rows.
         rows = [picture[y * width:(y + 1) * width] for y in range(2, 10)]
@@ -127,7 +134,7 @@ def pattern_frames(path, width, height, count):
         x = min(range(1, width), key=lambda x: luma[x] - luma[x - 1])
         slide = (x - edge0) % width
         assert slide % MOTION_PX_PER_FRAME == 0, f"picture {i}: bars slid {slide} px"
-        out.append((t, slide // MOTION_PX_PER_FRAME))
+        out.append(slide // MOTION_PX_PER_FRAME)
     return out
 
 

@@ -86,6 +86,7 @@ def test_each_codec_arrives_as_configured(api, tmp_path, video_type, audio_type,
     for es in (by_type[video_st], by_type[audio_st]):
         assert es["max_wait_ms"] <= 1000, es
         assert es["late_units"] == 0, es
+        assert es["t_std_ok"] is True, es
     assert by_type[audio_st]["max_occupancy"] <= AUDIO_BSN, by_type[audio_st]
 
 

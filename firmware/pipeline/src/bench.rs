@@ -381,8 +381,9 @@ fn live_setup(bench: &EncodeBench) -> Result<Setup, BenchError> {
 }
 
 /// A transcoder at the bench's codec, size and bitrate, a 2 s GOP, no
-/// audio, with variable-rate control: `vbr` where the contract allows it
-/// (avc, av1), else `balanced`, whose rate control is the same.
+/// audio, at each codec's default rate control: `vbr` for avc, `balanced`
+/// (the same variable rate) for hevc and mpeg2video, and for av1 `cbr`,
+/// the only one live AV1 has.
 fn bench_transcoder(
     codec: VideoType,
     width: u32,
@@ -391,8 +392,9 @@ fn bench_transcoder(
     kbps: u32,
 ) -> TranscoderRequest {
     let encoding_profile = match codec {
-        VideoType::Avc | VideoType::Av1 => EncodingProfile::Vbr,
+        VideoType::Avc => EncodingProfile::Vbr,
         VideoType::Hevc | VideoType::Mpeg2Video => EncodingProfile::Balanced,
+        VideoType::Av1 => EncodingProfile::Cbr,
     };
     TranscoderRequest {
         video_type: Some(codec),
