@@ -77,6 +77,42 @@ fn hevc_cbr_has_auds_and_parameter_sets_at_every_keyframe() {
     }
     assert!(units.iter().all(|u| u.dts == u.pts), "no reordering");
     assert_cbr("hevc", &units, settings.bitrate_kbps);
+    for (n, packet) in traced.iter().enumerate() {
+        let has = |unit: &str| packet.units.iter().any(|u| u == unit);
+        assert!(has("Picture Timing"), "AU {n}: HRD picture timing");
+        assert_eq!(
+            has("Buffering Period"),
+            packet.key,
+            "AU {n}: HRD buffering period"
+        );
+    }
+    let options = x265_options(&units[0].data);
+    for expected in [
+        "keyint=15",
+        "min-keyint=15",
+        "scenecut=0",
+        "no-open-gop",
+        "bframes=0",
+        "rc=cbr",
+        "bitrate=600",
+        "vbv-maxrate=600",
+        "vbv-bufsize=300",
+        "strict-cbr",
+        "hrd",
+        "repeat-headers",
+        "aud",
+        "rc-lookahead=0",
+        "frame-threads=1",
+        "no-intra-refresh",
+        "sar=1",
+        "range=0",
+        "colorprim=6",
+    ] {
+        assert!(
+            options.iter().any(|o| o == expected),
+            "x265 lacks {expected}: {options:?}"
+        );
+    }
     let mut encoder = FfVideoEncoder::open(&settings).unwrap();
     assert!(encoder.headers().is_err(), "no keyframe out yet");
     encode(&mut encoder, 2);
@@ -106,6 +142,17 @@ fn hevc_b_frames_reorder_with_the_dts_contract() {
     let delay = encoder.reorder_delay().unwrap().0;
     assert!(delay > 0, "B-frames delay decoding");
     assert_eq!(units[0].dts.0, pts(0).0 - delay, "first DTS");
+    let options = x265_options(&units[0].data);
+    for expected in ["bframes=2", "vbv-maxrate=900", "vbv-bufsize=450"] {
+        assert!(
+            options.iter().any(|o| o == expected),
+            "x265 lacks {expected}: {options:?}"
+        );
+    }
+    assert!(
+        !options.iter().any(|o| o == "strict-cbr"),
+        "VBR: {options:?}"
+    );
 }
 
 #[test]
@@ -120,6 +167,9 @@ fn hevc_intra_refresh_flags_each_cycle_start() {
     let (types, keys) = frames(&file);
     assert_eq!(keys, [0], "one IDR, then refresh instead of keyframes");
     assert_eq!(types.matches('I').count(), 1, "{types}");
+    assert!(x265_options(&units[0].data)
+        .iter()
+        .any(|o| o == "intra-refresh"));
     let flagged: Vec<usize> = (0..units.len()).filter(|&n| units[n].keyframe).collect();
     assert_eq!(flagged, expected_keys(FRAMES, GOP), "cycle starts");
     for (n, packet) in trace(&file).iter().enumerate() {
@@ -162,9 +212,10 @@ fn av1_low_delay_cbr_has_sequence_headers_at_every_keyframe() {
 #[test]
 fn mpeg2_main_has_b_pictures_and_a_sequence_header_per_gop() {
     let dir = TestDir::new("ffvideo-mpeg2");
+    // 4 Mbit/s for 500 ms is more than Main level's VBV of 1835008 bits.
     let settings = VideoSettings {
-        bitrate_kbps: 1500,
-        max_bitrate_kbps: 1500,
+        bitrate_kbps: 4000,
+        max_bitrate_kbps: 4000,
         b_frames: 2,
         ..settings(VideoCodec::Mpeg2)
     };
@@ -180,6 +231,20 @@ fn mpeg2_main_has_b_pictures_and_a_sequence_header_per_gop() {
             let has = packet.units.iter().any(|u| u == header);
             assert_eq!(has, packet.key, "picture {n}: {header} iff GOP start");
         }
+        if packet.key {
+            for field in [
+                "profile_and_level_indication = 72", // Main@Main
+                "vbv_buffer_size_value = 112",       // 112 × 16384 bits: the level's
+                "bit_rate_value = 10000",            // 400 bit/s units
+                "closed_gop = 1",
+                "low_delay = 0",
+            ] {
+                assert!(
+                    packet.units.iter().any(|u| u == field),
+                    "GOP at {n}: {field}"
+                );
+            }
+        }
     }
     assert_cbr("mpeg2", &units, settings.bitrate_kbps);
 }
@@ -194,7 +259,13 @@ fn mpeg2_simple_has_no_b_pictures() {
         ..settings(VideoCodec::Mpeg2)
     };
     let units = encode_file(&dir, "simple.m2v", &settings);
-    check_common(&dir, "simple.m2v", "mpeg2video", &units);
+    let traced = check_common(&dir, "simple.m2v", "mpeg2video", &units);
+    for packet in traced.iter().filter(|p| p.key) {
+        // Simple@Main, and no B pictures to wait for.
+        for field in ["profile_and_level_indication = 88", "low_delay = 1"] {
+            assert!(packet.units.iter().any(|u| u == field), "{field}");
+        }
+    }
     let file = dir.join("simple.m2v");
     assert_eq!(stream_field(&file, "profile"), "Simple");
     let (types, _) = frames(&file);

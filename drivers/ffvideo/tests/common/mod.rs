@@ -165,8 +165,9 @@ pub fn frames(path: &Path) -> (String, Vec<usize>) {
 }
 
 /// One packet as FFmpeg's `trace_headers` filter reads it: whether its
-/// demuxer called it a key frame, and the syntax structures in it, by
-/// trace_headers' names (`obu_type = N` for AV1's OBUs).
+/// demuxer called it a key frame, and what is in it in trace_headers'
+/// words: the syntax structures' names ("Sequence Header") and each
+/// syntax element as "name = value" ("obu_type = 2").
 #[derive(Debug)]
 pub struct Traced {
     pub key: bool,
@@ -206,11 +207,15 @@ pub fn trace(path: &Path) -> Vec<Traced> {
         let Some(current) = packets.last_mut() else {
             continue;
         };
-        if text.contains(" obu_type ") {
-            let value = text.rsplit("= ").next().unwrap_or_default();
-            current.units.push(format!("obu_type = {value}"));
-        } else if !text.starts_with(|c: char| c.is_ascii_digit()) {
-            current.units.push(text.to_string());
+        // A syntax element: "<bit position> <name> <bits> = <value>".
+        let mut words = text.split_whitespace();
+        match (words.next(), words.next(), text.rsplit_once(" = ")) {
+            (Some(position), Some(name), Some((_, value)))
+                if position.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                current.units.push(format!("{name} = {value}"));
+            }
+            _ => current.units.push(text.to_string()),
         }
     }
     packets
@@ -235,4 +240,25 @@ pub fn kbps(units: &[EncodedVideo], frames: u32) -> f64 {
 
 pub fn expected_keys(frames: u32, gop: u32) -> Vec<usize> {
     (0..frames as usize).step_by(gop as usize).collect()
+}
+
+/// The options x265 says it encoded with, from the user-data SEI it
+/// writes into its first access unit ("… - options: cpuid=… keyint=15 …").
+pub fn x265_options(first_unit: &[u8]) -> Vec<String> {
+    let marker = b"options: ";
+    let start = first_unit
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("x265's options SEI")
+        + marker.len();
+    let text: Vec<u8> = first_unit[start..]
+        .iter()
+        .take_while(|b| (0x20..0x7f).contains(*b))
+        .copied()
+        .collect();
+    String::from_utf8(text)
+        .unwrap()
+        .split(' ')
+        .map(str::to_string)
+        .collect()
 }
