@@ -180,6 +180,17 @@ image_cross_deps() {
 IMAGE_SRT_DEBS='libsrt-gnutls-dev libsrt1.5-gnutls libgnutls30 libnettle8 libhogweed6
 libgmp10 libp11-kit0 libtasn1-6 libunistring2 libidn2-0 libffi8'
 
+# The video encoders the image's FFmpeg wraps: libx265 (HEVC) and SVT-AV1
+# (AV1). The host's build finds them through their -dev packages. For a
+# foreign architecture's sysroot: the runtime libraries and their
+# DT_NEEDED closure (libx265 needs libnuma; its libstdc++ is the cross
+# toolchain's, as for libsrt) and the -dev packages with the headers and
+# .pc files that FFmpeg's configure reads (libsvtav1-dev, the headers
+# alone, is of architecture all).
+IMAGE_ENCODER_DEV_PKGS='libx265-dev libsvtav1enc-dev'
+IMAGE_ENCODER_DEBS='libx265-199 libx265-dev libnuma1 libsvtav1enc1 libsvtav1enc-dev
+libsvtav1-dev:all'
+
 # Debian's source of PKG (the exact version the host's binary packages come
 # from), unpacked with its patches under DIR; prints the source tree. Adds a
 # deb-src source for bookworm (+ security) once. Used to build the small

@@ -1,12 +1,18 @@
 """What the end-to-end tests do with a booted appliance, shared by both
 architectures: read the capture ports, pick a mode, wait for a stream's
-state, run the capture benchmark in the guest, receive what it sends."""
+state, run the capture benchmark in the guest, receive what it sends,
+judge what each video codec made."""
 
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from kraken import body, child, created_id, expect, text, unique
-from mediacheck import Receiver
+from mediacheck import Receiver, ffprobe
+
+AV1TS = Path(__file__).resolve().parents[1] / "integration" / "av1ts.py"
 
 
 def children(el, tag):
@@ -164,3 +170,119 @@ def wait_for_last_error(api, path, tag, part, timeout=30):
             return last
         time.sleep(0.5)
     raise AssertionError(f"{path}: lastError never said {part!r}: {last!r}")
+
+
+def video_of(ts_path, tmp_path):
+    """The one video stream of a transport stream as ffprobe and FFmpeg's
+    decoders see it: (codec name, width, height, pictures decoded, the
+    decoder's complaints). AV1, which FFmpeg 5.1 reads from a transport
+    stream only as a data stream, is turned back into OBUs by av1ts.py
+    (written from AOM's carriage spec) and decoded by libdav1d."""
+    streams = ffprobe(ts_path, "-show_streams")["streams"]
+    video = [s for s in streams if s["codec_type"] == "video"]
+    data = [s for s in streams if s["codec_type"] == "data"]
+    source, input_args = ts_path, []
+    if not video:
+        # AV1's PMT entry: private data with the registration descriptor 'AV01'.
+        assert [d.get("codec_tag_string") for d in data] == ["AV01"], streams
+        payloads, source = tmp_path / "video.pes", tmp_path / "video.obu"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(ts_path), "-map", "0:d:0", "-c",
+                        "copy", "-f", "data", "-y", str(payloads)], check=True, timeout=120)
+        av1ts = subprocess.run([sys.executable, str(AV1TS), str(payloads), str(source)],
+                               capture_output=True, text=True, timeout=120)
+        assert av1ts.returncode == 0, av1ts.stderr
+        input_args = ["-f", "obu"]
+        video = ffprobe(source, *input_args, "-show_streams")["streams"]
+    assert len(video) == 1, video
+    frames = ffprobe(source, *input_args, "-select_streams", "v:0", "-count_frames",
+                     "-show_entries", "stream=nb_read_frames", "-show_streams")["streams"]
+    decode = subprocess.run(["ffmpeg", "-v", "error", *input_args, "-i", str(source), "-f",
+                             "null", "-"], capture_output=True, text=True, timeout=120)
+    return (video[0]["codec_name"], video[0]["width"], video[0]["height"],
+            int(frames[0]["nb_read_frames"]), decode.stderr.strip())
+
+
+def codec_stream_in_guest(api, *, video_type, width, height, fps, kbps, udp_port,
+                          guest_host="10.0.2.2"):
+    """A test-pattern stream (no capture port) → a ``video_type``
+    transcoder (CBR, which every codec takes; a GOP a second; no audio) →
+    UDP to the host; not started. Returns its path."""
+    link = f"https://{api.host}/apis/kraken"
+    input_id = created_id(api.post("/apis/kraken/inputs", body("input", [
+        ("name", unique("bars")), ("streamType", "TESTPATTERN"),
+        ("width", width), ("height", height), ("frameRate", fps)])), "input")
+    transcoder_id = created_id(api.post("/apis/kraken/transcoders", body("transcoder", [
+        ("name", unique(video_type)), ("videoType", video_type),
+        ("resolution", [("width", width), ("height", height)]), ("frameRate", fps),
+        ("videoBitrate", kbps), ("gopSize", fps), ("encodingProfile", "cbr"),
+        ("audio", "off")])), "transcoder")
+    output_id = created_id(api.post("/apis/kraken/outputs", body("output", [
+        ("name", unique("host")), ("url", f"udp://{guest_host}:{udp_port}")])), "output")
+    stream_id = created_id(api.post("/apis/kraken/streams", body("stream", [
+        ("name", unique(video_type)), ("input", f"{link}/inputs/input-{input_id}"),
+        ("transcoder", f"{link}/transcoders/transcoder-{transcoder_id}"),
+        ("outputs", [("output", [f"{link}/outputs/output-{output_id}"])]),
+    ])), "stream")
+    return f"/apis/kraken/streams/stream-{stream_id}"
+
+
+def pes_starts(ts):
+    """Offsets of the transport packets that begin a PES packet."""
+    starts = []
+    for at in range(0, len(ts) - 187, 188):
+        packet = ts[at:at + 188]
+        control = packet[3] >> 4 & 3
+        if packet[0] != 0x47 or not packet[1] & 0x40 or not control & 1:
+            continue
+        payload = 4 + (1 + packet[4] if control & 2 else 0)
+        if packet[payload:payload + 3] == b"\0\0\1":
+            starts.append(at)
+    return starts
+
+
+def record_pictures(api, path, port, pictures, timeout=90):
+    """Runs the stream (video only: one picture a PES packet) until the
+    host has ``pictures`` whole PES packets, then stops it. Returns the
+    transport stream up to the start of the next one, and the stream's
+    stats element."""
+    receiver = Receiver(port=port)
+    try:
+        expect(api.put(path, "<stream><state>start</state></stream>"), 200)
+        deadline = time.monotonic() + timeout
+        while len(starts := pes_starts(receiver.ts())) <= pictures:
+            assert time.monotonic() < deadline, \
+                f"{len(starts)} of {pictures + 1} PES packets reached the host in {timeout} s"
+            time.sleep(0.25)
+        stats = child(child(expect(api.get(path), 200), "stream"), "stats")
+    finally:
+        receiver.close()
+        api.put(path, "<stream><state>stop</state></stream>")
+    return receiver.ts()[:starts[pictures]], stats
+
+
+# The video codecs drivers/ffvideo opens in the image's own FFmpeg: the
+# transcoder's videoType, ffprobe's name for it, and a frame rate. Tiny
+# pictures at low rates, and few of them: under TCG (x86_64 guest,
+# 2026-12-06) libx265 kept about 8 fps of 160x90 and SVT-AV1 about 7.
+# MPEG-2 takes only its standard rates, and is fast.
+VIDEO_CODECS = [("hevc", "hevc", 5), ("mpeg2video", "mpeg2video", 25), ("av1", "av1", 5)]
+CODEC_WIDTH, CODEC_HEIGHT, CODEC_KBPS, CODEC_FRAMES = 160, 90, 200, 10
+
+
+def assert_the_image_streams(box, arch, video_type, name, fps, tmp_path):
+    """A ``video_type`` stream encoded in the guest with the image's own
+    libraries reaches the host as that codec at that size, and its first
+    pictures decode cleanly there."""
+    api = box.client
+    udp_port = free_udp_port()
+    path = codec_stream_in_guest(api, video_type=video_type, width=CODEC_WIDTH,
+                                 height=CODEC_HEIGHT, fps=fps, kbps=CODEC_KBPS,
+                                 udp_port=udp_port)
+    stream, stats = record_pictures(api, path, udp_port, CODEC_FRAMES)
+    sys.stdout.write(f"\n[e2e] {arch} {video_type} stream stats: "
+                     f"{ {c.tag: c.text for c in stats} }\n")
+    ts = tmp_path / f"{video_type}.ts"
+    ts.write_bytes(stream)
+    codec, width, height, frames, errors = video_of(ts, tmp_path)
+    assert (codec, width, height, errors) == (name, CODEC_WIDTH, CODEC_HEIGHT, "")
+    assert frames == CODEC_FRAMES, f"{frames} {video_type} pictures decoded"

@@ -1,6 +1,7 @@
-"""The aarch64 appliance image: the same boot and console, the API, and a
+"""The aarch64 appliance image: the same boot and console, the API, a
 capture smoke test (vivid's HDMI input captured without a copy, and a short
-H.264 stream of it reaching the host)."""
+H.264 stream of it reaching the host), and a few pictures of each other
+video codec (HEVC, MPEG-2, AV1) encoded by the image's own libraries."""
 
 import os
 import sys
@@ -9,8 +10,8 @@ import pytest
 
 from kraken import text
 from mediacheck import ffprobe
-from steps import (capture_bench, children, create_capture_stream, free_udp_port, hdmi_port,
-                   mode_index, record, system)
+from steps import (VIDEO_CODECS, assert_the_image_streams, capture_bench, children,
+                   create_capture_stream, free_udp_port, hdmi_port, mode_index, record, system)
 
 ARCH = "aarch64"
 FPS = int(os.environ.get("MAKARA_E2E_ARM_FPS", "5"))
@@ -37,6 +38,13 @@ def test_capture_from_vivid_hdmi_is_zero_copy(box):
     sys.stdout.write(f"\n[e2e] {ARCH} vivid 1280x720p60: {out}")
     assert numbers["frames"] > 0
     assert numbers["copies_per_frame"] == 0.0, out
+
+
+@pytest.mark.parametrize("codec,name,fps", VIDEO_CODECS, ids=[c for c, _, _ in VIDEO_CODECS])
+def test_each_video_codec_is_encoded_by_the_image_and_reaches_the_host(box, tmp_path, codec,
+                                                                       name, fps):
+    """The arm64 libx265, SVT-AV1 and the cross-built mpeg2video."""
+    assert_the_image_streams(box, ARCH, codec, name, fps, tmp_path)
 
 
 def test_a_captured_stream_reaches_the_host_as_h264(box, tmp_path):

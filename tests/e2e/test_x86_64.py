@@ -5,7 +5,8 @@ console, configure vivid's HDMI input (a real V4L2 device in the guest) →
 H.264 1280x720 → UDP to the host over HTTPS with OAuth, and judge what
 arrives with ffprobe. Then save the configuration as the default preset,
 reboot the guest, and check that the configuration and the auto-started
-stream come back.
+stream come back. Before that, a few pictures of HEVC, MPEG-2 and AV1 from
+test-pattern streams show that the image's own encoders for them work.
 
 The encode runs in an emulated CPU, ten to fifty times slower than the
 host, beside vivid drawing 24 pictures a second in the same guest: the
@@ -24,9 +25,10 @@ import pytest
 
 from kraken import body, child, created_id, expect, text
 from mediacheck import Receiver, ffprobe, video_kbps
-from steps import (capture_bench, children, create_capture_stream, free_udp_port, hdmi_port,
-                   srt_relay_in_guest, tls_mjpeg_stream_in_guest,
-                   mode_index, record, system, wait_for_last_error, wait_for_state)
+from steps import (VIDEO_CODECS, assert_the_image_streams, capture_bench, children,
+                   create_capture_stream, free_udp_port, hdmi_port, srt_relay_in_guest,
+                   tls_mjpeg_stream_in_guest, mode_index, record, system, wait_for_last_error,
+                   wait_for_state)
 
 ARCH = "x86_64"
 WIDTH, HEIGHT = 1280, 720
@@ -72,6 +74,14 @@ def test_capture_from_vivid_hdmi_is_zero_copy(box, height, rate):
     sys.stdout.write(f"\n[e2e] {ARCH} vivid {width}x{height}p{rate}: {out}")
     assert numbers["frames"] > 0
     assert numbers["copies_per_frame"] == 0.0, out
+
+
+@pytest.mark.parametrize("codec,name,fps", VIDEO_CODECS, ids=[c for c, _, _ in VIDEO_CODECS])
+def test_each_video_codec_is_encoded_by_the_image_and_reaches_the_host(box, tmp_path, codec,
+                                                                       name, fps):
+    """HEVC (libx265), MPEG-2 (mpeg2video) and AV1 (SVT-AV1) from the
+    image's small FFmpeg, before the capture stream takes the emulated CPUs."""
+    assert_the_image_streams(box, ARCH, codec, name, fps, tmp_path)
 
 
 def test_vivid_hdmi_is_encoded_and_reaches_the_host(box, tmp_path):
