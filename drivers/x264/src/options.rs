@@ -68,26 +68,9 @@ fn vui(input: &VideoFormat) -> [(&'static str, String); 5] {
 }
 
 pub(crate) fn config(settings: &VideoSettings) -> Result<X264Config, EncodeError> {
+    settings.check()?;
     let input = settings.input;
-    // The fields are public, so check again what VideoFormat::new checks.
-    VideoFormat::new(
-        input.width,
-        input.height,
-        input.pixel_format,
-        input.fps_num,
-        input.fps_den,
-    )
-    .map_err(|e| open_error(e.to_string()))?;
     let csp = csp(input.pixel_format)?;
-    if settings.bitrate_kbps == 0 {
-        return Err(open_error("the bitrate must be at least 1 kbit/s"));
-    }
-    if settings.vbv_buffer_ms == 0 {
-        return Err(open_error("the VBV buffer must be at least 1 ms"));
-    }
-    if settings.gop_frames == 0 {
-        return Err(open_error("the GOP must be at least 1 frame"));
-    }
     if settings.b_frames > MAX_B_FRAMES {
         return Err(open_error(format!(
             "{} B-frames asked; libx264 takes at most {MAX_B_FRAMES}",
@@ -97,10 +80,7 @@ pub(crate) fn config(settings: &VideoSettings) -> Result<X264Config, EncodeError
 
     // CBR with HRD needs the VBV rate equal to the bitrate (libx264 falls
     // back to VBR HRD otherwise), so CBR ignores a higher maximum.
-    let max_kbps = match settings.rate_control {
-        RateControl::Cbr => settings.bitrate_kbps,
-        RateControl::Vbr => settings.max_bitrate_kbps.max(settings.bitrate_kbps),
-    };
+    let max_kbps = settings.vbv_max_kbps();
     let buffer_kbit = (u64::from(max_kbps) * u64::from(settings.vbv_buffer_ms) / 1000).max(1);
 
     let gop = settings.gop_frames.to_string();

@@ -6,6 +6,8 @@ use makara_config::{
     EncoderType, EncodingProfile, ResolutionMode, TranscoderConfig, VideoProfile, VideoType,
 };
 use makara_media::{PixelFormat, VideoCodec, VideoFormat, VideoFormatError};
+
+use crate::video::EncodeError;
 use thiserror::Error;
 
 /// x264's speed/quality presets, fastest first.
@@ -211,6 +213,44 @@ impl VideoSettings {
             preset,
             zero_latency: !quality,
         })
+    }
+}
+
+impl VideoSettings {
+    /// What settings made by hand (the fields are public) could get
+    /// wrong, checked again by each encoder before it opens: the picture
+    /// format, and a bitrate, VBV and GOP of at least one.
+    pub fn check(&self) -> Result<(), EncodeError> {
+        let input = self.input;
+        VideoFormat::new(
+            input.width,
+            input.height,
+            input.pixel_format,
+            input.fps_num,
+            input.fps_den,
+        )
+        .map_err(|e| EncodeError::Open(e.to_string()))?;
+        let refuse = |why: &str| Err(EncodeError::Open(why.into()));
+        if self.bitrate_kbps == 0 {
+            return refuse("the bitrate must be at least 1 kbit/s");
+        }
+        if self.vbv_buffer_ms == 0 {
+            return refuse("the VBV buffer must be at least 1 ms");
+        }
+        if self.gop_frames == 0 {
+            return refuse("the GOP must be at least 1 frame");
+        }
+        Ok(())
+    }
+
+    /// The VBV maximum rate: CBR holds the rate at the bitrate (with HRD
+    /// signalling a higher maximum would turn it into VBR); VBR may peak
+    /// up to the maximum, never below the bitrate.
+    pub fn vbv_max_kbps(&self) -> u32 {
+        match self.rate_control {
+            RateControl::Cbr => self.bitrate_kbps,
+            RateControl::Vbr => self.max_bitrate_kbps.max(self.bitrate_kbps),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use makara_encode::{EncodeError, RateControl, VideoSettings};
 
-use super::{buffer_bits, common, max_kbps, open_error, FfConfig};
+use super::{buffer_bits, common, open_error, FfConfig};
 
 /// x265's limit on consecutive B-frames (`X265_BFRAME_MAX`).
 const MAX_B_FRAMES: u32 = 16;
@@ -23,7 +23,7 @@ pub(super) fn config(settings: &VideoSettings) -> Result<FfConfig, EncodeError> 
     options.extend([
         (
             "maxrate",
-            (u64::from(max_kbps(settings)) * 1000).to_string(),
+            (u64::from(settings.vbv_max_kbps()) * 1000).to_string(),
         ),
         ("bufsize", buffer_bits(settings).to_string()),
         // x265 has x264's preset names.

@@ -10,8 +10,8 @@ mod av1;
 mod hevc;
 mod mpeg2;
 
-use makara_encode::{EncodeError, Hardware, RateControl, VideoSettings};
-use makara_media::{PixelFormat, VideoCodec, VideoFormat};
+use makara_encode::{EncodeError, Hardware, VideoSettings};
+use makara_media::{PixelFormat, VideoCodec};
 
 /// What `FfVideoEncoder::open` hands to libavcodec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,46 +62,20 @@ fn check_common(settings: &VideoSettings) -> Result<(), EncodeError> {
             settings.hardware
         )));
     }
+    settings.check()?;
     let input = settings.input;
-    // The fields are public, so check again what VideoFormat::new checks.
-    VideoFormat::new(
-        input.width,
-        input.height,
-        input.pixel_format,
-        input.fps_num,
-        input.fps_den,
-    )
-    .map_err(|e| open_error(e.to_string()))?;
     if input.pixel_format != PixelFormat::I420 {
         return Err(open_error(format!(
             "{codec} input must be I420 (the converter writes it); {:?} was given",
             input.pixel_format
         )));
     }
-    if settings.bitrate_kbps == 0 {
-        return Err(open_error("the bitrate must be at least 1 kbit/s"));
-    }
-    if settings.vbv_buffer_ms == 0 {
-        return Err(open_error("the VBV buffer must be at least 1 ms"));
-    }
-    if settings.gop_frames == 0 {
-        return Err(open_error("the GOP must be at least 1 frame"));
-    }
     Ok(())
-}
-
-/// The VBV maximum rate: CBR holds the rate at the bitrate; VBR may peak
-/// up to the maximum (never below the bitrate).
-pub(crate) fn max_kbps(settings: &VideoSettings) -> u32 {
-    match settings.rate_control {
-        RateControl::Cbr => settings.bitrate_kbps,
-        RateControl::Vbr => settings.max_bitrate_kbps.max(settings.bitrate_kbps),
-    }
 }
 
 /// The VBV buffer in bits: `vbv_buffer_ms` at the maximum rate.
 pub(crate) fn buffer_bits(settings: &VideoSettings) -> u64 {
-    (u64::from(max_kbps(settings)) * u64::from(settings.vbv_buffer_ms)).max(1000)
+    (u64::from(settings.vbv_max_kbps()) * u64::from(settings.vbv_buffer_ms)).max(1000)
 }
 
 /// Pictures this many lines high and more are HD, coded in BT.709.
@@ -144,6 +118,8 @@ pub(crate) fn option<'a>(options: &'a [(&'static str, String)], name: &str) -> O
 
 #[cfg(test)]
 pub(crate) fn test_settings(codec: VideoCodec) -> VideoSettings {
+    use makara_encode::RateControl;
+    use makara_media::VideoFormat;
     VideoSettings {
         codec,
         hardware: Hardware::Software,
@@ -171,6 +147,9 @@ pub(crate) fn open_message(result: Result<FfConfig, EncodeError>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use makara_encode::RateControl;
+    use makara_media::VideoFormat;
+
     use super::*;
 
     #[test]
@@ -195,7 +174,7 @@ mod tests {
             rate_control: RateControl::Vbr,
             ..s
         };
-        assert_eq!(max_kbps(&vbr), 6000);
+        assert_eq!(vbr.vbv_max_kbps(), 6000);
         assert_eq!(buffer_bits(&vbr), 3_000_000);
     }
 

@@ -14,7 +14,7 @@
 use makara_encode::{EncodeError, Mpeg2Profile, Preset, RateControl, VideoSettings};
 use makara_media::VideoFormat;
 
-use super::{buffer_bits, common, max_kbps, open_error, FfConfig};
+use super::{buffer_bits, common, open_error, FfConfig};
 
 /// libavcodec's limit on consecutive B-frames (`MAX_B_FRAMES`).
 const MAX_B_FRAMES: u32 = 16;
@@ -123,7 +123,7 @@ pub(super) fn config(settings: &VideoSettings) -> Result<FfConfig, EncodeError> 
     if settings.intra_refresh {
         return refuse("FFmpeg's mpeg2video has no intra refresh; turn intraRefresh off".into());
     }
-    let max_kbps = max_kbps(settings);
+    let max_kbps = settings.vbv_max_kbps();
     if max_kbps > level.max_kbps {
         return refuse(format!(
             "{max_kbps} kbit/s is above {} level's {} kbit/s",
