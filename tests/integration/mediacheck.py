@@ -58,6 +58,19 @@ def video_kbps(path, fps):
     return sum(int(p["size"]) for p in packets) * 8 / seconds / 1000
 
 
+def assert_gop_and_bitrate(path, fps, gop, kbps, min_frames):
+    """At least ``min_frames`` pictures, a keyframe first and then exactly
+    every ``gop`` pictures, and the video bitrate within 20 % of ``kbps``."""
+    frames = ffprobe(path, "-select_streams", "v", "-show_entries",
+                     "frame=key_frame", "-show_frames")["frames"]
+    keys = [i for i, f in enumerate(frames) if f["key_frame"] == 1]
+    assert len(frames) >= min_frames, len(frames)
+    assert keys and keys[0] == 0, keys[:5]
+    assert all(b - a == gop for a, b in zip(keys, keys[1:])), keys
+    measured = video_kbps(path, fps)
+    assert abs(measured - kbps) <= 0.2 * kbps, f"{measured:.0f} kbit/s for {kbps}"
+
+
 def without_last_unit(ts, pid):
     """The transport stream cut before the last packet that starts a PES
     on ``pid``: what remains holds only whole access units of that PID."""

@@ -13,14 +13,13 @@ refused when the transcoder is saved, naming the device; and the encoder
 capacity that `makarad bench capacity` measures shows in the system API.
 """
 
-import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
 import peers
 from kraken import assert_error, body, child, expect, text, unique
-from mediacheck import audio_onset, ffprobe, pattern_frames, video_kbps
+from mediacheck import assert_gop_and_bitrate, audio_onset, ffprobe, pattern_frames
 from test_av_sync import TOLERANCE_TICKS, record
 from test_transport import AUDIO_BSN, tsreport
 
@@ -58,18 +57,10 @@ def test_each_codec_arrives_as_configured(api, tmp_path, video_type, audio_type,
     assert (video[0]["width"], video[0]["height"]) == (WIDTH, HEIGHT)
     assert video[0]["r_frame_rate"] == f"{FPS}/1"
 
-    decode = ffmpeg_errors(recording)
+    decode = peers.decode_errors(recording)
     assert decode == "", decode[-2000:]
 
-    frames = ffprobe(recording, "-select_streams", "v", "-show_entries",
-                     "frame=key_frame,pict_type", "-show_frames")["frames"]
-    keys = [i for i, f in enumerate(frames) if f["key_frame"] == 1]
-    assert len(frames) >= (SECONDS - 1) * FPS, len(frames)
-    assert keys and keys[0] == 0, keys[:5]
-    assert all(b - a == GOP for a, b in zip(keys, keys[1:])), keys
-
-    kbps = video_kbps(recording, FPS)
-    assert abs(kbps - KBPS) <= 0.2 * KBPS, f"{video_type}: {kbps:.0f} kbit/s for {KBPS}"
+    assert_gop_and_bitrate(recording, FPS, GOP, KBPS, (SECONDS - 1) * FPS)
 
     # The tone starts with picture 0, as for H.264 (test_av_sync.py).
     onset = audio_onset(recording)
@@ -102,7 +93,7 @@ def test_mpeg2_simple_profile_has_no_b_pictures_and_main_has_them(api, tmp_path)
             recording, "-select_streams", "v", "-show_entries", "frame=pict_type",
             "-show_frames")["frames"]}
         assert ("B" in types) == expect_b, (profile, types)
-        assert ffmpeg_errors(recording) == ""
+        assert peers.decode_errors(recording) == ""
 
 
 def test_simple_profile_with_b_frames_is_refused_naming_the_field(api):
@@ -169,13 +160,6 @@ def test_a_codec_an_output_cannot_carry_refuses_the_start_naming_it(api, kind, u
     err = assert_error(api.put(path, "<stream><state>start</state></stream>"), 1016)
     assert name in err and says in err and "avc or hevc" in err, err
     assert text(peers.get_stream(api, path), "state") == "stopped"
-
-
-def ffmpeg_errors(path):
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stderr.strip()
 
 
 def xml_of(el):
