@@ -83,25 +83,7 @@ fn forced_keyframes_come_where_asked_for_hevc_and_mpeg2() {
     for codec in [VideoCodec::Hevc, VideoCodec::Mpeg2] {
         let settings = settings(codec);
         let mut encoder = FfVideoEncoder::open(&settings).unwrap();
-        let mut units = Vec::new();
-        for n in 0..GOP {
-            let data = picture(&settings.input, n);
-            encoder
-                .send_picture(Some(RawPicture {
-                    format: settings.input,
-                    data: &data,
-                    pts: pts(n),
-                    force_keyframe: n == 7,
-                }))
-                .unwrap();
-            while let Some(unit) = encoder.receive().unwrap() {
-                units.push(unit);
-            }
-        }
-        encoder.send_picture(None).unwrap();
-        while let Some(unit) = encoder.receive().unwrap() {
-            units.push(unit);
-        }
+        let units = encode_forcing(&mut encoder, GOP, Some(7));
         let keys: Vec<u64> = units
             .iter()
             .filter(|u| u.keyframe)

@@ -76,6 +76,15 @@ pub fn picture(format: &VideoFormat, n: u32) -> Vec<u8> {
 
 /// Every access unit of `frames` pictures, flushed at the end.
 pub fn encode(encoder: &mut FfVideoEncoder, frames: u32) -> Vec<EncodedVideo> {
+    encode_forcing(encoder, frames, None)
+}
+
+/// As [`encode`], asking for a keyframe at picture `forced`.
+pub fn encode_forcing(
+    encoder: &mut FfVideoEncoder,
+    frames: u32,
+    forced: Option<u32>,
+) -> Vec<EncodedVideo> {
     let format = encoder.settings().input;
     let mut units = Vec::new();
     for n in 0..frames {
@@ -85,7 +94,7 @@ pub fn encode(encoder: &mut FfVideoEncoder, frames: u32) -> Vec<EncodedVideo> {
                 format,
                 data: &data,
                 pts: pts(n),
-                force_keyframe: false,
+                force_keyframe: forced == Some(n),
             }))
             .unwrap();
         while let Some(unit) = encoder.receive().unwrap() {
