@@ -18,8 +18,10 @@
 //! The tests fail where ffmpeg, ffprobe or python3 is missing: a machine
 //! without them cannot judge the muxer.
 
+#[path = "common/tools.rs"]
+mod tools;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use makara_media::{Clock90k, EncodedVideo, Pcr27M, VideoCodec};
 use makara_mpegts::av1;
@@ -27,34 +29,12 @@ use makara_mpegts::es::{EsDemuxer, EsEvent};
 use makara_mpegts::mux::{MuxConfig, Muxer};
 use makara_mpegts::tstd::analyse;
 use makara_test_support::TestDir;
+use tools::{run, FFMPEG, FFPROBE, PYTHON};
 
-const FFMPEG: &str = "/usr/bin/ffmpeg";
-const FFPROBE: &str = "/usr/bin/ffprobe";
-const PYTHON: &str = "/usr/bin/python3";
 const FRAMES: u64 = 60;
 const FRAME_TICKS: u64 = 3_000; // 30 fps on the 90 kHz clock
 /// The first unit's decoding time: 400 ms after the first slot.
 const DELAY: u64 = 36_000;
-
-fn require(tool: &str) {
-    assert!(
-        Path::new(tool).exists(),
-        "{tool} is missing: these tests judge the muxer with FFmpeg and \
-         Python (scripts/lib/deps.sh installs them)"
-    );
-}
-
-/// Runs a tool; fails the test with its stderr unless it succeeds.
-fn run(tool: &str, args: &[&str]) -> (String, String) {
-    require(tool);
-    let out = Command::new(tool).args(args).output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "{tool} {args:?}: {stderr}");
-    (stdout, stderr)
-}
 
 /// 2 s of testsrc2 through an FFmpeg encoder into a raw elementary
 /// stream file.

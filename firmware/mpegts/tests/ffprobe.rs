@@ -6,16 +6,16 @@
 
 #[path = "common/synth.rs"]
 mod synth;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use makara_media::{AudioCodec, Clock90k, EncodedAudio, EncodedVideo, Pcr27M, VideoCodec};
 use makara_mpegts::mux::{MuxConfig, Muxer};
 use makara_test_support::TestDir;
+use tools::{FFMPEG, FFPROBE};
 
-const FFPROBE: &str = "/usr/bin/ffprobe";
-const FFMPEG: &str = "/usr/bin/ffmpeg";
 const FRAME_TICKS: u64 = 3_600; // 25 frame/s
 /// DTS of the first unit: the decoder's buffer delay after the first PCR.
 const DELAY: u64 = 18_000; // 200 ms
@@ -109,6 +109,7 @@ fn write_stream(
 /// ffprobe's report on `file`, which must come without complaint. With
 /// -count_frames it decodes every frame to count them.
 fn probe(file: &Path) -> String {
+    let file = file.to_str().unwrap();
     let args = [
         "-v",
         "error",
@@ -116,28 +117,16 @@ fn probe(file: &Path) -> String {
         "-show_streams",
         "-show_format",
     ];
-    let output = Command::new(FFPROBE).args(args).arg(file).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stderr.is_empty(),
-        "ffprobe: {stderr}"
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let (stdout, stderr) = tools::run(FFPROBE, &[&args[..], &[file]].concat());
+    assert!(stderr.is_empty(), "ffprobe: {stderr}");
+    stdout
 }
 
 /// Runs `ffmpeg -v error -i file ARGS`, which must succeed silently.
 fn ffmpeg(file: &Path, args: &[&str]) {
-    let output = Command::new(FFMPEG)
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stderr.is_empty(),
-        "ffmpeg: {stderr}"
-    );
+    let head = ["-v", "error", "-i", file.to_str().unwrap()];
+    let (_, stderr) = tools::run(FFMPEG, &[&head[..], args].concat());
+    assert!(stderr.is_empty(), "ffmpeg: {stderr}");
 }
 
 /// The `key=value` lines of each `[STREAM]` block of ffprobe's output.
@@ -151,12 +140,8 @@ fn streams(probe: &str) -> Vec<Vec<&str>> {
 
 /// Fails the test, naming the tool, unless ffprobe and ffmpeg are there.
 fn require_tools() {
-    for tool in [FFPROBE, FFMPEG] {
-        assert!(
-            Path::new(tool).is_file(),
-            "{tool} is missing: install Debian's ffmpeg (scripts/lib/deps.sh does)"
-        );
-    }
+    tools::require(FFPROBE);
+    tools::require(FFMPEG);
 }
 
 #[test]
