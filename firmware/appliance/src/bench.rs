@@ -45,6 +45,7 @@ fn capacity(args: CapacityArgs) -> Result<(), Failure> {
     } else {
         args.codec
     };
+    let encoders = media::codecs();
     let mut measured = Vec::new();
     for codec in codecs {
         for (width, height, bitrate_kbps) in CAPACITY_SIZES {
@@ -59,7 +60,7 @@ fn capacity(args: CapacityArgs) -> Result<(), Failure> {
                 source: BenchSource::TestPattern,
                 output: None,
             };
-            let result = match bench_encode(&media::codecs(), &bench) {
+            let result = match bench_encode(&encoders, &bench) {
                 Ok(report) => Measured::Fps(report.fps()),
                 Err(e) => Measured::Failed(e.to_string()),
             };
