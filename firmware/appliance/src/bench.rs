@@ -83,7 +83,7 @@ fn capacity(args: CapacityArgs) -> Result<(), Failure> {
 }
 
 fn print_capacity(c: &CodecCapacity) {
-    let codec = crate::cli::codec_word(c.codec);
+    let codec = makara_api::kraken::video_type_word(c.codec);
     let what = format!("{codec} {}x{}p{}", c.width, c.height, c.frame_rate);
     match (&c.result, c.channels()) {
         (Measured::Fps(fps), Some(channels)) => {

@@ -403,25 +403,15 @@ fn role() -> impl TypedValueParser<Value = Role> {
     PossibleValuesParser::new(Role::WORDS).try_map(|word| word.parse::<Role>())
 }
 
-/// The videoType word of `codec`, as `--codec` takes it.
-pub fn codec_word(codec: VideoType) -> &'static str {
-    match codec {
-        VideoType::Avc => "avc",
-        VideoType::Hevc => "hevc",
-        VideoType::Av1 => "av1",
-        VideoType::Mpeg2Video => "mpeg2video",
-    }
-}
-
 /// The videoType words, and the codecs' common names.
 fn codec(text: &str) -> Result<VideoType, String> {
-    match text {
-        "avc" | "h264" => Ok(VideoType::Avc),
-        "hevc" | "h265" => Ok(VideoType::Hevc),
-        "av1" => Ok(VideoType::Av1),
-        "mpeg2video" | "mpeg2" => Ok(VideoType::Mpeg2Video),
-        _ => Err(format!(
-            "unknown codec '{text}'; use avc, hevc, av1 or mpeg2video"
-        )),
-    }
+    let common_name = match text {
+        "h264" => Some(VideoType::Avc),
+        "h265" => Some(VideoType::Hevc),
+        "mpeg2" => Some(VideoType::Mpeg2Video),
+        _ => None,
+    };
+    makara_api::kraken::video_type(text)
+        .or(common_name)
+        .ok_or_else(|| format!("unknown codec '{text}'; use avc, hevc, av1 or mpeg2video"))
 }

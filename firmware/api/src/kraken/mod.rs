@@ -20,3 +20,4 @@ pub use error::{ApiError, Code};
 pub use links::Links;
 pub use render::{render, Answer};
 pub use router::{route, ApiRequest, Render};
+pub use words::{video_type, video_type_word};

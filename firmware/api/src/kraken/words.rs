@@ -79,6 +79,19 @@ pub const STREAM_MODES: &[(&str, StreamMode)] = &[
     ("bypass", StreamMode::Bypass),
 ];
 
+/// The videoType `word` names, for the tools beside the API (the CLI).
+pub fn video_type(word: &str) -> Option<VideoType> {
+    VIDEO_TYPES
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, t)| *t)
+}
+
+/// The videoType word of `video_type`, for the tools beside the API.
+pub fn video_type_word(video_type: VideoType) -> &'static str {
+    word(VIDEO_TYPES, &video_type)
+}
+
 /// The word written for `value`.
 pub fn word<T: PartialEq>(table: &[(&'static str, T)], value: &T) -> &'static str {
     table
