@@ -123,6 +123,13 @@ impl Flow {
 
     fn advance(&mut self, to: u64) {
         while self.at < to {
+            if self.frozen() {
+                // Nothing moves until the next arrival or removal: skip to
+                // it rather than step through what may be hours of a
+                // hostile recording's clock.
+                self.at = to;
+                break;
+            }
             let dt = (to - self.at).min(self.step);
             let seconds = dt as f64 / PCR_HZ as f64;
             let mut out = self.b.rx_bps as f64 * seconds / 8.0;
@@ -153,6 +160,15 @@ impl Flow {
             self.usage.max_eb = self.usage.max_eb.max(whole(eb));
             self.at += dt;
         }
+    }
+}
+
+impl Flow {
+    /// TBn is empty and MBn can send nothing on: it is empty, or EBn has
+    /// no room, which only a removal makes.
+    fn frozen(&self) -> bool {
+        let eb = self.into_eb - self.removed;
+        self.tb.is_empty() && (self.mb <= 0.0 || eb >= self.b.ebs as f64)
     }
 }
 
