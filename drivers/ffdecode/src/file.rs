@@ -82,6 +82,8 @@ impl TsFile {
             receiving: true,
             srt: None,
             last_error: None,
+            // The stream counts them as it stores each report.
+            losses: 0,
         }
     }
 }

@@ -110,6 +110,8 @@ impl TsInput {
             receiving,
             srt: self.source.link_stats(),
             last_error,
+            // The stream counts them as it stores each report.
+            losses: 0,
         }
     }
 

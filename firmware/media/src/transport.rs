@@ -39,6 +39,10 @@ pub struct InputReport {
     pub srt: Option<SrtLinkStats>,
     /// Why the input is not delivering, if it is not.
     pub last_error: Option<String>,
+    /// Times the input stopped delivering since the stream started. The
+    /// stream counts them, as it stores each report, so that a loss
+    /// shorter than the interval between two looks is still seen.
+    pub losses: u64,
 }
 
 /// One output's state: its links (for the outputs that have peers, SRT)

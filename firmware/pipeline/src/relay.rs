@@ -102,7 +102,7 @@ fn publish_input(input: &TsInput, label: &str, shared: &Shared) {
         .last_error
         .clone()
         .unwrap_or_else(|| format!("no packets from {label}"));
-    *shared.input.lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
+    shared.set_input(Some(report));
     if receiving {
         if !shared.signal.load(Ordering::Relaxed) {
             tracing::info!(input = %label, "packets arrive");

@@ -112,11 +112,24 @@ impl Shared {
     /// counters so far are kept. The source thread reports on it once it
     /// is open.
     pub fn input_waits(&self, why: &str) {
-        let mut input = lock(&self.input);
-        let report = input.get_or_insert_with(InputReport::default);
+        let mut report = lock(&self.input).clone().unwrap_or_default();
         report.receiving = false;
         report.srt = None;
         report.last_error = Some(why.to_string());
+        self.set_input(Some(report));
+    }
+
+    /// Stores the network input's latest report, counting in its `losses`
+    /// each time it goes from receiving to not.
+    pub fn set_input(&self, report: Option<InputReport>) {
+        let mut slot = lock(&self.input);
+        let (losses, was_receiving) = slot
+            .as_ref()
+            .map_or((0, false), |r| (r.losses, r.receiving));
+        *slot = report.map(|mut report| {
+            report.losses = losses + u64::from(was_receiving && !report.receiving);
+            report
+        });
     }
 
     pub fn set_mux(&self, counters: MuxCounters) {
@@ -159,4 +172,35 @@ impl Shared {
 /// them whole.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(receiving: bool) -> Option<InputReport> {
+        Some(InputReport {
+            receiving,
+            ..InputReport::default()
+        })
+    }
+
+    #[test]
+    fn each_stop_of_receiving_is_counted_once() {
+        let shared = Shared::new();
+        let losses = || lock(&shared.input).as_ref().unwrap().losses;
+        shared.set_input(report(false));
+        assert_eq!(losses(), 0, "not yet receiving is no loss");
+        shared.set_input(report(true));
+        shared.set_input(report(false));
+        shared.set_input(report(false));
+        assert_eq!(losses(), 1);
+        shared.set_input(report(true));
+        shared.input_waits("reopening udp://127.0.0.1:5000");
+        assert_eq!(losses(), 2);
+        assert_eq!(
+            lock(&shared.input).as_ref().unwrap().last_error.as_deref(),
+            Some("reopening udp://127.0.0.1:5000")
+        );
+    }
 }

@@ -157,7 +157,7 @@ impl Source {
                 .clone()
                 .unwrap_or_else(|| format!("{} delivers nothing", self.label))
         });
-        *shared.input.lock().unwrap_or_else(|e| e.into_inner()) = report;
+        shared.set_input(report);
         down
     }
 

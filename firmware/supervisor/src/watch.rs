@@ -63,6 +63,8 @@ struct Seen {
     state: StreamState,
     /// A network input's `receiving`; `None` for other sources.
     receiving: Option<bool>,
+    /// A network input's count of losses.
+    losses: u64,
     /// Its "input lost" was recorded, and no "recovered" since.
     lost: bool,
     /// Its "stream failed" was recorded, and no "recovered" since.
@@ -74,8 +76,16 @@ struct Look {
     id: Id,
     state: StreamState,
     problem: Option<String>,
-    /// A network input's `receiving` and its error.
-    input: Option<(bool, Option<String>)>,
+    /// A network input's report.
+    input: Option<InputLook>,
+}
+
+/// A network input as the stream reports it now.
+struct InputLook {
+    receiving: bool,
+    error: Option<String>,
+    /// Times it stopped receiving since the stream started.
+    losses: u64,
 }
 
 impl Watch {
@@ -133,7 +143,12 @@ impl Watch {
                 let state = engine.state(id)?;
                 let (input, problem) = match engine.stats(id) {
                     Some((stats, problem)) => {
-                        (stats.input.map(|i| (i.receiving, i.last_error)), problem)
+                        let input = stats.input.map(|i| InputLook {
+                            receiving: i.receiving,
+                            error: i.last_error,
+                            losses: i.losses,
+                        });
+                        (input, problem)
                     }
                     None => (None, None),
                 };
@@ -155,14 +170,21 @@ impl Watch {
         };
         let mut now = before.unwrap_or_else(|| seen_first(look));
         now.state = look.state;
-        if let Some((receiving, error)) = &look.input {
+        if let Some(input) = &look.input {
             let input_name = resources
                 .inputs
                 .get(&stream.input)
                 .map_or_else(|| stream.input.to_string(), |i| i.name.clone());
+            let receiving = input.receiving;
             let was_receiving = before.and_then(|b| b.receiving) == Some(true);
-            if was_receiving && !receiving {
-                let why = error.as_deref().unwrap_or("it stopped receiving");
+            // The count catches a loss that began and maybe ended between
+            // two looks: a sender that stopped soon after it started.
+            let lost_since = input.losses > before.map_or(0, |b| b.losses);
+            if (was_receiving && !receiving) || (lost_since && !now.lost) {
+                let why = match &input.error {
+                    Some(why) if !receiving => why.as_str(),
+                    _ => "it stopped receiving",
+                };
                 let detail = format!("{why} (stream '{}')", stream.name);
                 events.record(
                     EventKind::InputLost,
@@ -171,16 +193,17 @@ impl Watch {
                     detail,
                 );
                 now.lost = true;
-            } else if *receiving && now.lost {
+            } else if receiving && now.lost {
                 let detail = format!("stream '{}'", stream.name);
                 let kind = EventKind::InputRecovered;
                 events.record(kind, Some(&stream.input), &input_name, detail);
                 now.lost = false;
             }
-            now.receiving = Some(*receiving);
+            now.receiving = Some(receiving);
+            now.losses = input.losses;
         }
         let was_active = before.is_some_and(|b| b.state == StreamState::Active);
-        let input_down = look.input.as_ref().is_some_and(|(r, _)| !r);
+        let input_down = look.input.as_ref().is_some_and(|i| !i.receiving);
         if was_active && look.state == StreamState::Waiting && !input_down {
             let why = look.problem.as_deref().unwrap_or("it stopped delivering");
             events.record(EventKind::StreamFailed, Some(&look.id), &stream.name, why);
@@ -197,7 +220,8 @@ impl Watch {
 fn seen_first(look: &Look) -> Seen {
     Seen {
         state: look.state,
-        receiving: look.input.as_ref().map(|(r, _)| *r),
+        receiving: look.input.as_ref().map(|i| i.receiving),
+        losses: 0,
         lost: false,
         failed: false,
     }

@@ -146,6 +146,7 @@ mod tests {
                 receiving: true,
                 srt: Some(link(1)),
                 last_error: None,
+                losses: 0,
             }),
             ..counters()
         };

@@ -139,3 +139,35 @@ fn a_lockout_is_an_event() {
     assert_eq!(event.subject, None);
     assert_eq!(rig.events(), vec![event]);
 }
+
+/// A sender that stops soon after it starts: the input received and was
+/// lost between two looks, which see it only not receiving. Its count of
+/// losses tells the watch.
+#[test]
+fn the_watch_sees_a_loss_shorter_than_its_look() {
+    let rig = Rig::new("events-brief-input");
+    let chain = rig.add_chain("cam");
+    rig.start(&chain.stream);
+    let why = "no packet on udp://127.0.0.1:5000 for 1 s";
+    let report = |losses: u64| StreamStats {
+        input: Some(InputReport {
+            receiving: false,
+            last_error: Some(why.to_string()),
+            losses,
+            ..InputReport::default()
+        }),
+        ..StreamStats::default()
+    };
+    rig.probe.set_stats(&chain.stream, report(0), Some(why));
+    std::thread::sleep(crate::watch::CHECK_EVERY * 2);
+    rig.probe.set_stats(&chain.stream, report(1), Some(why));
+    let lost = rig.wait_for_event(&EventKind::InputLost, &chain.input);
+    assert_eq!(lost.detail, format!("{why} (stream 'cam')"));
+    // The same loss is told once, however many looks it lasts.
+    std::thread::sleep(crate::watch::CHECK_EVERY * 2);
+    let told = rig
+        .events()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::InputLost);
+    assert_eq!(told.count(), 1);
+}
