@@ -9,12 +9,16 @@
 //! followed and supported codecs, a unit's key flag is what its data says
 //! (NAL units, MPEG-2 start codes, AV1 OBUs), an AV1 unit is low-overhead
 //! OBUs behind a temporal delimiter, audio timestamps stay on the 33-bit
-//! clock, and every problem has a message.
+//! clock, and every problem has a message. And closed captions
+//! (`captions`): every video unit takes one picture's worth, cut from the
+//! unit's own bytes, and a unit that carried none gives them back.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use makara_media::Captions;
 use makara_mpegts::av1::obu::{obu_type, obus};
+use makara_mpegts::captions;
 use makara_mpegts::demux::MAX_PES_LEN;
 use makara_mpegts::es::{AudioCodec, EsDemuxer, EsEvent, EsOptions, Program, VideoCodec};
 use makara_mpegts::packet::PACKET_LEN;
@@ -69,6 +73,7 @@ fn drain(demuxer: &mut EsDemuxer, program: &mut Option<Program>) {
                     assert_eq!(first, Ok(obu_type::TEMPORAL_DELIMITER));
                 }
                 let _ = (unit.has_recovery_point(), unit.composition_offset());
+                captions_round_trip(unit.codec, &unit.data);
                 assert!(unit.pts.0 < 1 << 33 && unit.dts.0 < 1 << 33);
             }
             EsEvent::Audio(frame) => {
@@ -84,5 +89,26 @@ fn drain(demuxer: &mut EsDemuxer, program: &mut Option<Program>) {
             }
             EsEvent::Problem(problem) => assert!(!problem.to_string().is_empty()),
         }
+    }
+}
+
+/// Captions made of the unit's first bytes go into it, and come back out
+/// of a unit that carried none before.
+fn captions_round_trip(codec: VideoCodec, data: &[u8]) {
+    let media_codec = match codec {
+        VideoCodec::H264 => makara_media::VideoCodec::H264,
+        VideoCodec::Hevc => makara_media::VideoCodec::Hevc,
+        VideoCodec::Mpeg2 => makara_media::VideoCodec::Mpeg2,
+        VideoCodec::Av1 => makara_media::VideoCodec::Av1,
+    };
+    let added = Captions::from_cc_data(&data[..data.len().min(30)]);
+    let before = captions::find(media_codec, data);
+    let Ok(with) = captions::insert(media_codec, data, &added) else {
+        return;
+    };
+    assert!(with.len() <= data.len() + 16 + 3 * Captions::MAX_TRIPLETS);
+    let found = captions::find(media_codec, &with);
+    if before.is_empty() {
+        assert_eq!(found, added);
     }
 }

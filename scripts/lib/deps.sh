@@ -24,6 +24,7 @@ MAKARA_APT_PACKAGES=(
     libnginx-mod-rtmp libnginx-mod-stream
     python3-gi gir1.2-gst-rtsp-server-1.0
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+    gstreamer1.0-plugins-bad
 )
 MAKARA_PYTHON=/usr/bin/python3
 # The ONVIF tests' third-party clients, from PyPI at pinned versions (not in

@@ -7,7 +7,7 @@ use ff::format::{sample, Pixel, Sample};
 use ff::software::{resampling, scaling};
 use ff::{frame, ChannelLayout, Packet, Rational};
 use ffmpeg_next as ff;
-use makara_media::VideoFormat;
+use makara_media::{Captions, VideoFormat};
 
 use crate::sound::{CHANNELS, RATE};
 use crate::timing::TICKS_PER_SEC;
@@ -45,6 +45,14 @@ fn packet(data: &[u8], pts: Option<i64>, dts: Option<i64>) -> Packet {
     packet.set_pts(pts);
     packet.set_dts(dts);
     packet
+}
+
+/// The closed captions (A/53 cc_data) the decoder found with a picture:
+/// H.264 and HEVC SEI, MPEG-2 user data, AV1 T.35 metadata alike.
+pub(crate) fn captions(picture: &frame::Video) -> Captions {
+    picture
+        .side_data(frame::side_data::Type::A53CC)
+        .map_or_else(Captions::none, |side| Captions::from_cc_data(side.data()))
 }
 
 /// Whether FFmpeg says "give me more input" (or "that was all").

@@ -11,7 +11,7 @@ use ff::frame;
 use ffmpeg_next as ff;
 use makara_capture::{monotonic_now, MetadataUnit, Slate};
 use makara_framering::{Frame, FramePool};
-use makara_media::{MonotonicNs, PixelFormat, VideoFormat};
+use makara_media::{CaptionBacklog, MonotonicNs, PixelFormat, VideoFormat};
 
 use crate::decode::{codec_name, AudioDecoder, Decoded, Pictures, VideoDecoder};
 use crate::feed::{mpeg_audio_layer, AudioCodec, Feed, Streams};
@@ -73,6 +73,9 @@ struct Output {
     pictures: Pictures,
     slate: Slate,
     sequence: u64,
+    /// Closed captions for the next frame sent: the picture's, and those
+    /// of pictures that found no room.
+    captions: CaptionBacklog,
 }
 
 /// A decoded piece of sound waiting for the anchor.
@@ -314,6 +317,7 @@ impl Worker {
             tracing::info!(input = %self.state.label, "pictures again: the slate ends");
         }
         self.last_picture_at = now;
+        output.captions.add(&crate::decode::captions(&picture));
         let state = &self.state;
         let sent = send(output, &self.frames, stamp, self.pace, state, |out, buf| {
             out.pictures.write(&picture, buf)
@@ -390,6 +394,7 @@ impl Worker {
             pictures: Pictures::new(format),
             slate,
             sequence: 0,
+            captions: CaptionBacklog::default(),
         });
         if let Some(ready) = self.ready.take() {
             let _ = ready.send(Ready { format, pool });
@@ -544,10 +549,16 @@ fn send(
         return Ok(());
     };
     fill(output, &mut slot)?;
+    slot.set_captions(output.captions.take());
     let frame = slot.freeze(stamp, sequence);
     match pace {
         Pace::Live => match frames.try_send(frame) {
-            Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Ok(()),
+            // The next frame carries the dropped one's captions.
+            Err(TrySendError::Full(dropped)) => {
+                output.captions.add(dropped.captions());
+                Ok(())
+            }
+            Ok(()) | Err(TrySendError::Disconnected(_)) => Ok(()),
         },
         // Disconnected: the capture is being dropped, and the stop follows.
         Pace::AsFastAsEncoded => {

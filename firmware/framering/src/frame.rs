@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use makara_media::{MonotonicNs, VideoFormat};
+use makara_media::{Captions, MonotonicNs, VideoFormat};
 
 use crate::pool::{FramePool, Slot};
 
@@ -20,7 +20,9 @@ pub struct FrameMut {
 }
 
 impl FrameMut {
-    pub(crate) fn new(pool: Arc<FramePool>, slot: Arc<Slot>) -> FrameMut {
+    pub(crate) fn new(pool: Arc<FramePool>, mut slot: Arc<Slot>) -> FrameMut {
+        // The slot's last frame's captions are not this one's.
+        Arc::get_mut(&mut slot).expect(UNIQUE).captions = Captions::none();
         FrameMut {
             pool,
             slot: Some(slot),
@@ -43,6 +45,12 @@ impl FrameMut {
     /// The slot's index in its pool (the V4L2 buffer index for driver memory).
     pub fn slot(&self) -> usize {
         self.slot.as_ref().expect(LIVE).index
+    }
+
+    /// Gives the frame the closed captions that came with it.
+    pub fn set_captions(&mut self, captions: Captions) {
+        let slot = Arc::get_mut(self.slot.as_mut().expect(LIVE)).expect(UNIQUE);
+        slot.captions = captions;
     }
 
     /// Ends the write and stamps the frame: from here it is read-only and
@@ -127,6 +135,12 @@ impl Frame {
     /// The slot's index in its pool.
     pub fn slot(&self) -> usize {
         self.slot_ref().index
+    }
+
+    /// The closed captions that came with the frame (none for most
+    /// sources).
+    pub fn captions(&self) -> &Captions {
+        &self.slot_ref().captions
     }
 
     /// The pool the frame lives in, for stages that report copies.

@@ -30,7 +30,7 @@ use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use makara_media::{MonotonicNs, VideoFormat};
+use makara_media::{Captions, MonotonicNs, VideoFormat};
 use thiserror::Error;
 
 use crate::driver::{DriverSlots, TakeError};
@@ -135,6 +135,8 @@ pub(crate) struct Slot {
     pub(crate) memory: Box<dyn SlotMemory>,
     pub(crate) pts: MonotonicNs,
     pub(crate) sequence: u64,
+    /// The closed captions of the frame in it.
+    pub(crate) captions: Captions,
 }
 
 /// Who has a slot now (see the module documentation).
@@ -248,6 +250,7 @@ impl FramePool {
                     memory,
                     pts: MonotonicNs(0),
                     sequence: 0,
+                    captions: Captions::none(),
                 });
                 if driver_memory {
                     Keeping::Lent(slot)

@@ -6,12 +6,14 @@
 
 #![forbid(unsafe_code)]
 
+mod captions;
 mod clock;
 mod encoded;
 mod pixel;
 mod port;
 mod transport;
 
+pub use captions::{cc_valid, CaptionBacklog, Captions};
 pub use clock::{Clock90k, MonotonicNs, Pcr27M, CLOCK_90K_HZ, PCR_HZ};
 pub use encoded::{AudioCodec, EncodedAudio, EncodedVideo, VideoCodec};
 pub use pixel::{PixelFormat, Plane, VideoFormat, VideoFormatError};

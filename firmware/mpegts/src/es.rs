@@ -68,7 +68,7 @@
 mod adts;
 mod assemble;
 mod demuxer;
-mod nal;
+pub(crate) mod nal;
 pub(crate) mod program;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,7 @@
 //! - [`sdt`]: the DVB service description table (service and provider name);
 //! - [`pes`]: PES headers;
 //! - [`av1`]: AV1's OBUs, their start-code based format, its descriptors;
+//! - [`captions`]: closed captions (A/53 cc_data) in the video stream;
 //! - [`klv`]: how KLV metadata is signalled and wrapped;
 //! - [`mux`]: the constant-rate muxer;
 //! - [`demux`]: the parser that reads a stream back;
@@ -31,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod av1;
+pub mod captions;
 mod crc;
 pub mod demux;
 pub mod es;

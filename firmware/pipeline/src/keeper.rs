@@ -19,6 +19,7 @@ use makara_mpegts::mux::{
     DvbName, MuxConfig, Muxer, DEFAULT_AUDIO_PID, DEFAULT_KLV_PID, DEFAULT_VIDEO_PID,
 };
 
+use crate::captions::Captioner;
 use crate::codecs::{Codecs, NetworkOpen, TsPackets};
 use crate::ring::ring;
 use crate::sender::{Sender, Unit};
@@ -315,6 +316,7 @@ pub(crate) fn run_once(
         delay_90k,
         next_out_ns: None,
         converted_from: None,
+        captions: Captioner::new(settings.codec),
     };
     let sender = Sender {
         mux,

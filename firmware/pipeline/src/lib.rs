@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod captions;
 mod codecs;
 mod engine;
 mod keeper;

@@ -9,6 +9,7 @@ use makara_encode::{RawPicture, VideoEncoder, VideoSettings};
 use makara_framering::Frame;
 use makara_media::{Clock90k, MonotonicNs};
 
+use crate::captions::Captioner;
 use crate::keeper::Worker;
 use crate::ring::RingReader;
 use crate::scale;
@@ -48,6 +49,7 @@ pub struct VideoEncode {
     pub next_out_ns: Option<u64>,
     /// Which input frame `converted` holds.
     pub converted_from: Option<u64>,
+    pub captions: Captioner,
 }
 
 impl VideoEncode {
@@ -63,6 +65,7 @@ impl VideoEncode {
                 Err(_) => return self.flush(worker),
             };
             worker.shared().picture.set(frame.clone());
+            self.captions.frame_in(&frame);
             // Frames lost before this one, by the source or by the ring,
             // show as a jump in the source's sequence.
             let lost = last_sequence.map_or(0, |p| frame.sequence().saturating_sub(p + 1));
@@ -84,11 +87,12 @@ impl VideoEncode {
                 }
                 self.encode(&frame, first + k * period, &mut converted, worker)?;
             }
-            while let Some(unit) = self
+            while let Some(mut unit) = self
                 .encoder
                 .receive()
                 .map_err(|e| format!("video encoder: {e}"))?
             {
+                self.captions.attach(&mut unit);
                 let shared = worker.shared();
                 shared.frames_encoded.fetch_add(1, Ordering::Relaxed);
                 shared.record_latency(started.elapsed().as_micros() as u64);
@@ -105,11 +109,12 @@ impl VideoEncode {
         self.encoder
             .send_picture(None)
             .map_err(|e| format!("video encoder: {e}"))?;
-        while let Some(unit) = self
+        while let Some(mut unit) = self
             .encoder
             .receive()
             .map_err(|e| format!("video encoder: {e}"))?
         {
+            self.captions.attach(&mut unit);
             worker
                 .shared()
                 .frames_encoded
@@ -180,6 +185,7 @@ impl VideoEncode {
             pts,
             force_keyframe: false,
         };
+        self.captions.picture_sent(pts);
         self.encoder
             .send_picture(Some(picture))
             .map_err(|e| format!("video encoder: {e}"))

@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use makara_media::{MonotonicNs, PixelFormat, VideoFormat};
+use makara_media::{Captions, MonotonicNs, PixelFormat, VideoFormat};
 
 use super::*;
 use crate::Frame;
@@ -261,4 +261,17 @@ fn an_unfrozen_driver_slot_goes_back_to_the_driver() {
     assert_eq!(*released.lock().unwrap(), [1]);
     let stats = driver.pool().stats();
     assert_eq!((stats.lent, stats.captured), (2, 0));
+}
+
+#[test]
+fn captions_go_with_their_frame_and_not_with_the_next_in_the_slot() {
+    let pool = FramePool::new(nv12(), 1);
+    let mut slot = pool.try_acquire().unwrap();
+    let captions = Captions::from_cc_data(&[0xFC, 0xC8, 0xC5]);
+    slot.set_captions(captions);
+    let frame = slot.freeze(MonotonicNs(1), 1);
+    assert_eq!(frame.captions(), &captions);
+    drop(frame);
+    let again = pool.try_acquire().unwrap().freeze(MonotonicNs(2), 2);
+    assert!(again.captions().is_empty());
 }
