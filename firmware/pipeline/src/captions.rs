@@ -37,7 +37,14 @@ impl Captioner {
 
     /// A frame came from the source.
     pub fn frame_in(&mut self, frame: &Frame) {
+        let before = self.backlog.dropped();
         self.backlog.add(frame.captions());
+        let dropped = self.backlog.dropped();
+        if dropped > before && (before + 1..=dropped).any(u64::is_power_of_two) {
+            tracing::warn!(
+                "{dropped} closed-caption triplets dropped: more came than the pictures carry"
+            );
+        }
     }
 
     /// A picture at `pts` goes to the encoder: it takes the captions
