@@ -41,6 +41,7 @@ cmdline_setting() {
         MODULES_FS) MODULES_FS=$2 ;;
         MODULES_VIDEO) MODULES_VIDEO=$2 ;;
         VIVID_OPTIONS) VIVID_OPTIONS=$2 ;;
+        WATCHDOG_HEARTBEAT) WATCHDOG_HEARTBEAT=$2 ;;
         NET_INTERFACE) NET_INTERFACE=$2 ;;
         CONSOLE) CONSOLE=$2 ;;
         *) return 1 ;;

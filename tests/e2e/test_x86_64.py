@@ -65,6 +65,14 @@ def test_system_lists_vivid_inputs_as_capture_ports_with_their_modes(box):
     mode_index(hdmi, 1920, 1080, 60)
 
 
+def test_the_image_loads_qemus_watchdog_with_the_images_timeout(box):
+    # i6300esb (scripts/qemu), heartbeat WATCHDOG_HEARTBEAT of image.conf
+    # (docs/boards.md).
+    out = box.guest.shell("cd /sys/class/watchdog/watchdog0 && cat identity timeout"
+                          " && ls /dev/watchdog")
+    assert out.strip().splitlines() == ["i6300ESB timer", "20", "/dev/watchdog"], out
+
+
 @pytest.mark.parametrize("height,rate", [(720, 60), (1080, 60)])
 def test_capture_from_vivid_hdmi_is_zero_copy(box, height, rate):
     hdmi = hdmi_port(box.client)
