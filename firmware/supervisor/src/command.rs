@@ -157,6 +157,14 @@ pub enum Command {
         username: Option<String>,
         address: Option<IpAddr>,
     },
+
+    /// Answered by the supervisor thread itself, never from the last saved
+    /// state: proof that the thread still takes commands (the watchdog).
+    Ping,
+    /// A fault on purpose, for the watchdog's test: the supervisor thread
+    /// takes no command for this long. Only `makarad serve
+    /// --debug-commands` offers it.
+    Hang(std::time::Duration),
 }
 
 /// What a successful command returns.
@@ -200,6 +208,9 @@ pub enum Reply {
     Events(Vec<EventView>),
     /// The event just recorded.
     Event(EventView),
+    /// The answer to [`Command::Ping`] (and to a [`Command::Hang`] once it
+    /// is over).
+    Pong,
 }
 
 impl Command {
@@ -254,7 +265,9 @@ impl Command {
             | Command::DeleteAsset(_)
             | Command::AssetTrackFile { .. }
             | Command::ListEvents
-            | Command::RecordLockout { .. } => false,
+            | Command::RecordLockout { .. }
+            | Command::Ping
+            | Command::Hang(_) => false,
         }
     }
 }

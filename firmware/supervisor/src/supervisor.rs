@@ -78,6 +78,12 @@ impl Supervisor {
             Command::Delete(kind, id) => Ok(self.delete(kind, &id)?),
             Command::StartStream(id) => Ok(self.start_stream(&id)?),
             Command::StopStream(id) => Ok(self.stop_stream(&id)?),
+            Command::Ping => Ok(Reply::Pong),
+            Command::Hang(how_long) => {
+                tracing::warn!(seconds = how_long.as_secs(), "the supervisor hangs on purpose");
+                std::thread::sleep(how_long);
+                Ok(Reply::Pong)
+            }
             Command::SavePreset { name } => Ok(self.save_preset(name)?),
             Command::UpdatePreset {
                 id,

@@ -85,3 +85,27 @@ fn a_failed_save_is_never_shown() {
     assert_eq!(names, ["short"]);
     assert_eq!(gate.saves(), 2);
 }
+
+/// A ping is the supervisor thread's own answer, not the saved state's:
+/// while the thread waits on a save, reads are answered and a ping is not.
+#[test]
+fn a_ping_waits_for_the_supervisor_thread() {
+    let (rig, gate) = Rig::gated("reads-ping");
+    gate.close();
+    let writer = {
+        let handle = rig.handle().clone();
+        thread::spawn(move || handle.call(Command::CreateInput(input("pending"))))
+    };
+    gate.wait_for_held_save();
+    let (tx, rx) = mpsc::channel();
+    let handle = rig.handle().clone();
+    thread::spawn(move || {
+        let _ = tx.send(handle.call(Command::Ping));
+    });
+    let early = rx.recv_timeout(Duration::from_millis(300));
+    gate.open();
+    assert!(early.is_err(), "a ping was answered while the thread was busy: {early:?}");
+    let pong = rx.recv_timeout(Duration::from_secs(5)).expect("the ping's answer");
+    assert!(matches!(pong, Ok(Reply::Pong)), "{pong:?}");
+    created(writer.join().expect("writer"));
+}
