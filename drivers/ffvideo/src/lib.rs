@@ -1,9 +1,10 @@
 //! HEVC, AV1 and MPEG-2 video through libavcodec (`ffmpeg-next`), as a
 //! [`VideoEncoder`]: `libx265`, `libsvtav1` and FFmpeg's native
-//! `mpeg2video`. H.264 stays with makara-x264.
+//! `mpeg2video`, and `librav1e` for offline AV1. H.264 stays with
+//! makara-x264.
 //!
 //! Level 3: a driver. The pipeline sees only the trait; the appliance is
-//! the one crate that names [`FfVideoEncoder`].
+//! the one crate that names [`FfVideoEncoder`] and [`Rav1eEncoder`].
 //!
 //! Every [`VideoSettings`] property is mapped for each codec, or refused
 //! at open with [`EncodeError::Open`] naming the setting and the codec
@@ -18,6 +19,12 @@
 //!   low-overhead OBUs, a temporal delimiter first and the sequence
 //!   header in every keyframe's unit; low delay, CBR only; no B-frames,
 //!   intra refresh or keyframes on request (refused).
+//! - **AV1 offline** (`librav1e`, rav1e 0.5.1), [`Rav1eEncoder`]: the
+//!   quality mode for files, chosen by the caller; it looks ahead and
+//!   reorders inside its temporal units, holds the bitrate over the VBV
+//!   buffer, and refuses zero latency, VBR, B-frames, intra refresh and
+//!   keyframes on request. An FFmpeg without librav1e (the appliance
+//!   image's) fails the open, naming it.
 //! - **MPEG-2** (`mpeg2video`): closed GOPs of exactly `gop_frames`, a
 //!   sequence header before each, profile (Main, Simple) and level (Main,
 //!   High) from the picture size, the VBV held within the level; no intra
@@ -48,7 +55,8 @@
 //! # Build requirements
 //!
 //! `libavcodec-dev` etc. (FFmpeg 5.1 on bookworm) built with libx265 and
-//! libsvtav1, as Debian's is; `scripts/lib/deps.sh` installs them.
+//! libsvtav1 (and librav1e for [`Rav1eEncoder`]), as Debian's is;
+//! `scripts/lib/deps.sh` installs them.
 
 // `unsafe` is denied here and everywhere below, except in `hwdevice`,
 // the one module that calls FFmpeg's C API (allow-listed in tests/tidy).
@@ -63,6 +71,8 @@ mod hardware;
 mod hwdevice;
 mod options;
 mod params;
+mod rav1e;
 
 pub use encoder::FfVideoEncoder;
 pub use hardware::hardware_available;
+pub use rav1e::Rav1eEncoder;

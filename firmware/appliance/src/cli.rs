@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use makara_access::users::Role;
 use makara_config::VideoType;
 
@@ -249,6 +250,42 @@ pub struct BenchArgs {
     pub action: BenchAction,
 }
 
+impl BenchArgs {
+    /// What clap's rules cannot say: an --av1-encoder with another codec
+    /// than av1, which it would otherwise ignore. `Err` holds the reason
+    /// and the subcommand's name.
+    pub fn check(&self) -> Result<(), (String, &'static str)> {
+        let (codec, encoder, name) = match &self.action {
+            BenchAction::Encode(a) => (a.codec, a.av1_encoder, "encode"),
+            BenchAction::Transcode(a) => (a.codec, a.av1_encoder, "transcode"),
+            BenchAction::Capture(_) | BenchAction::Capacity(_) => return Ok(()),
+        };
+        match encoder {
+            Some(_) if codec != VideoType::Av1 => Err((
+                format!(
+                    "the argument '--av1-encoder' is only valid with '--codec av1' \
+                     (the codec is '{}')",
+                    makara_api::kraken::video_type_word(codec)
+                ),
+                name,
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Exits as clap does for a bad argument of `makarad bench NAME`: the
+/// reason and that subcommand's usage on stderr, exit code 2.
+pub fn refuse_bench_argument(name: &str, why: String) -> ! {
+    let mut command = Cli::command();
+    command.build();
+    let bench = command.find_subcommand_mut("bench");
+    match bench.and_then(|b| b.find_subcommand_mut(name)) {
+        Some(subcommand) => subcommand.error(ErrorKind::ArgumentConflict, why).exit(),
+        None => command.error(ErrorKind::ArgumentConflict, why).exit(),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchAction {
     /// Run source → frame ring → encode → TS mux as fast as it goes, with
@@ -315,9 +352,15 @@ pub struct EncodeArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub frames: u64,
     /// Video codec, as the transcoder's videoType: avc (libx264), hevc
-    /// (libx265), av1 (SVT-AV1) or mpeg2video (FFmpeg's MPEG-2).
+    /// (libx265), av1 (SVT-AV1, or rav1e with --av1-encoder) or mpeg2video
+    /// (FFmpeg's MPEG-2).
     #[arg(long, default_value = "avc", value_parser = codec)]
     pub codec: VideoType,
+    /// AV1's encoder, with --codec av1 only: svt-av1 (the default, low
+    /// delay as a live stream has it) or rav1e (the offline quality mode:
+    /// it looks ahead and reorders, much slower; docs/codecs.md).
+    #[arg(long, value_enum, value_name = "ENCODER")]
+    pub av1_encoder: Option<Av1Encoder>,
     /// Encoder preset (x264's names; docs/codecs.md maps them for the
     /// other codecs).
     #[arg(long, value_enum)]
@@ -357,6 +400,10 @@ pub struct TranscodeArgs {
     /// Video codec of the output, as `bench encode --codec`.
     #[arg(long, default_value = "avc", value_parser = codec)]
     pub codec: VideoType,
+    /// AV1's encoder, as `bench encode --av1-encoder`: with rav1e and
+    /// --output, the offline quality transcode of a file.
+    #[arg(long, value_enum, value_name = "ENCODER")]
+    pub av1_encoder: Option<Av1Encoder>,
     /// Encoder preset, as `bench encode --preset`.
     #[arg(long, value_enum)]
     pub preset: BenchPreset,
@@ -376,6 +423,16 @@ pub enum BenchPreset {
     Faster,
     Fast,
     Medium,
+}
+
+/// Which library encodes AV1 in a bench run. Live streams (the API's
+/// transcoders) always have SVT-AV1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Av1Encoder {
+    /// SVT-AV1 in its low-delay structure, as live streams have it.
+    SvtAv1,
+    /// rav1e: offline, for files; looks ahead and reorders.
+    Rav1e,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -414,4 +471,74 @@ fn codec(text: &str) -> Result<VideoType, String> {
     makara_api::kraken::video_type(text)
         .or(common_name)
         .ok_or_else(|| format!("unknown codec '{text}'; use avc, hevc, av1 or mpeg2video"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `makarad bench` with `args`, parsed and checked.
+    fn check(args: &[&str]) -> Result<(), String> {
+        let line = ["makarad", "bench"].iter().chain(args);
+        let Command::Bench(bench) = Cli::try_parse_from(line).unwrap().command else {
+            panic!("not a bench command")
+        };
+        bench.check().map_err(|(why, _)| why)
+    }
+
+    fn encode(extra: &[&str]) -> Result<(), String> {
+        let mut line = vec![
+            "encode",
+            "--width",
+            "64",
+            "--height",
+            "64",
+            "--fps",
+            "30",
+            "--frames",
+            "1",
+            "--preset",
+            "ultrafast",
+            "--bitrate",
+            "500",
+        ];
+        line.extend(extra);
+        check(&line)
+    }
+
+    #[test]
+    fn av1_encoder_is_taken_with_codec_av1_only() {
+        assert_eq!(
+            encode(&["--codec", "av1", "--av1-encoder", "rav1e"]),
+            Ok(())
+        );
+        assert_eq!(
+            encode(&["--codec", "av1", "--av1-encoder", "svt-av1"]),
+            Ok(())
+        );
+        assert_eq!(encode(&["--codec", "av1"]), Ok(()));
+        let why = encode(&["--av1-encoder", "rav1e"]).unwrap_err();
+        assert!(
+            why.contains("only valid with '--codec av1'") && why.contains("'avc'"),
+            "{why}"
+        );
+        let transcode = [
+            "transcode",
+            "--input",
+            "x.ts",
+            "--width",
+            "64",
+            "--height",
+            "64",
+            "--preset",
+            "ultrafast",
+            "--bitrate",
+            "500",
+            "--codec",
+            "hevc",
+            "--av1-encoder",
+            "svt-av1",
+        ];
+        assert!(check(&transcode).unwrap_err().contains("'hevc'"));
+    }
 }

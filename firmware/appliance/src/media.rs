@@ -1,12 +1,12 @@
 //! The media engine of this build: the pipeline with libx264 for H.264,
 //! libavcodec (libx265, SVT-AV1, mpeg2video) for HEVC, AV1 and MPEG-2
 //! video, FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 capture,
-//! and network inputs decoded by libavcodec. The only place the concrete
-//! drivers are named.
+//! and network inputs decoded by libavcodec; and for the bench's files,
+//! AV1 through rav1e. The only place the concrete drivers are named.
 
 use makara_encode::{AudioEncoder, EncodeError, Hardware, VideoEncoder, VideoSettings};
 use makara_ffaudio::FfAudioEncoder;
-use makara_ffvideo::FfVideoEncoder;
+use makara_ffvideo::{FfVideoEncoder, Rav1eEncoder};
 use makara_media::VideoCodec;
 use makara_pipeline::{Codecs, NetworkFactory, NetworkOpen, Pipeline};
 use makara_v4l2::V4l2Devices;
@@ -27,6 +27,30 @@ pub fn codecs() -> Codecs {
         devices: std::sync::Arc::new(V4l2Devices::new()),
         network: Some(network_decoder()),
     }
+}
+
+/// The drivers of this build with AV1 through rav1e, the offline quality
+/// mode: for `bench encode` and `bench transcode`, never a live stream.
+pub fn rav1e_codecs() -> Codecs {
+    Codecs {
+        video: Box::new(open_video_rav1e),
+        ..codecs()
+    }
+}
+
+/// AV1 through rav1e; every other codec as [`open_video`]. Nothing waits
+/// on an offline encode's pictures, so rav1e may look ahead and reorder:
+/// the settings made from a transcoder ask for zero latency, which rav1e
+/// refuses, and here do without it.
+fn open_video_rav1e(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    if settings.codec != VideoCodec::Av1 {
+        return open_video(settings);
+    }
+    let offline = VideoSettings {
+        zero_latency: false,
+        ..*settings
+    };
+    Ok(Box::new(Rav1eEncoder::open(&offline)?))
 }
 
 /// H.264 in software through libx264; every other codec, and any codec

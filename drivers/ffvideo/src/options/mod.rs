@@ -2,13 +2,15 @@
 //!
 //! Pure and safe: it only decides, `encoder.rs` applies. Every option goes
 //! by its FFmpeg (AVOption) name into the dictionary `avcodec_open2`
-//! takes; the codec libraries' own options go inside `x265-params` and
-//! `svtav1-params`. A setting a codec's library cannot honour is refused
-//! here with [`EncodeError::Open`] naming the setting and the codec.
+//! takes; the codec libraries' own options go inside `x265-params`,
+//! `svtav1-params` and `rav1e-params`. A setting a codec's library cannot
+//! honour is refused here with [`EncodeError::Open`] naming the setting
+//! and the codec.
 
 mod av1;
 mod hevc;
 mod mpeg2;
+mod rav1e;
 
 use makara_encode::{EncodeError, Hardware, VideoSettings};
 use makara_media::{PixelFormat, VideoCodec};
@@ -16,7 +18,8 @@ use makara_media::{PixelFormat, VideoCodec};
 /// What `FfVideoEncoder::open` hands to libavcodec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FfConfig {
-    /// The libavcodec encoder, by name (`libx265`, `libsvtav1`, `mpeg2video`).
+    /// The libavcodec encoder, by name (`libx265`, `libsvtav1`, `librav1e`,
+    /// `mpeg2video`).
     pub encoder: &'static str,
     /// `(name, value)` AVOptions for `avcodec_open2`.
     pub options: Vec<(&'static str, String)>,
@@ -52,6 +55,19 @@ pub(crate) fn config(settings: &VideoSettings) -> Result<FfConfig, EncodeError> 
             "H.264 in software is makara-x264's (libx264), not FFmpeg's",
         )),
     }
+}
+
+/// The options for `settings` through rav1e, the offline AV1 encoder
+/// (`rav1e.rs`), or why they cannot be honoured.
+pub(crate) fn rav1e_config(settings: &VideoSettings) -> Result<FfConfig, EncodeError> {
+    check_common(settings)?;
+    if settings.codec != VideoCodec::Av1 {
+        return Err(open_error(format!(
+            "rav1e encodes AV1 only; {} was asked",
+            codec_name(settings.codec)
+        )));
+    }
+    rav1e::config(settings)
 }
 
 fn check_common(settings: &VideoSettings) -> Result<(), EncodeError> {
@@ -200,5 +216,20 @@ mod tests {
         assert!(open_message(config(&nv12)).contains("I420"));
         let h264 = test_settings(VideoCodec::H264);
         assert!(open_message(config(&h264)).contains("makara-x264"));
+    }
+
+    #[test]
+    fn rav1e_takes_av1_only_and_the_shared_checks_first() {
+        let hevc = VideoSettings {
+            zero_latency: false,
+            ..test_settings(VideoCodec::Hevc)
+        };
+        assert!(open_message(rav1e_config(&hevc)).contains("rav1e encodes AV1 only; HEVC"));
+        let av1 = VideoSettings {
+            gop_frames: 0,
+            zero_latency: false,
+            ..test_settings(VideoCodec::Av1)
+        };
+        assert!(open_message(rav1e_config(&av1)).contains("GOP"));
     }
 }

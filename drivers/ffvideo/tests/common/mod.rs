@@ -86,6 +86,17 @@ pub fn encode_forcing(
     forced: Option<u32>,
 ) -> Vec<EncodedVideo> {
     let format = encoder.settings().input;
+    encode_pictures(encoder, format, frames, forced)
+}
+
+/// Every access unit of `frames` pictures of `format` through any
+/// encoder, asking for a keyframe at picture `forced`, flushed at the end.
+pub fn encode_pictures(
+    encoder: &mut dyn VideoEncoder,
+    format: VideoFormat,
+    frames: u32,
+    forced: Option<u32>,
+) -> Vec<EncodedVideo> {
     let mut units = Vec::new();
     for n in 0..frames {
         let data = picture(&format, n);
