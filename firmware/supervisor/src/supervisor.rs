@@ -80,7 +80,10 @@ impl Supervisor {
             Command::StopStream(id) => Ok(self.stop_stream(&id)?),
             Command::Ping => Ok(Reply::Pong),
             Command::Hang(how_long) => {
-                tracing::warn!(seconds = how_long.as_secs(), "the supervisor hangs on purpose");
+                tracing::warn!(
+                    seconds = how_long.as_secs(),
+                    "the supervisor hangs on purpose"
+                );
                 std::thread::sleep(how_long);
                 Ok(Reply::Pong)
             }

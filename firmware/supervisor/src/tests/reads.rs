@@ -104,8 +104,13 @@ fn a_ping_waits_for_the_supervisor_thread() {
     });
     let early = rx.recv_timeout(Duration::from_millis(300));
     gate.open();
-    assert!(early.is_err(), "a ping was answered while the thread was busy: {early:?}");
-    let pong = rx.recv_timeout(Duration::from_secs(5)).expect("the ping's answer");
+    assert!(
+        early.is_err(),
+        "a ping was answered while the thread was busy: {early:?}"
+    );
+    let pong = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the ping's answer");
     assert!(matches!(pong, Ok(Reply::Pong)), "{pong:?}");
     created(writer.join().expect("writer"));
 }
