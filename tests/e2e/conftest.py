@@ -19,6 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 import kraken  # noqa: E402
 from guest import REPO, Guest  # noqa: E402
 
+# The password of the console's administrator, chosen at the first login.
+CONSOLE_PASSWORD = "console-pass-1"
+
 # The guest makes its own self-signed certificate on its own data disk; the
 # host has no copy to verify against, so these clients do not verify
 # (TLS itself is checked in tests/integration).
@@ -53,6 +56,7 @@ class Appliance:
         """``api-key create`` and ``api enable`` on the console, as the
         first thing an operator does with a new box."""
         self.guest.wait_prompt()
+        self.guest.console_login(CONSOLE_PASSWORD)
         out = self.guest.console("api-key create")
         key = kraken._KEY_LINE.search(out)
         secret = kraken._SECRET_LINE.search(out)

@@ -195,6 +195,24 @@ class Guest:
                           mark, timeout)
         return m.group(1).strip("\n")
 
+    def console_login(self, password, timeout=60):
+        """Logs in on the console as ``admin``: on a new box the console has
+        the operator choose admin's password (typed twice); on one that
+        has it (a kept data disk), it asks for the username and password.
+        The terminal does not echo the password."""
+        mark = self.mark()
+        self.send("login\n")
+        m = self.wait_for(r"(New password: |Username: |logged in as \S+\n)$", mark, timeout)
+        if m.group(1) == "New password: ":
+            self.send(password + "\n")
+            self.wait_for(r"Again: $", mark, timeout)
+            self.send(password + "\n")
+        elif m.group(1) == "Username: ":
+            self.send("admin\n")
+            self.wait_for(r"Password: $", mark, timeout)
+            self.send(password + "\n")
+        self.wait_for(r"logged in as admin\n" + re.escape(PROMPT) + r"$", mark, timeout)
+
     def shell(self, command, timeout=120):
         """Runs ``command`` in the console's service shell and returns what
         it printed; the shell exits and the prompt comes back."""

@@ -13,6 +13,8 @@ import kraken
 from kraken import Credentials, assert_error, child, expect
 
 PROMPT = "makara> "
+# The password of the console's first administrator, ``admin``.
+PASSWORD = "console-pass-1"
 SYSTEM = "/apis/kraken/system"
 # The server polls the access file every 200 ms.
 SEEN_WITHIN = 2.0
@@ -52,6 +54,13 @@ class Console:
         self.proc.stdin.write(line.encode() + b"\n")
         self.proc.stdin.flush()
         return self._until_prompt()
+
+    def login(self, password=PASSWORD):
+        """Logs in before a change: on a box without an administrator the
+        console has user ``admin`` made with ``password`` (typed twice)."""
+        said = self.run(f"login\n{password}\n{password}")
+        assert said.endswith("logged in as admin\n"), said
+        return said
 
     def close(self):
         """End of input: the console must exit 0. Returns the rest of its output."""
@@ -105,6 +114,7 @@ def test_the_first_key_made_on_the_console_works_over_https(appliance_factory):
     assert_error(client.get(SYSTEM, auth=None), 1015)  # fresh: API off, no key
     con = console(app)
     try:
+        con.login()
         assert "type help" in con.banner.lower(), con.banner
         assert makarad_version() in con.banner, con.banner
         answer = con.run("api-key create")
@@ -122,6 +132,7 @@ def test_the_first_key_made_on_the_console_works_over_https(appliance_factory):
 def test_a_key_revoked_on_the_console_stops_working(fresh):
     con = console(fresh)
     try:
+        con.login()
         creds = credentials_in(con.run("api-key create"))
         child(expect(poll(lambda: system(fresh.client, creds),
                           lambda r: r.status_code == 200), 200), "system")
@@ -139,6 +150,7 @@ def test_a_key_revoked_on_the_console_stops_working(fresh):
 def test_api_disable_and_enable_on_the_console(fresh):
     con = console(fresh)
     try:
+        con.login()
         assert con.run("api disable").strip() == "api: disabled"
         resp = poll(lambda: system(fresh.client), lambda r: r.status_code == 403)
         assert_error(resp, 1015)
@@ -161,6 +173,7 @@ def test_status_shows_version_api_server_and_streams(fresh, tmp_path):
     pid_file.write_text(f"{fresh.server.proc.pid}\n")
     con = console(fresh, "--serve-pid-file", pid_file)
     try:
+        con.login()
         text = con.run("status")
         assert re.search(rf"^version:\s+makarad {re.escape(makarad_version())}$", text, re.M), text
         assert re.search(r"^api:\s+enabled, 1 key$", text, re.M), text
@@ -227,6 +240,7 @@ def test_reboot_runs_the_configured_command_and_a_failure_keeps_the_prompt(fresh
     con = console(fresh, "--reboot-command", f"{reboot} {marker}",
                   "--poweroff-command", poweroff)
     try:
+        con.login()
         answer = con.run("reboot")
         assert marker.exists(), answer
         assert "reboot: signalled init" in answer, answer
@@ -243,6 +257,7 @@ def test_reboot_runs_the_configured_command_and_a_failure_keeps_the_prompt(fresh
 def test_a_missing_reboot_command_is_reported(fresh, tmp_path):
     con = console(fresh, "--reboot-command", tmp_path / "no-such-reboot")
     try:
+        con.login()
         answer = con.run("reboot")
         assert "reboot failed: cannot run" in answer, answer
         assert con.run("xyz") == "unknown command 'xyz': type help\n"
@@ -255,9 +270,59 @@ def test_shell_runs_the_service_shell_and_returns(fresh, tmp_path):
     shell = script(tmp_path / "shell.sh", f'touch "{marker}"\n')
     con = console(fresh, "--shell", shell)
     try:
+        con.login()
         answer = con.run("shell")
         assert answer.startswith("service shell: "), answer
         assert marker.exists()
         assert con.run("api status").strip() == "api: enabled, 1 key"
+    finally:
+        con.kill()
+
+
+# --- streams and presets, through makarad serve's control socket -----------------------
+
+def test_streams_and_presets_are_run_from_the_console(fresh):
+    """A stream started and stopped by name, a preset saved over the API then
+    loaded and made the boot preset from the console: each seen over the API,
+    and `status` shows the live state."""
+    client = fresh.client
+    path = kraken.live_stream(client, [[("name", kraken.unique("udp")),
+                                        ("url", "udp://127.0.0.1:9")]])
+    name = kraken.text(child(expect(client.get(path), 200), "stream"), "name")
+    preset = kraken.unique("Studio preset")
+    kraken.create(client, "configuration", kraken.body("configuration", [("name", preset)]))
+    con = console(fresh)
+    try:
+        con.login()
+        assert con.run(f"stream start {name}") == "done\n"
+        el = kraken.set_stream_state(client, path, "start", "active")
+        assert kraken.text(el, "state") == "active"
+        listed = con.run("stream list")
+        assert re.search(rf"^{re.escape(name)}: active, \d+ kbit/s$", listed, re.M), listed
+        assert re.search(rf"^running:\s+{re.escape(name)}: active", con.run("status"), re.M)
+
+        assert con.run(f"stream stop {name}") == "done\n"
+        state = lambda: kraken.text(child(expect(client.get(path), 200), "stream"), "state")
+        assert state() == "stopped"
+        assert con.run("stream start No Such") == "failed: no stream is named 'No Such'\n"
+
+        assert con.run("preset list") == f"{preset}\n"
+        assert con.run(f"preset default {preset}") == "done\n"
+        assert con.run("preset list") == f"{preset} (loads at boot)\n"
+        assert con.run(f"preset load {preset}") == "done\n"
+        configs = kraken.items(client, "configuration")
+        assert [kraken.as_bool(kraken.text(c, "defaultConfig")) for c in configs] == [True]
+        assert con.run("preset load Nope") == "failed: no preset is named 'Nope'\n"
+    finally:
+        con.kill()
+
+
+def test_stream_commands_without_a_server_say_so(appliance_factory):
+    app = appliance_factory(start=False)
+    con = console(app)
+    try:
+        said = con.run("stream list")
+        assert said.startswith("failed: makarad serve does not answer on "), said
+        assert "control.sock" in said, said
     finally:
         con.kill()

@@ -95,6 +95,11 @@ pub struct ServeArgs {
     /// Without it anyone who reaches an RTSP output's port may watch.
     #[arg(long)]
     pub rtsp_login: bool,
+    /// Where the serial console (`makarad console`) reaches the running
+    /// supervisor: a Unix socket only this user may open
+    /// [default: DATA_DIR/control.sock].
+    #[arg(long)]
+    pub control_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

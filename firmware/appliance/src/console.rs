@@ -8,11 +8,14 @@
 //! `logout` and end of input: failures are printed and the prompt comes
 //! back. The tty echoes what is typed; the console never does.
 
-mod command;
+pub(crate) mod command;
+mod login;
 mod programs;
+mod secret;
 mod status;
 #[cfg(test)]
 mod tests;
+mod upkeep;
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -44,6 +47,13 @@ pub struct ConsoleArgs {
     /// The service shell `shell` runs (split at whitespace).
     #[arg(long, default_value = "/bin/sh", value_parser = CommandLine::parse)]
     pub shell: CommandLine,
+    /// The control socket of `makarad serve`, for the commands that act
+    /// on the running streams and presets [default: DATA_DIR/control.sock].
+    #[arg(long)]
+    pub control_socket: Option<PathBuf>,
+    /// makarad's log file, for `log`.
+    #[arg(long, default_value = "/run/makara/makarad.log")]
+    pub log_file: PathBuf,
 }
 
 /// What the session works on.
@@ -54,19 +64,31 @@ pub struct Console {
     pub reboot: CommandLine,
     pub poweroff: CommandLine,
     pub shell: CommandLine,
+    pub control_socket: PathBuf,
+    pub log_file: PathBuf,
     /// `/proc`, where `status` looks for the server's pid.
     pub proc_root: PathBuf,
+    /// Whether passwords are read from a terminal, with its echo off.
+    pub echo: secret::Echo,
+    /// How long a failed login holds the prompt back.
+    pub login_delay: std::time::Duration,
 }
 
 impl From<ConsoleArgs> for Console {
     fn from(args: ConsoleArgs) -> Console {
         Console {
-            data_dir: args.data_dir,
+            data_dir: args.data_dir.clone(),
             serve_pid_file: args.serve_pid_file,
             reboot: args.reboot_command,
             poweroff: args.poweroff_command,
             shell: args.shell,
+            control_socket: args
+                .control_socket
+                .unwrap_or_else(|| crate::control::socket_in(&args.data_dir)),
+            log_file: args.log_file,
             proc_root: PathBuf::from("/proc"),
+            echo: secret::Echo::of_stdin(),
+            login_delay: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -103,8 +125,10 @@ fn ignore_interrupts() {
 /// The banner, then prompt → line → command until `exit` or end of input.
 /// Only reading or writing the console itself can fail it.
 pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
+    let input = &mut input;
     banner(console, out)?;
     let mut line = Vec::new();
+    let mut login = login::Session::default();
     loop {
         out.write_all(PROMPT.as_bytes())?;
         out.flush()?;
@@ -118,7 +142,18 @@ pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write)
         match command::parse(&String::from_utf8_lossy(&line)) {
             Ok(None) => {}
             Ok(Some(Command::Exit)) => return Ok(()),
-            Ok(Some(command)) => execute(console, command, out)?,
+            Ok(Some(Command::Login)) => {
+                if let Some(user) = &login.user {
+                    writeln!(out, "logged in as {user}")?;
+                } else {
+                    login::require(console, &mut login, input, out)?;
+                }
+            }
+            Ok(Some(command)) => {
+                if !command.changes_the_box() || login::require(console, &mut login, input, out)? {
+                    execute(console, command, input, out)?;
+                }
+            }
             Err(e) => writeln!(out, "{e}")?,
         }
     }
@@ -139,7 +174,19 @@ fn banner(console: &Console, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "Type help for the commands.")
 }
 
-fn execute(console: &Console, command: Command, out: &mut impl Write) -> io::Result<()> {
+fn execute(
+    console: &Console,
+    command: Command,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if let Some(line) = command.control_line() {
+        return match crate::control::request(&console.control_socket, &line) {
+            Ok(lines) if lines.is_empty() => writeln!(out, "done"),
+            Ok(lines) => lines.iter().try_for_each(|l| writeln!(out, "{l}")),
+            Err(e) => writeln!(out, "failed: {e}"),
+        };
+    }
     let dir = &console.data_dir;
     let result = match command {
         Command::Help => return help(out),
@@ -169,7 +216,20 @@ fn execute(console: &Console, command: Command, out: &mut impl Write) -> io::Res
         Command::Reboot => return programs::power("reboot", &console.reboot, out),
         Command::Poweroff => return programs::power("poweroff", &console.poweroff, out),
         Command::Shell => return programs::shell(&console.shell, out),
-        Command::Exit => return Ok(()),
+        Command::UserList => return upkeep::user_list(console, out),
+        Command::UserAdd(name, role) => return upkeep::user_add(console, &name, role, input, out),
+        Command::UserPasswd(name) => return upkeep::user_passwd(console, &name, input, out),
+        Command::UserRemove(name) => return upkeep::user_remove(console, &name, out),
+        Command::Log(lines) => return upkeep::log(&console.log_file, lines, out),
+        Command::FactoryReset => return upkeep::factory_reset(console, input, out).map(|_| ()),
+        Command::Login
+        | Command::Exit
+        | Command::StreamList
+        | Command::StreamStart(_)
+        | Command::StreamStop(_)
+        | Command::PresetList
+        | Command::PresetLoad(_)
+        | Command::PresetDefault(_) => return Ok(()),
     };
     match result {
         Ok(()) => Ok(()),

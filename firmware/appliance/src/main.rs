@@ -5,12 +5,14 @@
 mod bench;
 mod cli;
 mod console;
+mod control;
 mod demo;
 mod exit;
 mod keys;
 mod logging;
 mod media;
 mod onvif;
+mod operator;
 mod rtsp_login;
 mod serve;
 mod users;

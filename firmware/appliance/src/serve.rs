@@ -27,6 +27,14 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if args.demo {
         crate::demo::install(&supervisor);
     }
+    // Without it the console cannot reach the streams, but the API can:
+    // serve on.
+    let control =
+        (args.control_socket.clone()).unwrap_or_else(|| crate::control::socket_in(&args.data_dir));
+    if let Err(e) = crate::control::listen(&control, supervisor.clone()) {
+        let path = control.display();
+        tracing::error!("control socket {path}: {e}; the console cannot start or stop streams");
+    }
     let access = AccessWatch::open(AccessStore::open(&args.data_dir))
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     let tls = tls_config(&args)?;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use makara_access::users::Role;
+
 /// What the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -13,6 +15,23 @@ pub enum Command {
     ApiEnable,
     ApiDisable,
     ApiStatus,
+    /// The running streams, live from `makarad serve`.
+    StreamList,
+    StreamStart(String),
+    StreamStop(String),
+    PresetList,
+    PresetLoad(String),
+    PresetDefault(String),
+    Login,
+    UserList,
+    /// A user and role; the password is asked for, twice.
+    UserAdd(String, Role),
+    UserPasswd(String),
+    UserRemove(String),
+    /// The last lines of makarad's log, 20 unless told (1-500).
+    Log(usize),
+    /// Wipes the configuration, keys and users, after a confirmation.
+    FactoryReset,
     Reboot,
     Poweroff,
     Shell,
@@ -53,6 +72,31 @@ pub const HELP: &[(&str, &str)] = &[
     ("api enable", "accept API requests"),
     ("api disable", "refuse every API request (403)"),
     ("api status", "whether the API is on, and how many keys"),
+    ("stream list", "each stream: state, output bitrate, input"),
+    ("stream start NAME", "start a stream"),
+    ("stream stop NAME", "stop a stream"),
+    ("preset list", "the presets; which one loads at boot"),
+    (
+        "preset load NAME",
+        "stop every stream and load a preset's configuration",
+    ),
+    ("preset default NAME", "load this preset at boot"),
+    (
+        "login",
+        "log in as an administrator (changes ask for it anyway)",
+    ),
+    ("user list", "the box's users and their roles"),
+    (
+        "user add NAME ROLE",
+        "add a user: administrator, operator or viewer (asks the password)",
+    ),
+    ("user passwd NAME", "set a user's password (asks it)"),
+    ("user remove NAME", "remove a user"),
+    ("log [LINES]", "the last lines of makarad's log (20; 1-500)"),
+    (
+        "factory-reset",
+        "wipe configuration, API keys and users, then reboot (asks first)",
+    ),
     ("reboot", "restart the appliance"),
     ("poweroff", "switch the appliance off"),
     (
@@ -67,6 +111,12 @@ pub const HELP: &[(&str, &str)] = &[
 
 const API_KEY_USAGE: &str = "api-key create | api-key list | api-key revoke KEY";
 const API_USAGE: &str = "api enable | api disable | api status";
+const STREAM_USAGE: &str = "stream list | stream start NAME | stream stop NAME";
+const PRESET_USAGE: &str = "preset list | preset load NAME | preset default NAME";
+const USER_USAGE: &str = "user list | user add NAME ROLE | user passwd NAME | user remove NAME";
+/// `log` shows this many lines unless told, and at most `MAX_LOG_LINES`.
+pub const DEFAULT_LOG_LINES: usize = 20;
+pub const MAX_LOG_LINES: usize = 500;
 
 /// Parses one line; `Ok(None)` for a blank line. Command words are not
 /// case-sensitive, arguments (keys) are.
@@ -80,6 +130,12 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "status" => no_args(Command::Status, args, "status")?,
         "api-key" => api_key(args)?,
         "api" => api(args)?,
+        "stream" => stream(args, line)?,
+        "preset" => preset(args, line)?,
+        "login" => no_args(Command::Login, args, "login")?,
+        "user" => user(args)?,
+        "log" => log(args)?,
+        "factory-reset" => no_args(Command::FactoryReset, args, "factory-reset")?,
         "reboot" => no_args(Command::Reboot, args, "reboot")?,
         "poweroff" => no_args(Command::Poweroff, args, "poweroff")?,
         "shell" => no_args(Command::Shell, args, "shell")?,
@@ -121,6 +177,116 @@ fn api(args: &[&str]) -> Result<Command, ParseError> {
         "disable" => Ok(Command::ApiDisable),
         "status" => Ok(Command::ApiStatus),
         _ => Err(ParseError::Usage(API_USAGE)),
+    }
+}
+
+fn stream(args: &[&str], line: &str) -> Result<Command, ParseError> {
+    let Some(action) = args.first() else {
+        return Err(ParseError::Usage(STREAM_USAGE));
+    };
+    match (action.to_ascii_lowercase().as_str(), name_after(line, 2)) {
+        ("list", None) => Ok(Command::StreamList),
+        ("start", Some(name)) => Ok(Command::StreamStart(name)),
+        ("stop", Some(name)) => Ok(Command::StreamStop(name)),
+        ("list", _) => Err(ParseError::Usage("stream list")),
+        ("start", None) => Err(ParseError::Usage("stream start NAME")),
+        ("stop", None) => Err(ParseError::Usage("stream stop NAME")),
+        _ => Err(ParseError::Usage(STREAM_USAGE)),
+    }
+}
+
+fn preset(args: &[&str], line: &str) -> Result<Command, ParseError> {
+    let Some(action) = args.first() else {
+        return Err(ParseError::Usage(PRESET_USAGE));
+    };
+    match (action.to_ascii_lowercase().as_str(), name_after(line, 2)) {
+        ("list", None) => Ok(Command::PresetList),
+        ("load", Some(name)) => Ok(Command::PresetLoad(name)),
+        ("default", Some(name)) => Ok(Command::PresetDefault(name)),
+        ("list", _) => Err(ParseError::Usage("preset list")),
+        ("load", None) => Err(ParseError::Usage("preset load NAME")),
+        ("default", None) => Err(ParseError::Usage("preset default NAME")),
+        _ => Err(ParseError::Usage(PRESET_USAGE)),
+    }
+}
+
+fn user(args: &[&str]) -> Result<Command, ParseError> {
+    let [action, rest @ ..] = args else {
+        return Err(ParseError::Usage(USER_USAGE));
+    };
+    match (action.to_ascii_lowercase().as_str(), rest) {
+        ("list", []) => Ok(Command::UserList),
+        ("add", [name, role]) => role
+            .to_ascii_lowercase()
+            .parse::<Role>()
+            .map(|role| Command::UserAdd((*name).to_owned(), role))
+            .map_err(|_| ParseError::Usage("user add NAME administrator|operator|viewer")),
+        ("passwd", [name]) => Ok(Command::UserPasswd((*name).to_owned())),
+        ("remove", [name]) => Ok(Command::UserRemove((*name).to_owned())),
+        ("list", _) => Err(ParseError::Usage("user list")),
+        ("add", _) => Err(ParseError::Usage(
+            "user add NAME administrator|operator|viewer",
+        )),
+        ("passwd", _) => Err(ParseError::Usage("user passwd NAME")),
+        ("remove", _) => Err(ParseError::Usage("user remove NAME")),
+        _ => Err(ParseError::Usage(USER_USAGE)),
+    }
+}
+
+fn log(args: &[&str]) -> Result<Command, ParseError> {
+    const USAGE: &str = "log [LINES]: LINES is 1-500";
+    match args {
+        [] => Ok(Command::Log(DEFAULT_LOG_LINES)),
+        [count] => match count.parse::<usize>() {
+            Ok(n) if (1..=MAX_LOG_LINES).contains(&n) => Ok(Command::Log(n)),
+            _ => Err(ParseError::Usage(USAGE)),
+        },
+        _ => Err(ParseError::Usage(USAGE)),
+    }
+}
+
+/// What follows the first `words` words of `line`, trimmed: a name, which
+/// may hold spaces of its own ("Studio A"). `None` if nothing follows.
+fn name_after(line: &str, words: usize) -> Option<String> {
+    let mut rest = line.trim();
+    for _ in 0..words {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    let name = rest.trim_end();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+impl Command {
+    /// Whether the command changes the box: it needs a login.
+    pub fn changes_the_box(&self) -> bool {
+        !matches!(
+            self,
+            Command::Help
+                | Command::Status
+                | Command::ApiKeyList
+                | Command::ApiStatus
+                | Command::StreamList
+                | Command::PresetList
+                | Command::UserList
+                | Command::Log(_)
+                | Command::Login
+                | Command::Exit
+        )
+    }
+
+    /// The line `makarad serve` answers on its control socket for a
+    /// command that needs the running supervisor; `None` for the others.
+    pub fn control_line(&self) -> Option<String> {
+        Some(match self {
+            Command::StreamList => "stream list".to_owned(),
+            Command::StreamStart(name) => format!("stream start {name}"),
+            Command::StreamStop(name) => format!("stream stop {name}"),
+            Command::PresetList => "preset list".to_owned(),
+            Command::PresetLoad(name) => format!("preset load {name}"),
+            Command::PresetDefault(name) => format!("preset default {name}"),
+            _ => return None,
+        })
     }
 }
 
@@ -176,6 +342,94 @@ mod tests {
         assert_eq!(ok("shell"), Command::Shell);
         assert_eq!(ok("exit"), Command::Exit);
         assert_eq!(ok("logout"), Command::Exit);
+        assert_eq!(ok("stream list"), Command::StreamList);
+        assert_eq!(ok("stream start Demo"), Command::StreamStart("Demo".into()));
+        assert_eq!(ok("stream stop Demo"), Command::StreamStop("Demo".into()));
+        assert_eq!(ok("preset list"), Command::PresetList);
+        assert_eq!(
+            ok("preset load Studio"),
+            Command::PresetLoad("Studio".into())
+        );
+        assert_eq!(
+            ok("preset default Studio"),
+            Command::PresetDefault("Studio".into())
+        );
+        assert_eq!(ok("login"), Command::Login);
+        assert_eq!(ok("user list"), Command::UserList);
+        assert_eq!(
+            ok("user add ops-1 Operator"),
+            Command::UserAdd("ops-1".into(), Role::Operator)
+        );
+        assert_eq!(ok("user passwd Ann"), Command::UserPasswd("Ann".into()));
+        assert_eq!(ok("user remove Ann"), Command::UserRemove("Ann".into()));
+        assert_eq!(ok("log"), Command::Log(DEFAULT_LOG_LINES));
+        assert_eq!(ok("log 500"), Command::Log(500));
+        assert_eq!(ok("factory-reset"), Command::FactoryReset);
+    }
+
+    #[test]
+    fn reading_needs_no_login_and_changing_does() {
+        for line in [
+            "help",
+            "status",
+            "api status",
+            "api-key list",
+            "stream list",
+            "preset list",
+            "user list",
+            "log",
+            "login",
+            "exit",
+        ] {
+            assert!(!ok(line).changes_the_box(), "{line}");
+        }
+        for line in [
+            "api-key create",
+            "api-key revoke k",
+            "api enable",
+            "api disable",
+            "stream start a",
+            "stream stop a",
+            "preset load a",
+            "preset default a",
+            "user add a viewer",
+            "user passwd a",
+            "user remove a",
+            "factory-reset",
+            "reboot",
+            "poweroff",
+            "shell",
+        ] {
+            assert!(ok(line).changes_the_box(), "{line}");
+        }
+    }
+
+    #[test]
+    fn names_keep_their_inner_spaces_and_case() {
+        assert_eq!(
+            ok("  Stream START  Studio  A \r"),
+            Command::StreamStart("Studio  A".into())
+        );
+        assert_eq!(
+            ok("preset load evening news"),
+            Command::PresetLoad("evening news".into())
+        );
+    }
+
+    #[test]
+    fn control_lines_parse_back_to_their_command() {
+        for line in [
+            "stream list",
+            "stream start Studio  A",
+            "stream stop x",
+            "preset list",
+            "preset load a b",
+            "preset default c",
+        ] {
+            let command = ok(line);
+            assert_eq!(ok(&command.control_line().unwrap()), command);
+        }
+        assert_eq!(ok("status").control_line(), None);
     }
 
     #[test]
@@ -210,13 +464,56 @@ mod tests {
         assert_eq!(err("api"), format!("usage: {API_USAGE}"));
         assert_eq!(err("api on"), format!("usage: {API_USAGE}"));
         assert_eq!(err("api enable now"), format!("usage: {API_USAGE}"));
+        assert_eq!(err("stream"), format!("usage: {STREAM_USAGE}"));
+        assert_eq!(err("stream go x"), format!("usage: {STREAM_USAGE}"));
+        assert_eq!(err("stream list all"), "usage: stream list");
+        assert_eq!(err("stream start"), "usage: stream start NAME");
+        assert_eq!(err("stream stop  "), "usage: stream stop NAME");
+        assert_eq!(err("preset"), format!("usage: {PRESET_USAGE}"));
+        assert_eq!(err("preset save x"), format!("usage: {PRESET_USAGE}"));
+        assert_eq!(err("preset list x"), "usage: preset list");
+        assert_eq!(err("preset load"), "usage: preset load NAME");
+        assert_eq!(err("preset default"), "usage: preset default NAME");
+        assert_eq!(err("login now"), "usage: login");
+        assert_eq!(err("user"), format!("usage: {USER_USAGE}"));
+        assert_eq!(err("user delete a"), format!("usage: {USER_USAGE}"));
+        assert_eq!(err("user list a"), "usage: user list");
+        assert_eq!(
+            err("user add a"),
+            "usage: user add NAME administrator|operator|viewer"
+        );
+        assert_eq!(
+            err("user add a root"),
+            "usage: user add NAME administrator|operator|viewer"
+        );
+        assert_eq!(err("user passwd"), "usage: user passwd NAME");
+        assert_eq!(err("user remove a b"), "usage: user remove NAME");
+        assert_eq!(err("log 0"), "usage: log [LINES]: LINES is 1-500");
+        assert_eq!(err("log 501"), "usage: log [LINES]: LINES is 1-500");
+        assert_eq!(err("log many"), "usage: log [LINES]: LINES is 1-500");
+        assert_eq!(err("log 1 2"), "usage: log [LINES]: LINES is 1-500");
+        assert_eq!(err("factory-reset now"), "usage: factory-reset");
     }
 
     #[test]
     fn help_lists_every_command_word() {
         let listed: String = HELP.iter().map(|(c, _)| format!("{c} ")).collect();
         for word in [
-            "help", "status", "api-key", "api ", "reboot", "poweroff", "shell", "exit", "logout",
+            "help",
+            "status",
+            "api-key",
+            "api ",
+            "stream ",
+            "preset ",
+            "login",
+            "user ",
+            "log",
+            "factory-reset",
+            "reboot",
+            "poweroff",
+            "shell",
+            "exit",
+            "logout",
         ] {
             assert!(listed.contains(word), "{word} missing from help");
         }

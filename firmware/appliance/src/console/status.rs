@@ -24,6 +24,9 @@ pub struct Report {
     pub api: Result<ApiSummary, String>,
     pub serve: Result<PidState, String>,
     pub saved: Result<SavedSummary, String>,
+    /// The streams as the running `makarad serve` has them (state, output
+    /// bitrate, input), through its control socket.
+    pub live: Result<Vec<String>, String>,
 }
 
 /// The API switch and the number of keys.
@@ -72,6 +75,8 @@ pub fn gather(console: &Console) -> Report {
         serve: makara_board::pid_file_state(&console.serve_pid_file, &console.proc_root, SERVER)
             .map_err(|e| e.to_string()),
         saved: saved_summary(&console.data_dir).map_err(|e| e.to_string()),
+        live: crate::control::request(&console.control_socket, "stream list")
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -105,6 +110,13 @@ pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
         row(if i == 0 { "streams" } else { "" }, line)?;
     }
     row("presets", &presets_line(&report.saved))?;
+    let live = match &report.live {
+        Ok(lines) => lines.clone(),
+        Err(e) => vec![format!("unknown ({e})")],
+    };
+    for (i, line) in live.iter().enumerate() {
+        row(if i == 0 { "running" } else { "" }, line)?;
+    }
     Ok(())
 }
 
@@ -289,6 +301,10 @@ mod tests {
                     },
                 ],
             }),
+            live: Ok(vec![
+                "Demo: active, 2480 kbit/s, input receiving".into(),
+                "Spare: stopped".into(),
+            ]),
         }
     }
 
@@ -316,6 +332,8 @@ streams:  2 (1 input, 2 outputs, 1 transcoder)
           Demo: started (auto start)
           Spare: stopped
 presets:  Morning (default: loaded at boot), Evening
+running:  Demo: active, 2480 kbit/s, input receiving
+          Spare: stopped
 "
         );
     }
@@ -332,6 +350,7 @@ presets:  Morning (default: loaded at boot), Evening
             api: Err("the access document is not valid".into()),
             serve: Err("no pid file /run/makara/makarad.pid".into()),
             saved: Err("the configuration is not UTF-8".into()),
+            live: Err("makarad serve does not answer".into()),
             ..report()
         };
         let text = rendered(&report);
@@ -343,6 +362,7 @@ presets:  Morning (default: loaded at boot), Evening
             "serve:    unknown (no pid file /run/makara/makarad.pid)",
             "streams:  unknown (the configuration is not UTF-8)",
             "presets:  unknown (the configuration is not UTF-8)",
+            "running:  unknown (makarad serve does not answer)",
         ] {
             assert!(text.contains(&format!("{line}\n")), "{line:?} not in\n{text}");
         }
@@ -357,13 +377,17 @@ presets:  Morning (default: loaded at boot), Evening
                 keys: 0,
             }),
             saved: Ok(SavedSummary::default()),
+            live: Ok(vec!["no streams".into()]),
             ..report()
         };
         let text = rendered(&report);
         assert!(text.contains("network:  no interfaces\n"), "{text}");
         assert!(text.contains("api:      disabled, 0 keys\n"), "{text}");
         assert!(
-            text.ends_with("streams:  0 (0 inputs, 0 outputs, 0 transcoders)\npresets:  none\n"),
+            text.ends_with(
+                "streams:  0 (0 inputs, 0 outputs, 0 transcoders)\npresets:  none\n\
+                 running:  no streams\n"
+            ),
             "{text}"
         );
     }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use makara_access::users::Role;
 use makara_access::AccessStore;
 use makara_test_support::TestDir;
 
@@ -16,8 +17,28 @@ fn console(dir: &Path) -> Console {
         reboot: line("echo rebooting now"),
         poweroff: line("false"),
         shell: line("true"),
+        control_socket: dir.join("control.sock"),
+        log_file: dir.join("makarad.log"),
         proc_root: dir.join("proc"),
+        echo: super::secret::Echo::Pipe,
+        login_delay: std::time::Duration::ZERO,
     }
+}
+
+/// Logs in on a box without an administrator: the console has user
+/// `admin` made with this password.
+const PASSWORD: &str = "console-pass-1";
+
+fn first_login() -> String {
+    format!("login\n{PASSWORD}\n{PASSWORD}\n")
+}
+
+/// `answers` after a first login, whose answer is checked and left out.
+fn logged_in(console: &Console, input: &str) -> Vec<String> {
+    let mut all = answers(console, &format!("{}{input}", first_login()));
+    let login = all.remove(0);
+    assert!(login.ends_with("logged in as admin\n"), "{login}");
+    all
 }
 
 /// Runs a session on `input`; the output without the banner, split at the
@@ -120,7 +141,7 @@ fn line_noise_that_is_not_utf8_is_an_unknown_command() {
 fn api_key_create_prints_the_two_lines_and_stores_a_working_key() {
     let dir = TestDir::new("console-session-create");
     let console = console(dir.path());
-    let answers = answers(&console, "api-key create\n");
+    let answers = logged_in(&console, "api-key create\n");
     let lines: Vec<&str> = answers[0].lines().collect();
     let state = AccessStore::open(&console.data_dir).load().unwrap();
     assert!(state.enabled);
@@ -148,7 +169,7 @@ fn api_key_list_and_revoke_work_like_the_cli() {
     let key = AccessStore::open(&console.data_dir).create_key().unwrap();
     let k = &key.consumer_key;
     let input = format!("api-key list\napi-key revoke {k}\napi-key revoke {k}\napi-key list\n");
-    let answers = answers(&console, &input);
+    let answers = logged_in(&console, &input);
     assert_eq!(
         answers[0],
         format!("consumer_key: {k} created: {}\n", key.created_unix)
@@ -163,7 +184,7 @@ fn api_enable_disable_and_status_switch_the_stored_state() {
     let dir = TestDir::new("console-session-api");
     let console = console(dir.path());
     let input = "api status\napi enable\napi status\napi disable\napi status\n";
-    let answers = answers(&console, input);
+    let answers = logged_in(&console, input);
     assert_eq!(
         &answers[..5],
         [
@@ -184,7 +205,11 @@ fn a_broken_data_directory_is_reported_and_the_session_goes_on() {
     // A file where the data directory should be.
     std::fs::write(&console.data_dir, "not a directory").unwrap();
     let answers = answers(&console, "api-key create\napi status\nhelp\n");
-    assert!(answers[0].starts_with("failed: "), "{answers:?}");
+    // The login cannot read the users: nothing is changed.
+    assert!(
+        answers[0].starts_with("cannot read the users: "),
+        "{answers:?}"
+    );
     assert!(answers[1].starts_with("api status failed: "), "{answers:?}");
     assert!(answers[2].starts_with("help "), "{answers:?}");
 }
@@ -218,7 +243,7 @@ fn status_shows_the_version_the_api_and_the_server() {
 #[test]
 fn reboot_and_poweroff_run_their_commands_and_report_failures() {
     let dir = TestDir::new("console-session-power");
-    let answers = answers(&console(dir.path()), "reboot\npoweroff\n");
+    let answers = logged_in(&console(dir.path()), "reboot\npoweroff\n");
     assert_eq!(
         answers[0],
         "reboot: running `echo rebooting now`\nrebooting now\nreboot: requested; the appliance goes down now\n"
@@ -233,7 +258,7 @@ fn reboot_and_poweroff_run_their_commands_and_report_failures() {
 #[test]
 fn the_shell_warns_and_returns_to_the_prompt() {
     let dir = TestDir::new("console-session-shell");
-    let answers = answers(&console(dir.path()), "shell\nexit\n");
+    let answers = logged_in(&console(dir.path()), "shell\nexit\n");
     assert_eq!(
         answers[0],
         "service shell: changes made here can break the appliance; type exit to return\n"
@@ -259,5 +284,166 @@ fn status_does_not_guess_at_a_configuration_of_another_format() {
     assert!(
         line.starts_with("streams:  unknown (") && line.contains("format 2"),
         "{line:?}"
+    );
+}
+
+#[test]
+fn stream_and_preset_commands_say_when_the_server_does_not_answer() {
+    let dir = TestDir::new("console-no-serve");
+    let console = console(dir.path());
+    let said = logged_in(&console, "stream start Demo\npreset list\n");
+    for answer in &said[..2] {
+        assert!(
+            answer.starts_with("failed: makarad serve does not answer on "),
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn a_change_asks_for_the_login_and_reading_does_not() {
+    let dir = TestDir::new("console-login-ask");
+    let console = console(dir.path());
+    let said = answers(
+        &console,
+        &format!("api status\napi enable\n{PASSWORD}\n{PASSWORD}\napi status\n"),
+    );
+    assert_eq!(said[0], "api: disabled, 0 keys\n");
+    assert!(
+        said[1].starts_with("No administrator yet. Choose the password of user 'admin'"),
+        "{}",
+        said[1]
+    );
+    assert!(said[1].ends_with("New password: Again: added: admin role: administrator\nlogged in as admin\napi: enabled\n"), "{}", said[1]);
+    assert_eq!(said[2], "api: enabled, 0 keys\n");
+}
+
+#[test]
+fn passwords_that_differ_or_break_the_rules_change_nothing() {
+    let dir = TestDir::new("console-login-differ");
+    let console = console(dir.path());
+    let said = answers(
+        &console,
+        "api enable\nfirst-pass-1\nsecond-pass\napi enable\nshort\nshort\napi status\n",
+    );
+    assert!(
+        said[0].ends_with("the two passwords differ; nothing changed\n"),
+        "{}",
+        said[0]
+    );
+    assert!(said[1].contains("failed: "), "{}", said[1]);
+    assert_eq!(said[2], "api: disabled, 0 keys\n");
+}
+
+#[test]
+fn an_administrator_logs_in_and_others_do_not() {
+    let dir = TestDir::new("console-login-existing");
+    let console = console(dir.path());
+    let store = makara_access::users::UserStore::open(&console.data_dir);
+    store
+        .add("boss", Role::Administrator, "boss-password")
+        .unwrap();
+    store
+        .add("watcher", Role::Viewer, "watcher-password")
+        .unwrap();
+    let said = answers(
+        &console,
+        "api enable\nwatcher\nwatcher-password\napi enable\nboss\nwrong-password\n\
+         api enable\nboss\nboss-password\napi disable\n",
+    );
+    assert!(
+        said[0].ends_with("Username: Password: login failed\n"),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[1].ends_with("Username: Password: login failed\n"),
+        "{}",
+        said[1]
+    );
+    assert!(
+        said[2].ends_with("logged in as boss\napi: enabled\n"),
+        "{}",
+        said[2]
+    );
+    // Logged in for the rest of the session.
+    assert_eq!(said[3], "api: disabled\n");
+}
+
+#[test]
+fn users_are_added_changed_listed_and_removed() {
+    let dir = TestDir::new("console-users");
+    let console = console(dir.path());
+    let said = logged_in(
+        &console,
+        "user add ops operator\nops-password\nops-password\nuser passwd ops\n\
+         new-ops-pass\nnew-ops-pass\nuser list\nuser remove ops\nuser remove ops\n",
+    );
+    assert!(
+        said[0].ends_with("added: ops role: operator\n"),
+        "{}",
+        said[0]
+    );
+    assert!(said[1].ends_with("password changed: ops\n"), "{}", said[1]);
+    assert!(
+        said[2].contains("username: admin role: administrator"),
+        "{}",
+        said[2]
+    );
+    assert!(
+        said[2].contains("username: ops role: operator"),
+        "{}",
+        said[2]
+    );
+    assert_eq!(said[3], "removed: ops\n");
+    assert!(said[4].starts_with("failed: "), "{}", said[4]);
+}
+
+#[test]
+fn log_shows_the_last_lines_across_a_rotation() {
+    let dir = TestDir::new("console-log");
+    let console = console(dir.path());
+    let older = dir.path().join("makarad.log.1");
+    std::fs::write(older, "old 1\nold 2\nold 3\n").unwrap();
+    std::fs::write(&console.log_file, "new 1\nnew 2\n").unwrap();
+    let said = answers(&console, "log 3\nlog 1\n");
+    assert_eq!(said[0], "old 3\nnew 1\nnew 2\n");
+    assert_eq!(said[1], "new 2\n");
+    std::fs::remove_file(&console.log_file).unwrap();
+    assert!(answers(&console, "log\n")[0].starts_with("cannot read the log "));
+}
+
+#[test]
+fn factory_reset_asks_then_wipes_configuration_keys_and_users_and_reboots() {
+    let dir = TestDir::new("console-factory-reset");
+    let console = console(dir.path());
+    AccessStore::open(&console.data_dir).create_key().unwrap();
+    std::fs::create_dir_all(console.data_dir.join("recordings")).unwrap();
+    let said = logged_in(
+        &console,
+        "factory-reset\nno\nfactory-reset\nfactory-reset\n",
+    );
+    assert!(
+        said[0].ends_with("not confirmed; nothing changed\n"),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[1].contains("factory reset: configuration, keys and users wiped\nreboot: running"),
+        "{}",
+        said[1]
+    );
+    assert!(AccessStore::open(&console.data_dir)
+        .load()
+        .unwrap()
+        .keys
+        .is_empty());
+    let users = makara_access::users::UserStore::open(&console.data_dir)
+        .list()
+        .unwrap();
+    assert!(users.is_empty(), "{users:?}");
+    assert!(
+        console.data_dir.join("recordings").is_dir(),
+        "recordings stay"
     );
 }
