@@ -7,7 +7,9 @@
 //! And the board itself: its [`profile`] (what the box has, as data built
 //! into the binary, chosen by DMI, device tree or the operator), its
 //! hardware [`watchdog`] with the [`feeder`] that decides when to feed it,
-//! and its [`leds`] (`docs/boards.md`).
+//! and its [`leds`] (`docs/boards.md`); and the box's IPv4 configuration
+//! as `network.conf` keeps it ([`netconf`]), which the console and the
+//! front panel change.
 //!
 //! Everything goes through files (`/sys` and `/proc` text read, the
 //! watchdog device and LED attributes written), without FFI or ioctl, so
@@ -24,6 +26,7 @@ mod ipv4;
 mod ipv6;
 pub mod leds;
 mod mounts;
+pub mod netconf;
 mod nic;
 mod pid_file;
 pub mod profile;

@@ -24,28 +24,7 @@ pub struct PanelView {
     pub api_enabled: bool,
 }
 
-/// How the box's IPv4 address is configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Network {
-    /// An address leased by DHCP.
-    #[default]
-    Dhcp,
-    /// An address set by hand.
-    Static(StaticNetwork),
-}
-
-/// A static IPv4 configuration, as the panel's editor checks it: the
-/// address is a host address of its subnet, the gateway (if any) another
-/// host of the same subnet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StaticNetwork {
-    /// The box's address.
-    pub address: Ipv4Addr,
-    /// Prefix length, 0-32.
-    pub prefix: u8,
-    /// The default route, if any.
-    pub gateway: Option<Ipv4Addr>,
-}
+pub use makara_board::netconf::{Network, StaticNetwork};
 
 /// One stream.
 #[derive(Debug, Clone, PartialEq, Eq)]

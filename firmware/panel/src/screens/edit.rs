@@ -6,10 +6,14 @@
 
 use std::net::Ipv4Addr;
 
+use makara_board::netconf::{check_host_address, check_subnet};
+
 use super::text::{carets, row};
 use crate::protocol::Key;
 use crate::view::{Network, PanelView, StaticNetwork};
 
+/// The least a prefix length can be (a /0 subnet is every address).
+pub const MIN_PREFIX: u8 = 1;
 /// The most a prefix length can be.
 pub const MAX_PREFIX: u8 = 32;
 /// The prefix length offered when the box has no static one yet.
@@ -17,12 +21,27 @@ pub const DEFAULT_PREFIX: u8 = 24;
 
 /// Why the editor refuses a step: each fits on a row.
 pub(crate) mod refusal {
+    use makara_board::netconf::Refusal;
+
     pub const OCTET: &str = "Octet over 255";
     pub const NOT_HOST: &str = "Not a host address";
     pub const SUBNET: &str = "Subnet's own address";
     pub const BROADCAST: &str = "Broadcast address";
     pub const OFF_SUBNET: &str = "Gateway off subnet";
     pub const SAME: &str = "Gateway is the box";
+    pub const PREFIX: &str = "Prefix is 1-32";
+
+    /// The board's refusal, in words that fit on a row.
+    pub fn of(refusal: Refusal) -> &'static str {
+        match refusal {
+            Refusal::NotHost(_) => NOT_HOST,
+            Refusal::Prefix(_) => PREFIX,
+            Refusal::SubnetAddress(..) => SUBNET,
+            Refusal::Broadcast(..) => BROADCAST,
+            Refusal::GatewayOffSubnet(_) => OFF_SUBNET,
+            Refusal::GatewayIsTheBox(_) => SAME,
+        }
+    }
 }
 
 /// Where the editor is.
@@ -82,7 +101,7 @@ impl Editor {
         Editor {
             step: Step::Mode(choice),
             address: Digits::of(address),
-            prefix: fill.map_or(DEFAULT_PREFIX, |c| c.prefix.min(MAX_PREFIX)),
+            prefix: fill.map_or(DEFAULT_PREFIX, |c| c.prefix.clamp(MIN_PREFIX, MAX_PREFIX)),
             gateway: Digits::of(
                 fill.and_then(|c| c.gateway)
                     .unwrap_or(Ipv4Addr::UNSPECIFIED),
@@ -110,7 +129,7 @@ impl Editor {
             },
             (Step::Address(at), _) => self.step = Step::Address(self.address.key(at, key)),
             (Step::Prefix, Key::Up) => self.prefix = (self.prefix + 1).min(MAX_PREFIX),
-            (Step::Prefix, Key::Down) => self.prefix = self.prefix.saturating_sub(1),
+            (Step::Prefix, Key::Down) => self.prefix = (self.prefix - 1).max(MIN_PREFIX),
             (Step::Prefix, Key::Left) => self.step = Step::Address(DIGITS - 1),
             (Step::Prefix, Key::Right) => {}
             (Step::Prefix, Key::Enter) => match self.subnet() {
@@ -154,25 +173,25 @@ impl Editor {
 
     /// The address and prefix, if the address is a host of its subnet.
     fn subnet(&self) -> Result<(Ipv4Addr, u8), &'static str> {
-        let address = check_address(&self.address)?;
-        check_host(address, self.prefix)?;
+        let address = self.address.address()?;
+        check_subnet(address, self.prefix).map_err(refusal::of)?;
         Ok((address, self.prefix))
     }
 
+    /// The whole configuration, held to the board's rules.
     fn config(&self) -> Result<StaticNetwork, &'static str> {
         let (address, prefix) = self.subnet()?;
         let gateway = match self.gateway.address()? {
             Ipv4Addr::UNSPECIFIED => None,
-            gateway => {
-                check_gateway(address, prefix, gateway)?;
-                Some(gateway)
-            }
+            gateway => Some(gateway),
         };
-        Ok(StaticNetwork {
+        let config = StaticNetwork {
             address,
             prefix,
             gateway,
-        })
+        };
+        config.check().map_err(refusal::of)?;
+        Ok(config)
     }
 }
 
@@ -242,40 +261,9 @@ impl Digits {
     }
 }
 
-/// The digits as an address a box can have: not in 0/8, loopback,
-/// multicast or the reserved 240/4 (with the broadcast address).
+/// The digits as an address a box can have (the board's rule).
 fn check_address(digits: &Digits) -> Result<Ipv4Addr, &'static str> {
     let address = digits.address()?;
-    let first = address.octets()[0];
-    if first == 0 || address.is_loopback() || first >= 224 {
-        return Err(refusal::NOT_HOST);
-    }
+    check_host_address(address).map_err(refusal::of)?;
     Ok(address)
-}
-
-fn mask(prefix: u8) -> u32 {
-    u32::MAX.checked_shl(u32::from(32 - prefix)).unwrap_or(0)
-}
-
-/// On subnets of more than two addresses, the first and last are not
-/// hosts.
-fn check_host(address: Ipv4Addr, prefix: u8) -> Result<(), &'static str> {
-    let host = u32::from(address) & !mask(prefix);
-    match prefix {
-        31.. => Ok(()),
-        _ if host == 0 => Err(refusal::SUBNET),
-        _ if host == !mask(prefix) => Err(refusal::BROADCAST),
-        _ => Ok(()),
-    }
-}
-
-fn check_gateway(address: Ipv4Addr, prefix: u8, gateway: Ipv4Addr) -> Result<(), &'static str> {
-    check_address(&Digits::of(gateway))?;
-    if gateway == address {
-        return Err(refusal::SAME);
-    }
-    if u32::from(gateway) & mask(prefix) != u32::from(address) & mask(prefix) {
-        return Err(refusal::OFF_SUBNET);
-    }
-    check_host(gateway, prefix)
 }

@@ -401,22 +401,22 @@ fn edit_refuses_bad_addresses_until_a_key() {
 }
 
 #[test]
-fn edit_prefix_stays_in_0_to_32() {
+fn edit_prefix_stays_in_1_to_32() {
     let mut screens = editing_address();
     press(&mut screens, &[Enter]);
     check(&screens, ["Prefix /24          ", "        ^^          "]);
     press(&mut screens, &[Up; 20]);
     check(&screens, ["Prefix /32          ", "        ^^          "]);
     press(&mut screens, &[Down; 40]);
-    check(&screens, ["Prefix /0           ", "        ^           "]);
+    check(&screens, ["Prefix /1           ", "        ^           "]);
     // Right does nothing; left goes back to the address's last digit.
     press(&mut screens, &[Right, Up]);
-    check(&screens, ["Prefix /1           ", "        ^           "]);
+    check(&screens, ["Prefix /2           ", "        ^           "]);
     press(&mut screens, &[Left]);
     check(&screens, ["Addr 192.000.002.050", "                   ^"]);
     press(&mut screens, &[Enter, Down]);
-    check(&screens, ["Prefix /0           ", "        ^           "]);
-    // A /0 host address is a host address; on to the gateway.
+    check(&screens, ["Prefix /1           ", "        ^           "]);
+    // A /1 host address is a host address; on to the gateway.
     press(&mut screens, &[Enter]);
     check(&screens, ["Gw   192.000.002.001", "     ^              "]);
 }
