@@ -10,7 +10,8 @@
 
 pub(crate) mod command;
 mod login;
-mod programs;
+mod network;
+pub(crate) mod programs;
 mod secret;
 mod status;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use clap::Args;
 use crate::exit::{ExitCode, Failure};
 use crate::keys;
 use command::{Command, HELP};
+use makara_board::netconf::Network;
 use programs::CommandLine;
 
 /// Written and flushed before each line is read.
@@ -54,6 +56,12 @@ pub struct ConsoleArgs {
     /// makarad's log file, for `log`.
     #[arg(long, default_value = "/run/makara/makarad.log")]
     pub log_file: PathBuf,
+    /// The image's network configuration, which `network` changes.
+    #[arg(long, default_value = crate::network::DEFAULT_CONF)]
+    pub network_conf: PathBuf,
+    /// What applies `network.conf` after a change (split at whitespace).
+    #[arg(long, default_value = crate::network::DEFAULT_APPLY, value_parser = CommandLine::parse)]
+    pub network_apply: CommandLine,
 }
 
 /// What the session works on.
@@ -66,6 +74,8 @@ pub struct Console {
     pub shell: CommandLine,
     pub control_socket: PathBuf,
     pub log_file: PathBuf,
+    /// `network.conf` and what applies it.
+    pub network: crate::network::NetworkPlace,
     /// `/proc`, where `status` looks for the server's pid.
     pub proc_root: PathBuf,
     /// Whether passwords are read from a terminal, with its echo off.
@@ -86,6 +96,10 @@ impl From<ConsoleArgs> for Console {
                 .control_socket
                 .unwrap_or_else(|| crate::control::socket_in(&args.data_dir)),
             log_file: args.log_file,
+            network: crate::network::NetworkPlace {
+                conf: args.network_conf,
+                apply: args.network_apply,
+            },
             proc_root: PathBuf::from("/proc"),
             echo: secret::Echo::of_stdin(),
             login_delay: std::time::Duration::from_secs(2),
@@ -221,6 +235,11 @@ fn execute(
         Command::UserPasswd(name) => return upkeep::user_passwd(console, &name, input, out),
         Command::UserRemove(name) => return upkeep::user_remove(console, &name, out),
         Command::Log(lines) => return upkeep::log(&console.log_file, lines, out),
+        Command::NetworkShow => return network::show(console, out),
+        Command::NetworkDhcp => return network::change(console, Network::Dhcp, None, out),
+        Command::NetworkStatic(config, dns) => {
+            return network::set_static(console, config, dns, out)
+        }
         Command::FactoryReset => return upkeep::factory_reset(console, input, out).map(|_| ()),
         Command::Login
         | Command::Exit

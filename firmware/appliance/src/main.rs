@@ -11,6 +11,7 @@ mod exit;
 mod keys;
 mod logging;
 mod media;
+mod network;
 mod onvif;
 mod operator;
 mod rtsp_login;

@@ -1,8 +1,10 @@
 //! One console line → one [`Command`], before anything is done.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 
 use makara_access::users::Role;
+use makara_board::netconf::{self, StaticNetwork, MAX_DNS};
 
 /// What the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,11 @@ pub enum Command {
     UserAdd(String, Role),
     UserPasswd(String),
     UserRemove(String),
+    /// The network configuration, saved and live.
+    NetworkShow,
+    NetworkDhcp,
+    /// A checked static address, and its name servers.
+    NetworkStatic(StaticNetwork, Vec<Ipv4Addr>),
     /// The last lines of makarad's log, 20 unless told (1-500).
     Log(usize),
     /// Wipes the configuration, keys and users, after a confirmation.
@@ -45,6 +52,9 @@ pub enum ParseError {
     Unknown(String),
     /// A command with the wrong arguments: its usage line.
     Usage(&'static str),
+    /// Arguments of the right shape with a value the box cannot use: the
+    /// command, then why.
+    Invalid(&'static str, String),
 }
 
 impl fmt::Display for ParseError {
@@ -52,6 +62,7 @@ impl fmt::Display for ParseError {
         match self {
             ParseError::Unknown(word) => write!(f, "unknown command '{word}': type help"),
             ParseError::Usage(usage) => write!(f, "usage: {usage}"),
+            ParseError::Invalid(command, why) => write!(f, "{command}: {why}"),
         }
     }
 }
@@ -92,6 +103,18 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("user passwd NAME", "set a user's password (asks it)"),
     ("user remove NAME", "remove a user"),
+    (
+        "network show",
+        "the saved network configuration and the live addresses",
+    ),
+    (
+        "network dhcp",
+        "take the address from DHCP (applied now, kept)",
+    ),
+    (
+        "network static ADDR/PREFIX [GW|none] [DNS..]",
+        "a fixed address (applied now, kept)",
+    ),
     ("log [LINES]", "the last lines of makarad's log (20; 1-500)"),
     (
         "factory-reset",
@@ -113,6 +136,9 @@ const API_KEY_USAGE: &str = "api-key create | api-key list | api-key revoke KEY"
 const API_USAGE: &str = "api enable | api disable | api status";
 const STREAM_USAGE: &str = "stream list | stream start NAME | stream stop NAME";
 const PRESET_USAGE: &str = "preset list | preset load NAME | preset default NAME";
+const NETWORK_USAGE: &str =
+    "network show | network dhcp | network static ADDR/PREFIX [GW|none] [DNS..]";
+const STATIC_USAGE: &str = "network static ADDR/PREFIX [GW|none] [DNS..] (at most 3 DNS)";
 const USER_USAGE: &str = "user list | user add NAME ROLE | user passwd NAME | user remove NAME";
 /// `log` shows this many lines unless told, and at most `MAX_LOG_LINES`.
 pub const DEFAULT_LOG_LINES: usize = 20;
@@ -134,6 +160,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "preset" => preset(args, line)?,
         "login" => no_args(Command::Login, args, "login")?,
         "user" => user(args)?,
+        "network" => network(args)?,
         "log" => log(args)?,
         "factory-reset" => no_args(Command::FactoryReset, args, "factory-reset")?,
         "reboot" => no_args(Command::Reboot, args, "reboot")?,
@@ -233,6 +260,72 @@ fn user(args: &[&str]) -> Result<Command, ParseError> {
     }
 }
 
+fn network(args: &[&str]) -> Result<Command, ParseError> {
+    let Some((&sub, rest)) = args.split_first() else {
+        return Err(ParseError::Usage(NETWORK_USAGE));
+    };
+    match (sub.to_ascii_lowercase().as_str(), rest) {
+        ("show", []) => Ok(Command::NetworkShow),
+        ("dhcp", []) => Ok(Command::NetworkDhcp),
+        ("static", [cidr, more @ ..]) if more.len() <= 1 + MAX_DNS => static_network(cidr, more),
+        ("show", _) => Err(ParseError::Usage("network show")),
+        ("dhcp", _) => Err(ParseError::Usage("network dhcp")),
+        ("static", _) => Err(ParseError::Usage(STATIC_USAGE)),
+        _ => Err(ParseError::Usage(NETWORK_USAGE)),
+    }
+}
+
+/// `ADDR/PREFIX [GW|none] [DNS..]`, held to the board's rules.
+fn static_network(cidr: &str, more: &[&str]) -> Result<Command, ParseError> {
+    const WHAT: &str = "network static";
+    let invalid = |why: String| ParseError::Invalid(WHAT, why);
+    let address = |field: &str, word: &str| {
+        word.parse::<Ipv4Addr>().map_err(|_| {
+            invalid(format!(
+                "{field} '{}' is not an IPv4 address (a.b.c.d)",
+                printable(word)
+            ))
+        })
+    };
+    let (ip, prefix) = cidr.split_once('/').ok_or_else(|| {
+        let cidr = printable(cidr);
+        invalid(format!(
+            "'{cidr}' needs a prefix length: ADDR/PREFIX, e.g. 192.0.2.10/24"
+        ))
+    })?;
+    let ip = address("address", ip)?;
+    let prefix = prefix
+        .parse::<u8>()
+        .ok()
+        .filter(|p| (1..=32).contains(p))
+        .ok_or_else(|| {
+            invalid(format!(
+                "prefix '{}' is out of range: 1-32",
+                printable(prefix)
+            ))
+        })?;
+    let gateway = match more.first() {
+        None => None,
+        Some(word) if word.eq_ignore_ascii_case("none") => None,
+        Some(word) => Some(address("gateway", word)?),
+    };
+    let dns = more
+        .iter()
+        .skip(1)
+        .map(|word| address("DNS server", word))
+        .collect::<Result<Vec<_>, _>>()?;
+    for server in &dns {
+        netconf::check_host_address(*server).map_err(|e| invalid(format!("DNS server: {e}")))?;
+    }
+    let config = StaticNetwork {
+        address: ip,
+        prefix,
+        gateway,
+    };
+    config.check().map_err(|e| invalid(e.to_string()))?;
+    Ok(Command::NetworkStatic(config, dns))
+}
+
 fn log(args: &[&str]) -> Result<Command, ParseError> {
     const USAGE: &str = "log [LINES]: LINES is 1-500";
     match args {
@@ -269,6 +362,7 @@ impl Command {
                 | Command::StreamList
                 | Command::PresetList
                 | Command::UserList
+                | Command::NetworkShow
                 | Command::Log(_)
                 | Command::Login
                 | Command::Exit
@@ -365,6 +459,62 @@ mod tests {
         assert_eq!(ok("log"), Command::Log(DEFAULT_LOG_LINES));
         assert_eq!(ok("log 500"), Command::Log(500));
         assert_eq!(ok("factory-reset"), Command::FactoryReset);
+        assert_eq!(ok("network show"), Command::NetworkShow);
+        assert_eq!(ok("network DHCP"), Command::NetworkDhcp);
+    }
+
+    fn fixed(address: [u8; 4], prefix: u8, gateway: Option<[u8; 4]>) -> StaticNetwork {
+        StaticNetwork {
+            address: address.into(),
+            prefix,
+            gateway: gateway.map(Ipv4Addr::from),
+        }
+    }
+
+    #[test]
+    fn network_static_takes_a_gateway_and_name_servers() {
+        assert_eq!(
+            ok("network static 10.0.2.20/24"),
+            Command::NetworkStatic(fixed([10, 0, 2, 20], 24, None), vec![])
+        );
+        assert_eq!(
+            ok("network static 10.0.2.20/24 none 1.1.1.1"),
+            Command::NetworkStatic(fixed([10, 0, 2, 20], 24, None), vec![[1, 1, 1, 1].into()])
+        );
+        assert_eq!(
+            ok("network static 10.0.2.20/24 10.0.2.2 10.0.2.3 9.9.9.9 1.1.1.1"),
+            Command::NetworkStatic(
+                fixed([10, 0, 2, 20], 24, Some([10, 0, 2, 2])),
+                vec![
+                    [10, 0, 2, 3].into(),
+                    [9, 9, 9, 9].into(),
+                    [1, 1, 1, 1].into()
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn network_static_refuses_what_the_box_cannot_use() {
+        let cases = [
+            ("network static 10.0.2.20", "network static: '10.0.2.20' needs a prefix length: ADDR/PREFIX, e.g. 192.0.2.10/24"),
+            ("network static ten/24", "network static: address 'ten' is not an IPv4 address (a.b.c.d)"),
+            ("network static 10.0.2.20/0", "network static: prefix '0' is out of range: 1-32"),
+            ("network static 10.0.2.20/33", "network static: prefix '33' is out of range: 1-32"),
+            ("network static 10.0.2.20/x", "network static: prefix 'x' is out of range: 1-32"),
+            ("network static 10.0.2.20/24 gw", "network static: gateway 'gw' is not an IPv4 address (a.b.c.d)"),
+            ("network static 10.0.2.20/24 10.0.2.2 dns", "network static: DNS server 'dns' is not an IPv4 address (a.b.c.d)"),
+            ("network static 10.0.2.20/24 10.0.2.2 224.0.0.1", "network static: DNS server: 224.0.0.1 is not a host address (0/8, 127/8, multicast and 240/4 are not)"),
+            ("network static 10.0.2.0/24", "network static: 10.0.2.0/24 is the subnet's own address, not a host of it"),
+            ("network static 10.0.2.255/24", "network static: 10.0.2.255/24 is the subnet's broadcast address"),
+            ("network static 127.0.0.2/8", "network static: 127.0.0.2 is not a host address (0/8, 127/8, multicast and 240/4 are not)"),
+            ("network static 10.0.2.20/24 10.0.3.1", "network static: gateway 10.0.3.1 is not in the box's subnet"),
+            ("network static 10.0.2.20/24 10.0.2.20", "network static: gateway 10.0.2.20 is the box's own address"),
+            ("network static 10.0.2.20/24 \x1b", "network static: gateway '\\u{1b}' is not an IPv4 address (a.b.c.d)"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(err(line), want, "{line}");
+        }
     }
 
     #[test]
@@ -377,6 +527,7 @@ mod tests {
             "stream list",
             "preset list",
             "user list",
+            "network show",
             "log",
             "login",
             "exit",
@@ -395,6 +546,8 @@ mod tests {
             "user add a viewer",
             "user passwd a",
             "user remove a",
+            "network dhcp",
+            "network static 10.0.0.2/24",
             "factory-reset",
             "reboot",
             "poweroff",
@@ -493,6 +646,15 @@ mod tests {
         assert_eq!(err("log many"), "usage: log [LINES]: LINES is 1-500");
         assert_eq!(err("log 1 2"), "usage: log [LINES]: LINES is 1-500");
         assert_eq!(err("factory-reset now"), "usage: factory-reset");
+        assert_eq!(err("network"), format!("usage: {NETWORK_USAGE}"));
+        assert_eq!(err("network off"), format!("usage: {NETWORK_USAGE}"));
+        assert_eq!(err("network show all"), "usage: network show");
+        assert_eq!(err("network dhcp now"), "usage: network dhcp");
+        assert_eq!(err("network static"), format!("usage: {STATIC_USAGE}"));
+        assert_eq!(
+            err("network static 10.0.2.20/24 10.0.2.2 1.1.1.1 1.0.0.1 8.8.8.8 8.8.4.4"),
+            format!("usage: {STATIC_USAGE}")
+        );
     }
 
     #[test]
@@ -507,6 +669,7 @@ mod tests {
             "preset ",
             "login",
             "user ",
+            "network ",
             "log",
             "factory-reset",
             "reboot",

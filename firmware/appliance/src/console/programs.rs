@@ -25,7 +25,7 @@ impl CommandLine {
         })
     }
 
-    fn command(&self) -> std::process::Command {
+    pub fn command(&self) -> std::process::Command {
         let mut command = std::process::Command::new(&self.program);
         command.args(&self.args);
         command

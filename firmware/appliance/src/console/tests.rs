@@ -19,6 +19,10 @@ fn console(dir: &Path) -> Console {
         shell: line("true"),
         control_socket: dir.join("control.sock"),
         log_file: dir.join("makarad.log"),
+        network: crate::network::NetworkPlace {
+            conf: dir.join("network.conf"),
+            apply: line("true"),
+        },
         proc_root: dir.join("proc"),
         echo: super::secret::Echo::Pipe,
         login_delay: std::time::Duration::ZERO,
@@ -446,4 +450,79 @@ fn factory_reset_asks_then_wipes_configuration_keys_and_users_and_reboots() {
         console.data_dir.join("recordings").is_dir(),
         "recordings stay"
     );
+}
+
+/// A console whose network apply command copies `network.conf` to
+/// `applied` (or fails, saying so, when `fail` is set).
+fn network_console(dir: &Path, fail: bool) -> Console {
+    use std::os::unix::fs::PermissionsExt;
+    let mut console = console(dir);
+    let script = dir.join("apply");
+    let body = if fail {
+        "echo 'no network interface eth0' >&2; exit 1".to_owned()
+    } else {
+        format!(
+            "cp {} {}",
+            dir.join("network.conf").display(),
+            dir.join("applied").display()
+        )
+    };
+    std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    console.network.apply = CommandLine::parse(&script.display().to_string()).unwrap();
+    console
+}
+
+#[test]
+fn network_static_and_dhcp_are_saved_and_applied() {
+    let dir = TestDir::new("console");
+    let console = network_console(dir.path(), false);
+    let applied = dir.path().join("applied");
+    let out = logged_in(
+        &console,
+        "network static 10.0.2.20/24 10.0.2.2 10.0.2.3\nnetwork show\nnetwork dhcp\n",
+    );
+    assert!(
+        out[0].ends_with("network: static 10.0.2.20/24 gateway 10.0.2.2, saved and applied\n"),
+        "{}",
+        out[0]
+    );
+    assert!(
+        out[1].starts_with("saved:   static 10.0.2.20/24 gateway 10.0.2.2 (")
+            && out[1].contains("\ndns:     10.0.2.3\n"),
+        "{}",
+        out[1]
+    );
+    assert!(
+        out[2].ends_with("network: dhcp, saved and applied\n"),
+        "{}",
+        out[2]
+    );
+    assert_eq!(std::fs::read_to_string(applied).unwrap(), "MODE=dhcp\n");
+}
+
+#[test]
+fn a_network_change_that_cannot_be_applied_says_so_and_is_kept() {
+    let dir = TestDir::new("console");
+    let console = network_console(dir.path(), true);
+    let out = logged_in(&console, "network static 10.0.2.20/24\n");
+    assert!(
+        out[0].contains("failed: saved, but `")
+            && out[0]
+                .ends_with("failed: no network interface eth0; it takes effect at the next boot\n"),
+        "{}",
+        out[0]
+    );
+    let saved = std::fs::read_to_string(dir.path().join("network.conf")).unwrap();
+    assert_eq!(saved, "MODE=static\nADDRESS=10.0.2.20/24\n");
+}
+
+#[test]
+fn a_network_change_needs_the_login() {
+    let dir = TestDir::new("console");
+    let console = network_console(dir.path(), false);
+    // The first-use password is asked for; end of input gives up.
+    answers(&console, "network dhcp\n");
+    assert!(!dir.path().join("network.conf").exists());
+    assert!(!dir.path().join("applied").exists());
 }
