@@ -47,7 +47,7 @@ pub use leds::{led_states, ApplianceState, LedState, Leds};
 pub use mounts::{mount_of, Mount, MountError};
 pub use nic::{list_nics, list_nics_in, Nic};
 pub use pid_file::{pid_file_state, PidFileError, PidState};
-pub use profile::{select, BoardProfile, ProfileError};
+pub use profile::{choose, select, BoardProfile, ProfileError, Selection};
 pub use server_id::server_id;
 pub use uptime::{uptime, UptimeError};
 pub use watchdog::{Watchdog, WatchdogError, WatchdogInfo};

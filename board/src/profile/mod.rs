@@ -30,7 +30,7 @@ use std::path::PathBuf;
 pub use builtin::{builtin, BUILTIN};
 pub use error::ProfileError;
 pub use machine::Machine;
-pub use select::{select, select_from};
+pub use select::{choose, choose_from, select, select_from, Reason, Selection};
 pub use validate::parse;
 
 /// The most streams a profile may allow.

@@ -473,3 +473,41 @@ fn select_reads_the_running_machine() {
         "qemu-aarch64"
     );
 }
+
+#[test]
+fn the_choice_says_why() {
+    let why = |explicit: Option<&str>, tree: &str, arch: &str| {
+        let chosen = choose_from(&builtin().unwrap(), explicit, &machine(tree, arch)).unwrap();
+        (chosen.profile.name, chosen.reason.to_string())
+    };
+    assert_eq!(
+        why(None, "qemu-x86_64", "x86_64"),
+        (
+            "qemu-x86_64".to_owned(),
+            "recognised by DMI sys_vendor 'QEMU'".to_owned()
+        )
+    );
+    assert_eq!(
+        why(None, "raspberrypi-5", "aarch64"),
+        (
+            "raspberrypi-5".to_owned(),
+            "recognised by device-tree compatible 'raspberrypi,5-model-b'".to_owned()
+        )
+    );
+    assert_eq!(
+        why(Some("raspberrypi-5"), "pc", "x86_64").1,
+        "named by the operator"
+    );
+    let (name, reason) = why(None, "rock-5b", "aarch64");
+    assert_eq!(name, "generic-aarch64");
+    assert!(
+        reason.ends_with("(DMI sys_vendor none, product_name none; device-tree compatible 'radxa,rock-5b', 'rockchip,rk3588')"),
+        "{reason}"
+    );
+    let (_, reason) = why(None, "nothing-here", "x86_64");
+    assert_eq!(
+        reason,
+        "the x86_64 fallback: no profile recognises this machine \
+         (DMI sys_vendor none, product_name none; device-tree compatible none)"
+    );
+}
