@@ -9,6 +9,7 @@
 //! back. The tty echoes what is typed; the console never does.
 
 pub(crate) mod command;
+mod editor;
 mod login;
 mod network;
 pub(crate) mod programs;
@@ -141,19 +142,20 @@ fn ignore_interrupts() {
 pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
     let input = &mut input;
     banner(console, out)?;
-    let mut line = Vec::new();
+    let mut keyboard = editor::Keyboard::default();
     let mut login = login::Session::default();
     loop {
         out.write_all(PROMPT.as_bytes())?;
         out.flush()?;
-        line.clear();
-        // Bytes, not `read_line`: line noise on a serial port is not
-        // UTF-8, and must not end the session.
-        if input.read_until(b'\n', &mut line)? == 0 {
+        let line = match console.echo {
+            secret::Echo::Terminal => editor::read_line(input, out, &mut keyboard)?,
+            secret::Echo::Pipe => read_plain_line(input, out)?,
+        };
+        let Some(line) = line else {
             writeln!(out)?;
             return Ok(());
-        }
-        match command::parse(&String::from_utf8_lossy(&line)) {
+        };
+        match command::parse(&line) {
             Ok(None) => {}
             Ok(Some(Command::Exit)) => return Ok(()),
             Ok(Some(Command::Login)) => {
@@ -171,6 +173,38 @@ pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write)
             Err(e) => writeln!(out, "{e}")?,
         }
     }
+}
+
+/// A line from a pipe (a script, the tests): bytes up to LF, not
+/// necessarily UTF-8 (line noise must not end the session), and at most
+/// [`editor::MAX_LINE_CHARS`] bytes of it kept: a longer one is refused
+/// whole rather than cut into two commands.
+fn read_plain_line(input: &mut impl BufRead, out: &mut impl Write) -> io::Result<Option<String>> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let bytes = input.fill_buf()?;
+        if bytes.is_empty() {
+            if line.is_empty() && !too_long {
+                return Ok(None);
+            }
+            break;
+        }
+        let end = bytes.iter().position(|&b| b == b'\n');
+        let content = end.unwrap_or(bytes.len());
+        let room = editor::MAX_LINE_CHARS.saturating_sub(line.len());
+        too_long |= content > room;
+        line.extend_from_slice(&bytes[..content.min(room)]);
+        input.consume(end.map_or(content, |at| at + 1));
+        if end.is_some() {
+            break;
+        }
+    }
+    if too_long {
+        writeln!(out, "line over {} bytes: ignored", editor::MAX_LINE_CHARS)?;
+        return Ok(Some(String::new()));
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
 }
 
 fn banner(console: &Console, out: &mut impl Write) -> io::Result<()> {

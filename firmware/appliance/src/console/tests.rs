@@ -526,3 +526,13 @@ fn a_network_change_needs_the_login() {
     assert!(!dir.path().join("network.conf").exists());
     assert!(!dir.path().join("applied").exists());
 }
+
+#[test]
+fn an_overlong_line_is_refused_whole() {
+    let dir = TestDir::new("console");
+    let console = console(dir.path());
+    let input = format!("{}\nhelp me\n", "status ".repeat(300));
+    let out = answers(&console, &input);
+    assert_eq!(out[0], "line over 1024 bytes: ignored\n");
+    assert_eq!(out[1], "usage: help\n");
+}
