@@ -182,6 +182,51 @@ def test_an_https_input_says_the_image_has_no_tls(box):
         api.put(stream, "<stream><state>stop</state></stream>")
 
 
+def test_the_console_sets_a_static_address_and_goes_back_to_dhcp(box):
+    """network static, applied at once and kept in /data/network.conf,
+    then network dhcp, which brings back QEMU's lease (10.0.2.15, the
+    address the host's forwarded port reaches) and with it the API."""
+    guest = box.guest
+    out = guest.console("network static 10.0.2.20/24 10.0.2.2 10.0.2.3", timeout=90)
+    assert "network: static 10.0.2.20/24 gateway 10.0.2.2, saved and applied" in out, out
+    show = guest.console("network show")
+    assert "saved:   static 10.0.2.20/24 gateway 10.0.2.2 (/data/network.conf)" in show, show
+    assert "dns:     10.0.2.3" in show, show
+    assert "live:    eth0: up, 10.0.2.20/24" in show, show
+    facts = guest.shell("cat /data/network.conf /run/makara/resolv.conf; ip -4 route; "
+                        "pidof udhcpc || echo no-dhcp-client")
+    for fact in ("MODE=static", "ADDRESS=10.0.2.20/24", "nameserver 10.0.2.3",
+                 "default via 10.0.2.2", "no-dhcp-client"):
+        assert fact in facts, facts
+
+    out = guest.console("network dhcp", timeout=90)
+    assert "network: dhcp, saved and applied" in out, out
+    deadline = time.monotonic() + 60
+    while "eth0: up, 10.0.2.15/24" not in (show := guest.console("network show")):
+        assert time.monotonic() < deadline, show
+        time.sleep(2)
+    assert "saved:   dhcp" in show, show
+    box.wait_for_api()
+    assert text(system(box.client), "version")
+
+
+def test_the_console_loads_a_preset_and_its_stream_runs(box):
+    """A preset saved through the API while the capture stream runs; the
+    stream stopped; preset load on the console starts it again."""
+    api = box.client
+    assert "stream" in box.state, "the streaming test did not get far enough"
+    path = box.state["stream"]
+    created_id(api.post("/apis/kraken/configurations", body("configuration", [
+        ("name", "e2e-console")])), "configuration")
+    expect(api.put(path, "<stream><state>stop</state></stream>"), 200)
+    wait_for_state(api, path, "stopped", timeout=30)
+    assert box.guest.console("preset list").count("e2e-console") == 1
+    out = box.guest.console("preset load e2e-console", timeout=120)
+    assert out.strip().endswith("done"), out
+    wait_for_state(api, path, "active", timeout=90)
+    assert ": active" in box.guest.console("stream list"), "stream list"
+
+
 def test_the_default_preset_and_its_stream_come_back_after_a_reboot(box, tmp_path):
     api = box.client
     assert "stream" in box.state, "the streaming test did not get far enough"

@@ -145,11 +145,13 @@ pub fn session(console: &Console, mut input: impl BufRead, out: &mut impl Write)
     let mut keyboard = editor::Keyboard::default();
     let mut login = login::Session::default();
     loop {
-        out.write_all(PROMPT.as_bytes())?;
-        out.flush()?;
         let line = match console.echo {
-            secret::Echo::Terminal => editor::read_line(input, out, &mut keyboard)?,
-            secret::Echo::Pipe => read_plain_line(input, out)?,
+            secret::Echo::Terminal => editor::read_line(PROMPT, input, out, &mut keyboard)?,
+            secret::Echo::Pipe => {
+                out.write_all(PROMPT.as_bytes())?;
+                out.flush()?;
+                read_plain_line(input, out)?
+            }
         };
         let Some(line) = line else {
             writeln!(out)?;

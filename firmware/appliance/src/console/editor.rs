@@ -323,14 +323,19 @@ fn back(echo: &mut Vec<u8>, n: usize) {
     }
 }
 
-/// Reads one command line from a terminal with editing and history; `None`
-/// at the end of input or ^D.
+/// Writes `prompt` and reads one command line from a terminal with
+/// editing and history; `None` at the end of input or ^D. The terminal
+/// leaves canonical mode before the prompt is shown, so keys typed as soon
+/// as it appears are not echoed twice (once by the tty, once here).
 pub fn read_line(
+    prompt: &str,
     input: &mut impl BufRead,
     out: &mut impl Write,
     keyboard: &mut Keyboard,
 ) -> io::Result<Option<String>> {
     let _raw = RawInput::new()?;
+    out.write_all(prompt.as_bytes())?;
+    out.flush()?;
     let mut edit = LineEdit::new(&keyboard.history, keyboard.after_cr);
     let mut echo = Vec::new();
     let line = loop {
