@@ -126,6 +126,17 @@ pub enum LimitError {
     TooMany { kind: Kind, max: usize },
     #[error("the saved configuration, presets included, would take {size} bytes, more than its limit of {max} bytes; delete unused resources or presets first")]
     TooLarge { size: usize, max: usize },
+    /// A transcoder's or test pattern's picture larger than the board's
+    /// largest (`BoardLimits`).
+    #[error("{kind} '{name}': {width}x{height} is larger than this board's largest picture, {max_width}x{max_height}")]
+    Picture {
+        kind: Kind,
+        name: String,
+        width: u32,
+        height: u32,
+        max_width: u32,
+        max_height: u32,
+    },
 }
 
 /// Why a change that may grow the configuration was not made: a limit, or
@@ -189,6 +200,9 @@ pub enum StartError {
     EngineUnavailable(String),
     #[error("the stream could not be started: {0}")]
     Engine(String),
+    /// The board's count of streams running at once is reached.
+    #[error("at most {max} streams run at once on this board; stop one first")]
+    TooMany { max: usize },
     #[error("the configuration could not be saved: {0}")]
     Storage(#[source] PersistError),
 }

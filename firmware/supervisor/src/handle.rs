@@ -13,6 +13,7 @@ use crate::document::{Document, OpenError, Persist, Store};
 use crate::engine::Engine;
 use crate::error::CommandError;
 use crate::group::{self, Envelope};
+use crate::limits::BoardLimits;
 use crate::recordings::LocalRecorder;
 use crate::shared::{Shared, SharedEngine};
 use crate::supervisor::Supervisor;
@@ -64,10 +65,23 @@ impl Handle {
         engine: Box<dyn Engine>,
         recorder: LocalRecorder,
     ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
+        Handle::start_on_board(data_dir, engine, recorder, BoardLimits::UPPER)
+    }
+
+    /// [`Handle::start_with_recorder`] on a board that carries less than
+    /// the supervisor's own bounds: a start past `board`'s count of
+    /// streams running at once is refused, and so is a transcoder or test
+    /// pattern picture larger than its largest.
+    pub fn start_on_board(
+        data_dir: &Path,
+        engine: Box<dyn Engine>,
+        recorder: LocalRecorder,
+        board: BoardLimits,
+    ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
         let (mut store, document) = Store::open(data_dir)?;
         tracing::info!(path = store.path(), "configuration loaded");
         store.keep_reserve();
-        Handle::start_with(data_dir, Box::new(store), document, engine, recorder)
+        Handle::start_with(data_dir, Box::new(store), document, engine, recorder, board)
     }
 
     /// [`Handle::start`] with the document already loaded and saved
@@ -78,6 +92,7 @@ impl Handle {
         document: Document,
         engine: Box<dyn Engine>,
         recorder: LocalRecorder,
+        board: BoardLimits,
     ) -> Result<(Handle, thread::JoinHandle<()>), StartupError> {
         let shared = Arc::new(Shared::new(
             SharedEngine::new(engine),
@@ -85,7 +100,7 @@ impl Handle {
             recorder,
         ));
         shared.disk.check();
-        let mut supervisor = Supervisor::new(document, store, Arc::clone(&shared));
+        let mut supervisor = Supervisor::new(document, store, Arc::clone(&shared), board);
         let (tx, rx) = mpsc::channel::<Envelope>();
         let watch = watch::spawn(Arc::clone(&shared)).map_err(StartupError::Spawn)?;
         let stop_watch = Arc::clone(&shared);

@@ -50,9 +50,9 @@ pub use events::{EventKind, EventView};
 pub use groups::{GroupEdit, GroupRequest};
 pub use handle::{Handle, StartupError};
 pub use limits::{
-    max_count, MAX_DOCUMENT_BYTES, MAX_EVENTS, MAX_GROUPS, MAX_GROUP_DESCRIPTION_CHARS,
-    MAX_GROUP_OUTPUTS, MAX_GROUP_TITLE_CHARS, MAX_INPUTS, MAX_OUTPUTS, MAX_PRESETS, MAX_STREAMS,
-    MAX_TRANSCODERS,
+    max_count, BoardLimits, MAX_DOCUMENT_BYTES, MAX_EVENTS, MAX_GROUPS,
+    MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_OUTPUTS, MAX_GROUP_TITLE_CHARS, MAX_INPUTS, MAX_OUTPUTS,
+    MAX_PRESETS, MAX_STREAMS, MAX_TRANSCODERS,
 };
 pub use makara_engine::Thumbnail;
 pub use makara_media::{

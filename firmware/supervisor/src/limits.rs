@@ -14,11 +14,19 @@
 //! a management system: every kind at its count with typical texts takes
 //! about 400 kB, so it fits with three presets of it. With long texts, the
 //! size limit is met first.
+//!
+//! The board sets lower limits of its own ([`BoardLimits`], from its
+//! profile): how many streams run at once, and the largest picture a
+//! transcoder encodes or a test pattern draws. They never raise these.
+
+use makara_config::{Id, InputKind, ResolutionMode};
 
 use crate::command::Kind;
 use crate::document::Document;
-use crate::error::{GrowthError, LimitError};
+use crate::error::{GrowthError, LimitError, StartError};
+use crate::events::EventKind;
 use crate::supervisor::Supervisor;
+use crate::views::StreamState;
 
 pub const MAX_INPUTS: usize = 256;
 /// Twice the others: a stream may send to several outputs.
@@ -41,6 +49,66 @@ pub const MAX_GROUP_TITLE_CHARS: usize = 128;
 pub const MAX_GROUP_DESCRIPTION_CHARS: usize = 1024;
 /// Events kept in memory for the event log; the oldest go first.
 pub const MAX_EVENTS: usize = 1000;
+
+/// What the board the supervisor runs on can carry (its profile's
+/// `limits`), never more than the supervisor's own bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardLimits {
+    /// Streams running at once: a start past it is refused.
+    pub running_streams: usize,
+    /// The widest picture a transcoder may encode or a test pattern draw.
+    pub max_width: u32,
+    /// The tallest picture.
+    pub max_height: u32,
+}
+
+impl BoardLimits {
+    /// No board limit: the supervisor's own bounds (every stream it keeps
+    /// may run; the transcoder's own ranges).
+    pub const UPPER: BoardLimits = BoardLimits {
+        running_streams: MAX_STREAMS,
+        max_width: makara_board::profile::MAX_WIDTH,
+        max_height: makara_board::profile::MAX_HEIGHT,
+    };
+
+    /// A board's limits, each held to [`BoardLimits::UPPER`].
+    pub fn new(running_streams: usize, max_width: u32, max_height: u32) -> BoardLimits {
+        let upper = BoardLimits::UPPER;
+        BoardLimits {
+            running_streams: running_streams.min(upper.running_streams),
+            max_width: max_width.min(upper.max_width),
+            max_height: max_height.min(upper.max_height),
+        }
+    }
+
+    /// Refuses a picture larger than the board's largest.
+    fn picture(&self, kind: Kind, name: &str, width: u32, height: u32) -> Result<(), LimitError> {
+        if width <= self.max_width && height <= self.max_height {
+            return Ok(());
+        }
+        Err(LimitError::Picture {
+            kind,
+            name: name.to_owned(),
+            width,
+            height,
+            max_width: self.max_width,
+            max_height: self.max_height,
+        })
+    }
+}
+
+impl Default for BoardLimits {
+    fn default() -> BoardLimits {
+        BoardLimits::UPPER
+    }
+}
+
+impl From<&makara_board::profile::Limits> for BoardLimits {
+    fn from(limits: &makara_board::profile::Limits) -> BoardLimits {
+        let streams = usize::try_from(limits.max_streams).unwrap_or(usize::MAX);
+        BoardLimits::new(streams, limits.max_width, limits.max_height)
+    }
+}
 
 const KINDS: [Kind; 5] = [
     Kind::Input,
@@ -72,23 +140,79 @@ impl Supervisor {
     ) -> Result<(), GrowthError> {
         let mut next = self.doc.clone();
         change(&mut next);
-        check(&self.doc, &next)?;
+        check(&self.doc, &next, &self.board)?;
         self.commit(|d| *d = next)?;
         Ok(())
     }
+
+    /// Refuses to start stream `id` when the board's count of streams
+    /// running at once is reached: recorded as the stream's last error and
+    /// as an event, as a failed start is.
+    pub(crate) fn check_running(&mut self, id: &Id) -> Result<(), StartError> {
+        let max = self.board.running_streams;
+        let others = self
+            .resources()
+            .streams
+            .iter()
+            .filter(|(other, _)| *other != id && self.stream_state(other) != StreamState::Stopped)
+            .count();
+        if others < max {
+            return Ok(());
+        }
+        let e = StartError::TooMany { max };
+        self.last_errors.insert(id.clone(), e.to_string());
+        let name = self.stream_name(id);
+        let events = &self.shared.events;
+        events.record(EventKind::StreamFailed, Some(id), &name, e.to_string());
+        Err(e)
+    }
 }
 
-/// Checks `after`, made from `before` by one change. Only growth is
-/// refused: a document already past a limit (saved by an older firmware)
-/// can still be edited down.
-pub(crate) fn check(before: &Document, after: &Document) -> Result<(), LimitError> {
+/// Checks `after`, made from `before` by one change, on a board with
+/// `board`'s limits. Only growth is refused: a document already past a
+/// limit (saved by an older firmware, or on a larger board) can still be
+/// edited down.
+pub(crate) fn check(
+    before: &Document,
+    after: &Document,
+    board: &BoardLimits,
+) -> Result<(), LimitError> {
     for kind in KINDS {
         let (was, is, max) = (count(before, kind), count(after, kind), max_count(kind));
         if is > max && is > was {
             return Err(LimitError::TooMany { kind, max });
         }
     }
+    check_pictures(before, after, board)?;
     check_size(before, after)
+}
+
+/// The pictures of the transcoders and test patterns `after` adds or
+/// changes, against the board's largest. Those already in `before` as they
+/// are stay, as a document past a count does.
+fn check_pictures(
+    before: &Document,
+    after: &Document,
+    board: &BoardLimits,
+) -> Result<(), LimitError> {
+    let (was, is) = (&before.current, &after.current);
+    for (id, transcoder) in is.transcoders.iter() {
+        if was.transcoders.get(id) == Some(transcoder) {
+            continue;
+        }
+        if let ResolutionMode::Custom { width, height } = transcoder.resolution {
+            board.picture(Kind::Transcoder, &transcoder.name, width, height)?;
+        }
+    }
+    for (id, input) in is.inputs.iter() {
+        if was.inputs.get(id) == Some(input) {
+            continue;
+        }
+        if let InputKind::TestPattern(pattern) = &input.kind {
+            board.picture(Kind::Input, &input.name, pattern.width, pattern.height)?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks only the size of `after`, made from `before` by one change.

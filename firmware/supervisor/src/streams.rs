@@ -93,6 +93,7 @@ impl Supervisor {
     /// Starts the engine on a stream without touching the running set.
     pub(crate) fn launch(&mut self, id: &Id) -> Result<(), StartError> {
         let plan = self.plan(id)?;
+        self.check_running(id)?;
         match self.engine.start(&plan) {
             Ok(()) => {
                 self.last_errors.remove(id);

@@ -32,6 +32,8 @@ pub struct Supervisor {
     group: Option<CommitGroup>,
     /// `doc` changed since `committed` was last made from it.
     unpublished: bool,
+    /// What the board can carry (`limits.rs`).
+    pub(crate) board: crate::limits::BoardLimits,
 }
 
 struct CommitGroup {
@@ -40,8 +42,14 @@ struct CommitGroup {
 }
 
 impl Supervisor {
-    pub(crate) fn new(doc: Document, store: Box<dyn Persist>, shared: Arc<Shared>) -> Supervisor {
+    pub(crate) fn new(
+        doc: Document,
+        store: Box<dyn Persist>,
+        shared: Arc<Shared>,
+        board: crate::limits::BoardLimits,
+    ) -> Supervisor {
         Supervisor {
+            board,
             committed: Arc::new(doc.clone()),
             doc,
             store,

@@ -183,7 +183,11 @@ impl From<CommandError> for ApiError {
             CommandError::Start(StartError::EngineUnavailable(why)) => {
                 return ApiError::with(Code::Unavailable, why);
             }
-            CommandError::Start(StartError::Dangling { .. }) => Code::UpdateFailed,
+            // A stream past the board's count running at once: the
+            // client's request, refused as an update of the stream.
+            CommandError::Start(StartError::Dangling { .. } | StartError::TooMany { .. }) => {
+                Code::UpdateFailed
+            }
             CommandError::Start(StartError::Engine(_)) => Code::ExecutionFailed,
             CommandError::Panicked => return ApiError::new(Code::ExecutionFailed),
             CommandError::Gone => {
@@ -419,6 +423,35 @@ mod tests {
         assert!(e
             .message()
             .contains("would take 2100000 bytes, more than their limit of 2097152 bytes"));
+    }
+
+    /// The board's limits (issue 13): a picture larger than the board's
+    /// is a failed create or update, a start past the streams it runs at
+    /// once a failed update.
+    #[test]
+    fn board_limits_are_failed_creates_and_updates() {
+        let picture = LimitError::Picture {
+            kind: Kind::Transcoder,
+            name: "UHD".into(),
+            width: 3840,
+            height: 2160,
+            max_width: 1920,
+            max_height: 1080,
+        };
+        let e = ApiError::from(CommandError::Create(CreateError::Limit(picture.clone())));
+        assert_eq!((e.code, e.status()), (Code::CreateFailed, 400));
+        assert_eq!(
+            e.message(),
+            "Failed to create new resource: transcoder 'UHD': 3840x2160 is larger than this board's largest picture, 1920x1080"
+        );
+        let e = ApiError::from(CommandError::Update(UpdateError::Limit(picture)));
+        assert_eq!((e.code, e.status()), (Code::UpdateFailed, 400));
+        let e = ApiError::from(CommandError::Start(StartError::TooMany { max: 2 }));
+        assert_eq!((e.code, e.status()), (Code::UpdateFailed, 400));
+        assert_eq!(
+            e.message(),
+            "Failed to update resource: at most 2 streams run at once on this board; stop one first"
+        );
     }
 
     #[test]

@@ -15,8 +15,10 @@ use super::*;
 use crate::document::PersistError;
 use crate::document::Preset;
 use crate::resources::Resources;
-use crate::tests::{created, input, output, stream, transcoder, Rig};
-use crate::{Command, CommandError, CreateError, Kind, UpdateError};
+use crate::tests::{created, input, output, stream, transcoder, FakeEngine, Rig};
+use crate::{
+    Command, CommandError, CreateError, Handle, Kind, LocalRecorder, Reply, StartError, UpdateError,
+};
 
 /// `n` characters of text; each value differs so nothing compresses.
 fn long(n: usize, seed: usize) -> Option<String> {
@@ -198,7 +200,10 @@ fn typical_resources_at_every_count_fit_with_three_presets() {
     let doc = with_preset(with_preset(with_preset(doc)));
     let size = encoded_len(&doc);
     assert!(size <= MAX_DOCUMENT_BYTES, "{size} bytes");
-    assert_eq!(check(&Document::default(), &doc), Ok(()));
+    assert_eq!(
+        check(&Document::default(), &doc, &BoardLimits::UPPER),
+        Ok(())
+    );
     // With long texts the size limit comes first.
     let long = longest_document(MAX_INPUTS);
     assert!(encoded_len(&long) > MAX_DOCUMENT_BYTES);
@@ -209,9 +214,13 @@ fn each_count_is_refused_one_past_its_limit() {
     for kind in KINDS {
         let max = max_count(kind);
         let full = document_with(kind, max);
-        assert_eq!(check(&Document::default(), &full), Ok(()), "{kind}");
+        assert_eq!(
+            check(&Document::default(), &full, &BoardLimits::UPPER),
+            Ok(()),
+            "{kind}"
+        );
         let over = document_with(kind, max + 1);
-        let e = check(&full, &over).unwrap_err();
+        let e = check(&full, &over, &BoardLimits::UPPER).unwrap_err();
         assert_eq!(e, LimitError::TooMany { kind, max });
         assert_eq!(
             e.to_string(),
@@ -230,11 +239,11 @@ fn a_document_past_a_limit_can_be_edited_without_growing_past_it() {
         .current
         .outputs
         .insert(Id::new_random(), output("out"));
-    assert_eq!(check(&over, &edited), Ok(()));
+    assert_eq!(check(&over, &edited, &BoardLimits::UPPER), Ok(()));
     let fewer = document_with(Kind::Input, MAX_INPUTS + 1);
-    assert_eq!(check(&over, &fewer), Ok(()));
+    assert_eq!(check(&over, &fewer, &BoardLimits::UPPER), Ok(()));
     let more = document_with(Kind::Input, MAX_INPUTS + 3);
-    assert!(check(&over, &more).is_err());
+    assert!(check(&over, &more, &BoardLimits::UPPER).is_err());
 }
 
 #[test]
@@ -248,7 +257,7 @@ fn the_size_limit_refuses_growth_past_it() {
         size > MAX_DOCUMENT_BYTES,
         "the test needs a larger document"
     );
-    let e = check(&under, &over).unwrap_err();
+    let e = check(&under, &over, &BoardLimits::UPPER).unwrap_err();
     assert_eq!(
         e,
         LimitError::TooLarge {
@@ -263,8 +272,8 @@ fn the_size_limit_refuses_growth_past_it() {
     // grows it is not.
     let mut smaller = over.clone();
     smaller.current = Resources::default();
-    assert_eq!(check(&over, &smaller), Ok(()));
-    assert!(check(&smaller, &over).is_err());
+    assert_eq!(check(&over, &smaller, &BoardLimits::UPPER), Ok(()));
+    assert!(check(&smaller, &over, &BoardLimits::UPPER).is_err());
 }
 
 #[test]
@@ -340,4 +349,217 @@ fn presets_are_counted_and_their_names_limited() {
         "{reply:?}"
     );
     assert_eq!(rig.presets().len(), MAX_PRESETS);
+}
+
+// -- the board's limits ------------------------------------------------------
+
+const SMALL_BOARD: BoardLimits = BoardLimits {
+    running_streams: 2,
+    max_width: 1920,
+    max_height: 1080,
+};
+
+fn sized_transcoder(name: &str, width: i64, height: i64) -> TranscoderConfig {
+    TranscoderRequest {
+        name: Some(name.into()),
+        width: Some(width),
+        height: Some(height),
+        ..TranscoderRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+fn test_pattern(name: &str, width: i64, height: i64) -> InputConfig {
+    InputRequest {
+        name: Some(name.into()),
+        stream_type: Some(InputType::TestPattern),
+        width: Some(width),
+        height: Some(height),
+        ..InputRequest::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+#[test]
+fn a_board_never_raises_the_supervisors_own_bounds() {
+    assert_eq!(BoardLimits::default(), BoardLimits::UPPER);
+    assert_eq!(
+        BoardLimits::new(1000, 8000, 8000),
+        BoardLimits {
+            running_streams: MAX_STREAMS,
+            max_width: 3840,
+            max_height: 2160,
+        }
+    );
+    let profile = makara_board::profile::Limits {
+        max_streams: 4,
+        max_width: 1920,
+        max_height: 1080,
+    };
+    assert_eq!(BoardLimits::from(&profile), BoardLimits::new(4, 1920, 1080));
+}
+
+#[test]
+fn pictures_larger_than_the_boards_are_refused_when_added_or_changed() {
+    let empty = Document::default();
+    let mut doc = Document::default();
+    let id = Id::new_random();
+    doc.current
+        .transcoders
+        .insert(id.clone(), sized_transcoder("UHD", 3840, 2160));
+    let e = check(&empty, &doc, &SMALL_BOARD).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "transcoder 'UHD': 3840x2160 is larger than this board's largest picture, 1920x1080"
+    );
+    assert_eq!(check(&empty, &doc, &BoardLimits::UPPER), Ok(()));
+    // Kept as it was (saved on a larger board): editing something else is
+    // fine; changing it to another picture too large is not.
+    let mut other = doc.clone();
+    other
+        .current
+        .outputs
+        .insert(Id::new_random(), output("out"));
+    assert_eq!(check(&doc, &other, &SMALL_BOARD), Ok(()));
+    let mut taller = doc.clone();
+    taller
+        .current
+        .transcoders
+        .replace(&id, sized_transcoder("UHD", 1920, 2160));
+    assert!(matches!(
+        check(&doc, &taller, &SMALL_BOARD),
+        Err(LimitError::Picture { height: 2160, .. })
+    ));
+    let mut fits = doc.clone();
+    fits.current
+        .transcoders
+        .replace(&id, sized_transcoder("UHD", 1920, 1080));
+    assert_eq!(check(&doc, &fits, &SMALL_BOARD), Ok(()));
+    // A size the transcoder takes from its source is not checked here.
+    let mut detected = Document::default();
+    detected
+        .current
+        .transcoders
+        .insert(Id::new_random(), transcoder("detect"));
+    assert_eq!(check(&empty, &detected, &SMALL_BOARD), Ok(()));
+    let mut pattern = Document::default();
+    pattern
+        .current
+        .inputs
+        .insert(Id::new_random(), test_pattern("bars", 2560, 1080));
+    assert!(matches!(
+        check(&empty, &pattern, &SMALL_BOARD),
+        Err(LimitError::Picture {
+            kind: Kind::Input,
+            width: 2560,
+            ..
+        })
+    ));
+}
+
+/// A supervisor on a small board, as `makarad serve --board` starts it.
+fn on_small_board(dir: &makara_test_support::TestDir) -> (Handle, crate::tests::Probe) {
+    let (engine, probe) = FakeEngine::new();
+    let none = LocalRecorder::Unavailable("none in this test".into());
+    let (handle, _thread) =
+        Handle::start_on_board(dir.path(), Box::new(engine), none, SMALL_BOARD).unwrap();
+    (handle, probe)
+}
+
+#[test]
+fn a_board_refuses_pictures_larger_than_its_own_through_the_supervisor() {
+    let dir = makara_test_support::TestDir::new("limits-board-pictures");
+    let (handle, _probe) = on_small_board(&dir);
+    let reply = handle.call(Command::CreateTranscoder(sized_transcoder(
+        "UHD", 3840, 2160,
+    )));
+    assert!(
+        matches!(
+            reply,
+            Err(CommandError::Create(CreateError::Limit(
+                LimitError::Picture { .. }
+            )))
+        ),
+        "{reply:?}"
+    );
+    let id = created(handle.call(Command::CreateTranscoder(sized_transcoder(
+        "HD", 1920, 1080,
+    ))));
+    let reply = handle.call(Command::ReplaceTranscoder(
+        id.clone(),
+        sized_transcoder("HD", 3840, 1080),
+    ));
+    assert!(
+        matches!(
+            reply,
+            Err(CommandError::Update(UpdateError::Limit(
+                LimitError::Picture { width: 3840, .. }
+            )))
+        ),
+        "{reply:?}"
+    );
+    let reply = handle.call(Command::CreateInput(test_pattern("bars", 3840, 2160)));
+    assert!(
+        matches!(reply, Err(CommandError::Create(CreateError::Limit(_)))),
+        "{reply:?}"
+    );
+    // Nothing was changed.
+    match handle.call(Command::List(Kind::Transcoder)) {
+        Ok(Reply::Transcoders(list)) => {
+            assert_eq!(list.len(), 1);
+            assert_eq!(list[0].config, sized_transcoder("HD", 1920, 1080));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_board_runs_at_most_its_count_of_streams_at_once() {
+    let dir = makara_test_support::TestDir::new("limits-board-streams");
+    let (handle, probe) = on_small_board(&dir);
+    let input = created(handle.call(Command::CreateInput(input("in"))));
+    let out = created(handle.call(Command::CreateOutput(output("out"))));
+    // More streams may be kept than run: only starts are counted.
+    let streams: Vec<Id> = (0..3)
+        .map(|i| {
+            let config = stream(&format!("s{i}"), &input, None, &[&out]);
+            created(handle.call(Command::CreateStream {
+                config,
+                start: false,
+            }))
+        })
+        .collect();
+    for id in &streams[..2] {
+        handle.call(Command::StartStream(id.clone())).unwrap();
+    }
+    let reply = handle.call(Command::StartStream(streams[2].clone()));
+    assert!(
+        matches!(
+            reply,
+            Err(CommandError::Start(StartError::TooMany { max: 2 }))
+        ),
+        "{reply:?}"
+    );
+    assert_eq!(probe.lock().running.len(), 2, "the engine was not asked");
+    let third = match handle.call(Command::Get(Kind::Stream, streams[2].clone())) {
+        Ok(Reply::Stream(view)) => view,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        third.last_error.as_deref(),
+        Some("at most 2 streams run at once on this board; stop one first")
+    );
+    // Starting one that runs already is no new stream.
+    handle
+        .call(Command::StartStream(streams[0].clone()))
+        .unwrap();
+    handle
+        .call(Command::StopStream(streams[0].clone()))
+        .unwrap();
+    handle
+        .call(Command::StartStream(streams[2].clone()))
+        .unwrap();
+    assert_eq!(probe.lock().running.len(), 2);
 }

@@ -370,6 +370,7 @@ impl Rig {
             document,
             Box::new(engine),
             crate::LocalRecorder::Unavailable("none in this test".into()),
+            crate::BoardLimits::UPPER,
         )
         .expect("start");
         let rig = Rig {
