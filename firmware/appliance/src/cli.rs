@@ -100,6 +100,21 @@ pub struct ServeArgs {
     /// [default: DATA_DIR/control.sock].
     #[arg(long)]
     pub control_socket: Option<PathBuf>,
+    /// The front panel's line: a serial device (set to 115200 baud, 8N1,
+    /// raw) or unix:PATH, a Unix socket to connect to. Opened again with
+    /// backoff when absent or closed; serving never waits for it. Without
+    /// it, no panel.
+    #[arg(long, value_name = "PATH|unix:PATH",
+          value_parser = crate::front_panel::PanelLine::parse)]
+    pub panel: Option<crate::front_panel::PanelLine>,
+    /// The image's network configuration, which the front panel changes.
+    #[arg(long, default_value = crate::network::DEFAULT_CONF)]
+    pub network_conf: PathBuf,
+    /// What applies `network.conf` after the front panel changed it
+    /// (split at whitespace).
+    #[arg(long, default_value = crate::network::DEFAULT_APPLY,
+          value_parser = crate::console::programs::CommandLine::parse)]
+    pub network_apply: crate::console::programs::CommandLine,
 }
 
 #[derive(Debug, Args)]

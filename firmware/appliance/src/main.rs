@@ -8,6 +8,7 @@ mod console;
 mod control;
 mod demo;
 mod exit;
+mod front_panel;
 mod keys;
 mod logging;
 mod media;

@@ -13,6 +13,8 @@ use makara_supervisor::{Command, Handle, LocalRecorder, Reply};
 
 use crate::cli::ServeArgs;
 use crate::exit::{ExitCode, Failure};
+use crate::front_panel::{PanelThread, PanelWork};
+use crate::network::NetworkPlace;
 
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
     // One supervisor per data directory: two would overwrite each other.
@@ -35,6 +37,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         let path = control.display();
         tracing::error!("control socket {path}: {e}; the console cannot start or stop streams");
     }
+    let panel = start_panel(&args, &supervisor);
     let access = AccessWatch::open(AccessStore::open(&args.data_dir))
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     let tls = tls_config(&args)?;
@@ -56,6 +59,9 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     runtime.block_on(serve(args, app, tls))?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Some(panel) = panel {
+        panel.finish();
+    }
     // With every handle gone the supervisor stops its streams and ends.
     let _ = thread.join();
     let lost = crate::logging::lost_lines();
@@ -63,6 +69,27 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         tracing::warn!(lost, "log lines could not be written while serving");
     }
     Ok(())
+}
+
+/// The front panel's thread, on `--panel`'s line. One that cannot start
+/// is logged: the box serves without its panel.
+fn start_panel(args: &ServeArgs, supervisor: &Handle) -> Option<PanelThread> {
+    let line = args.panel.clone()?;
+    let work = PanelWork {
+        supervisor: supervisor.clone(),
+        data_dir: args.data_dir.clone(),
+        network: NetworkPlace {
+            conf: args.network_conf.clone(),
+            apply: args.network_apply.clone(),
+        },
+    };
+    match crate::front_panel::start(line, work) {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            tracing::error!("front panel: no thread for it: {e}; serving without it");
+            None
+        }
+    }
 }
 
 fn tls_config(args: &ServeArgs) -> Result<Arc<CertKeeper>, Failure> {
