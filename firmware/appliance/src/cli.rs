@@ -115,6 +115,26 @@ pub struct ServeArgs {
     #[arg(long, default_value = crate::network::DEFAULT_APPLY,
           value_parser = crate::console::programs::CommandLine::parse)]
     pub network_apply: crate::console::programs::CommandLine,
+    /// The board profile to run with, by name (docs/boards.md). Without
+    /// it the board is recognised by DMI or device tree, else the
+    /// architecture's generic profile is taken; the log says which and
+    /// why. It sets the streams that run at once, the largest picture,
+    /// the watchdog and the LEDs.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
+    /// The hardware watchdog device to feed while the supervisor answers,
+    /// or `none`, instead of the board profile's.
+    #[arg(long, value_name = "PATH|none", value_parser = crate::watchdog::WatchdogSetting::parse)]
+    pub watchdog: Option<crate::watchdog::WatchdogSetting>,
+    /// Where the board's LEDs are (NAME/brightness, max_brightness,
+    /// trigger under it).
+    #[arg(long, value_name = "DIR", default_value = makara_board::leds::SYS_CLASS_LEDS)]
+    pub leds_root: PathBuf,
+    /// Take `debug hang SECONDS` on the control socket, which sleeps the
+    /// supervisor to test the watchdog. For tests only: never in
+    /// production.
+    #[arg(long)]
+    pub debug_commands: bool,
 }
 
 #[derive(Debug, Args)]

@@ -63,6 +63,10 @@ pub struct ConsoleArgs {
     /// What applies `network.conf` after a change (split at whitespace).
     #[arg(long, default_value = crate::network::DEFAULT_APPLY, value_parser = CommandLine::parse)]
     pub network_apply: CommandLine,
+    /// The board profile `makarad serve` runs with, if it was named
+    /// (`serve --board`), for `status`; otherwise the machine's own.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
 }
 
 /// What the session works on.
@@ -83,6 +87,8 @@ pub struct Console {
     pub echo: secret::Echo,
     /// How long a failed login holds the prompt back.
     pub login_delay: std::time::Duration,
+    /// `--board`: the board profile `status` shows, by name.
+    pub board: Option<String>,
 }
 
 impl From<ConsoleArgs> for Console {
@@ -104,6 +110,7 @@ impl From<ConsoleArgs> for Console {
             proc_root: PathBuf::from("/proc"),
             echo: secret::Echo::of_stdin(),
             login_delay: std::time::Duration::from_secs(2),
+            board: args.board,
         }
     }
 }
@@ -284,7 +291,8 @@ fn execute(
         | Command::StreamStop(_)
         | Command::PresetList
         | Command::PresetLoad(_)
-        | Command::PresetDefault(_) => return Ok(()),
+        | Command::PresetDefault(_)
+        | Command::DebugHang(_) => return Ok(()),
     };
     match result {
         Ok(()) => Ok(()),

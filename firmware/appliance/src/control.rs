@@ -9,6 +9,10 @@
 //! Bounded like every other door of the box: a request line of at most
 //! [`MAX_LINE`] bytes read within [`READ_TIMEOUT`], and at most
 //! [`MAX_CONNECTIONS`] answered at once (more are told so and closed).
+//!
+//! `debug hang SECONDS` is taken only from a server started with
+//! `--debug-commands` (never on in production): it sleeps the supervisor
+//! thread, which the hardware watchdog must then notice.
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -37,9 +41,20 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Requests answered at once.
 pub const MAX_CONNECTIONS: usize = 4;
 
+/// What `debug hang` answers when `makarad serve` runs without
+/// `--debug-commands`.
+pub const DEBUG_OFF: &str = "debug commands are off (makarad serve --debug-commands)";
+
+/// Whether the server takes the debug commands (`--debug-commands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugCommands {
+    Off,
+    On,
+}
+
 /// Listens at `path` (a stale socket there is replaced) and answers on
 /// threads of their own until the process ends.
-pub fn listen(path: &Path, supervisor: Handle) -> io::Result<()> {
+pub fn listen(path: &Path, supervisor: Handle, debug: DebugCommands) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -54,13 +69,18 @@ pub fn listen(path: &Path, supervisor: Handle) -> io::Result<()> {
         .name("control".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                accept(stream, &supervisor, &busy);
+                accept(stream, &supervisor, &busy, debug);
             }
         })?;
     Ok(())
 }
 
-fn accept(mut stream: UnixStream, supervisor: &Handle, busy: &Arc<AtomicUsize>) {
+fn accept(
+    mut stream: UnixStream,
+    supervisor: &Handle,
+    busy: &Arc<AtomicUsize>,
+    debug: DebugCommands,
+) {
     if busy.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
         busy.fetch_sub(1, Ordering::AcqRel);
         let _ = writeln!(stream, "error: busy, try again");
@@ -71,7 +91,7 @@ fn accept(mut stream: UnixStream, supervisor: &Handle, busy: &Arc<AtomicUsize>) 
     let spawned = thread::Builder::new()
         .name("control-request".into())
         .spawn(move || {
-            if let Err(e) = answer_one(stream, &supervisor) {
+            if let Err(e) = answer_one(stream, &supervisor, debug) {
                 tracing::debug!(error = %e, "control socket: a request failed");
             }
             busy.fetch_sub(1, Ordering::AcqRel);
@@ -81,7 +101,7 @@ fn accept(mut stream: UnixStream, supervisor: &Handle, busy: &Arc<AtomicUsize>) 
     }
 }
 
-fn answer_one(stream: UnixStream, supervisor: &Handle) -> io::Result<()> {
+fn answer_one(stream: UnixStream, supervisor: &Handle, debug: DebugCommands) -> io::Result<()> {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let mut line = Vec::new();
     BufReader::new((&stream).take(MAX_LINE + 1)).read_until(b'\n', &mut line)?;
@@ -89,7 +109,7 @@ fn answer_one(stream: UnixStream, supervisor: &Handle) -> io::Result<()> {
     if line.len() as u64 > MAX_LINE {
         return writeln!(out, "error: the request is over {MAX_LINE} bytes");
     }
-    let (lines, result) = answer(supervisor, &String::from_utf8_lossy(&line));
+    let (lines, result) = answer(supervisor, &String::from_utf8_lossy(&line), debug);
     for text in lines {
         writeln!(out, "{text}")?;
     }
@@ -102,7 +122,11 @@ fn answer_one(stream: UnixStream, supervisor: &Handle) -> io::Result<()> {
 
 /// The answer to one request line: its text lines, and whether it was
 /// done.
-pub fn answer(supervisor: &Handle, line: &str) -> (Vec<String>, Result<(), String>) {
+pub fn answer(
+    supervisor: &Handle,
+    line: &str,
+    debug: DebugCommands,
+) -> (Vec<String>, Result<(), String>) {
     let command = match command::parse(line) {
         Ok(Some(command)) if command.control_line().is_some() => command,
         Ok(_) => {
@@ -138,10 +162,38 @@ pub fn answer(supervisor: &Handle, line: &str) -> (Vec<String>, Result<(), Strin
         Command::StreamStop(name) => done(operator::stop_stream(supervisor, &name)),
         Command::PresetLoad(name) => done(operator::load_preset(supervisor, &name)),
         Command::PresetDefault(name) => done(operator::default_preset(supervisor, &name)),
+        Command::DebugHang(seconds) => debug_hang(supervisor, seconds, debug),
         _ => (
             Vec::new(),
             Err("not a request of the control socket".into()),
         ),
+    }
+}
+
+/// Sends [`makara_supervisor::Command::Hang`] from a thread of its own
+/// and answers at once: the supervisor does not answer until it wakes.
+fn debug_hang(
+    supervisor: &Handle,
+    seconds: u64,
+    debug: DebugCommands,
+) -> (Vec<String>, Result<(), String>) {
+    if debug == DebugCommands::Off {
+        return (Vec::new(), Err(DEBUG_OFF.into()));
+    }
+    tracing::warn!(seconds, "control socket: debug hang asked for");
+    let hang = supervisor.clone();
+    let how_long = Duration::from_secs(seconds);
+    let spawned = thread::Builder::new()
+        .name("debug-hang".into())
+        .spawn(move || hang.call(makara_supervisor::Command::Hang(how_long)));
+    match spawned {
+        Ok(_) => (
+            vec![format!(
+                "the supervisor thread sleeps for {seconds} s; with a hardware watchdog the box resets before it wakes"
+            )],
+            Ok(()),
+        ),
+        Err(e) => (Vec::new(), Err(format!("no thread to send the hang from: {e}"))),
     }
 }
 
@@ -195,8 +247,52 @@ mod tests {
         fs::create_dir_all(&data).unwrap();
         let (supervisor, _thread) = Handle::start(&data, Box::new(NoMediaEngine)).unwrap();
         let socket = socket_in(&data);
-        listen(&socket, supervisor).unwrap();
+        listen(&socket, supervisor, DebugCommands::Off).unwrap();
         socket
+    }
+
+    #[test]
+    fn debug_hang_is_refused_unless_the_server_takes_debug_commands() {
+        let dir = TestDir::new("control-debug");
+        let socket = server(&dir);
+        let refused = request(&socket, "debug hang 5").unwrap_err();
+        assert_eq!(refused.to_string(), DEBUG_OFF);
+        // The supervisor was not made to sleep.
+        assert_eq!(request(&socket, "stream list").unwrap(), ["no streams"]);
+    }
+
+    #[test]
+    fn debug_hang_answers_at_once_and_the_supervisor_sleeps() {
+        let dir = TestDir::new("control-debug-on");
+        let data = dir.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        let (supervisor, _thread) = Handle::start(&data, Box::new(NoMediaEngine)).unwrap();
+        let started = std::time::Instant::now();
+        let (lines, result) = answer(&supervisor, "debug hang 2", DebugCommands::On);
+        assert_eq!(result, Ok(()));
+        assert!(
+            lines[0].starts_with("the supervisor thread sleeps for 2 s"),
+            "{lines:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        // A ping (sent once the hang surely reached the supervisor
+        // thread) waits for it to wake.
+        std::thread::sleep(Duration::from_millis(300));
+        let pong = supervisor.call(makara_supervisor::Command::Ping);
+        assert!(
+            matches!(pong, Ok(makara_supervisor::Reply::Pong)),
+            "{pong:?}"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        let (_, bad) = answer(&supervisor, "debug hang 601", DebugCommands::On);
+        assert_eq!(
+            bad,
+            Err("usage: debug hang SECONDS: SECONDS is 1-600".into())
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod board;
 mod cli;
 mod console;
 mod control;
@@ -10,6 +11,7 @@ mod demo;
 mod exit;
 mod front_panel;
 mod keys;
+mod leds;
 mod logging;
 mod media;
 mod network;
@@ -19,6 +21,7 @@ mod rtsp_login;
 mod serve;
 mod users;
 mod v4l2;
+mod watchdog;
 
 use std::io::Write;
 

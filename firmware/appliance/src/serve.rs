@@ -17,6 +17,7 @@ use crate::front_panel::{PanelThread, PanelWork};
 use crate::network::NetworkPlace;
 
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let board = crate::board::choose(args.board.as_deref())?;
     // One supervisor per data directory: two would overwrite each other.
     let _lock = DirLock::try_acquire(&args.data_dir, "makarad")
         .map_err(|e| Failure::new(ExitCode::Busy, e))?;
@@ -24,8 +25,12 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     // why); the rest of the appliance serves as ever.
     let recorder = LocalRecorder::open(&args.data_dir.join("recordings"));
     let engine = Box::new(crate::media::engine());
-    let (supervisor, thread) = Handle::start_with_recorder(&args.data_dir, engine, recorder)
+    let limits = crate::board::limits(&board);
+    let (supervisor, thread) = Handle::start_on_board(&args.data_dir, engine, recorder, limits)
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
+    // Dropped on every way out of `run` but a crash: see watchdog.rs.
+    let watchdog = start_watchdog(&args, &board, &supervisor);
+    let leds = crate::leds::start(&args.leds_root, &board.profile.leds, &supervisor);
     if args.demo {
         crate::demo::install(&supervisor);
     }
@@ -33,7 +38,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     // serve on.
     let control =
         (args.control_socket.clone()).unwrap_or_else(|| crate::control::socket_in(&args.data_dir));
-    if let Err(e) = crate::control::listen(&control, supervisor.clone()) {
+    let debug = if args.debug_commands {
+        tracing::warn!("debug commands are on (--debug-commands): never in production");
+        crate::control::DebugCommands::On
+    } else {
+        crate::control::DebugCommands::Off
+    };
+    if let Err(e) = crate::control::listen(&control, supervisor.clone(), debug) {
         let path = control.display();
         tracing::error!("control socket {path}: {e}; the console cannot start or stop streams");
     }
@@ -62,6 +73,10 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(panel) = panel {
         panel.finish();
     }
+    // LEDs off; the watchdog disarmed by its magic close, before the
+    // supervisor halts the streams (its probe holds a handle).
+    drop(leds);
+    drop(watchdog);
     // With every handle gone the supervisor stops its streams and ends.
     let _ = thread.join();
     let lost = crate::logging::lost_lines();
@@ -69,6 +84,22 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         tracing::warn!(lost, "log lines could not be written while serving");
     }
     Ok(())
+}
+
+/// The watchdog of `--watchdog` or the board's, fed while the supervisor
+/// answers; none when there is none or it cannot be opened (logged).
+fn start_watchdog(
+    args: &ServeArgs,
+    board: &makara_board::Selection,
+    supervisor: &Handle,
+) -> Option<crate::watchdog::WatchdogThread> {
+    match crate::board::watchdog_device(board, args.watchdog.as_ref()) {
+        (Some(device), _) => crate::watchdog::start(&device, supervisor),
+        (None, by) => {
+            tracing::info!("no hardware watchdog ({by})");
+            None
+        }
+    }
 }
 
 /// The front panel's thread, on `--panel`'s line. One that cannot start

@@ -39,6 +39,10 @@ pub enum Command {
     Log(usize),
     /// Wipes the configuration, keys and users, after a confirmation.
     FactoryReset,
+    /// Sleeps the supervisor thread for this many seconds (1-600), to
+    /// test the hardware watchdog; only `makarad serve --debug-commands`
+    /// takes it.
+    DebugHang(u64),
     Reboot,
     Poweroff,
     Shell,
@@ -120,6 +124,10 @@ pub const HELP: &[(&str, &str)] = &[
         "factory-reset",
         "wipe configuration, API keys and users, then reboot (asks first)",
     ),
+    (
+        "debug hang SECONDS",
+        "sleep the supervisor 1-600 s: the watchdog resets the box (serve --debug-commands only)",
+    ),
     ("reboot", "restart the appliance"),
     ("poweroff", "switch the appliance off"),
     (
@@ -140,6 +148,9 @@ const NETWORK_USAGE: &str =
     "network show | network dhcp | network static ADDR/PREFIX [GW|none] [DNS..]";
 const STATIC_USAGE: &str = "network static ADDR/PREFIX [GW|none] [DNS..] (at most 3 DNS)";
 const USER_USAGE: &str = "user list | user add NAME ROLE | user passwd NAME | user remove NAME";
+const DEBUG_HANG_USAGE: &str = "debug hang SECONDS: SECONDS is 1-600";
+/// The longest `debug hang`: ten minutes.
+pub const MAX_HANG_SECONDS: u64 = 600;
 /// `log` shows this many lines unless told, and at most `MAX_LOG_LINES`.
 pub const DEFAULT_LOG_LINES: usize = 20;
 pub const MAX_LOG_LINES: usize = 500;
@@ -163,6 +174,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "network" => network(args)?,
         "log" => log(args)?,
         "factory-reset" => no_args(Command::FactoryReset, args, "factory-reset")?,
+        "debug" => debug(args)?,
         "reboot" => no_args(Command::Reboot, args, "reboot")?,
         "poweroff" => no_args(Command::Poweroff, args, "poweroff")?,
         "shell" => no_args(Command::Shell, args, "shell")?,
@@ -338,6 +350,20 @@ fn log(args: &[&str]) -> Result<Command, ParseError> {
     }
 }
 
+/// `debug hang SECONDS`, 1-600: digits only (no sign, no fraction).
+fn debug(args: &[&str]) -> Result<Command, ParseError> {
+    let [action, seconds] = args else {
+        return Err(ParseError::Usage(DEBUG_HANG_USAGE));
+    };
+    if !action.eq_ignore_ascii_case("hang") || !seconds.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::Usage(DEBUG_HANG_USAGE));
+    }
+    match seconds.parse::<u64>() {
+        Ok(n) if (1..=MAX_HANG_SECONDS).contains(&n) => Ok(Command::DebugHang(n)),
+        _ => Err(ParseError::Usage(DEBUG_HANG_USAGE)),
+    }
+}
+
 /// What follows the first `words` words of `line`, trimmed: a name, which
 /// may hold spaces of its own ("Studio A"). `None` if nothing follows.
 fn name_after(line: &str, words: usize) -> Option<String> {
@@ -379,6 +405,7 @@ impl Command {
             Command::PresetList => "preset list".to_owned(),
             Command::PresetLoad(name) => format!("preset load {name}"),
             Command::PresetDefault(name) => format!("preset default {name}"),
+            Command::DebugHang(seconds) => format!("debug hang {seconds}"),
             _ => return None,
         })
     }
@@ -461,6 +488,37 @@ mod tests {
         assert_eq!(ok("factory-reset"), Command::FactoryReset);
         assert_eq!(ok("network show"), Command::NetworkShow);
         assert_eq!(ok("network DHCP"), Command::NetworkDhcp);
+        assert_eq!(ok("debug hang 1"), Command::DebugHang(1));
+        assert_eq!(ok("DEBUG Hang 600"), Command::DebugHang(600));
+        assert_eq!(ok("debug hang 0120"), Command::DebugHang(120));
+    }
+
+    #[test]
+    fn debug_hang_takes_only_whole_seconds_from_1_to_600() {
+        let usage = format!("usage: {DEBUG_HANG_USAGE}");
+        for line in [
+            "debug",
+            "debug hang",
+            "debug hang 0",
+            "debug hang 601",
+            "debug hang -1",
+            "debug hang +5",
+            "debug hang 1.5",
+            "debug hang 5s",
+            "debug hang ten",
+            "debug hang 99999999999999999999999",
+            "debug hang 5 6",
+            "debug sleep 5",
+            "debug 5",
+        ] {
+            assert_eq!(err(line), usage, "{line}");
+        }
+        // It changes the box (sleeps its supervisor): the login is asked
+        // for; and it goes to makarad serve.
+        assert!(ok("debug hang 5").changes_the_box());
+        let command = ok("debug hang 120");
+        assert_eq!(command.control_line().as_deref(), Some("debug hang 120"));
+        assert_eq!(ok(&command.control_line().unwrap()), command);
     }
 
     fn fixed(address: [u8; 4], prefix: u8, gateway: Option<[u8; 4]>) -> StaticNetwork {

@@ -17,6 +17,8 @@ use super::Console;
 pub struct Report {
     pub version: String,
     pub hostname: String,
+    /// The board profile: `name: description`.
+    pub board: Result<String, String>,
     pub uptime: Result<String, String>,
     pub nics: Result<Vec<Nic>, String>,
     pub data_dir: PathBuf,
@@ -65,6 +67,9 @@ pub fn gather(console: &Console) -> Report {
     Report {
         version: makara_board::firmware_version().to_owned(),
         hostname: makara_board::hostname(),
+        board: makara_board::choose(console.board.as_deref(), std::path::Path::new("/"))
+            .map(|chosen| crate::board::describe(&chosen))
+            .map_err(|e| e.to_string()),
         uptime: makara_board::uptime()
             .map(format_uptime)
             .map_err(|e| e.to_string()),
@@ -97,6 +102,7 @@ pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
     };
     row("version", &format!("makarad {}", report.version))?;
     row("hostname", &report.hostname)?;
+    row("board", &shown(&report.board))?;
     row("uptime", &shown(&report.uptime))?;
     let nics = network_lines(&report.nics);
     for (i, line) in nics.iter().enumerate() {
@@ -258,6 +264,7 @@ mod tests {
         Report {
             version: "1.2.3".into(),
             hostname: "makara".into(),
+            board: Ok("qemu-x86_64: QEMU q35 virtual machine, x86_64 (scripts/qemu)".into()),
             uptime: Ok("2h 03m 10s".into()),
             nics: Ok(vec![
                 nic("eth0", true, false, &["10.0.2.15/24"]),
@@ -321,6 +328,7 @@ mod tests {
             "\
 version:  makarad 1.2.3
 hostname: makara
+board:    qemu-x86_64: QEMU q35 virtual machine, x86_64 (scripts/qemu)
 uptime:   2h 03m 10s
 network:  eth0: up, 10.0.2.15/24
           eth1: down, no IPv4 address
@@ -341,6 +349,7 @@ running:  Demo: active, 2480 kbit/s, input receiving
     #[test]
     fn what_cannot_be_read_shows_as_unknown() {
         let report = Report {
+            board: Err("no board profile is named 'rpi5' (known: qemu-x86_64)".into()),
             uptime: Err("no /proc".into()),
             nics: Err("no /sys".into()),
             mount: Ok(Some(Mount {
@@ -355,6 +364,7 @@ running:  Demo: active, 2480 kbit/s, input receiving
         };
         let text = rendered(&report);
         for line in [
+            "board:    unknown (no board profile is named 'rpi5' (known: qemu-x86_64))",
             "uptime:   unknown (no /proc)",
             "network:  unknown (no /sys)",
             "data:     /data/makara on / (tmpfs): not persistent: settings will not survive a reboot",

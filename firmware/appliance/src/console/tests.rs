@@ -26,6 +26,7 @@ fn console(dir: &Path) -> Console {
         proc_root: dir.join("proc"),
         echo: super::secret::Echo::Pipe,
         login_delay: std::time::Duration::ZERO,
+        board: Some("qemu-x86_64".into()),
     }
 }
 
@@ -233,6 +234,7 @@ fn status_shows_the_version_the_api_and_the_server() {
         "api:      enabled, 1 key\n".to_owned(),
         "serve:    running (pid 4242)\n".to_owned(),
         "streams:  0 (0 inputs, 0 outputs, 0 transcoders)\n".to_owned(),
+        "board:    qemu-x86_64: QEMU q35 virtual machine, x86_64 (scripts/qemu)\n".to_owned(),
     ] {
         assert!(text.contains(&line), "{line:?} not in\n{text}");
     }
@@ -242,6 +244,19 @@ fn status_shows_the_version_the_api_and_the_server() {
             "{label:?} not in\n{text}"
         );
     }
+}
+
+/// `debug hang` goes to makarad serve (here there is none), after the
+/// login; a bad number of seconds gets the usage.
+#[test]
+fn debug_hang_goes_to_makarad_serve() {
+    let dir = TestDir::new("console-session-debug");
+    let answers = logged_in(&console(dir.path()), "debug hang 5\ndebug hang 0\n");
+    assert!(
+        answers[0].starts_with("failed: makarad serve does not answer on "),
+        "{answers:?}"
+    );
+    assert_eq!(answers[1], "usage: debug hang SECONDS: SECONDS is 1-600\n");
 }
 
 #[test]
