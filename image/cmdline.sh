@@ -36,6 +36,7 @@ cmdline_setting() {
         DATA_FSTYPE) DATA_FSTYPE=$2 ;;
         DATA_LABEL) DATA_LABEL=$2 ;;
         MAKARAD_DATA) MAKARAD_DATA=$2 ;;
+        MAKARAD_DEBUG) MAKARAD_DEBUG=$2 ;;
         MAKARAD_LISTEN) MAKARAD_LISTEN=$2 ;;
         MAKARAD_LOG) MAKARAD_LOG=$2 ;;
         MODULES_FS) MODULES_FS=$2 ;;

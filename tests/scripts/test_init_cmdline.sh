@@ -34,7 +34,7 @@ BOOT_IMAGE=/vmlinuz console=ttyS0 quiet makara.PATH=/evil makara.ld_preload=/evi
 makara.ifs=x makara.x=$run1 makara.data_label=$run1 makara.makarad_listen=$run2
 makara.data_dev="$run3" makara.MAKARAD_LOG=console makara.net_interface=eth1
 makara.vivid_options="n_devs=2 node_types=0x1" makara.console=* makara.data_dir
-makara.watchdog_heartbeat="7 nowayout=1"
+makara.watchdog_heartbeat="7 nowayout=1" makara.makarad_debug=1
 EOF
 # The kernel passes one line; the file above is split for reading only.
 tr '\n' ' ' <"$scratch/cmdline" >"$scratch/cmdline.one" && mv "$scratch/cmdline.one" "$scratch/cmdline"
@@ -47,7 +47,7 @@ IFS_BEFORE=\$IFS
 [ "\$PATH" = "\$PATH_BEFORE" ] || echo "PATH changed to \$PATH"
 [ "\$IFS" = "\$IFS_BEFORE" ] || echo "IFS changed"
 [ -z "\${LD_PRELOAD:-}" ] || echo "LD_PRELOAD set to \$LD_PRELOAD"
-for v in DATA_DEV DATA_DIR DATA_LABEL MAKARAD_LISTEN MAKARAD_LOG NET_INTERFACE VIVID_OPTIONS CONSOLE WATCHDOG_HEARTBEAT; do
+for v in DATA_DEV DATA_DIR DATA_LABEL MAKARAD_LISTEN MAKARAD_LOG NET_INTERFACE VIVID_OPTIONS CONSOLE WATCHDOG_HEARTBEAT MAKARAD_DEBUG; do
     eval "printf 'VALUE %s=%s\n' \$v \"\\\$\$v\""
 done
 EOF
@@ -86,6 +86,7 @@ for shell in "${shells[@]}"; do
     expect_line "$shell" "$out" "VALUE CONSOLE=*"
     # Taken as it is here; /init then refuses anything but digits for it.
     expect_line "$shell" "$out" "VALUE WATCHDOG_HEARTBEAT=7 nowayout=1"
+    expect_line "$shell" "$out" "VALUE MAKARAD_DEBUG=1"
     # Settings the command line does not name keep image.conf's values.
     expect_line "$shell" "$out" "VALUE DATA_DIR=/data"
     # Unknown keys, and a makara.* word without '=', are logged and ignored.
