@@ -184,6 +184,10 @@ class Server:
         self.log_path = self.log_dir / f"makarad-{self.data_dir.name}-{self.starts}.log"
         cmd = [makarad(), "serve", "--data-dir", str(self.data_dir),
                "--listen", self.host, *self.extra_args]
+        # The host's own /dev/watchdog (a board profile names it) must never
+        # be armed by a test: a killed server would leave it counting down.
+        if "--watchdog" not in self.extra_args:
+            cmd += ["--watchdog", "none"]
         with open(self.log_path, "ab") as log:
             log.write(f"$ {' '.join(cmd)}\n".encode())
             log.flush()

@@ -19,7 +19,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -52,9 +52,18 @@ pub enum DebugCommands {
     On,
 }
 
+/// The listening control socket. Dropping it stops the listening thread,
+/// with its handle on the supervisor (which ends only once every handle
+/// is gone), and removes the socket.
+pub struct ControlSocket {
+    path: PathBuf,
+    stopping: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
 /// Listens at `path` (a stale socket there is replaced) and answers on
-/// threads of their own until the process ends.
-pub fn listen(path: &Path, supervisor: Handle, debug: DebugCommands) -> io::Result<()> {
+/// threads of their own until the [`ControlSocket`] is dropped.
+pub fn listen(path: &Path, supervisor: Handle, debug: DebugCommands) -> io::Result<ControlSocket> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -65,14 +74,36 @@ pub fn listen(path: &Path, supervisor: Handle, debug: DebugCommands) -> io::Resu
     let listener = UnixListener::bind(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
     let busy = Arc::new(AtomicUsize::new(0));
-    thread::Builder::new()
+    let stopping = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&stopping);
+    let thread = thread::Builder::new()
         .name("control".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
                 accept(stream, &supervisor, &busy, debug);
             }
         })?;
-    Ok(())
+    Ok(ControlSocket {
+        path: path.to_owned(),
+        stopping,
+        thread: Some(thread),
+    })
+}
+
+impl Drop for ControlSocket {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Release);
+        // Wakes the thread from `accept`; it sees the flag and ends.
+        if UnixStream::connect(&self.path).is_ok() {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 fn accept(
@@ -242,19 +273,35 @@ mod tests {
 
     use super::*;
 
-    fn server(dir: &TestDir) -> PathBuf {
+    fn server(dir: &TestDir) -> (PathBuf, ControlSocket) {
         let data = dir.path().join("data");
         fs::create_dir_all(&data).unwrap();
         let (supervisor, _thread) = Handle::start(&data, Box::new(NoMediaEngine)).unwrap();
         let socket = socket_in(&data);
-        listen(&socket, supervisor, DebugCommands::Off).unwrap();
-        socket
+        let listening = listen(&socket, supervisor, DebugCommands::Off).unwrap();
+        (socket, listening)
+    }
+
+    /// makarad's clean stop waits for the supervisor thread, which ends
+    /// only once every handle is gone: the control socket's too.
+    #[test]
+    fn dropping_the_socket_lets_the_supervisor_end() {
+        let dir = TestDir::new("control-stop");
+        let data = dir.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        let (supervisor, thread) = Handle::start(&data, Box::new(NoMediaEngine)).unwrap();
+        let socket = socket_in(&data);
+        let listening = listen(&socket, supervisor, DebugCommands::Off).unwrap();
+        assert_eq!(request(&socket, "stream list").unwrap(), ["no streams"]);
+        drop(listening);
+        thread.join().unwrap();
+        assert!(!socket.exists());
     }
 
     #[test]
     fn debug_hang_is_refused_unless_the_server_takes_debug_commands() {
         let dir = TestDir::new("control-debug");
-        let socket = server(&dir);
+        let (socket, _listening) = server(&dir);
         let refused = request(&socket, "debug hang 5").unwrap_err();
         assert_eq!(refused.to_string(), DEBUG_OFF);
         // The supervisor was not made to sleep.
@@ -298,7 +345,7 @@ mod tests {
     #[test]
     fn lists_and_refusals_come_back_as_lines() {
         let dir = TestDir::new("control-answers");
-        let socket = server(&dir);
+        let (socket, _listening) = server(&dir);
         assert_eq!(request(&socket, "stream list").unwrap(), ["no streams"]);
         assert_eq!(request(&socket, "PRESET list").unwrap(), ["no presets"]);
         let refused = |line| request(&socket, line).unwrap_err().to_string();
@@ -318,19 +365,19 @@ mod tests {
     #[test]
     fn only_the_owner_may_connect_and_a_stale_socket_is_replaced() {
         let dir = TestDir::new("control-socket");
-        let socket = server(&dir);
+        let (socket, _listening) = server(&dir);
         let mode = fs::metadata(&socket).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         // A second server on the same path (the first one's socket left
         // behind by a crash) takes it over.
-        let again = server(&dir);
+        let (again, _again) = server(&dir);
         assert_eq!(request(&again, "stream list").unwrap(), ["no streams"]);
     }
 
     #[test]
     fn an_oversized_request_is_refused() {
         let dir = TestDir::new("control-bounds");
-        let socket = server(&dir);
+        let (socket, _listening) = server(&dir);
         let mut stream = UnixStream::connect(&socket).unwrap();
         // One byte over, with no end of line: the server reads no further.
         stream

@@ -44,10 +44,14 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     } else {
         crate::control::DebugCommands::Off
     };
-    if let Err(e) = crate::control::listen(&control, supervisor.clone(), debug) {
-        let path = control.display();
-        tracing::error!("control socket {path}: {e}; the console cannot start or stop streams");
-    }
+    let control = match crate::control::listen(&control, supervisor.clone(), debug) {
+        Ok(listening) => Some(listening),
+        Err(e) => {
+            let path = control.display();
+            tracing::error!("control socket {path}: {e}; the console cannot start or stop streams");
+            None
+        }
+    };
     let panel = start_panel(&args, &supervisor);
     let access = AccessWatch::open(AccessStore::open(&args.data_dir))
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
@@ -73,10 +77,12 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(panel) = panel {
         panel.finish();
     }
-    // LEDs off; the watchdog disarmed by its magic close, before the
-    // supervisor halts the streams (its probe holds a handle).
+    // LEDs off; the watchdog disarmed by its magic close; the control
+    // socket closed: each holds a handle, and the supervisor halts the
+    // streams and ends only once every handle is gone.
     drop(leds);
     drop(watchdog);
+    drop(control);
     // With every handle gone the supervisor stops its streams and ends.
     let _ = thread.join();
     let lost = crate::logging::lost_lines();
