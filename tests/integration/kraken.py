@@ -188,6 +188,9 @@ class Server:
         # be armed by a test: a killed server would leave it counting down.
         if "--watchdog" not in self.extra_args:
             cmd += ["--watchdog", "none"]
+        # Nor may a test write LCD lines to the host's serial port.
+        if "--panel" not in self.extra_args:
+            cmd += ["--panel", "none"]
         with open(self.log_path, "ab") as log:
             log.write(f"$ {' '.join(cmd)}\n".encode())
             log.flush()

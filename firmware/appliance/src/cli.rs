@@ -101,12 +101,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub control_socket: Option<PathBuf>,
     /// The front panel's line: a serial device (set to 115200 baud, 8N1,
-    /// raw) or unix:PATH, a Unix socket to connect to. Opened again with
-    /// backoff when absent or closed; serving never waits for it. Without
-    /// it, no panel.
-    #[arg(long, value_name = "PATH|unix:PATH",
-          value_parser = crate::front_panel::PanelLine::parse)]
-    pub panel: Option<crate::front_panel::PanelLine>,
+    /// raw), unix:PATH (a Unix socket to connect to), or none; instead of
+    /// the board profile's `front_panel`. Opened again with backoff when
+    /// absent or closed; serving never waits for it.
+    #[arg(long, value_name = "PATH|unix:PATH|none",
+          value_parser = crate::front_panel::PanelSetting::parse)]
+    pub panel: Option<crate::front_panel::PanelSetting>,
     /// The image's network configuration, which the front panel changes.
     #[arg(long, default_value = crate::network::DEFAULT_CONF)]
     pub network_conf: PathBuf,

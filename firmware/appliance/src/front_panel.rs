@@ -33,7 +33,7 @@ use makara_supervisor::Handle;
 use crate::network::{ChangeError, NetworkPlace};
 use crate::operator;
 
-pub use line::PanelLine;
+pub use line::{chosen, PanelLine, PanelSetting};
 
 /// How often the view is built again while no key comes.
 pub const VIEW_EVERY: Duration = Duration::from_secs(1);

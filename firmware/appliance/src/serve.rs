@@ -52,7 +52,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             None
         }
     };
-    let panel = start_panel(&args, &supervisor);
+    let panel = start_panel(&args, &board, &supervisor);
     let access = AccessWatch::open(AccessStore::open(&args.data_dir))
         .map_err(|e| Failure::new(ExitCode::Failed, e))?;
     let tls = tls_config(&args)?;
@@ -108,10 +108,21 @@ fn start_watchdog(
     }
 }
 
-/// The front panel's thread, on `--panel`'s line. One that cannot start
-/// is logged: the box serves without its panel.
-fn start_panel(args: &ServeArgs, supervisor: &Handle) -> Option<PanelThread> {
-    let line = args.panel.clone()?;
+/// The front panel's thread, on `--panel`'s line or the board's. One that
+/// cannot start is logged: the box serves without its panel.
+fn start_panel(
+    args: &ServeArgs,
+    board: &makara_board::Selection,
+    supervisor: &Handle,
+) -> Option<PanelThread> {
+    let profile = board.profile.front_panel.as_deref();
+    let line = match crate::front_panel::chosen(args.panel.as_ref(), profile) {
+        (Some(line), _) => line,
+        (None, by) => {
+            tracing::info!("no front panel ({by})");
+            return None;
+        }
+    };
     let work = PanelWork {
         supervisor: supervisor.clone(),
         data_dir: args.data_dir.clone(),

@@ -70,6 +70,41 @@ impl fmt::Display for PanelLine {
     }
 }
 
+/// The `--panel` option: a line, or `none` (no panel, whatever the board
+/// profile says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PanelSetting {
+    None,
+    Line(PanelLine),
+}
+
+impl PanelSetting {
+    /// The clap value parser.
+    pub fn parse(text: &str) -> Result<PanelSetting, String> {
+        match text {
+            "none" => Ok(PanelSetting::None),
+            _ => PanelLine::parse(text).map(PanelSetting::Line),
+        }
+    }
+}
+
+/// The panel's line: `--panel`'s if given, else the board profile's
+/// `front_panel` device; `None` for none, with where that was decided.
+pub fn chosen(
+    setting: Option<&PanelSetting>,
+    profile: Option<&Path>,
+) -> (Option<PanelLine>, &'static str) {
+    match (setting, profile) {
+        (Some(PanelSetting::None), _) => (None, "--panel none"),
+        (Some(PanelSetting::Line(line)), _) => (Some(line.clone()), "--panel"),
+        (None, Some(device)) => (
+            Some(PanelLine::Serial(device.to_owned())),
+            "the board profile",
+        ),
+        (None, None) => (None, "the board profile has none"),
+    }
+}
+
 /// An open line, of either kind.
 #[derive(Debug)]
 pub enum Opened {
@@ -165,6 +200,33 @@ mod tests {
             assert!(err.contains("unix:PATH"), "{bad:?}: {err}");
         }
         assert!(PanelLine::parse(&"x".repeat(MAX_PATH + 1)).is_err());
+    }
+
+    #[test]
+    fn the_option_overrides_the_board_profile() {
+        let ttys1 = Path::new("/dev/ttyS1");
+        let socket = PanelLine::Socket("/tmp/p".into());
+        assert_eq!(
+            PanelSetting::parse("none"),
+            Ok(PanelSetting::None),
+            "none is no panel"
+        );
+        assert_eq!(
+            chosen(None, Some(ttys1)),
+            (
+                Some(PanelLine::Serial(ttys1.to_owned())),
+                "the board profile"
+            )
+        );
+        assert_eq!(chosen(None, None), (None, "the board profile has none"));
+        assert_eq!(
+            chosen(Some(&PanelSetting::None), Some(ttys1)),
+            (None, "--panel none")
+        );
+        assert_eq!(
+            chosen(Some(&PanelSetting::Line(socket.clone())), Some(ttys1)),
+            (Some(socket), "--panel")
+        );
     }
 
     #[test]
