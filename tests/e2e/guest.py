@@ -41,6 +41,9 @@ class Guest:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sock_path = self.workdir / "console.sock"
+        # The front panel's serial port (scripts/qemu --panel): QEMU listens
+        # here; panel() connects as the panel device.
+        self.panel_path = self.workdir / "panel.sock"
         self.run_dir = self.workdir / "run"
         self.reset_data = reset_data
         self.memory = memory
@@ -57,7 +60,8 @@ class Guest:
 
     def start(self):
         args = [str(REPO / "scripts" / "qemu"), "--arch", self.arch,
-                "--serial", f"unix:{self.sock_path}", "--memory", self.memory,
+                "--serial", f"unix:{self.sock_path}", "--panel", f"unix:{self.panel_path}",
+                "--memory", self.memory,
                 "--ready-timeout", str(int(BOOT_TIMEOUT)), "--state-dir", str(self.workdir),
                 "--smp", SMP]
         if self.reset_data:
@@ -131,6 +135,14 @@ class Guest:
         if self.sock:
             self.sock.close()
         (self.workdir / "console.log").write_text(self.output)
+
+    def panel(self):
+        """The front panel device on the guest's second serial port
+        (panel_device.PanelDevice), which has said HELLO."""
+        from panel_device import PanelDevice
+        device = PanelDevice.connect(self.panel_path)
+        device.hello()
+        return device
 
     # --- the console -------------------------------------------------------------
 

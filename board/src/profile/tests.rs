@@ -56,7 +56,7 @@ fn the_qemu_profile_reads_as_written() {
     assert_eq!(profile.arch, Arch::X86_64);
     assert_eq!(profile.serial_console, "ttyS0");
     assert_eq!(profile.watchdog, Some(PathBuf::from("/dev/watchdog")));
-    assert_eq!(profile.front_panel, None);
+    assert_eq!(profile.front_panel, Some(PathBuf::from("/dev/ttyS1")));
     assert_eq!(profile.leds, LedNames::default());
     assert_eq!(
         profile.limits,
