@@ -4,9 +4,9 @@ carries the panel's line to a unix socket on the host, where the test is
 the panel device. The home screen shows the address QEMU's DHCP leased
 (10.0.2.15); keys load a preset, and the stream's screen reports it active.
 
-x86_64 only: the aarch64 guest's panel port (the virt machine's second
-PL011, ttyAMA1) is the same code on another UART; docs/front-panel.md says
-why it is not booted here."""
+x86_64 only for now: the aarch64 guest has its panel port too (the virt
+machine's second PL011, ttyAMA1, with QEMU 10), but no test boots it with
+the panel yet (docs/front-panel.md, Testing)."""
 
 import re
 
