@@ -16,7 +16,9 @@
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 
-use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
+use rustix::termios::{LocalModes, SpecialCodeIndex};
+
+use super::secret::TerminalModes;
 
 /// The longest command line, in characters; keys beyond it ring the bell.
 pub const MAX_LINE_CHARS: usize = 1024;
@@ -333,7 +335,7 @@ pub fn read_line(
     out: &mut impl Write,
     keyboard: &mut Keyboard,
 ) -> io::Result<Option<String>> {
-    let _raw = RawInput::new()?;
+    let _raw = raw_input()?;
     out.write_all(prompt.as_bytes())?;
     out.flush()?;
     let mut edit = LineEdit::new(&keyboard.history, keyboard.after_cr);
@@ -370,30 +372,15 @@ pub fn read_line(
 }
 
 /// The terminal without canonical mode and echo (signals and output
-/// processing stay) until dropped.
-struct RawInput {
-    saved: Termios,
-}
-
-impl RawInput {
-    fn new() -> io::Result<RawInput> {
-        let stdin = io::stdin();
-        let saved = termios::tcgetattr(&stdin)?;
-        let mut raw = saved.clone();
-        raw.local_modes.remove(
+/// processing stay), until dropped.
+fn raw_input() -> io::Result<TerminalModes> {
+    TerminalModes::change(|modes| {
+        modes.local_modes.remove(
             LocalModes::ICANON | LocalModes::ECHO | LocalModes::ECHONL | LocalModes::IEXTEN,
         );
-        raw.special_codes[SpecialCodeIndex::VMIN] = 1;
-        raw.special_codes[SpecialCodeIndex::VTIME] = 0;
-        termios::tcsetattr(&stdin, OptionalActions::Now, &raw)?;
-        Ok(RawInput { saved })
-    }
-}
-
-impl Drop for RawInput {
-    fn drop(&mut self) {
-        let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &self.saved);
-    }
+        modes.special_codes[SpecialCodeIndex::VMIN] = 1;
+        modes.special_codes[SpecialCodeIndex::VTIME] = 0;
+    })
 }
 
 #[cfg(test)]

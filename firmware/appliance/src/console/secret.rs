@@ -40,7 +40,9 @@ pub fn read_secret(
     out.write_all(prompt.as_bytes())?;
     out.flush()?;
     let hidden = match echo {
-        Echo::Terminal => Some(EchoOff::new()?),
+        Echo::Terminal => Some(TerminalModes::change(|modes| {
+            modes.local_modes.remove(LocalModes::ECHO)
+        })?),
         Echo::Pipe => None,
     };
     let mut line = Vec::new();
@@ -56,23 +58,25 @@ pub fn read_secret(
     Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
 }
 
-/// The terminal's echo, off until dropped.
-struct EchoOff {
+/// The console terminal's modes as changed, restored when dropped,
+/// whatever happened meanwhile.
+pub(super) struct TerminalModes {
     saved: Termios,
 }
 
-impl EchoOff {
-    fn new() -> io::Result<EchoOff> {
+impl TerminalModes {
+    /// Applies `change` to the terminal's modes at once.
+    pub(super) fn change(change: impl FnOnce(&mut Termios)) -> io::Result<TerminalModes> {
         let stdin = io::stdin();
         let saved = termios::tcgetattr(&stdin)?;
-        let mut quiet = saved.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        termios::tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
-        Ok(EchoOff { saved })
+        let mut changed = saved.clone();
+        change(&mut changed);
+        termios::tcsetattr(&stdin, OptionalActions::Now, &changed)?;
+        Ok(TerminalModes { saved })
     }
 }
 
-impl Drop for EchoOff {
+impl Drop for TerminalModes {
     fn drop(&mut self) {
         let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &self.saved);
     }
