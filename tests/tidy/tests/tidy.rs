@@ -32,6 +32,7 @@ const UNSAFE_ALLOWED: &[&str] = &[
     "drivers/x264/src/ffi.rs",
     "drivers/ffvideo/src/hwdevice.rs",
     "drivers/srt/src/ffi.rs",
+    "drivers/decklink/src/ffi.rs",
     "drivers/v4l2/src/ioctl.rs",
     "drivers/v4l2/src/buffers.rs",
 ];

@@ -1,0 +1,100 @@
+/*
+ * The C API of makara-decklink's shim over the DeckLink SDK (C++, COM-style
+ * interfaces). `src/ffi.rs` declares the same items in Rust; keep the two
+ * in step.
+ *
+ * Every function catches C++ exceptions and reports them as a status, and
+ * none keeps a pointer it was given after it returns.
+ */
+#ifndef MAKARA_DECKLINK_H
+#define MAKARA_DECKLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a call returns. On failure, `message` (when not NULL) holds a
+ * NUL-terminated description, truncated to `message_len` bytes. */
+enum mkdl_status {
+    MKDL_OK = 0,
+    /* dlopen failed; the message is dlerror()'s. */
+    MKDL_LOAD_FAILED = 1,
+    /* The library has no CreateDeckLinkIteratorInstance_0003; the message
+     * is dlerror()'s. */
+    MKDL_NO_ENTRY_POINT = 2,
+    /* CreateDeckLinkIteratorInstance_0003 returned NULL. */
+    MKDL_NO_ITERATOR = 3,
+    /* An SDK call failed; the message names the call and its HRESULT. */
+    MKDL_CALL_FAILED = 4,
+    /* Memory ran out (std::bad_alloc) or another C++ exception escaped. */
+    MKDL_EXCEPTION = 5,
+};
+
+/* The DeckLink API library, opened. */
+typedef struct mkdl_api mkdl_api;
+
+/* A snapshot of the devices: everything copied out of the SDK's objects,
+ * which are all released before mkdl_enumerate returns. */
+typedef struct mkdl_devices mkdl_devices;
+
+typedef struct mkdl_device_info {
+    /* Never NULL; valid until mkdl_devices_free. */
+    const char *model_name;
+    const char *display_name;
+    /* 1 when the device answers IID_IDeckLinkInput (it can capture). */
+    int32_t has_input;
+    /* BMDDeckLinkVideoInputConnections: BMDVideoConnection bits. */
+    uint32_t input_connections;
+    /* BMDDeckLinkSupportsInputFormatDetection. */
+    int32_t detects_input_format;
+    /* The input display modes, in the SDK's order (0 without input). */
+    size_t mode_count;
+} mkdl_device_info;
+
+typedef struct mkdl_mode_info {
+    /* Never NULL; valid until mkdl_devices_free. */
+    const char *name;
+    /* BMDDisplayMode, a four-character code such as 'Hp59'. */
+    uint32_t code;
+    int64_t width;
+    int64_t height;
+    /* One frame lasts frame_duration / time_scale seconds. */
+    int64_t frame_duration;
+    int64_t time_scale;
+    /* BMDFieldDominance: 'prog', 'psf ', 'lowr', 'uppr', or 0. */
+    uint32_t field_dominance;
+} mkdl_mode_info;
+
+/* Opens `library` (a path, or a name dlopen searches for) and finds its
+ * iterator entry point. The library stays loaded for the rest of the
+ * process, as with the SDK's own dispatch: the real one starts threads of
+ * its own. On MKDL_OK, *api is set and must be given to mkdl_close. */
+int32_t mkdl_open(const char *library, mkdl_api **api, char *message, size_t message_len);
+
+/* Frees what mkdl_open allocated. NULL is allowed. */
+void mkdl_close(mkdl_api *api);
+
+/* Lists every device the library reports. On MKDL_OK, *devices is set and
+ * must be given to mkdl_devices_free. */
+int32_t mkdl_enumerate(const mkdl_api *api, mkdl_devices **devices, char *message,
+                       size_t message_len);
+
+size_t mkdl_device_count(const mkdl_devices *devices);
+
+/* NULL when `index` is out of range. */
+const mkdl_device_info *mkdl_device(const mkdl_devices *devices, size_t index);
+
+/* NULL when either index is out of range. */
+const mkdl_mode_info *mkdl_mode(const mkdl_devices *devices, size_t device, size_t mode);
+
+/* NULL is allowed. */
+void mkdl_devices_free(mkdl_devices *devices);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
