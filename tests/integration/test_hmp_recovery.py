@@ -251,14 +251,15 @@ def fill(path):
 
 
 def files_outside_recordings(data_dir):
-    """Every file of the data directory but the recordings and the test's
-    filler, with a digest of its bytes."""
+    """Every regular file of the data directory but the recordings and the
+    test's filler, with a digest of its bytes."""
     out = {}
     for dirpath, dirs, names in os.walk(data_dir):
         dirs[:] = [d for d in dirs if os.path.join(dirpath, d) != str(data_dir / "recordings")]
         for name in names:
             path = os.path.join(dirpath, name)
-            if path == str(data_dir / FILLER):
+            # The control socket is not data, and open() refuses it.
+            if path == str(data_dir / FILLER) or not os.path.isfile(path):
                 continue
             with open(path, "rb") as f:
                 out[os.path.relpath(path, data_dir)] = hashlib.sha256(f.read()).hexdigest()

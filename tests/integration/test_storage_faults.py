@@ -62,11 +62,14 @@ def storage_info(client):
 
 
 def files(data_dir):
-    """Every file under the data directory with its contents."""
+    """Every regular file under the data directory with its contents (the
+    control socket is not data, and open() refuses it)."""
     out = {}
     for dirpath, _, names in os.walk(data_dir):
         for name in names:
             path = os.path.join(dirpath, name)
+            if not os.path.isfile(path):
+                continue
             with open(path, "rb") as f:
                 out[os.path.relpath(path, data_dir)] = f.read()
     return out
