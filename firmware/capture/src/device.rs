@@ -66,6 +66,22 @@ pub trait CaptureDevices: Send + Sync {
     /// modes, or -1 for the mode the source sends).
     fn open(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError>;
 
+    /// Every DeckLink port (`decklinkPort` N is the N-th DeckLink device
+    /// that can capture), with its display modes; none by default.
+    fn decklink_ports(&self) -> Vec<CapturePort> {
+        Vec::new()
+    }
+
+    /// Starts capturing from DeckLink `port` in `mode` (an index into the
+    /// port's modes, or -1 for the format the card detects).
+    fn open_decklink(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        let _ = mode;
+        Err(DeviceError::NoDeckLink {
+            port,
+            why: "this build has no DeckLink driver".into(),
+        })
+    }
+
     /// Starts the test pattern with frame 0 at `origin`. Every build has
     /// it; a test may wrap it to make it misbehave like a device.
     fn open_pattern(
@@ -108,6 +124,14 @@ pub enum DeviceError {
         mode: i32,
         /// The port's last mode index.
         last: i64,
+    },
+    /// No DeckLink device answers as `decklinkPort` `port`.
+    #[error("no DeckLink device for decklinkPort {port}: {why}")]
+    NoDeckLink {
+        /// The port asked for.
+        port: u32,
+        /// Why: no driver library, no card, fewer ports.
+        why: String,
     },
     /// Another stream captures from this port.
     #[error("capturePort {port} is in use by another stream")]
