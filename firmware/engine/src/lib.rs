@@ -113,6 +113,12 @@ pub trait Engine: Send {
     fn capture_ports(&self) -> Vec<CapturePort> {
         Vec::new()
     }
+    /// The DeckLink ports this engine can capture from, with their display
+    /// modes: a family of its own, numbered from 0 apart from
+    /// [`Engine::capture_ports`]. None by default.
+    fn decklink_ports(&self) -> Vec<CapturePort> {
+        Vec::new()
+    }
     /// Attaches `tap` to the output `output`: from now on, whichever
     /// running stream sends to that output also hands the tap its packets,
     /// across stops, starts and the engine's own restarts of the stream,

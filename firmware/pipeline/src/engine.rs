@@ -229,6 +229,10 @@ impl Engine for Pipeline {
         self.codecs.devices.ports()
     }
 
+    fn decklink_ports(&self) -> Vec<makara_media::CapturePort> {
+        self.codecs.devices.decklink_ports()
+    }
+
     /// The tap is called on the sender thread of the stream that sends to
     /// `output` (the passthru thread for a passthru output), after the
     /// output took each batch.

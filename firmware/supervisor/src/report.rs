@@ -245,20 +245,29 @@ fn output_reports(
         .collect()
 }
 
+/// The capture ports by family: V4L2 (`capture`) and DeckLink.
+pub(crate) struct Ports {
+    pub capture: Vec<makara_media::CapturePort>,
+    pub decklink: Vec<makara_media::CapturePort>,
+}
+
 pub(crate) fn system(
-    ports: Vec<makara_media::CapturePort>,
+    ports: Ports,
     started: std::time::SystemTime,
     storage: Option<StorageView>,
     capacity: CapacityView,
 ) -> SystemView {
+    let keep_alive_counter = started.elapsed().map_or(0, |d| d.as_secs());
+    let family = |ports| CaptureView {
+        start_time: started,
+        keep_alive_counter,
+        ports,
+    };
     SystemView {
         version: makara_board::firmware_version().to_string(),
         hostname: makara_board::hostname(),
-        capture: CaptureView {
-            start_time: started,
-            keep_alive_counter: started.elapsed().map_or(0, |d| d.as_secs()),
-            ports,
-        },
+        capture: family(ports.capture),
+        decklink: family(ports.decklink),
         storage,
         capacity,
     }

@@ -172,7 +172,13 @@ impl Shared {
     }
 
     pub fn system(&self) -> SystemView {
-        let ports = self.engine.lock().capture_ports();
+        let ports = {
+            let engine = self.engine.lock();
+            report::Ports {
+                capture: engine.capture_ports(),
+                decklink: engine.decklink_ports(),
+            }
+        };
         let capacity = match crate::EncoderCapacity::load(self.disk.dir()) {
             Ok(None) => CapacityView::NotMeasured,
             Ok(Some(measured)) => CapacityView::Measured(measured),

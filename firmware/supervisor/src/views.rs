@@ -88,7 +88,10 @@ pub struct PresetView {
 pub struct SystemView {
     pub version: String,
     pub hostname: String,
+    /// The V4L2 capture ports.
     pub capture: CaptureView,
+    /// The DeckLink ports, numbered apart from `capture`.
+    pub decklink: CaptureView,
     /// The data disk, when its file system could be asked.
     pub storage: Option<StorageView>,
     pub capacity: CapacityView,
@@ -113,7 +116,8 @@ pub struct StorageView {
     pub low: bool,
 }
 
-/// The capture hardware: when the supervisor started, and every port.
+/// One family of capture hardware (V4L2 or DeckLink): when the supervisor
+/// started, and every port of the family.
 #[derive(Debug, Clone)]
 pub struct CaptureView {
     pub start_time: std::time::SystemTime,

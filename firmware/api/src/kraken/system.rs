@@ -3,17 +3,19 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use makara_supervisor::{
-    CapacityView, CaptureMode, CapturePort, CodecCapacity, Measured, NicView, ServerView,
-    StorageView, SystemView,
+    CapacityView, CaptureMode, CapturePort, CaptureView, CodecCapacity, Measured, NicView,
+    ServerView, StorageView, SystemView,
 };
 
 use super::links::Links;
 use crate::xml::XmlWriter;
 
 /// The version, the data disk (`storageInfo`, ours: the contract has no
-/// element for it), and the capture sections when there is capture
-/// hardware: `captureInfo`, then one `capturePort` per port (one input of
-/// one V4L2 device), whose `available_modes` are what `captureMode` indexes.
+/// element for it), and a capture section per family that has ports, in
+/// the contract's order: `captureInfo`, then one `capturePort` per V4L2
+/// port (one input of one V4L2 device), whose `available_modes` are what
+/// `captureMode` indexes; `decklinkInfo`, then one `decklinkPort` per
+/// DeckLink port, whose modes `decklinkMode` indexes.
 pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
     w.open("system");
     w.text("version", &s.version);
@@ -22,20 +24,51 @@ pub fn render_system(w: &mut XmlWriter, s: &SystemView) {
         render_storage(w, storage);
     }
     render_capacity(w, &s.capacity);
-    let c = &s.capture;
-    if !c.ports.is_empty() {
-        w.open("captureInfo");
-        w.text("keep_alive_counter", c.keep_alive_counter);
-        w.text("port_info_size", c.ports.len());
-        w.text("start_time", start_time(c.start_time));
-        let running = c.ports.iter().any(|p| p.running.is_some());
-        w.text("running", u8::from(running));
-        w.close();
-        for port in &c.ports {
-            render_port(w, port);
-        }
-    }
+    render_family(w, &V4L2, &s.capture);
+    render_family(w, &DECKLINK, &s.decklink);
     w.close();
+}
+
+/// How the contract writes one family of capture ports.
+struct Family {
+    /// The section's element: `captureInfo`.
+    info: &'static str,
+    /// Each port's element: `capturePort`.
+    port: &'static str,
+    /// `config_format` and `config_framerate` of a port no stream
+    /// captures from: the contract's example shows `unset` for a
+    /// `capturePort` and empty elements for a `decklinkPort`.
+    unset: &'static str,
+}
+
+const V4L2: Family = Family {
+    info: "captureInfo",
+    port: "capturePort",
+    unset: "unset",
+};
+
+const DECKLINK: Family = Family {
+    info: "decklinkInfo",
+    port: "decklinkPort",
+    unset: "",
+};
+
+/// The family's section, then its ports; nothing when it has no ports
+/// (no driver, or no card).
+fn render_family(w: &mut XmlWriter, f: &Family, c: &CaptureView) {
+    if c.ports.is_empty() {
+        return;
+    }
+    w.open(f.info);
+    w.text("keep_alive_counter", c.keep_alive_counter);
+    w.text("port_info_size", c.ports.len());
+    w.text("start_time", start_time(c.start_time));
+    let running = c.ports.iter().any(|p| p.running.is_some());
+    w.text("running", u8::from(running));
+    w.close();
+    for port in &c.ports {
+        render_port(w, f, port);
+    }
 }
 
 /// Named like `captureInfo`, with its snake_case children and 1/0 flag.
@@ -96,8 +129,10 @@ fn render_codec_capacity(w: &mut XmlWriter, c: &CodecCapacity) {
     w.close();
 }
 
-fn render_port(w: &mut XmlWriter, p: &CapturePort) {
-    w.open("capturePort");
+/// `device` and `name` are ours: the V4L2 device node and input name, or
+/// the DeckLink card's display name and its input connectors.
+fn render_port(w: &mut XmlWriter, f: &Family, p: &CapturePort) {
+    w.open(f.port);
     w.text("port_number", p.number);
     w.text("device", &p.device);
     w.text("name", &p.name);
@@ -109,8 +144,8 @@ fn render_port(w: &mut XmlWriter, p: &CapturePort) {
         }
         None => {
             w.text("config_mode", -1);
-            w.text("config_format", "unset");
-            w.text("config_framerate", "unset");
+            w.text("config_format", f.unset);
+            w.text("config_framerate", f.unset);
         }
     }
     w.open("current_video_desc");
@@ -271,6 +306,239 @@ mod tests {
             xml.contains("<status>not_measured</status>") && xml.contains("makarad bench capacity"),
             "{xml}"
         );
+    }
+
+    fn mode(width: u32, height: u32, rate: (u32, u32), id: &str) -> CaptureMode {
+        CaptureMode {
+            width,
+            height,
+            frame_rate: Some(rate),
+            interlaced: true,
+            id: id.into(),
+        }
+    }
+
+    /// A Duo's two SDI inputs: port 0 captures (captureMode 2, UYVY), port
+    /// 1 is idle with no signal.
+    fn decklink_ports() -> Vec<CapturePort> {
+        let modes = vec![
+            mode(720, 576, (25, 1), "PAL"),
+            mode(720, 486, (30000, 1001), "NTSC"),
+            mode(1920, 1080, (30000, 1001), "1080i59.94"),
+        ];
+        let running = CapturePort {
+            number: 0,
+            device: "DeckLink Duo (1)".into(),
+            name: "SDI".into(),
+            kind: makara_supervisor::PortKind::DigitalVideo,
+            current: Some(modes[2].clone()),
+            modes: modes.clone(),
+            running: Some(makara_supervisor::RunningCapture {
+                config_mode: 2,
+                fourcc: "UYVY".into(),
+                frame_rate: (30000, 1001),
+            }),
+        };
+        let idle = CapturePort {
+            number: 1,
+            device: "DeckLink Duo (2)".into(),
+            name: "SDI, HDMI".into(),
+            current: None,
+            running: None,
+            ..running.clone()
+        };
+        vec![running, idle]
+    }
+
+    fn view(capture: Vec<CapturePort>, decklink: Vec<CapturePort>) -> SystemView {
+        // 2017-07-21 15:23:15.732919 UTC, the contract's decklinkInfo.
+        let started = UNIX_EPOCH + Duration::from_micros(1_500_650_595_732_919);
+        let family = |ports| CaptureView {
+            start_time: started,
+            keep_alive_counter: 34527,
+            ports,
+        };
+        SystemView {
+            version: "1.2.3".into(),
+            hostname: "makara".into(),
+            capture: family(capture),
+            decklink: family(decklink),
+            storage: None,
+            capacity: CapacityView::NotMeasured,
+        }
+    }
+
+    fn rendered(s: &SystemView) -> crate::xml::Element {
+        let mut w = XmlWriter::new();
+        render_system(&mut w, s);
+        let xml = w.finish();
+        crate::xml::parse(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"))
+    }
+
+    fn names(e: &crate::xml::Element) -> Vec<&str> {
+        e.children.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The children of `e`, each with its text (empty for one with
+    /// children of its own).
+    fn fields(e: &crate::xml::Element) -> Vec<(&str, &str)> {
+        e.children
+            .iter()
+            .map(|c| (c.name.as_str(), c.text.trim()))
+            .collect()
+    }
+
+    fn child<'a>(e: &'a crate::xml::Element, name: &str) -> &'a crate::xml::Element {
+        e.child(&[name])
+            .unwrap_or_else(|| panic!("no <{name}> in <{}>: {e:?}", e.name))
+    }
+
+    #[test]
+    fn decklink_ports_are_shown_as_the_contract_shows_them() {
+        let system = rendered(&view(Vec::new(), decklink_ports()));
+        assert_eq!(
+            names(&system),
+            [
+                "version",
+                "hostname",
+                "encoderCapacity",
+                "decklinkInfo",
+                "decklinkPort",
+                "decklinkPort"
+            ]
+        );
+        assert_eq!(
+            fields(child(&system, "decklinkInfo")),
+            [
+                ("keep_alive_counter", "34527"),
+                ("port_info_size", "2"),
+                ("start_time", "2017-Jul-21 15:23:15.732919"),
+                ("running", "1"),
+            ]
+        );
+        let ports: Vec<_> = system.children_named(&["decklinkPort"]).collect();
+
+        let running = ports[0];
+        assert_eq!(
+            fields(running),
+            [
+                ("port_number", "0"),
+                ("device", "DeckLink Duo (1)"),
+                ("name", "SDI"),
+                ("config_mode", "2"),
+                ("config_format", "UYVY"),
+                ("config_framerate", "29.97"),
+                ("current_video_desc", ""),
+                ("available_modes", ""),
+            ]
+        );
+        assert_eq!(
+            fields(child(running, "current_video_desc")),
+            [
+                ("width", "1920"),
+                ("height", "1080"),
+                ("framerate", "29.97"),
+                ("interlaced", "true"),
+                ("mode_id", "1080i59.94"),
+            ]
+        );
+        let modes = child(running, "available_modes");
+        assert_eq!(names(modes), ["mode", "mode", "mode"]);
+        assert_eq!(
+            fields(&modes.children[0]),
+            [
+                ("width", "720"),
+                ("height", "576"),
+                ("framerate", "25.00"),
+                ("interlaced", "true"),
+                ("mode_id", "PAL"),
+            ]
+        );
+        assert_eq!(
+            fields(&modes.children[1]),
+            [
+                ("width", "720"),
+                ("height", "486"),
+                ("framerate", "29.97"),
+                ("interlaced", "true"),
+                ("mode_id", "NTSC"),
+            ]
+        );
+
+        // Idle, no signal: config_* empty as in the contract's example,
+        // an empty current_video_desc, the same modes.
+        let idle = ports[1];
+        assert_eq!(
+            fields(idle),
+            [
+                ("port_number", "1"),
+                ("device", "DeckLink Duo (2)"),
+                ("name", "SDI, HDMI"),
+                ("config_mode", "-1"),
+                ("config_format", ""),
+                ("config_framerate", ""),
+                ("current_video_desc", ""),
+                ("available_modes", ""),
+            ]
+        );
+        assert!(child(idle, "current_video_desc").children.is_empty());
+        assert_eq!(child(idle, "available_modes"), modes);
+    }
+
+    #[test]
+    fn decklinkinfo_is_not_running_while_no_port_captures() {
+        let mut ports = decklink_ports();
+        ports[0].running = None;
+        let system = rendered(&view(Vec::new(), ports));
+        assert_eq!(
+            child(&system, "decklinkInfo").text_of(&["running"]),
+            Some("0")
+        );
+    }
+
+    #[test]
+    fn without_decklink_ports_nothing_decklink_is_shown() {
+        let system = rendered(&view(Vec::new(), Vec::new()));
+        assert_eq!(names(&system), ["version", "hostname", "encoderCapacity"]);
+
+        // V4L2 ports alone: their section, and still nothing DeckLink.
+        let mut v4l2 = decklink_ports();
+        v4l2[0].device = "/dev/video0".into();
+        v4l2.truncate(1);
+        let system = rendered(&view(v4l2, Vec::new()));
+        assert_eq!(
+            names(&system),
+            [
+                "version",
+                "hostname",
+                "encoderCapacity",
+                "captureInfo",
+                "capturePort"
+            ]
+        );
+    }
+
+    #[test]
+    fn both_families_are_shown_in_the_contracts_order() {
+        let mut v4l2 = decklink_ports();
+        v4l2[1].device = "/dev/video0".into();
+        let system = rendered(&view(v4l2, decklink_ports()));
+        assert_eq!(
+            names(&system)[3..],
+            [
+                "captureInfo",
+                "capturePort",
+                "capturePort",
+                "decklinkInfo",
+                "decklinkPort",
+                "decklinkPort"
+            ]
+        );
+        // The idle capturePort keeps its contract's word for unset.
+        let idle = system.children_named(&["capturePort"]).nth(1).unwrap();
+        assert_eq!(idle.text_of(&["config_format"]), Some("unset"));
+        assert_eq!(idle.text_of(&["config_framerate"]), Some("unset"));
+        assert_eq!(idle.text_of(&["device"]), Some("/dev/video0"));
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub(crate) struct FakeState {
     pub picture: Option<Thumbnail>,
     /// Every thumbnail asked for: stream and width.
     pub thumbnails: Vec<(Id, u32)>,
+    /// What `capture_ports` reports.
+    pub capture_ports: Vec<makara_media::CapturePort>,
+    /// What `decklink_ports` reports.
+    pub decklink_ports: Vec<makara_media::CapturePort>,
 }
 
 /// See [`FakeState::on_start`].
@@ -108,6 +112,8 @@ impl FakeEngine {
             stats: HashMap::new(),
             picture: None,
             thumbnails: Vec::new(),
+            capture_ports: Vec::new(),
+            decklink_ports: Vec::new(),
         })));
         (FakeEngine(probe.clone()), probe)
     }
@@ -149,6 +155,14 @@ impl Engine for FakeEngine {
         let s = self.0.lock();
         s.running.get(id)?;
         s.stats.get(id).cloned()
+    }
+
+    fn capture_ports(&self) -> Vec<makara_media::CapturePort> {
+        self.0.lock().capture_ports.clone()
+    }
+
+    fn decklink_ports(&self) -> Vec<makara_media::CapturePort> {
+        self.0.lock().decklink_ports.clone()
     }
 
     fn tap(&mut self, output: &Id, tap: Arc<dyn TsTap>) -> Result<TapId, EngineError> {
