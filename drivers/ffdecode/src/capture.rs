@@ -10,8 +10,8 @@ use makara_capture::{AudioSource, DeviceError, LiveCapture, MetadataUnit};
 use makara_framering::{Frame, FramePool};
 use makara_media::{InputReport, MonotonicNs, VideoFormat};
 
-use crate::sound::NetworkSound;
 use crate::state::State;
+use makara_capture::LineSound;
 
 /// The threads of a capture: stopped and joined when dropped.
 #[derive(Debug)]
@@ -81,7 +81,7 @@ impl LiveCapture for NetworkCapture {
     /// The decoded sound on the pictures' clock, silence where the input
     /// has none.
     fn audio(&self, _origin: MonotonicNs) -> Box<dyn AudioSource> {
-        Box::new(NetworkSound {
+        Box::new(LineSound {
             line: Arc::clone(&self.state.sound),
         })
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use makara_capture::MetadataUnit;
 use makara_media::InputReport;
 
-use crate::sound::SharedLine;
+use makara_capture::SharedLine;
 
 /// KLV units kept for the source thread; older ones are dropped.
 const METADATA_QUEUE: usize = 64;

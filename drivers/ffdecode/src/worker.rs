@@ -15,9 +15,10 @@ use makara_media::{CaptionBacklog, MonotonicNs, PixelFormat, VideoFormat};
 
 use crate::decode::{codec_name, AudioDecoder, Decoded, Pictures, VideoDecoder};
 use crate::feed::{mpeg_audio_layer, AudioCodec, Feed, Streams};
-use crate::sound::{SoundLine, RATE};
+use crate::sound::RATE;
 use crate::state::State;
 use crate::timing::{Clock, TICKS_PER_SEC};
+use makara_capture::SoundLine;
 
 /// Slots in a capture's pool: the encoder's queue and the one it works on
 /// (four, as the ring requires), the frames waiting for the source thread,

@@ -1,7 +1,7 @@
 //! The burnt-in text: a 5×7 bitmap font for digits and the colon, and the
 //! two lines it draws (timecode and frame counter).
 
-use std::fmt;
+use makara_media::Timecode;
 
 /// Glyph width in font pixels.
 pub(crate) const GLYPH_W: usize = 5;
@@ -108,57 +108,17 @@ pub(crate) const TIMECODE_CHARS: usize = 11;
 /// 60 fps).
 pub(crate) const COUNTER_DIGITS: usize = 10;
 
-/// A non-drop-frame SMPTE timecode at a whole frame rate, counted from the
-/// first frame and wrapping at 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timecode {
-    /// Hours, `0..24`.
-    pub hours: u8,
-    /// Minutes, `0..60`.
-    pub minutes: u8,
-    /// Seconds, `0..60`.
-    pub seconds: u8,
-    /// Frames, `0..frame_rate`.
-    pub frames: u8,
-}
-
-impl Timecode {
-    /// The timecode of frame `index` at `frame_rate` whole frames per second
-    /// (1–60; anything else is treated as the nearest bound).
-    pub fn from_frame(index: u64, frame_rate: u32) -> Timecode {
-        let rate = u64::from(frame_rate.clamp(1, 60));
-        let secs = index / rate;
-        // Every value is below 60 after the modulo, so the casts are exact.
-        Timecode {
-            hours: (secs / 3600 % 24) as u8,
-            minutes: (secs / 60 % 60) as u8,
-            seconds: (secs % 60) as u8,
-            frames: (index % rate) as u8,
-        }
+/// `HH:MM:SS:FF` as ASCII, without allocating.
+pub(crate) fn timecode_ascii(tc: &Timecode) -> [u8; TIMECODE_CHARS] {
+    let mut out = [b':'; TIMECODE_CHARS];
+    for (i, v) in [tc.hours, tc.minutes, tc.seconds, tc.frames]
+        .into_iter()
+        .enumerate()
+    {
+        out[i * 3] = b'0' + v / 10;
+        out[i * 3 + 1] = b'0' + v % 10;
     }
-
-    /// `HH:MM:SS:FF` as ASCII, without allocating.
-    pub(crate) fn ascii(&self) -> [u8; TIMECODE_CHARS] {
-        let mut out = [b':'; TIMECODE_CHARS];
-        for (i, v) in [self.hours, self.minutes, self.seconds, self.frames]
-            .into_iter()
-            .enumerate()
-        {
-            out[i * 3] = b'0' + v / 10;
-            out[i * 3 + 1] = b'0' + v % 10;
-        }
-        out
-    }
-}
-
-impl fmt::Display for Timecode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:02}:{:02}:{:02}:{:02}",
-            self.hours, self.minutes, self.seconds, self.frames
-        )
-    }
+    out
 }
 
 /// Frame `index` as ten zero-padded decimal digits (modulo 10^10).
@@ -223,7 +183,7 @@ mod tests {
     fn ascii_matches_display() {
         for (index, rate) in [(0, 30), (1_234_567, 30), (99, 50), (5_183_999, 60)] {
             let t = Timecode::from_frame(index, rate);
-            assert_eq!(t.ascii(), t.to_string().as_bytes());
+            assert_eq!(timecode_ascii(&t), t.to_string().as_bytes());
         }
     }
 

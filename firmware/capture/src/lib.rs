@@ -55,6 +55,7 @@ mod pattern;
 mod raw_file;
 mod settings;
 mod slate;
+mod sound_line;
 mod tone;
 
 use makara_media::MonotonicNs;
@@ -64,7 +65,7 @@ pub use audio::{AudioSource, MetadataUnit};
 pub use clock::monotonic_now;
 pub use device::{CaptureDevices, DeviceError, LiveCapture, NoCaptureDevices};
 pub use draw::{Yuv, BARS_75, MOTION_PX_PER_FRAME, TEXT_BACKGROUND, TEXT_FOREGROUND};
-pub use font::Timecode;
+pub use makara_media::Timecode;
 pub use pattern::{TestPattern, PATTERN_SLOTS};
 pub use raw_file::{RawFile, RawFileError};
 pub use settings::{
@@ -72,6 +73,7 @@ pub use settings::{
     MIN_HEIGHT, MIN_WIDTH,
 };
 pub use slate::{Slate, SLATE_BACKGROUND};
+pub use sound_line::{LineSound, SharedLine, SoundLine};
 pub use tone::{
     Tone, AAC_FRAME_SAMPLES, TONE_CHANNELS, TONE_DBFS, TONE_HZ, TONE_PEAK, TONE_SAMPLE_RATE,
 };

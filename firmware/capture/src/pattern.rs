@@ -10,11 +10,12 @@ use makara_media::{MonotonicNs, VideoFormat};
 use crate::clock::{monotonic_now, sleep_until, Timeline};
 use crate::device::{DeviceError, LiveCapture};
 use crate::draw::{Canvas, MOTION_PX_PER_FRAME};
-use crate::font::{counter_ascii, Timecode};
+use crate::font::{counter_ascii, timecode_ascii};
 use crate::settings::{Pacing, StartError, TestPatternSettings};
 use crate::tone::Tone;
 use crate::AudioSource;
 use crate::{CaptureError, FrameInfo};
+use makara_media::Timecode;
 
 /// Slots in the pattern's pool: as many buffers as a V4L2 device is
 /// given, so a reader holds frames for the same time either way.
@@ -84,7 +85,7 @@ impl TestPattern {
         let width = u64::from(self.format.width);
         // The remainder is below the width, so it fits a usize.
         let shift = (index % width * u64::from(MOTION_PX_PER_FRAME) % width) as usize;
-        let timecode = Timecode::from_frame(index, self.settings.frame_rate).ascii();
+        let timecode = timecode_ascii(&Timecode::from_frame(index, self.settings.frame_rate));
         let counter = counter_ascii(index);
         self.canvas.draw(shift, [&timecode, &counter], out);
         Ok(())
@@ -191,6 +192,10 @@ impl LiveCapture for TestPattern {
                 device: "test pattern".into(),
                 what: e.to_string(),
             })?;
+        slot.set_timecode(Timecode::from_frame(
+            info.sequence,
+            self.settings.frame_rate,
+        ));
         Ok(Some(slot.freeze(info.pts, info.sequence)))
     }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use makara_media::{Captions, MonotonicNs, VideoFormat};
+use makara_media::{Captions, MonotonicNs, Timecode, VideoFormat};
 
 use crate::pool::{FramePool, Slot};
 
@@ -21,8 +21,10 @@ pub struct FrameMut {
 
 impl FrameMut {
     pub(crate) fn new(pool: Arc<FramePool>, mut slot: Arc<Slot>) -> FrameMut {
-        // The slot's last frame's captions are not this one's.
-        Arc::get_mut(&mut slot).expect(UNIQUE).captions = Captions::none();
+        // The slot's last frame's captions and timecode are not this one's.
+        let fresh = Arc::get_mut(&mut slot).expect(UNIQUE);
+        fresh.captions = Captions::none();
+        fresh.timecode = None;
         FrameMut {
             pool,
             slot: Some(slot),
@@ -51,6 +53,12 @@ impl FrameMut {
     pub fn set_captions(&mut self, captions: Captions) {
         let slot = Arc::get_mut(self.slot.as_mut().expect(LIVE)).expect(UNIQUE);
         slot.captions = captions;
+    }
+
+    /// Gives the frame the timecode its source read or counted.
+    pub fn set_timecode(&mut self, timecode: Timecode) {
+        let slot = Arc::get_mut(self.slot.as_mut().expect(LIVE)).expect(UNIQUE);
+        slot.timecode = Some(timecode);
     }
 
     /// Ends the write and stamps the frame: from here it is read-only and
@@ -141,6 +149,13 @@ impl Frame {
     /// sources).
     pub fn captions(&self) -> &Captions {
         &self.slot_ref().captions
+    }
+
+    /// The SMPTE timecode its source gave the frame: read from the
+    /// signal (a capture card's RP188 or VITC) or counted (the test
+    /// pattern); `None` for sources without one.
+    pub fn timecode(&self) -> Option<Timecode> {
+        self.slot_ref().timecode
     }
 
     /// The pool the frame lives in, for stages that report copies.

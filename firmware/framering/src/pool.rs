@@ -30,7 +30,7 @@ use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use makara_media::{Captions, MonotonicNs, VideoFormat};
+use makara_media::{Captions, MonotonicNs, Timecode, VideoFormat};
 use thiserror::Error;
 
 use crate::driver::{DriverSlots, TakeError};
@@ -137,6 +137,8 @@ pub(crate) struct Slot {
     pub(crate) sequence: u64,
     /// The closed captions of the frame in it.
     pub(crate) captions: Captions,
+    /// The SMPTE timecode of the frame in it, if its source gave one.
+    pub(crate) timecode: Option<Timecode>,
 }
 
 /// Who has a slot now (see the module documentation).
@@ -251,6 +253,7 @@ impl FramePool {
                     pts: MonotonicNs(0),
                     sequence: 0,
                     captions: Captions::none(),
+                    timecode: None,
                 });
                 if driver_memory {
                     Keeping::Lent(slot)

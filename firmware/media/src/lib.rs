@@ -11,6 +11,7 @@ mod clock;
 mod encoded;
 mod pixel;
 mod port;
+mod timecode;
 mod transport;
 
 pub use captions::{cc_valid, CaptionBacklog, Captions};
@@ -18,4 +19,5 @@ pub use clock::{Clock90k, MonotonicNs, Pcr27M, CLOCK_90K_HZ, PCR_HZ};
 pub use encoded::{AudioCodec, EncodedAudio, EncodedVideo, VideoCodec};
 pub use pixel::{PixelFormat, Plane, VideoFormat, VideoFormatError};
 pub use port::{CaptureMode, CapturePort, PortKind, RunningCapture};
+pub use timecode::Timecode;
 pub use transport::{InputReport, OutputHealth, OutputReport, SrtLinkStats};

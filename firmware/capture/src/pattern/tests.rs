@@ -361,6 +361,22 @@ fn real_time_next_frame_keeps_pace() {
 }
 
 #[test]
+fn frames_carry_the_timecode_they_show() {
+    let s = TestPatternSettings {
+        width: 64,
+        height: 64,
+        frame_rate: 60,
+        ..TestPatternSettings::DEFAULT
+    };
+    let mut p = TestPattern::start(s, crate::monotonic_now()).unwrap();
+    let frame = next(&mut p);
+    assert_eq!(
+        frame.timecode(),
+        Some(Timecode::from_frame(frame.sequence(), 60))
+    );
+}
+
+#[test]
 fn tiny_and_extreme_pictures_render() {
     for (w, h) in [
         (16, 16),
