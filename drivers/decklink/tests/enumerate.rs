@@ -1,40 +1,16 @@
 //! Enumeration through the real path: the shim dlopens a fake
-//! libDeckLinkAPI.so (`tests/fake/fake_decklink.cpp`), built here against
-//! the vendored SDK headers, and walks its COM objects.
+//! libDeckLinkAPI.so (`tests/fake/fake_decklink.cpp`), built by
+//! `common` against the vendored SDK headers, and walks its COM objects.
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
+use common::{fake, two_devices};
 use makara_decklink::{
     Connection, DeckLinkApi, EnumerateError, FrameRate, InputDeviceError, OpenError, Scan,
 };
-
-/// Compiles the fake with `defines` into `name` (once per test run) and
-/// returns its path.
-fn fake(name: &str, defines: &[&str], cell: &'static OnceLock<PathBuf>) -> &'static Path {
-    cell.get_or_init(|| {
-        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-        let compiler = std::env::var("CXX").unwrap_or_else(|_| "c++".to_owned());
-        let status = Command::new(&compiler)
-            .args(["-std=c++14", "-shared", "-fPIC", "-Wall", "-Werror", "-o"])
-            .arg(&out)
-            .arg("-I")
-            .arg(crate_dir.join("sdk/include"))
-            .args(defines.iter().map(|d| format!("-D{d}")))
-            .arg(crate_dir.join("tests/fake/fake_decklink.cpp"))
-            .status()
-            .unwrap_or_else(|e| panic!("running {compiler}: {e}"));
-        assert!(status.success(), "{compiler} failed building {name}");
-        out
-    })
-}
-
-fn two_devices() -> &'static Path {
-    static CELL: OnceLock<PathBuf> = OnceLock::new();
-    fake("libDeckLinkAPI-two.so", &[], &CELL)
-}
 
 fn no_devices() -> &'static Path {
     static CELL: OnceLock<PathBuf> = OnceLock::new();
@@ -105,6 +81,28 @@ fn the_fake_cards_are_listed_with_their_connectors_and_modes() {
                 FrameRate {
                     num: 60000,
                     den: 1001
+                },
+                Scan::Progressive
+            ),
+            (
+                "PAL",
+                "pal ".to_owned(),
+                720,
+                576,
+                FrameRate {
+                    num: 25000,
+                    den: 1000
+                },
+                Scan::UpperFieldFirst
+            ),
+            (
+                "720p50",
+                "hp50".to_owned(),
+                1280,
+                720,
+                FrameRate {
+                    num: 50000,
+                    den: 1000
                 },
                 Scan::Progressive
             ),
