@@ -8,23 +8,30 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "DeckLinkAPI.h"
 
+typedef IDeckLinkIterator *(*CreateIteratorFunc)(void);
+
+struct mkdl_api {
+    CreateIteratorFunc create_iterator;
+};
+
 namespace {
 
 // The entry point of SDK 10.9.12's DeckLinkAPIDispatch.cpp.
 const char kIteratorEntryPoint[] = "CreateDeckLinkIteratorInstance_0003";
-
-typedef IDeckLinkIterator *(*CreateIteratorFunc)(void);
 
 // Holds one reference to a COM object and releases it when it goes.
 template <typename T> class Ref {
@@ -150,12 +157,16 @@ Device read_device(IDeckLink *decklink) {
 
     d.info.input_connections = 0;
     d.info.detects_input_format = 0;
+    d.info.max_audio_channels = 0;
     Ref<IDeckLinkAttributes> attributes;
     if (decklink->QueryInterface(IID_IDeckLinkAttributes,
                                  reinterpret_cast<void **>(attributes.out())) == S_OK) {
         d.info.input_connections = static_cast<uint32_t>(
             int_attribute(attributes.get(), BMDDeckLinkVideoInputConnections,
                           "IDeckLinkAttributes::GetInt(BMDDeckLinkVideoInputConnections)"));
+        d.info.max_audio_channels =
+            int_attribute(attributes.get(), BMDDeckLinkMaximumAudioChannels,
+                          "IDeckLinkAttributes::GetInt(BMDDeckLinkMaximumAudioChannels)");
         d.info.detects_input_format = flag_attribute(
             attributes.get(), BMDDeckLinkSupportsInputFormatDetection,
             "IDeckLinkAttributes::GetFlag(BMDDeckLinkSupportsInputFormatDetection)");
@@ -170,11 +181,251 @@ Device read_device(IDeckLink *decklink) {
     return d;
 }
 
-} // namespace
 
-struct mkdl_api {
-    CreateIteratorFunc create_iterator;
+bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The time scale the shim asks every time in: 90 kHz, MPEG's own clock,
+// divides into whole ticks the frame durations of every broadcast rate
+// (the 1001 ones included) and the 48 kHz sample period's multiples the
+// driver packs.
+const BMDTimeScale kTimeScale = 90000;
+
+// A frame's timecode: RP188 (VITC1, LTC or VITC2, whichever is valid
+// first) where the source sends it, else VITC.
+bool read_timecode(IDeckLinkVideoInputFrame *frame, uint32_t *bcd) {
+    const BMDTimecodeFormat formats[] = {bmdTimecodeRP188Any, bmdTimecodeVITC};
+    for (BMDTimecodeFormat format : formats) {
+        Ref<IDeckLinkTimecode> timecode;
+        if (frame->GetTimecode(format, timecode.out()) == S_OK && timecode.get() != nullptr) {
+            *bcd = timecode->GetBCD();
+            return true;
+        }
+    }
+    return false;
+}
+
+// The input callback the driver calls on its own thread. It passes frames
+// on to the caller's callbacks, follows format changes, and lets stop()
+// wait until no call is inside.
+class Capture : public IDeckLinkInputCallback {
+  public:
+    Capture(IDeckLinkInput *input, const mkdl_callbacks &callbacks, uint32_t pixel_format,
+            bool detect_format, uint32_t audio_channels)
+        : input_(input), callbacks_(callbacks), pixel_format_(pixel_format),
+          detect_format_(detect_format), audio_channels_(audio_channels) {
+        input_->AddRef();
+    }
+
+    HRESULT QueryInterface(REFIID iid, LPVOID *out) override {
+        if (same_iid(iid, IID_IUnknown) || same_iid(iid, IID_IDeckLinkInputCallback)) {
+            *out = static_cast<IDeckLinkInputCallback *>(this);
+            AddRef();
+            return S_OK;
+        }
+        *out = nullptr;
+        return E_NOINTERFACE;
+    }
+    ULONG AddRef() override { return ++refs_; }
+    ULONG Release() override {
+        ULONG left = --refs_;
+        if (left == 0) {
+            delete this;
+        }
+        return left;
+    }
+
+    HRESULT VideoInputFrameArrived(IDeckLinkVideoInputFrame *video,
+                                   IDeckLinkAudioInputPacket *audio) override {
+        Entry entry(*this);
+        if (!entry.admitted()) {
+            return S_OK;
+        }
+        try {
+            mkdl_frame frame = {};
+            frame.time_scale = kTimeScale;
+            if (video != nullptr) {
+                describe_video(video, &frame);
+            }
+            if (audio != nullptr) {
+                describe_audio(audio, &frame);
+            }
+            callbacks_.frame(callbacks_.context, &frame);
+        } catch (...) {
+            // Nothing may unwind into the driver: the frame is lost.
+        }
+        return S_OK;
+    }
+
+    // The card sees another format: capture goes on in it (pause, enable
+    // the new mode, flush, start: the order the SDK documents), then the
+    // caller is told. The driver calls this only with format detection on.
+    HRESULT VideoInputFormatChanged(BMDVideoInputFormatChangedEvents, IDeckLinkDisplayMode *mode,
+                                    BMDDetectedVideoInputFormatFlags) override {
+        Entry entry(*this);
+        if (!entry.admitted() || mode == nullptr) {
+            return S_OK;
+        }
+        try {
+            input_->PauseStreams();
+            if (input_->EnableVideoInput(mode->GetDisplayMode(), pixel_format_,
+                                         bmdVideoInputEnableFormatDetection) != S_OK) {
+                // The new format cannot be captured: no more frames come,
+                // which the caller sees as a lost signal.
+                return S_OK;
+            }
+            input_->FlushStreams();
+            input_->StartStreams();
+            mkdl_format format = {};
+            format.mode_code = mode->GetDisplayMode();
+            format.width = mode->GetWidth();
+            format.height = mode->GetHeight();
+            BMDTimeValue duration = 0;
+            BMDTimeScale scale = 0;
+            mode->GetFrameRate(&duration, &scale);
+            format.frame_duration = duration;
+            format.time_scale = scale;
+            format.field_dominance = mode->GetFieldDominance();
+            format.pixel_format = pixel_format_;
+            callbacks_.format_changed(callbacks_.context, &format);
+        } catch (...) {
+        }
+        return S_OK;
+    }
+
+    // Enables video and sound and starts the streams; throws CallFailed.
+    void start(BMDDisplayMode mode) {
+        BMDVideoInputFlags flags =
+            detect_format_ ? bmdVideoInputEnableFormatDetection : bmdVideoInputFlagDefault;
+        check(input_->EnableVideoInput(mode, pixel_format_, flags),
+              "IDeckLinkInput::EnableVideoInput");
+        check(input_->EnableAudioInput(bmdAudioSampleRate48kHz, bmdAudioSampleType32bitInteger,
+                                       audio_channels_),
+              "IDeckLinkInput::EnableAudioInput");
+        check(input_->SetCallback(this), "IDeckLinkInput::SetCallback");
+        check(input_->StartStreams(), "IDeckLinkInput::StartStreams");
+    }
+
+    // Stops everything. When it returns no callback is inside or will
+    // enter, whatever the driver itself guarantees.
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            closing_ = true;
+        }
+        input_->StopStreams();
+        input_->SetCallback(nullptr);
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            idle_.wait(lock, [this] { return inside_ == 0; });
+        }
+        // A format change that was inside may have started the streams
+        // again after the first stop.
+        input_->StopStreams();
+        input_->DisableAudioInput();
+        input_->DisableVideoInput();
+    }
+
+  private:
+    ~Capture() { input_->Release(); }
+
+    // Counts a callback in, unless the capture is stopping.
+    class Entry {
+      public:
+        explicit Entry(Capture &capture) : capture_(capture) {
+            std::lock_guard<std::mutex> lock(capture_.mutex_);
+            admitted_ = !capture_.closing_;
+            if (admitted_) {
+                ++capture_.inside_;
+            }
+        }
+        ~Entry() {
+            if (!admitted_) {
+                return;
+            }
+            std::lock_guard<std::mutex> lock(capture_.mutex_);
+            if (--capture_.inside_ == 0) {
+                capture_.idle_.notify_all();
+            }
+        }
+        Entry(const Entry &) = delete;
+        Entry &operator=(const Entry &) = delete;
+        bool admitted() const { return admitted_; }
+
+      private:
+        Capture &capture_;
+        bool admitted_;
+    };
+
+    void describe_video(IDeckLinkVideoInputFrame *video, mkdl_frame *frame) {
+        void *bytes = nullptr;
+        if (video->GetBytes(&bytes) != S_OK || bytes == nullptr) {
+            return;
+        }
+        frame->has_video = 1;
+        frame->bytes = static_cast<const uint8_t *>(bytes);
+        frame->row_bytes = video->GetRowBytes();
+        frame->width = video->GetWidth();
+        frame->height = video->GetHeight();
+        frame->pixel_format = video->GetPixelFormat();
+        frame->no_signal = (video->GetFlags() & bmdFrameHasNoInputSource) != 0;
+        BMDTimeValue time = 0;
+        BMDTimeValue duration = 0;
+        if (video->GetStreamTime(&time, &duration, kTimeScale) == S_OK) {
+            frame->stream_time = time;
+            frame->stream_duration = duration;
+        }
+        frame->has_timecode = read_timecode(video, &frame->timecode_bcd);
+    }
+
+    void describe_audio(IDeckLinkAudioInputPacket *audio, mkdl_frame *frame) {
+        void *bytes = nullptr;
+        long count = audio->GetSampleFrameCount();
+        if (count <= 0 || audio->GetBytes(&bytes) != S_OK || bytes == nullptr) {
+            return;
+        }
+        BMDTimeValue time = 0;
+        if (audio->GetPacketTime(&time, kTimeScale) != S_OK) {
+            return;
+        }
+        frame->audio = static_cast<const int32_t *>(bytes);
+        frame->audio_frames = count;
+        frame->audio_channels = static_cast<int32_t>(audio_channels_);
+        frame->audio_time = time;
+    }
+
+    IDeckLinkInput *input_;
+    mkdl_callbacks callbacks_;
+    uint32_t pixel_format_;
+    bool detect_format_;
+    uint32_t audio_channels_;
+    std::atomic<ULONG> refs_{1};
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    bool closing_ = false;
+    int inside_ = 0;
 };
+
+// The `index`-th device of a fresh iteration, with one reference; throws
+// CallFailed when there is none.
+IDeckLink *nth_device(const mkdl_api *api, size_t index) {
+    Ref<IDeckLinkIterator> iterator;
+    *iterator.out() = api->create_iterator();
+    if (iterator.get() == nullptr) {
+        throw CallFailed{std::string(kIteratorEntryPoint) + " returned no iterator"};
+    }
+    for (size_t i = 0;; ++i) {
+        IDeckLink *decklink = nullptr;
+        if (iterator->Next(&decklink) != S_OK || decklink == nullptr) {
+            throw CallFailed{"no DeckLink device at index " + std::to_string(index)};
+        }
+        if (i == index) {
+            return decklink;
+        }
+        decklink->Release();
+    }
+}
+
+} // namespace
 
 struct mkdl_devices {
     std::vector<Device> devices;
@@ -273,3 +524,55 @@ extern "C" const mkdl_mode_info *mkdl_mode(const mkdl_devices *devices, size_t d
 }
 
 extern "C" void mkdl_devices_free(mkdl_devices *devices) { delete devices; }
+
+struct mkdl_input {
+    Capture *capture;
+};
+
+extern "C" int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t mode_code,
+                                   uint32_t pixel_format, int32_t detect_format,
+                                   uint32_t audio_channels, const mkdl_callbacks *callbacks,
+                                   mkdl_input **input, char *message, size_t message_len) {
+    try {
+        Ref<IDeckLink> decklink;
+        *decklink.out() = nth_device(api, device);
+        Ref<IDeckLinkInput> device_input;
+        check(decklink->QueryInterface(IID_IDeckLinkInput,
+                                       reinterpret_cast<void **>(device_input.out())),
+              "IDeckLink::QueryInterface(IID_IDeckLinkInput)");
+        Capture *capture = new Capture(device_input.get(), *callbacks, pixel_format,
+                                       detect_format != 0, audio_channels);
+        try {
+            capture->start(mode_code);
+        } catch (...) {
+            capture->stop();
+            capture->Release();
+            throw;
+        }
+        *input = new mkdl_input{capture};
+        return MKDL_OK;
+    } catch (const CallFailed &e) {
+        set_message(message, message_len, e.text);
+        return MKDL_CALL_FAILED;
+    } catch (const std::exception &e) {
+        set_message(message, message_len, e.what());
+        return MKDL_EXCEPTION;
+    } catch (...) {
+        set_message(message, message_len, "unknown C++ exception");
+        return MKDL_EXCEPTION;
+    }
+}
+
+extern "C" void mkdl_input_close(mkdl_input *input) {
+    if (input == nullptr) {
+        return;
+    }
+    try {
+        input->capture->stop();
+    } catch (...) {
+        // The driver threw while stopping: the callbacks are shut out all
+        // the same (stop() set closing first).
+    }
+    input->capture->Release();
+    delete input;
+}

@@ -50,6 +50,8 @@ typedef struct mkdl_device_info {
     uint32_t input_connections;
     /* BMDDeckLinkSupportsInputFormatDetection. */
     int32_t detects_input_format;
+    /* BMDDeckLinkMaximumAudioChannels (0 when the driver does not say). */
+    int64_t max_audio_channels;
     /* The input display modes, in the SDK's order (0 without input). */
     size_t mode_count;
 } mkdl_device_info;
@@ -92,6 +94,80 @@ const mkdl_mode_info *mkdl_mode(const mkdl_devices *devices, size_t device, size
 
 /* NULL is allowed. */
 void mkdl_devices_free(mkdl_devices *devices);
+
+/* ---- Capture ---------------------------------------------------------- */
+
+/* A running capture from one device's input. */
+typedef struct mkdl_input mkdl_input;
+
+/* One call of the driver's VideoInputFrameArrived, as the shim passes it
+ * on. Every pointer is valid only during the callback. */
+typedef struct mkdl_frame {
+    /* 0 when the driver delivered sound without a picture. */
+    int32_t has_video;
+    /* The picture: `height` rows of `row_bytes`, in `pixel_format`
+     * ('2vuy' 8-bit UYVY or 'v210' 10-bit 4:2:2). */
+    const uint8_t *bytes;
+    int64_t row_bytes;
+    int64_t width;
+    int64_t height;
+    uint32_t pixel_format;
+    /* bmdFrameHasNoInputSource: the card sees no signal; the picture is
+     * the card's filler, not a source's. */
+    int32_t no_signal;
+    /* GetStreamTime: the frame's time since the streams started, and how
+     * long it lasts, in units of `time_scale`. */
+    int64_t stream_time;
+    int64_t stream_duration;
+    /* The time scale of stream_time, stream_duration and audio_time. */
+    int64_t time_scale;
+    /* RP188 (any) else VITC timecode, as BMDTimecodeBCD, when present. */
+    int32_t has_timecode;
+    uint32_t timecode_bcd;
+    /* The sound of the frame: `audio_frames` sample frames of
+     * `audio_channels` interleaved 32-bit samples at 48 kHz, starting at
+     * `audio_time`; NULL and 0 when the call carried none. */
+    const int32_t *audio;
+    int64_t audio_frames;
+    int32_t audio_channels;
+    int64_t audio_time;
+} mkdl_frame;
+
+/* A format the card detected (VideoInputFormatChanged). The shim has
+ * already re-enabled the input in it when the callback runs. */
+typedef struct mkdl_format {
+    uint32_t mode_code;
+    int64_t width;
+    int64_t height;
+    int64_t frame_duration;
+    int64_t time_scale;
+    uint32_t field_dominance;
+    uint32_t pixel_format;
+} mkdl_format;
+
+/* Called on the driver's thread, one call at a time. They must not
+ * unwind, and must not call mkdl_input_close. */
+typedef struct mkdl_callbacks {
+    void *context;
+    void (*frame)(void *context, const mkdl_frame *frame);
+    void (*format_changed)(void *context, const mkdl_format *format);
+} mkdl_callbacks;
+
+/* Starts capturing from device `device` (an index of mkdl_enumerate's
+ * list) in display mode `mode_code`, with `pixel_format` ('2vuy' or
+ * 'v210'). With `detect_format`, the card's format detection is on: the
+ * shim follows the signal to every format it reports. Sound: 32-bit,
+ * 48 kHz, `audio_channels` (2, 8 or 16). On MKDL_OK *input is set, the
+ * callbacks may run from then on, and *input must be given to
+ * mkdl_input_close. */
+int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t mode_code,
+                        uint32_t pixel_format, int32_t detect_format, uint32_t audio_channels,
+                        const mkdl_callbacks *callbacks, mkdl_input **input, char *message,
+                        size_t message_len);
+
+/* Stops the streams and releases the input. When it returns, no callback
+ * runs or will run, so their context may be freed. NULL is allowed. */
+void mkdl_input_close(mkdl_input *input);
 
 #ifdef __cplusplus
 }

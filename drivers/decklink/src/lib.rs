@@ -21,15 +21,20 @@
 // module allow-listed in `tests/tidy`.
 #![deny(unsafe_code)]
 
+mod capture;
 mod ffi;
 mod mode;
+mod pixels;
+mod ports;
 
 use std::env;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+pub use capture::{CaptureError, CapturePixels, CaptureSettings, DeckLinkCapture};
 pub use mode::{Connection, DisplayMode, FrameRate, ModeCode, ModeError, Scan};
+pub use ports::DeckLinkPorts;
 
 /// The driver library's name, found by the dynamic loader's usual search.
 pub const DEFAULT_LIBRARY: &str = "libDeckLinkAPI.so";
@@ -61,6 +66,9 @@ pub struct Device {
     /// Whether it detects the input's format itself, which auto mode
     /// (`decklinkMode -1`) needs (`BMDDeckLinkSupportsInputFormatDetection`).
     pub detects_input_format: bool,
+    /// The most embedded audio channels it captures
+    /// (`BMDDeckLinkMaximumAudioChannels`; 0 when the driver does not say).
+    pub max_audio_channels: u32,
     /// Its input display modes, in the driver's order; empty when it
     /// cannot capture.
     pub modes: Vec<DisplayMode>,
@@ -139,6 +147,10 @@ impl DeckLinkApi {
         DeckLinkApi::open(&library_path(env::var_os(LIBRARY_ENV)))
     }
 
+    pub(crate) fn library(&self) -> &ffi::Library {
+        &self.library
+    }
+
     /// The library this was opened from, as it was given.
     pub fn path(&self) -> &Path {
         &self.path
@@ -171,6 +183,7 @@ impl DeckLinkApi {
                     inputs: Connection::from_bits(d.input_connections),
                     can_capture: d.has_input,
                     detects_input_format: d.detects_input_format,
+                    max_audio_channels: u32::try_from(d.max_audio_channels).unwrap_or(0),
                     model_name: d.model_name,
                     display_name: d.display_name,
                     modes,

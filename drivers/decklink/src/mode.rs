@@ -163,6 +163,20 @@ impl Connection {
     }
 }
 
+impl fmt::Display for Connection {
+    /// The connector's name as it is printed on the card.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Connection::Sdi => "SDI",
+            Connection::Hdmi => "HDMI",
+            Connection::OpticalSdi => "Optical SDI",
+            Connection::Component => "Component",
+            Connection::Composite => "Composite",
+            Connection::SVideo => "S-Video",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,16 @@
 //! The media engine of this build: the pipeline with libx264 for H.264,
 //! libavcodec (libx265, SVT-AV1, mpeg2video) for HEVC, AV1 and MPEG-2
-//! video, FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 capture,
-//! and network inputs decoded by libavcodec; and for the bench's files,
+//! video, FFmpeg's native AAC / MPEG-1 Layer II for audio, V4L2 and
+//! DeckLink capture, and network inputs decoded by libavcodec; and for the
+//! bench's files,
 //! AV1 through rav1e. The only place the concrete drivers are named.
 
+use makara_capture::{CaptureDevices, DeviceError, LiveCapture};
+use makara_decklink::DeckLinkPorts;
 use makara_encode::{AudioEncoder, EncodeError, Hardware, VideoEncoder, VideoSettings};
 use makara_ffaudio::FfAudioEncoder;
 use makara_ffvideo::{FfVideoEncoder, Rav1eEncoder};
-use makara_media::VideoCodec;
+use makara_media::{CapturePort, VideoCodec};
 use makara_pipeline::{Codecs, NetworkFactory, NetworkOpen, Pipeline};
 use makara_v4l2::V4l2Devices;
 use makara_x264::X264Encoder;
@@ -24,8 +27,46 @@ pub fn codecs() -> Codecs {
             Ok(Box::new(FfAudioEncoder::open(*settings)?) as Box<dyn AudioEncoder>)
         }),
         hardware: Box::new(makara_ffvideo::hardware_available),
-        devices: std::sync::Arc::new(V4l2Devices::new()),
+        devices: std::sync::Arc::new(Devices::new()),
         network: Some(network_decoder()),
+    }
+}
+
+/// The capture hardware: the inputs of the V4L2 devices as
+/// `capturePort`s, and the DeckLink cards as `decklinkPort`s through the
+/// driver library `MAKARA_DECKLINK_LIBRARY` names (else
+/// `libDeckLinkAPI.so`).
+#[derive(Debug)]
+struct Devices {
+    v4l2: V4l2Devices,
+    decklink: DeckLinkPorts,
+}
+
+impl Devices {
+    fn new() -> Devices {
+        let library = makara_decklink::library_path(std::env::var_os(makara_decklink::LIBRARY_ENV));
+        Devices {
+            v4l2: V4l2Devices::new(),
+            decklink: DeckLinkPorts::new(library),
+        }
+    }
+}
+
+impl CaptureDevices for Devices {
+    fn ports(&self) -> Vec<CapturePort> {
+        self.v4l2.ports()
+    }
+
+    fn open(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        self.v4l2.open(port, mode)
+    }
+
+    fn decklink_ports(&self) -> Vec<CapturePort> {
+        self.decklink.ports()
+    }
+
+    fn open_decklink(&self, port: u32, mode: i32) -> Result<Box<dyn LiveCapture>, DeviceError> {
+        self.decklink.open(port, mode)
     }
 }
 

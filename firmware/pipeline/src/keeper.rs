@@ -125,6 +125,11 @@ impl Stages {
                 let settings = VideoSettings::from_transcoder(&setup.transcoder, capture.format())?;
                 (capture, settings)
             }
+            Input::DeckLink { port, mode } => {
+                let capture = codecs.devices.open_decklink(*port, *mode)?;
+                let settings = VideoSettings::from_transcoder(&setup.transcoder, capture.format())?;
+                (capture, settings)
+            }
             Input::RawFile { path, pixel_format } => {
                 let format = VideoFormat {
                     pixel_format: *pixel_format,
@@ -303,6 +308,7 @@ pub(crate) fn run_once(
         label: match &setup.source {
             Input::Pattern => "the test pattern".into(),
             Input::Device { port, .. } => format!("capturePort {port}"),
+            Input::DeckLink { port, .. } => format!("decklinkPort {port}"),
             Input::RawFile { path, .. } => path.display().to_string(),
             Input::Network(input) => network_label(input),
         },

@@ -61,6 +61,9 @@ pub enum Source {
     /// known once it is open, so the video settings are then resolved
     /// again from `transcoder` for every run.
     Device { port: u32, mode: i32 },
+    /// A DeckLink card's input: `(decklinkPort, decklinkMode)`, resolved
+    /// like a capture device's once it is open.
+    DeckLink { port: u32, mode: i32 },
     /// Raw frames from a file (the bench), of the pattern's size and rate.
     RawFile {
         path: PathBuf,
@@ -96,8 +99,6 @@ pub enum Sink {
 
 #[derive(Debug, Error)]
 pub enum SetupError {
-    #[error("{0} inputs are not supported by this media engine yet; use TESTPATTERN, V4L2, MPEG2TS, SRT, RTSP or MJPEGRAW")]
-    Input(&'static str),
     #[error("this build has no decoder for network inputs, so {0} inputs cannot be transcoded")]
     NoDecoder(&'static str),
     #[error("the stream has no transcoder")]
@@ -262,7 +263,13 @@ fn picture_source(input: &InputConfig) -> Result<(PatternSettings, Source), Setu
         | InputKind::Srt { .. }
         | InputKind::Rtsp { .. }
         | InputKind::MjpegRaw { .. } => (NOMINAL_DEVICE_PICTURE, Source::Network(input.clone())),
-        InputKind::Decklink { .. } => return Err(SetupError::Input(input_name(&input.kind))),
+        InputKind::Decklink { port, mode } => (
+            NOMINAL_DEVICE_PICTURE,
+            Source::DeckLink {
+                port: *port,
+                mode: *mode,
+            },
+        ),
     })
 }
 
@@ -393,17 +400,14 @@ mod tests {
     }
 
     #[test]
-    fn decklink_is_refused_and_network_inputs_wait_for_their_picture() {
-        let e = Setup::from_plan(&plan(
+    fn decklink_and_network_inputs_wait_for_their_picture() {
+        let setup = Setup::from_plan(&plan(
             StreamMode::Transcoder,
-            InputKind::Decklink { port: 0, mode: 0 },
+            InputKind::Decklink { port: 1, mode: -1 },
         ))
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("DECKLINK inputs are not supported"),
-            "{e}"
-        );
+        .unwrap();
+        assert_eq!(setup.source, Source::DeckLink { port: 1, mode: -1 });
+        assert_eq!(setup.video.input.width, NOMINAL_DEVICE_PICTURE.width);
         let setup = Setup::from_plan(&plan(StreamMode::Transcoder, udp_ts())).unwrap();
         assert!(matches!(setup.source, Source::Network(_)));
         assert_eq!(setup.video.input.width, NOMINAL_DEVICE_PICTURE.width);
