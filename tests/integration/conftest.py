@@ -27,12 +27,12 @@ atexit.register(kraken.stop_all_servers)
 class Appliance:
     """A data directory, its API key and (once started) its server."""
 
-    def __init__(self, base_dir, *, with_key=True, extra_args=(), start=True):
+    def __init__(self, base_dir, *, with_key=True, extra_args=(), env=None, start=True):
         self.base_dir = base_dir
         self.data_dir = base_dir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.creds = kraken.create_key(self.data_dir) if with_key else None
-        self.server = kraken.Server(self.data_dir, base_dir, extra_args)
+        self.server = kraken.Server(self.data_dir, base_dir, extra_args, env)
         self.client = None
         if start:
             self.start()

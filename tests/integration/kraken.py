@@ -144,10 +144,12 @@ class Server:
     old socket; links are built from the Host header anyway.
     """
 
-    def __init__(self, data_dir, log_dir=None, extra_args=()):
+    def __init__(self, data_dir, log_dir=None, extra_args=(), env=None):
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir or self.data_dir.parent)
         self.extra_args = list(extra_args)
+        # Variables added to the server's environment.
+        self.env = dict(env or {})
         self.proc = None
         self.port = None
         self.starts = 0
@@ -195,7 +197,8 @@ class Server:
             log.write(f"$ {' '.join(cmd)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         env={**os.environ, **self.env})
         _ALL_SERVERS.append(self)
         if self not in TEST_SERVERS:
             TEST_SERVERS.append(self)
