@@ -70,9 +70,14 @@ pub fn find(codec: VideoCodec, au: &[u8]) -> Captions {
     };
     match codec {
         VideoCodec::H264 | VideoCodec::Hevc => {
+            let header = if codec == VideoCodec::H264 { 1 } else { 2 };
             for nal in nal_units(au).filter(|n| is_sei(codec, n)) {
-                let header = if codec == VideoCodec::H264 { 1 } else { 2 };
-                let rbsp = unescape(&nal[header..]);
+                // An SEI cut short inside its NAL header (HEVC's is two
+                // bytes) carries nothing.
+                let Some(escaped) = nal.get(header..) else {
+                    continue;
+                };
+                let rbsp = unescape(escaped);
                 for_each_t35_sei(&rbsp, |p| take(strip_t35_prefix(p)));
             }
         }

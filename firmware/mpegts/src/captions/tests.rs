@@ -113,3 +113,16 @@ fn thirty_one_triplets_fit_one_message() {
     let out = insert(VideoCodec::H264, &[0, 0, 1, 0x65, 0x88], &full).unwrap();
     assert_eq!(find(VideoCodec::H264, &out), full);
 }
+
+/// es_demux fuzz crash: a unit cut right after the first byte of an HEVC
+/// prefix SEI's two-byte NAL header made `find` slice past its end.
+#[test]
+fn an_sei_cut_inside_its_nal_header_carries_nothing() {
+    assert!(find(VideoCodec::Hevc, &[0, 0, 1, 0x4E]).is_empty());
+    assert!(find(VideoCodec::H264, &[0, 0, 1, 0x06]).is_empty());
+    // The unit around it still takes captions, and gives them back.
+    let au = [0, 0, 1, 0x26, 0x01, 0xAF, 0, 0, 1, 0x4E];
+    assert!(find(VideoCodec::Hevc, &au).is_empty());
+    let out = insert(VideoCodec::Hevc, &au, &captions()).unwrap();
+    assert_eq!(find(VideoCodec::Hevc, &out), captions());
+}

@@ -178,3 +178,32 @@ fn an_unpolled_queue_stays_bounded() {
     assert_eq!(polled, MAX_PENDING_EVENTS + 1);
     assert_eq!(d.poll(), None);
 }
+
+/// es_demux fuzz crash: an HEVC unit ending one byte into a prefix SEI
+/// (its NAL header is two bytes) is delivered as it came, with no
+/// recovery point and no captions read from it.
+#[test]
+fn an_hevc_unit_cut_inside_an_sei_header_is_delivered_whole() {
+    let mut m = muxer(MuxConfig {
+        video: Some((0x100, MuxVideo::Hevc)),
+        audio: None,
+        ..MuxConfig::new(10_000_000)
+    });
+    let idr = slice(&[0x26, 0x01], 100, 0);
+    let data = annex_b(&[&HEVC_VPS, &HEVC_SPS, &HEVC_PPS, &idr, &[0x4E]]);
+    m.push_video(&EncodedVideo {
+        data: data.clone(),
+        pts: Clock90k(3_000),
+        dts: Clock90k(3_000),
+        keyframe: true,
+    });
+    let events = events(&drain(&mut m), EsOptions::default());
+    assert!(problems(&events).is_empty(), "{:?}", problems(&events));
+    let [unit] = videos(&events)[..] else {
+        panic!("one unit: {events:?}");
+    };
+    assert_eq!(unit.data, data);
+    assert!(unit.key && !unit.has_recovery_point());
+    let codec = makara_media::VideoCodec::Hevc;
+    assert!(crate::captions::find(codec, &unit.data).is_empty());
+}
