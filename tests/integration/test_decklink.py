@@ -91,11 +91,7 @@ def test_without_a_driver_or_a_card_the_section_is_empty_and_a_start_says_why(
     try:
         path = peers.make_stream(api, decklink_input(api), [peers.udp_output(api, sink.port)],
                                  transcoder_id=peers.h264_transcoder(api, W, H, FPS))
-        r = api.put(path, "<stream><state>start</state></stream>")
-        message = r.text
-        if r.status_code == 200:
-            message = text(peers.wait_until(api, path, lambda el: text(el, "lastError"),
-                                            "said why"), "lastError")
+        message = refused_start(api, path)
         assert "no DeckLink device for decklinkPort 0" in message, message
         why = "not found" if variant == "missing" else "no card that captures"
         assert why in message, message
@@ -106,6 +102,30 @@ def test_without_a_driver_or_a_card_the_section_is_empty_and_a_start_says_why(
         peers.wait_state(api, other, "active")
     finally:
         sink.close()
+
+
+def refused_start(api, path):
+    """A start the engine cannot carry out: 503 / 1016 with the reason;
+    the stream stays stopped."""
+    err = child(expect(api.put(path, "<stream><state>start</state></stream>"), 503), "error")
+    assert text(err, "code") == "1016", text(err, "code")
+    assert text(peers.get_stream(api, path), "state") != "active"
+    return text(err, "message")
+
+
+@pytest.mark.parametrize("mode, why", [
+    (5, "decklinkMode 5 cannot be used on decklinkPort 0: it is not one of the port's modes: "
+        "use -1 (automatic) or 0-4"),
+])
+def test_a_mode_the_port_does_not_have_is_refused_with_the_choices(
+        appliance_factory, fakes, mode, why):
+    api = box(appliance_factory, fakes["duo"]).client
+    path = peers.make_stream(api, decklink_input(api, mode=mode), [peers.udp_output(api, 9)],
+                             transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+    message = refused_start(api, path)
+    assert why in message, message
+    # The port is free for the next start.
+    assert text(system(api).find("decklinkPort"), "config_mode") == "-1"
 
 
 def test_a_signal_lost_and_back_waits_with_a_slate_and_the_output_runs_on(

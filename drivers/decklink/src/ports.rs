@@ -152,15 +152,12 @@ impl DeckLinkPorts {
         device: &Device,
         label: &str,
     ) -> Result<CaptureSettings, DeviceError> {
-        let refuse = |what: String| DeviceError::Device {
-            device: label.to_owned(),
-            what,
-        };
+        let refuse = |why: String| DeviceError::NoDeckLinkMode { port, mode, why };
         let last = device.modes.len() as i64 - 1;
         let (chosen, detect) = if mode == -1 {
             if !device.detects_input_format {
                 return Err(refuse(format!(
-                    "{} cannot detect the input format: choose decklinkMode 0-{last}",
+                    "{} cannot detect the input format: choose a mode, 0-{last}",
                     device.display_name
                 )));
             }
@@ -177,7 +174,7 @@ impl DeckLinkPorts {
         };
         let Some(chosen) = chosen else {
             return Err(refuse(format!(
-                "decklinkMode {mode} is not a mode of this port: use -1 (automatic) or 0-{last}"
+                "it is not one of the port's modes: use -1 (automatic) or 0-{last}"
             )));
         };
         Ok(CaptureSettings {

@@ -155,7 +155,8 @@ fn ports_and_modes_that_do_not_exist_are_refused_with_the_choices() {
     let err = refusal(&ports, 0, 9);
     assert_eq!(
         err,
-        "decklinkPort 0: decklinkMode 9 is not a mode of this port: use -1 (automatic) or 0-4"
+        "decklinkMode 9 cannot be used on decklinkPort 0: it is not one of the port's modes: \
+         use -1 (automatic) or 0-4"
     );
 }
 

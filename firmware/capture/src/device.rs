@@ -133,6 +133,16 @@ pub enum DeviceError {
         /// Why: no driver library, no card, fewer ports.
         why: String,
     },
+    /// The DeckLink port cannot capture in the mode asked for.
+    #[error("decklinkMode {mode} cannot be used on decklinkPort {port}: {why}")]
+    NoDeckLinkMode {
+        /// The port asked for.
+        port: u32,
+        /// The mode asked for.
+        mode: i32,
+        /// Why, and what can be chosen instead.
+        why: String,
+    },
     /// Another stream captures from this port.
     #[error("capturePort {port} is in use by another stream")]
     Busy {

@@ -169,10 +169,13 @@ fn unavailable(e: SetupError) -> EngineError {
 
 fn stage_error(e: StageError) -> EngineError {
     match e {
-        // Retrying cannot make a port or mode appear.
-        StageError::Capture(DeviceError::NoPort { .. } | DeviceError::NoMode { .. }) => {
-            EngineError::Unavailable(e.to_string())
-        }
+        // Retrying cannot make a port, a driver or a mode appear.
+        StageError::Capture(
+            DeviceError::NoPort { .. }
+            | DeviceError::NoMode { .. }
+            | DeviceError::NoDeckLink { .. }
+            | DeviceError::NoDeckLinkMode { .. },
+        ) => EngineError::Unavailable(e.to_string()),
         _ => EngineError::Failed(e.to_string()),
     }
 }
