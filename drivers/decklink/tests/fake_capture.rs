@@ -227,15 +227,139 @@ fn the_input_refuses_what_the_card_cannot_do() {
         "start_without_callback_fails",
         "supports_pal_v210",
         "does_not_support_unknown_mode",
-        "allocator_not_implemented",
+        "allocator_refused_while_enabled",
         "preview_accepted",
         "one_input_per_device",
         "reference_clock",
         "malformed_script_rejected",
         "callback_held",
         "callback_released",
+        "allocator_set_while_disabled",
+        "allocator_unset_by_null",
+        "commit_and_decommit_once_per_enable",
+        "no_allocation_without_streams",
+        "failed_commit_fails_enable",
+        "release_decommits",
     ] {
         assert_eq!(report.int(check), 1, "{check}");
     }
     assert_eq!(report.int("live_objects"), 0);
+}
+
+/// What a run with the client's allocator must show whatever it holds:
+/// every frame in one of its buffers of exactly rowBytes * height, every
+/// buffer given back once by the end (none it did not give, none while the
+/// client kept its frame, pictures of kept frames untouched), allocations
+/// only between one Commit and one Decommit, and the allocator released.
+fn assert_own_buffers(report: &Report) {
+    assert_eq!(report.int("frames_in_own_buffers"), report.int("frames"));
+    assert_eq!(report.int("frames_in_other_buffers"), 0);
+    assert_eq!(report.int("buffer_size_mismatches"), 0);
+    assert_eq!(report.int("allocations"), report.int("frames"));
+    assert_eq!(report.int("releases"), report.int("allocations"));
+    assert_eq!(report.int("outstanding"), 0);
+    assert_eq!(report.int("unknown_releases"), 0);
+    assert_eq!(report.int("released_while_held"), 0);
+    assert_eq!(report.int("kept_frames_changed"), 0);
+    assert_eq!((report.int("commits"), report.int("decommits")), (1, 1));
+    assert_eq!(report.int("commits_while_committed"), 0);
+    assert_eq!(report.int("decommits_while_decommitted"), 0);
+    assert_eq!(report.int("uncommitted_allocations"), 0);
+    assert_eq!(report.int("pool_refs"), 1, "the allocator is released");
+}
+
+#[test]
+fn with_an_allocator_frames_are_captured_into_the_clients_buffers() {
+    let report = run(&["mode=PAL", "pool=4", "ms=400"], &[]);
+    assert_clean(&report);
+    assert_real_time(&report, 25.0);
+    assert_exact_audio(&report);
+    assert_own_buffers(&report);
+    assert_eq!(report.text("sizes"), "829440", "UYVY 720x576: 1440 * 576");
+    assert_eq!(report.int("refusals"), 0);
+    assert_eq!(report.int("dropped_frames"), 0);
+    assert_eq!(
+        report.int("max_outstanding"),
+        1,
+        "each frame released on return"
+    );
+    let v210 = run(&["mode=PAL", "format=v210", "pool=4", "ms=300"], &[]);
+    assert_clean(&v210);
+    assert_own_buffers(&v210);
+    assert_eq!(v210.text("sizes"), (15 * 128 * 576).to_string());
+}
+
+#[test]
+fn kept_frames_keep_their_buffers_until_released_even_after_the_input() {
+    // Each frame released from the callback three frames later; the last
+    // three by the main thread once the input itself is released.
+    let report = run(&["mode=PAL", "pool=8", "hold=3", "ms=400"], &[]);
+    assert_clean(&report);
+    assert_own_buffers(&report);
+    assert_eq!(
+        report.int("max_outstanding"),
+        4,
+        "three kept and the one arriving"
+    );
+    assert_eq!(report.int("kept_after_input"), 3);
+    assert_eq!(
+        report.int("live_objects_while_kept"),
+        3,
+        "only the kept frames outlive the input"
+    );
+    assert_eq!(
+        report.int("releases_after_decommit"),
+        3,
+        "their buffers come back after DisableVideoInput"
+    );
+    // Released by the main thread while frames keep coming.
+    let report = run(&["mode=PAL", "pool=8", "hold_ms=50", "ms=400"], &[]);
+    assert_clean(&report);
+    assert_own_buffers(&report);
+}
+
+#[test]
+fn an_allocator_out_of_buffers_makes_the_card_drop_frames_and_go_on() {
+    // Two buffers, each frame kept 100 ms at 25 frames a second: every
+    // few frames no buffer is free.
+    let report = run(&["mode=PAL", "pool=2", "hold_ms=100", "ms=600"], &[]);
+    assert_own_buffers(&report);
+    assert_eq!(report.int("max_outstanding"), 2);
+    let refusals = report.int("refusals");
+    assert!(refusals > 0, "the pool ran dry");
+    assert_eq!(
+        report.int("dropped_frames"),
+        refusals,
+        "one drop per refusal"
+    );
+    assert!(
+        report.int("frames_after_refusal") > 0,
+        "frames still come after a drop"
+    );
+    // Dropped frames are gaps in stream time and timecode (the client
+    // numbers frames across the gaps, so assert_clean checks the
+    // timecodes); drops after the last frame leave no gap.
+    let skipped = report.int("skipped");
+    assert!((1..=refusals).contains(&skipped), "{skipped} skipped");
+    assert_clean(&report);
+    assert_exact_audio(&report);
+}
+
+#[test]
+fn with_an_allocator_a_format_change_asks_for_buffers_of_the_new_size() {
+    let report = run(
+        &["mode=NTSC", "detect=1", "pool=4", "hold=2", "ms=600"],
+        &[("MAKARA_FAKE_DECKLINK_FORMAT_CHANGE", "5:PAL")],
+    );
+    assert_clean(&report);
+    assert_own_buffers(&report);
+    assert_eq!(report.int("format_changes"), 1);
+    assert!(report.int("frames_after_change") > 0);
+    assert_eq!(report.int("wrong_size_after_change"), 0);
+    assert_eq!(
+        report.text("sizes"),
+        "699840,829440",
+        "720x486 then 720x576, UYVY"
+    );
+    assert_eq!(report.int("refusals"), 0);
 }

@@ -5,14 +5,21 @@
 //
 //   capture_client LIBRARY [mode=NTSC] [format=2vuy|v210] [bits=16|32]
 //                  [channels=2] [ms=500] [detect=0|1] [reenable=0|1]
-//                  [stop_after=N]
+//                  [stop_after=N] [pool=N] [hold=K] [hold_ms=M]
 //   capture_client LIBRARY errors
 //
 // detect=1 enables format detection and follows a change as the SDK
 // documents it (pause, enable the new mode, flush, start) unless
 // reenable=0; stop_after=N stops the streams from inside the callback at
-// the N-th frame. "errors" checks the refusals and small answers of the
-// input instead. Exit status 2 on a failed call it cannot go on without.
+// the N-th frame. pool=N installs the client's own allocator before
+// enabling video: at most N buffers out at once (AllocateBuffer answers
+// E_OUTOFMEMORY beyond), malloc'd and reused, with counters. hold=K keeps
+// (AddRefs) every frame and releases it from the callback K frames later;
+// hold_ms=M keeps every frame and the main thread releases it M ms after
+// it came. Frames still kept at the end are released by the main thread
+// after the input itself. "errors" checks the refusals and small answers
+// of the input instead. Exit status 2 on a failed call it cannot go on
+// without.
 
 #include <dlfcn.h>
 
@@ -24,7 +31,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -56,6 +66,9 @@ struct Options {
     bool detect = false;
     bool reenable = true;
     long stop_after = 0;
+    long pool = 0;    // 0: the driver's own memory
+    long hold = 0;    // frames kept, released from a later callback
+    long hold_ms = 0; // or kept this long, released by the main thread
 };
 
 Options parse_options(int argc, char **argv) {
@@ -85,6 +98,12 @@ Options parse_options(int argc, char **argv) {
             o.reenable = value == "1";
         } else if (key == "stop_after") {
             o.stop_after = std::stol(value);
+        } else if (key == "pool") {
+            o.pool = std::stol(value);
+        } else if (key == "hold") {
+            o.hold = std::stol(value);
+        } else if (key == "hold_ms") {
+            o.hold_ms = std::stol(value);
         } else {
             fail("unknown option " + key);
         }
@@ -157,13 +176,283 @@ bool is_black(const uint8_t *bytes, long row_bytes, long height, BMDPixelFormat 
     return true;
 }
 
+bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The client's frame memory: at most `capacity` buffers out at once,
+// malloc'd on demand and reused for the same size. It lives on main's
+// stack: Release never deletes, and refs() must be back to 1 at the end.
+// Everything it sees is counted, under its mutex (the driver calls it from
+// its own threads and from whichever thread releases a frame).
+class Pool : public IDeckLinkMemoryAllocator {
+  public:
+    explicit Pool(long capacity, HRESULT commit_result = S_OK)
+        : capacity_(static_cast<size_t>(capacity)), commit_result_(commit_result) {}
+    ~Pool() {
+        for (auto &out : out_) {
+            std::free(out.first);
+        }
+        drop_free();
+    }
+
+    HRESULT QueryInterface(REFIID iid, LPVOID *ppv) override {
+        if (same_iid(iid, IID_IDeckLinkMemoryAllocator) || same_iid(iid, IID_IUnknown)) {
+            AddRef();
+            *ppv = static_cast<IDeckLinkMemoryAllocator *>(this);
+            return S_OK;
+        }
+        *ppv = nullptr;
+        return E_NOINTERFACE;
+    }
+    ULONG AddRef() override { return ++refs_; }
+    ULONG Release() override { return --refs_; }
+    ULONG refs() const { return refs_; }
+
+    HRESULT AllocateBuffer(uint32_t size, void **buffer) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        *buffer = nullptr;
+        sizes_.insert(size);
+        if (!committed_) {
+            ++uncommitted_allocations_;
+        }
+        if (out_.size() >= capacity_) {
+            ++refusals_;
+            return E_OUTOFMEMORY;
+        }
+        void *memory = nullptr;
+        for (auto it = free_.begin(); it != free_.end(); ++it) {
+            if (it->second == size) {
+                memory = it->first;
+                free_.erase(it);
+                break;
+            }
+        }
+        if (memory == nullptr) {
+            memory = std::malloc(size);
+            if (memory == nullptr) {
+                ++refusals_;
+                return E_OUTOFMEMORY;
+            }
+        }
+        out_[memory] = size;
+        ++allocations_;
+        max_out_ = std::max(max_out_, static_cast<long>(out_.size()));
+        *buffer = memory;
+        return S_OK;
+    }
+    HRESULT ReleaseBuffer(void *buffer) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = out_.find(buffer);
+        if (it == out_.end()) {
+            ++unknown_releases_;
+            return E_INVALIDARG;
+        }
+        if (held_.count(buffer) != 0) {
+            ++released_while_held_;
+        }
+        ++releases_;
+        if (!committed_) {
+            ++releases_after_decommit_;
+        }
+        free_.emplace_back(it->first, it->second);
+        out_.erase(it);
+        return S_OK;
+    }
+    HRESULT Commit() override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++commits_;
+        if (committed_) {
+            ++commits_while_committed_;
+        }
+        committed_ = commit_result_ == S_OK;
+        return commit_result_;
+    }
+    HRESULT Decommit() override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++decommits_;
+        if (!committed_) {
+            ++decommits_while_decommitted_;
+        }
+        committed_ = false;
+        drop_free();
+        return S_OK;
+    }
+
+    // The size of `buffer` when it is out (given and not given back), else 0.
+    size_t size_of(const void *buffer) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = out_.find(const_cast<void *>(buffer));
+        return it == out_.end() ? 0 : it->second;
+    }
+    // The client keeps (or no longer keeps) the frame in `buffer`: the
+    // driver must not give it back meanwhile.
+    void hold(void *buffer) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        held_.insert(buffer);
+    }
+    void unhold(void *buffer) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        held_.erase(buffer);
+    }
+    long commits() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return commits_;
+    }
+    long decommits() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return decommits_;
+    }
+    long allocations() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return allocations_;
+    }
+    long refusals() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return refusals_;
+    }
+
+    void print() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::printf("allocations=%ld\nrefusals=%ld\nreleases=%ld\noutstanding=%zu\n",
+                    allocations_, refusals_, releases_, out_.size());
+        std::printf("max_outstanding=%ld\nsizes=", max_out_);
+        for (auto it = sizes_.begin(); it != sizes_.end(); ++it) {
+            std::printf("%s%u", it == sizes_.begin() ? "" : ",", *it);
+        }
+        std::printf("\ncommits=%ld\ndecommits=%ld\ncommits_while_committed=%ld\n", commits_,
+                    decommits_, commits_while_committed_);
+        std::printf("decommits_while_decommitted=%ld\nuncommitted_allocations=%ld\n",
+                    decommits_while_decommitted_, uncommitted_allocations_);
+        std::printf("releases_after_decommit=%ld\nreleased_while_held=%ld\n",
+                    releases_after_decommit_, released_while_held_);
+        std::printf("unknown_releases=%ld\npool_refs=%lu\n", unknown_releases_, refs());
+    }
+
+  private:
+    void drop_free() {
+        for (auto &f : free_) {
+            std::free(f.first);
+        }
+        free_.clear();
+    }
+
+    std::mutex mutex_;
+    size_t capacity_;
+    HRESULT commit_result_;
+    std::atomic<ULONG> refs_{1};
+    bool committed_ = false;
+    std::map<void *, uint32_t> out_;
+    std::vector<std::pair<void *, uint32_t>> free_;
+    std::set<void *> held_;
+    std::set<uint32_t> sizes_;
+    long allocations_ = 0;
+    long refusals_ = 0;
+    long releases_ = 0;
+    long max_out_ = 0;
+    long commits_ = 0;
+    long decommits_ = 0;
+    long commits_while_committed_ = 0;
+    long decommits_while_decommitted_ = 0;
+    long uncommitted_allocations_ = 0;
+    long releases_after_decommit_ = 0;
+    long released_while_held_ = 0;
+    long unknown_releases_ = 0;
+};
+
+// Frames the client keeps after their callback: each with a copy of its
+// first row, to check on release that its buffer was left alone.
+class Keeper {
+  public:
+    explicit Keeper(Pool *pool) : pool_(pool) {}
+
+    void keep(IDeckLinkVideoInputFrame *frame) {
+        Kept k;
+        k.frame = frame;
+        void *bytes = nullptr;
+        frame->GetBytes(&bytes);
+        k.bytes = bytes;
+        const uint8_t *data = static_cast<const uint8_t *>(bytes);
+        k.first_row.assign(data, data + frame->GetRowBytes());
+        k.since = std::chrono::steady_clock::now();
+        frame->AddRef();
+        if (pool_ != nullptr) {
+            pool_->hold(bytes);
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        kept_.push_back(std::move(k));
+    }
+
+    // Releases the oldest frames until `most` are left.
+    void release_beyond(size_t most) {
+        while (true) {
+            Kept k;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (kept_.size() <= most) {
+                    return;
+                }
+                k = std::move(kept_.front());
+                kept_.pop_front();
+            }
+            release(k);
+        }
+    }
+
+    // Releases the frames kept for `ms` or longer.
+    void release_older_than(long ms) {
+        auto limit = std::chrono::steady_clock::now() - std::chrono::milliseconds(ms);
+        while (true) {
+            Kept k;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (kept_.empty() || kept_.front().since > limit) {
+                    return;
+                }
+                k = std::move(kept_.front());
+                kept_.pop_front();
+            }
+            release(k);
+        }
+    }
+
+    size_t count() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return kept_.size();
+    }
+
+    std::atomic<long> changed{0}; // kept frames whose picture changed
+
+  private:
+    struct Kept {
+        IDeckLinkVideoInputFrame *frame = nullptr;
+        void *bytes = nullptr;
+        std::vector<uint8_t> first_row;
+        std::chrono::steady_clock::time_point since;
+    };
+
+    void release(Kept &k) {
+        const uint8_t *data = static_cast<const uint8_t *>(k.bytes);
+        if (!std::equal(k.first_row.begin(), k.first_row.end(), data)) {
+            ++changed;
+        }
+        if (pool_ != nullptr) {
+            pool_->unhold(k.bytes);
+        }
+        k.frame->Release();
+    }
+
+    Pool *pool_;
+    std::mutex mutex_;
+    std::deque<Kept> kept_;
+};
+
 // Counts what arrives. Plain fields: the streams are stopped (the driver's
 // thread joined) before main reads them.
 class Counter : public IDeckLinkInputCallback {
   public:
-    Counter(IDeckLinkInput *input, const Options &options, const Mode &mode)
-        : input_(input), options_(options), mode_(mode), crossings_(options.channels),
-          previous_(options.channels) {}
+    Counter(IDeckLinkInput *input, const Options &options, const Mode &mode, Pool *pool,
+            Keeper *keeper)
+        : input_(input), options_(options), mode_(mode), pool_(pool), keeper_(keeper),
+          crossings_(options.channels), previous_(options.channels) {}
 
     HRESULT QueryInterface(REFIID, LPVOID *ppv) override {
         *ppv = nullptr;
@@ -185,6 +474,7 @@ class Counter : public IDeckLinkInputCallback {
         }
         mode_ = next;
         changed_ = true;
+        have_last_time_ = false; // stream time restarts in the new mode
         input_->PauseStreams();
         must(input_->EnableVideoInput(mode->GetDisplayMode(), options_.format,
                                       bmdVideoInputEnableFormatDetection),
@@ -199,13 +489,28 @@ class Counter : public IDeckLinkInputCallback {
         if (stopped_) {
             ++frames_after_stop;
         }
-        long number = frames++;
         bool no_signal = (frame->GetFlags() & bmdFrameHasNoInputSource) != 0;
         BMDTimeValue time = 0;
         BMDTimeValue duration = 0;
         must(frame->GetStreamTime(&time, &duration, mode_.scale), "GetStreamTime");
         if (duration != mode_.duration) {
             ++stream_time_mismatches;
+        }
+        // Frames the driver dropped leave a gap in stream time (and in the
+        // timecode's count).
+        if (have_last_time_ && duration > 0) {
+            BMDTimeValue step = time - last_time_;
+            if (step <= 0 || step % duration != 0) {
+                ++stream_time_mismatches;
+            } else {
+                skipped += step / duration - 1;
+            }
+        }
+        last_time_ = time;
+        have_last_time_ = true;
+        long number = frames++ + skipped;
+        if (pool_ != nullptr && pool_->refusals() > 0) {
+            ++frames_after_refusal;
         }
         look_at_picture(frame, no_signal);
         look_at_timecode(frame, number, no_signal);
@@ -216,6 +521,12 @@ class Counter : public IDeckLinkInputCallback {
             look_at_sound(audio, time);
         } else if (!no_signal) {
             ++audio_missing;
+        }
+        if (keeper_ != nullptr && (options_.hold > 0 || options_.hold_ms > 0)) {
+            keeper_->keep(frame);
+            if (options_.hold > 0) {
+                keeper_->release_beyond(static_cast<size_t>(options_.hold));
+            }
         }
         if (options_.stop_after != 0 && frames == options_.stop_after) {
             stopped_ = true;
@@ -245,7 +556,11 @@ class Counter : public IDeckLinkInputCallback {
                     change_events, changed_to.c_str());
         std::printf("frames_after_change=%ld\nwrong_size_after_change=%ld\n",
                     frames_after_change, wrong_size_after_change);
-        std::printf("frames_after_stop=%ld\n", frames_after_stop);
+        std::printf("frames_after_stop=%ld\nskipped=%ld\n", frames_after_stop, skipped);
+        std::printf("frames_in_own_buffers=%ld\nframes_in_other_buffers=%ld\n",
+                    frames_in_own_buffers, frames_in_other_buffers);
+        std::printf("buffer_size_mismatches=%ld\nframes_after_refusal=%ld\n",
+                    buffer_size_mismatches, frames_after_refusal);
         for (size_t c = 0; c < crossings_.size(); ++c) {
             double hz = audio_samples > 0 ? crossings_[c] * 48000.0 / audio_samples : 0;
             std::printf("ch%zu_hz=%.1f\n", c, hz);
@@ -278,6 +593,11 @@ class Counter : public IDeckLinkInputCallback {
     long frames_after_change = 0;
     long wrong_size_after_change = 0;
     long frames_after_stop = 0;
+    long skipped = 0; // frames missing between those that came
+    long frames_in_own_buffers = 0;
+    long frames_in_other_buffers = 0;
+    long buffer_size_mismatches = 0;
+    long frames_after_refusal = 0;
 
   private:
     void look_at_picture(IDeckLinkVideoInputFrame *frame, bool no_signal_frame) {
@@ -296,6 +616,17 @@ class Counter : public IDeckLinkInputCallback {
         }
         void *bytes = nullptr;
         must(frame->GetBytes(&bytes), "GetBytes");
+        if (pool_ != nullptr) {
+            size_t size = pool_->size_of(bytes);
+            if (size == 0) {
+                ++frames_in_other_buffers;
+            } else {
+                ++frames_in_own_buffers;
+                if (size != static_cast<size_t>(row_bytes * height)) {
+                    ++buffer_size_mismatches;
+                }
+            }
+        }
         const uint8_t *data = static_cast<const uint8_t *>(bytes);
         if (no_signal_frame) {
             ++no_signal;
@@ -399,7 +730,11 @@ class Counter : public IDeckLinkInputCallback {
     IDeckLinkInput *input_;
     Options options_;
     Mode mode_;
+    Pool *pool_;
+    Keeper *keeper_;
     bool changed_ = false;
+    bool have_last_time_ = false;
+    BMDTimeValue last_time_ = 0;
     std::atomic<bool> stopped_{false};
     std::atomic<ULONG> refs_{1};
     std::vector<uint8_t> last_first_row_;
@@ -415,6 +750,7 @@ struct Driver {
     IDeckLink *device = nullptr;
     IDeckLinkInput *input = nullptr;
     long (*live_objects)() = nullptr;
+    long (*dropped_frames)() = nullptr;
 
     void release() {
         input->Release();
@@ -433,7 +769,9 @@ Driver open_driver(const char *path) {
         dlsym(d.library, "CreateDeckLinkIteratorInstance_0003"));
     d.live_objects =
         reinterpret_cast<long (*)()>(dlsym(d.library, "makara_fake_decklink_live_objects"));
-    if (create == nullptr || d.live_objects == nullptr) {
+    d.dropped_frames =
+        reinterpret_cast<long (*)()>(dlsym(d.library, "makara_fake_decklink_dropped_frames"));
+    if (create == nullptr || d.live_objects == nullptr || d.dropped_frames == nullptr) {
         fail("missing symbols");
     }
     d.iterator = create();
@@ -452,7 +790,14 @@ Driver open_driver(const char *path) {
 
 int capture(Driver &d, const Options &options) {
     Mode mode = find_mode(d.input, options.mode);
-    Counter counter(d.input, options, mode);
+    std::unique_ptr<Pool> pool;
+    if (options.pool > 0) {
+        pool.reset(new Pool(options.pool));
+        must(d.input->SetVideoInputFrameMemoryAllocator(pool.get()),
+             "SetVideoInputFrameMemoryAllocator");
+    }
+    Keeper keeper(pool.get());
+    Counter counter(d.input, options, mode, pool.get(), &keeper);
     BMDVideoInputFlags flags =
         options.detect ? bmdVideoInputEnableFormatDetection : bmdVideoInputFlagDefault;
     must(d.input->EnableVideoInput(mode.code, options.format, flags), "EnableVideoInput");
@@ -462,17 +807,38 @@ int capture(Driver &d, const Options &options) {
     // Measured around both calls: no frame can come outside this time.
     auto start = std::chrono::steady_clock::now();
     must(d.input->StartStreams(), "StartStreams");
-    std::this_thread::sleep_for(std::chrono::milliseconds(options.ms));
+    auto end = start + std::chrono::milliseconds(options.ms);
+    while (std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(5),
+                                                          end - std::chrono::steady_clock::now()));
+        if (options.hold_ms > 0) {
+            keeper.release_older_than(options.hold_ms);
+        }
+    }
     must(d.input->StopStreams(), "StopStreams");
     auto elapsed = std::chrono::steady_clock::now() - start;
     must(d.input->SetCallback(nullptr), "SetCallback(NULL)");
     d.input->DisableAudioInput();
     d.input->DisableVideoInput();
+    if (pool) {
+        must(d.input->SetVideoInputFrameMemoryAllocator(nullptr),
+             "SetVideoInputFrameMemoryAllocator(NULL)");
+    }
     counter.print();
     std::printf("elapsed_ms=%lld\n",
                 static_cast<long long>(
                     std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
     d.release();
+    // Frames still kept outlive the input: they give their buffers back now.
+    std::printf("kept_after_input=%zu\nlive_objects_while_kept=%ld\n", keeper.count(),
+                d.live_objects());
+    keeper.release_beyond(0);
+    std::printf("kept_frames_changed=%ld\ndropped_frames=%ld\n", keeper.changed.load(),
+                d.dropped_frames());
+    if (pool) {
+        pool->print();
+    }
     std::printf("callback_refs=%lu\nlive_objects=%ld\n", counter.refs(), d.live_objects());
     return 0;
 }
@@ -537,8 +903,12 @@ int errors(Driver &d) {
                                                &mode) == S_OK &&
                    support == bmdDisplayModeNotSupported && mode == nullptr;
     check("does_not_support_unknown_mode", unknown);
-    check("allocator_not_implemented",
-          input->SetVideoInputFrameMemoryAllocator(nullptr) == E_NOTIMPL);
+    // Video is enabled (detection_accepted).
+    Pool refused(4);
+    check("allocator_refused_while_enabled",
+          input->SetVideoInputFrameMemoryAllocator(&refused) == E_ACCESSDENIED &&
+              input->SetVideoInputFrameMemoryAllocator(nullptr) == E_ACCESSDENIED &&
+              refused.refs() == 1 && refused.commits() == 0);
     check("preview_accepted", input->SetScreenPreviewCallback(nullptr) == S_OK);
 
     IDeckLinkInput *again = nullptr;
@@ -561,7 +931,44 @@ int errors(Driver &d) {
     input->SetCallback(nullptr);
     check("callback_released", silent.refs() == 1);
     input->DisableVideoInput();
+
+    Pool pool(4);
+    check("allocator_set_while_disabled",
+          input->SetVideoInputFrameMemoryAllocator(&pool) == S_OK && pool.refs() == 2 &&
+              pool.commits() == 0);
+    check("allocator_unset_by_null",
+          input->SetVideoInputFrameMemoryAllocator(nullptr) == S_OK && pool.refs() == 1);
+    input->SetVideoInputFrameMemoryAllocator(&pool);
+    bool once = input->EnableVideoInput(bmdModeNTSC, bmdFormat8BitYUV, 0) == S_OK &&
+                pool.commits() == 1 && pool.decommits() == 0;
+    // Another mode over an enabled one (as after a format change): no
+    // second Commit.
+    once = once && input->EnableVideoInput(bmdModePAL, bmdFormat8BitYUV, 0) == S_OK &&
+           pool.commits() == 1;
+    once = once && input->DisableVideoInput() == S_OK && pool.decommits() == 1;
+    once = once && input->DisableVideoInput() == S_OK && pool.decommits() == 1;
+    once = once && input->EnableVideoInput(bmdModePAL, bmdFormat10BitYUV, 0) == S_OK &&
+           pool.commits() == 2 && pool.decommits() == 1;
+    once = once && input->DisableVideoInput() == S_OK && pool.decommits() == 2;
+    check("commit_and_decommit_once_per_enable", once);
+    check("no_allocation_without_streams", pool.allocations() == 0 && pool.refusals() == 0);
+
+    Pool failing(4, E_OUTOFMEMORY);
+    bool failed = input->SetVideoInputFrameMemoryAllocator(&failing) == S_OK &&
+                  pool.refs() == 1 &&
+                  input->EnableVideoInput(bmdModePAL, bmdFormat8BitYUV, 0) == E_OUTOFMEMORY &&
+                  failing.commits() == 1 &&
+                  // Video stayed disabled: the allocator can be changed.
+                  input->SetVideoInputFrameMemoryAllocator(nullptr) == S_OK &&
+                  failing.decommits() == 0 && failing.refs() == 1;
+    check("failed_commit_fails_enable", failed);
+
+    Pool last(4);
+    input->SetVideoInputFrameMemoryAllocator(&last);
+    input->EnableVideoInput(bmdModePAL, bmdFormat8BitYUV, 0);
     d.release();
+    check("release_decommits",
+          last.commits() == 1 && last.decommits() == 1 && last.refs() == 1);
     std::printf("live_objects=%ld\n", d.live_objects());
     return 0;
 }

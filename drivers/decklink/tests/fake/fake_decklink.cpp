@@ -51,8 +51,41 @@
 // takes 48 kHz, 16 or 32 bits, 2, 8 or 16 channels (else E_INVALIDARG);
 // StartStreams without video enabled or without a callback fails with
 // E_ACCESSDENIED (what a card answers there is not verified).
-// Not implemented, answering E_NOTIMPL: SetVideoInputFrameMemoryAllocator
-// (frames are allocated by the fake), GetAncillaryData (no VANC).
+// Not implemented: GetAncillaryData answers E_NOTIMPL (no VANC).
+//
+// A client's frame memory (SetVideoInputFrameMemoryAllocator), so that
+// frames are captured straight into its buffers. The vendored headers say
+// nothing of when the calls come or what a refusal answers (the SDK manual
+// is not vendored), so this is the fake's choice, unverified on a card:
+// - SetVideoInputFrameMemoryAllocator(allocator) only while video input is
+//   disabled, else E_ACCESSDENIED and nothing changes. It AddRefs the new
+//   one and Releases the old; NULL goes back to the fake's own memory.
+// - Commit: in EnableVideoInput from disabled (not when another mode is
+//   enabled over an enabled one, as after a format change), on the calling
+//   thread, before the mode takes effect. If it fails, EnableVideoInput
+//   answers its HRESULT and video stays disabled.
+// - AllocateBuffer(rowBytes * height of the enabled mode and format): on
+//   the delivery thread, once per frame, before the picture is written
+//   into that buffer. A failure (not S_OK, or S_OK with NULL) drops the
+//   frame: no callback, its frame number and stream time pass as for a
+//   card that had no buffer, the next frame is asked for as usual; the
+//   drops are counted (makara_fake_decklink_dropped_frames(), exported,
+//   not part of the SDK). After a format change the new mode's size is
+//   asked for.
+// - ReleaseBuffer: when the frame's last reference goes, on the thread
+//   that lets it go (the delivery thread after VideoInputFrameArrived
+//   returns, or the client's, for a frame it AddRef'd and kept). The frame
+//   holds a reference to its allocator until then, so this may come after
+//   StopStreams, DisableVideoInput, Decommit, a new allocator or the
+//   input's release.
+// - Decommit: in DisableVideoInput with video enabled, or when the input
+//   is released with video enabled, on the calling thread, after any
+//   AllocateBuffer in progress has returned (the input's lock not held);
+//   no AllocateBuffer comes after it until the next Commit. Commit and
+//   Decommit thus come once each per enable/disable.
+// The allocator's methods are called without the input's lock held, but
+// Commit and Decommit must not call EnableVideoInput, DisableVideoInput
+// or SetVideoInputFrameMemoryAllocator (they would wait for themselves).
 //
 // Every object is counted: makara_fake_decklink_live_objects() (exported,
 // not part of the SDK) lets a test check that it released all it was given.
@@ -80,6 +113,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::atomic<long> g_live_objects{0};
+std::atomic<long> g_dropped_frames{0};
 
 bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
@@ -478,12 +512,35 @@ struct FrameFacts {
     Clock::time_point due;
 };
 
+// Hands a buffer back to the client's allocator; nothing unwinds.
+void give_back(IDeckLinkMemoryAllocator *allocator, void *buffer) {
+    try {
+        allocator->ReleaseBuffer(buffer);
+    } catch (...) {
+        // The client's exception must not end the releasing thread.
+    }
+}
+
+// The picture lives in the fake's own memory or, with a client's
+// allocator, in the buffer AllocateBuffer gave for it: the frame owns that
+// buffer and a reference to its allocator, and gives both back when its
+// last reference goes, on whichever thread lets it go.
 class VideoFrame : public Counted<IDeckLinkVideoInputFrame> {
   public:
-    VideoFrame(const Raster &raster, const FrameFacts &facts)
+    // `buffer` (rowBytes * height bytes from `allocator`), or null and
+    // the fake's own memory.
+    VideoFrame(const Raster &raster, const FrameFacts &facts,
+               IDeckLinkMemoryAllocator *allocator, void *buffer)
         : mode_(raster.mode()), format_(raster.format()), row_bytes_(raster.row_bytes()),
-          facts_(facts), bytes_(static_cast<size_t>(row_bytes_) * mode_.height) {
-        raster.paint(facts.number, facts.no_signal, bytes_.data());
+          facts_(facts), allocator_(buffer != nullptr ? allocator : nullptr) {
+        if (allocator_ != nullptr) {
+            allocator_->AddRef();
+            data_ = static_cast<uint8_t *>(buffer);
+        } else {
+            bytes_.resize(static_cast<size_t>(row_bytes_) * mode_.height);
+            data_ = bytes_.data();
+        }
+        raster.paint(facts.number, facts.no_signal, data_);
     }
     HRESULT QueryInterface(REFIID iid, LPVOID *ppv) override {
         if (ppv != nullptr && same_iid(iid, IID_IDeckLinkVideoFrame)) {
@@ -502,7 +559,7 @@ class VideoFrame : public Counted<IDeckLinkVideoInputFrame> {
                                 : static_cast<BMDFrameFlags>(bmdFrameFlagDefault);
     }
     HRESULT GetBytes(void **buffer) override {
-        *buffer = bytes_.data();
+        *buffer = data_;
         return S_OK;
     }
     // The header says RP188Any is the first valid of VITC1, LTC and VITC2:
@@ -550,12 +607,22 @@ class VideoFrame : public Counted<IDeckLinkVideoInputFrame> {
         return S_OK;
     }
 
+  protected:
+    ~VideoFrame() override {
+        if (allocator_ != nullptr) {
+            give_back(allocator_, data_);
+            allocator_->Release();
+        }
+    }
+
   private:
     ModeSpec mode_;
     BMDPixelFormat format_;
     long row_bytes_;
     FrameFacts facts_;
-    std::vector<uint8_t> bytes_;
+    IDeckLinkMemoryAllocator *allocator_; // one reference while it holds data_
+    std::vector<uint8_t> bytes_;          // the fake's own memory, without one
+    uint8_t *data_ = nullptr;
 };
 
 // ---- The input ----
@@ -642,10 +709,19 @@ bool read_script(Script *script) {
 struct InputState {
     std::mutex mutex;
     std::condition_variable wake;
+    // Serializes EnableVideoInput, DisableVideoInput,
+    // SetVideoInputFrameMemoryAllocator and the input's release, and is
+    // held (without `mutex`) while they call Commit or Decommit; taken
+    // before `mutex`, never by the delivery thread on its own.
+    std::mutex setup;
 
     VideoSetup video;
     AudioSetup audio;
     IDeckLinkInputCallback *callback = nullptr; // one reference held
+    // The client's allocator (one reference held), changed with `setup`
+    // and `mutex` both held. Committed exactly while video is enabled.
+    IDeckLinkMemoryAllocator *allocator = nullptr;
+    bool allocating = false; // the delivery thread is inside AllocateBuffer
     Streams streams = Streams::Stopped;
     Script script;
 
@@ -762,7 +838,8 @@ struct Delivery {
     const ModeSpec *mode = nullptr;
     BMDPixelFormat format = 0;
     AudioSetup audio;
-    IDeckLinkInputCallback *callback = nullptr; // one reference
+    IDeckLinkInputCallback *callback = nullptr;   // one reference
+    IDeckLinkMemoryAllocator *allocator = nullptr; // one reference, or none
 };
 
 Delivery take_next_frame(InputState &s, Clock::time_point due) {
@@ -782,17 +859,47 @@ Delivery take_next_frame(InputState &s, Clock::time_point due) {
     }
     d.callback = s.callback;
     d.callback->AddRef();
+    if (s.allocator != nullptr) {
+        d.allocator = s.allocator;
+        d.allocator->AddRef();
+        s.allocating = true;
+    }
     ++s.frames_sent;
     ++s.segment_sent;
     return d;
 }
 
-// Builds the frame (and packet) and calls the client, unlocked.
-void deliver(const Delivery &d, std::unique_ptr<Raster> &raster) {
-    if (!raster || &raster->mode() != d.mode || raster->format() != d.format) {
-        raster.reset(new Raster(*d.mode, d.format));
+// Asks the client's allocator for the frame's buffer, unlocked: the buffer
+// or null (refused, or S_OK without a buffer).
+void *allocate_buffer(const Delivery &d) {
+    uint32_t size = static_cast<uint32_t>(row_bytes_of(d.format, d.mode->width) *
+                                          d.mode->height);
+    void *buffer = nullptr;
+    HRESULT result = E_FAIL;
+    try {
+        result = d.allocator->AllocateBuffer(size, &buffer);
+    } catch (...) {
+        return nullptr; // whatever it wrote is not a buffer it gave
     }
-    VideoFrame *frame = new VideoFrame(*raster, d.facts);
+    return result == S_OK ? buffer : nullptr;
+}
+
+// Builds the frame (and packet) and calls the client, unlocked. `buffer`
+// is from d.allocator (the frame takes it over, or gives it back if it
+// cannot be made), or null for the fake's own memory.
+void deliver(const Delivery &d, std::unique_ptr<Raster> &raster, void *buffer) {
+    VideoFrame *frame = nullptr;
+    try {
+        if (!raster || &raster->mode() != d.mode || raster->format() != d.format) {
+            raster.reset(new Raster(*d.mode, d.format));
+        }
+        frame = new VideoFrame(*raster, d.facts, d.allocator, buffer);
+    } catch (...) {
+        if (buffer != nullptr) {
+            give_back(d.allocator, buffer);
+        }
+        throw;
+    }
     AudioPacket *packet = nullptr;
     if (d.audio.enabled) {
         int64_t first = first_sample_of(*d.mode, d.facts.stream_frame);
@@ -839,12 +946,29 @@ void deliver_frames(std::shared_ptr<InputState> state, uint64_t generation) {
             }
             Delivery d = take_next_frame(s, due);
             lock.unlock();
-            try {
-                deliver(d, raster);
-            } catch (...) {
-                // Out of memory: the frame is lost, the stream goes on.
+            void *buffer = nullptr;
+            if (d.allocator != nullptr) {
+                buffer = allocate_buffer(d);
+                lock.lock();
+                s.allocating = false;
+                s.wake.notify_all();
+                lock.unlock();
+            }
+            if (d.allocator != nullptr && buffer == nullptr) {
+                // No buffer: the frame is dropped, as a card drops it, and
+                // its time passes; the next one is asked for as usual.
+                ++g_dropped_frames;
+            } else {
+                try {
+                    deliver(d, raster, buffer);
+                } catch (...) {
+                    // Out of memory: the frame is lost, the stream goes on.
+                }
             }
             d.callback->Release();
+            if (d.allocator != nullptr) {
+                d.allocator->Release();
+            }
             lock.lock();
         }
     } catch (...) {
@@ -899,6 +1023,8 @@ class Input : public Counted<IDeckLinkInput> {
 
     // Also allowed while the streams run, as after a format change: the
     // next frame comes in the new mode.
+    // From disabled, with an allocator set: its Commit first (unlocked); a
+    // failure there is the answer and video stays disabled.
     HRESULT EnableVideoInput(BMDDisplayMode code, BMDPixelFormat format,
                              BMDVideoInputFlags flags) override {
         const ModeSpec *mode = mode_by_code(code);
@@ -906,6 +1032,25 @@ class Input : public Counted<IDeckLinkInput> {
             return E_INVALIDARG;
         }
         InputState &s = *state_;
+        std::lock_guard<std::mutex> setup(s.setup);
+        IDeckLinkMemoryAllocator *commit = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(s.mutex);
+            if (s.video.mode == nullptr) {
+                commit = s.allocator; // stays: changing it takes `setup`
+            }
+        }
+        if (commit != nullptr) {
+            HRESULT result = E_FAIL;
+            try {
+                result = commit->Commit();
+            } catch (...) {
+                // A client's exception is a failed Commit (E_FAIL).
+            }
+            if (FAILED(result)) {
+                return result;
+            }
+        }
         std::lock_guard<std::mutex> lock(s.mutex);
         s.video.mode = mode;
         s.video.format = format;
@@ -917,19 +1062,55 @@ class Input : public Counted<IDeckLinkInput> {
         s.wake.notify_all();
         return S_OK;
     }
+    // With an allocator committed: Decommit, once no AllocateBuffer is
+    // running (a frame already taken may still ask for its buffer).
     HRESULT DisableVideoInput() override {
         InputState &s = *state_;
-        std::lock_guard<std::mutex> lock(s.mutex);
-        s.video = VideoSetup{};
-        s.wake.notify_all();
+        std::lock_guard<std::mutex> setup(s.setup);
+        IDeckLinkMemoryAllocator *decommit = nullptr;
+        {
+            std::unique_lock<std::mutex> lock(s.mutex);
+            if (s.video.mode != nullptr) {
+                decommit = s.allocator;
+            }
+            s.video = VideoSetup{};
+            s.wake.notify_all();
+            if (decommit != nullptr && !s.on_delivery_thread()) {
+                s.wake.wait(lock, [&] { return !s.allocating; });
+            }
+        }
+        if (decommit != nullptr) {
+            call_decommit(decommit);
+        }
         return S_OK;
     }
     HRESULT GetAvailableVideoFrameCount(uint32_t *count) override {
         *count = 0; // frames are handed over as they are made
         return S_OK;
     }
-    HRESULT SetVideoInputFrameMemoryAllocator(IDeckLinkMemoryAllocator *) override {
-        return E_NOTIMPL;
+    // Only while video is disabled (E_ACCESSDENIED otherwise, the
+    // allocator unchanged). The old allocator is released; frames still
+    // out keep their own reference until they give their buffers back.
+    HRESULT SetVideoInputFrameMemoryAllocator(IDeckLinkMemoryAllocator *allocator) override {
+        InputState &s = *state_;
+        IDeckLinkMemoryAllocator *old = nullptr;
+        {
+            std::lock_guard<std::mutex> setup(s.setup);
+            std::lock_guard<std::mutex> lock(s.mutex);
+            if (s.video.mode != nullptr) {
+                return E_ACCESSDENIED;
+            }
+            if (allocator != nullptr) {
+                allocator->AddRef();
+            }
+            old = s.allocator;
+            s.allocator = allocator;
+        }
+        // Released unlocked: its destructor may call back into the input.
+        if (old != nullptr) {
+            old->Release();
+        }
+        return S_OK;
     }
 
     HRESULT EnableAudioInput(BMDAudioSampleRate rate, BMDAudioSampleType type,
@@ -1051,9 +1232,35 @@ class Input : public Counted<IDeckLinkInput> {
         if (callback != nullptr) {
             callback->Release();
         }
+        // No AllocateBuffer runs any more: the thread is joined, or this is
+        // its callback.
+        IDeckLinkMemoryAllocator *allocator = nullptr;
+        bool committed = false;
+        {
+            std::lock_guard<std::mutex> setup(s.setup);
+            std::lock_guard<std::mutex> lock(s.mutex);
+            allocator = s.allocator;
+            committed = allocator != nullptr && s.video.mode != nullptr;
+            s.allocator = nullptr;
+            s.video = VideoSetup{};
+        }
+        if (committed) {
+            call_decommit(allocator);
+        }
+        if (allocator != nullptr) {
+            allocator->Release();
+        }
     }
 
   private:
+    static void call_decommit(IDeckLinkMemoryAllocator *allocator) {
+        try {
+            allocator->Decommit();
+        } catch (...) {
+            // The client's exception must not unwind into its own call.
+        }
+    }
+
     HRESULT start_streams() {
         InputState &s = *state_;
         std::unique_lock<std::mutex> lock(s.mutex);
@@ -1272,3 +1479,7 @@ extern "C" IDeckLinkIterator *CreateDeckLinkIteratorInstance_0003(void) {
 
 // Not part of the SDK: how many fake objects are alive, for leak checks.
 extern "C" long makara_fake_decklink_live_objects(void) { return g_live_objects.load(); }
+
+// Not part of the SDK: how many frames were dropped, in this process, for
+// want of a buffer from a client's allocator.
+extern "C" long makara_fake_decklink_dropped_frames(void) { return g_dropped_frames.load(); }
