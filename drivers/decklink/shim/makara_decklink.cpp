@@ -28,6 +28,100 @@ struct mkdl_api {
     CreateIteratorFunc create_iterator;
 };
 
+
+static bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The caller's frame buffers, offered to the driver as its allocator.
+// Each buffer is free, the driver's (from AllocateBuffer to ReleaseBuffer)
+// or the caller's (from claim to free_buffer); the mutex keeps the three
+// apart, so a buffer is never given to two owners.
+struct mkdl_buffers : public IDeckLinkMemoryAllocator {
+  public:
+    mkdl_buffers(size_t count, size_t size, uint8_t *memory, size_t stride)
+        : count_(count), size_(size), stride_(stride), memory_(memory), free_(count, true) {}
+
+    HRESULT QueryInterface(REFIID iid, LPVOID *out) override {
+        if (same_iid(iid, IID_IUnknown) || same_iid(iid, IID_IDeckLinkMemoryAllocator)) {
+            *out = static_cast<IDeckLinkMemoryAllocator *>(this);
+            AddRef();
+            return S_OK;
+        }
+        *out = nullptr;
+        return E_NOINTERFACE;
+    }
+    ULONG AddRef() override { return ++refs_; }
+    ULONG Release() override {
+        ULONG left = --refs_;
+        if (left == 0) {
+            delete this;
+        }
+        return left;
+    }
+
+    // A free buffer for the driver; none when all are taken or it asks
+    // for more than a buffer holds (a frame of another format): the
+    // driver then drops the frame.
+    HRESULT AllocateBuffer(uint32_t size, void **buffer) override {
+        if (buffer == nullptr) {
+            return E_POINTER;
+        }
+        *buffer = nullptr;
+        if (size > size_) {
+            return E_OUTOFMEMORY;
+        }
+        int64_t index = claim();
+        if (index < 0) {
+            return E_OUTOFMEMORY;
+        }
+        *buffer = at(static_cast<size_t>(index));
+        return S_OK;
+    }
+
+    HRESULT ReleaseBuffer(void *buffer) override {
+        uint8_t *p = static_cast<uint8_t *>(buffer);
+        if (p < memory_ || p >= memory_ + count_ * stride_ ||
+            (p - memory_) % static_cast<ptrdiff_t>(stride_) != 0) {
+            return E_INVALIDARG;
+        }
+        free_buffer(static_cast<size_t>(p - memory_) / stride_);
+        return S_OK;
+    }
+
+    HRESULT Commit() override { return S_OK; }
+    HRESULT Decommit() override { return S_OK; }
+
+    uint8_t *at(size_t index) const { return index < count_ ? memory_ + index * stride_ : nullptr; }
+
+    int64_t claim() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (size_t i = 0; i < count_; ++i) {
+            if (free_[i]) {
+                free_[i] = false;
+                return static_cast<int64_t>(i);
+            }
+        }
+        return -1;
+    }
+
+    void free_buffer(size_t index) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (index < count_) {
+            free_[index] = true;
+        }
+    }
+
+  private:
+    virtual ~mkdl_buffers() { std::free(memory_); }
+
+    size_t count_;
+    size_t size_;
+    size_t stride_;
+    uint8_t *memory_;
+    std::atomic<ULONG> refs_{1};
+    std::mutex mutex_;
+    std::vector<bool> free_;
+};
+
 namespace {
 
 // The entry point of SDK 10.9.12's DeckLinkAPIDispatch.cpp.
@@ -182,7 +276,6 @@ Device read_device(IDeckLink *decklink) {
 }
 
 
-bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // The time scale the shim asks every time in: 90 kHz, MPEG's own clock,
 // divides into whole ticks the frame durations of every broadcast rate
@@ -292,6 +385,11 @@ class Capture : public IDeckLinkInputCallback {
         return S_OK;
     }
 
+    // Offers the caller's buffers to the driver; says whether it took them.
+    bool use_buffers(mkdl_buffers *buffers) {
+        return buffers != nullptr && input_->SetVideoInputFrameMemoryAllocator(buffers) == S_OK;
+    }
+
     // Enables video and sound and starts the streams; throws CallFailed.
     void start(BMDDisplayMode mode) {
         BMDVideoInputFlags flags =
@@ -323,6 +421,9 @@ class Capture : public IDeckLinkInputCallback {
         input_->StopStreams();
         input_->DisableAudioInput();
         input_->DisableVideoInput();
+        // The driver lets go of the buffers; frames the caller keeps still
+        // hold them.
+        input_->SetVideoInputFrameMemoryAllocator(nullptr);
     }
 
   private:
@@ -362,6 +463,7 @@ class Capture : public IDeckLinkInputCallback {
             return;
         }
         frame->has_video = 1;
+        frame->video_frame = video;
         frame->bytes = static_cast<const uint8_t *>(bytes);
         frame->row_bytes = video->GetRowBytes();
         frame->width = video->GetWidth();
@@ -531,8 +633,9 @@ struct mkdl_input {
 
 extern "C" int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t mode_code,
                                    uint32_t pixel_format, int32_t detect_format,
-                                   uint32_t audio_channels, const mkdl_callbacks *callbacks,
-                                   mkdl_input **input, char *message, size_t message_len) {
+                                   uint32_t audio_channels, mkdl_buffers *buffers,
+                                   const mkdl_callbacks *callbacks, mkdl_input **input,
+                                   int32_t *uses_buffers, char *message, size_t message_len) {
     try {
         Ref<IDeckLink> decklink;
         *decklink.out() = nth_device(api, device);
@@ -543,6 +646,7 @@ extern "C" int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t 
         Capture *capture = new Capture(device_input.get(), *callbacks, pixel_format,
                                        detect_format != 0, audio_channels);
         try {
+            *uses_buffers = capture->use_buffers(buffers);
             capture->start(mode_code);
         } catch (...) {
             capture->stop();
@@ -575,4 +679,58 @@ extern "C" void mkdl_input_close(mkdl_input *input) {
     }
     input->capture->Release();
     delete input;
+}
+
+extern "C" mkdl_buffers *mkdl_buffers_new(size_t count, size_t size) {
+    const size_t align = 64;
+    if (count == 0 || size == 0 || size > SIZE_MAX - align) {
+        return nullptr;
+    }
+    size_t stride = (size + align - 1) / align * align;
+    if (stride > SIZE_MAX / count) {
+        return nullptr;
+    }
+    void *memory = nullptr;
+    if (posix_memalign(&memory, align, stride * count) != 0) {
+        return nullptr;
+    }
+    std::memset(memory, 0, stride * count);
+    try {
+        return new mkdl_buffers(count, size, static_cast<uint8_t *>(memory), stride);
+    } catch (...) {
+        std::free(memory);
+        return nullptr;
+    }
+}
+
+extern "C" void mkdl_buffers_retain(mkdl_buffers *buffers) { buffers->AddRef(); }
+
+extern "C" void mkdl_buffers_release(mkdl_buffers *buffers) { buffers->Release(); }
+
+extern "C" uint8_t *mkdl_buffers_at(const mkdl_buffers *buffers, size_t index) {
+    return buffers->at(index);
+}
+
+extern "C" int64_t mkdl_buffers_claim(mkdl_buffers *buffers) {
+    try {
+        return buffers->claim();
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" void mkdl_buffers_free(mkdl_buffers *buffers, size_t index) {
+    try {
+        buffers->free_buffer(index);
+    } catch (...) {
+    }
+}
+
+extern "C" void *mkdl_frame_keep(void *video_frame) {
+    static_cast<IDeckLinkVideoInputFrame *>(video_frame)->AddRef();
+    return video_frame;
+}
+
+extern "C" void mkdl_frame_release(void *kept) {
+    static_cast<IDeckLinkVideoInputFrame *>(kept)->Release();
 }

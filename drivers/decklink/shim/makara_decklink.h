@@ -97,6 +97,33 @@ void mkdl_devices_free(mkdl_devices *devices);
 
 /* ---- Capture ---------------------------------------------------------- */
 
+/* Frame buffers the card can capture into: `count` buffers of `size`
+ * bytes, the slots of the caller's frame pool. It is the capture's
+ * IDeckLinkMemoryAllocator: the driver takes a free buffer for each frame
+ * and gives it back (ReleaseBuffer) when the frame it delivered in it is
+ * released; the caller may also take a free one (for a frame it writes
+ * itself) and give it back. Reference counted: it lives while the caller,
+ * the driver or a kept frame holds it. */
+typedef struct mkdl_buffers mkdl_buffers;
+
+/* Zeroed, 64-byte aligned buffers, all free; one reference, the caller's.
+ * NULL when memory runs out or `count` or `size` is 0. */
+mkdl_buffers *mkdl_buffers_new(size_t count, size_t size);
+void mkdl_buffers_retain(mkdl_buffers *buffers);
+void mkdl_buffers_release(mkdl_buffers *buffers);
+/* Buffer `index`'s first byte; NULL when `index` is out of range. */
+uint8_t *mkdl_buffers_at(const mkdl_buffers *buffers, size_t index);
+/* Marks a free buffer taken by the caller and returns its index, or -1
+ * when none is free. */
+int64_t mkdl_buffers_claim(mkdl_buffers *buffers);
+/* Marks buffer `index`, taken by the caller, free again. */
+void mkdl_buffers_free(mkdl_buffers *buffers, size_t index);
+
+/* Keeps a frame the callback got (its `video_frame`) beyond the callback:
+ * its buffer stays the caller's until mkdl_frame_release. */
+void *mkdl_frame_keep(void *video_frame);
+void mkdl_frame_release(void *kept);
+
 /* A running capture from one device's input. */
 typedef struct mkdl_input mkdl_input;
 
@@ -105,6 +132,9 @@ typedef struct mkdl_input mkdl_input;
 typedef struct mkdl_frame {
     /* 0 when the driver delivered sound without a picture. */
     int32_t has_video;
+    /* The driver's frame object (IDeckLinkVideoInputFrame), for
+     * mkdl_frame_keep; borrowed for the callback. */
+    void *video_frame;
     /* The picture: `height` rows of `row_bytes`, in `pixel_format`
      * ('2vuy' 8-bit UYVY or 'v210' 10-bit 4:2:2). */
     const uint8_t *bytes;
@@ -157,12 +187,15 @@ typedef struct mkdl_callbacks {
  * list) in display mode `mode_code`, with `pixel_format` ('2vuy' or
  * 'v210'). With `detect_format`, the card's format detection is on: the
  * shim follows the signal to every format it reports. Sound: 32-bit,
- * 48 kHz, `audio_channels` (2, 8 or 16). On MKDL_OK *input is set, the
- * callbacks may run from then on, and *input must be given to
+ * 48 kHz, `audio_channels` (2, 8 or 16). With `buffers` (else NULL), the
+ * card is asked to capture into them; a driver that refuses captures into
+ * its own memory, and *uses_buffers says which. On MKDL_OK *input is set,
+ * the callbacks may run from then on, and *input must be given to
  * mkdl_input_close. */
 int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t mode_code,
                         uint32_t pixel_format, int32_t detect_format, uint32_t audio_channels,
-                        const mkdl_callbacks *callbacks, mkdl_input **input, char *message,
+                        mkdl_buffers *buffers, const mkdl_callbacks *callbacks,
+                        mkdl_input **input, int32_t *uses_buffers, char *message,
                         size_t message_len);
 
 /* Stops the streams and releases the input. When it returns, no callback

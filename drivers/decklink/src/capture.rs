@@ -12,17 +12,18 @@ use std::time::Duration;
 use makara_capture::{
     monotonic_now, AudioSource, DeviceError, LineSound, LiveCapture, SharedLine, Slate, SoundLine,
 };
-use makara_framering::{Frame, FramePool};
+use makara_framering::{Frame, FrameMut, FramePool};
 use makara_media::{InputReport, MonotonicNs, PixelFormat, Timecode, VideoFormat};
 
-use crate::ffi::{self, InputSink, RawFormat, RawFrame, RawSound};
+use crate::ffi::{self, CardBuffers, InputSink, RawFormat, RawFrame, RawSound};
 use crate::pixels::{self, Picture};
 use crate::ports::Claim;
 use crate::{DeckLinkApi, DisplayMode, ModeCode};
 
-/// Slots of a capture's pool: the queue, the encoder's hold and one
-/// being written.
-const SLOTS: usize = 8;
+/// Slots of a capture's pool, which are also the buffers the card
+/// captures into: the driver's few in flight, the queue, and the
+/// encoder's hold.
+const SLOTS: usize = 10;
 /// Frames waiting for the source thread; more are dropped (and counted by
 /// the sequence numbers' jump) rather than held in the driver's thread.
 const QUEUE: usize = 4;
@@ -84,6 +85,9 @@ pub enum CaptureError {
 struct Status {
     frames: AtomicU64,
     bytes: AtomicU64,
+    /// Frames written into a slot here (v210, another layout, the slate)
+    /// rather than captured into it by the card.
+    copied: AtomicU64,
     no_signal: AtomicBool,
     /// No-signal episodes since the start.
     losses: AtomicU64,
@@ -95,7 +99,9 @@ struct Status {
 /// A DeckLink input, capturing. Dropping it stops the card's streams.
 pub struct DeckLinkCapture {
     format: VideoFormat,
-    pool: Arc<FramePool>,
+    buffers: Arc<CardBuffers>,
+    /// Whether the card captures into the pool's slots.
+    uses_card_buffers: bool,
     frames: Receiver<Frame>,
     status: Arc<Status>,
     label: String,
@@ -149,18 +155,26 @@ impl DeckLinkCapture {
             mode: mode.name.clone(),
             why: e.to_string(),
         })?;
-        let pool = FramePool::new(format, SLOTS);
+        let buffers =
+            Arc::new(
+                CardBuffers::new(format, SLOTS).ok_or_else(|| CaptureError::Mode {
+                    label: label.clone(),
+                    mode: mode.name.clone(),
+                    why: format!("no memory for {SLOTS} frames"),
+                })?,
+            );
         let (tx, frames) = sync_channel(QUEUE);
         let status = Arc::new(Status {
             frames: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            copied: AtomicU64::new(0),
             no_signal: AtomicBool::new(false),
             losses: AtomicU64::new(0),
             changed_to: Mutex::new(None),
             sound: Arc::new(Mutex::new(None)),
         });
         let sink = Sink {
-            pool: Arc::clone(&pool),
+            buffers: Arc::clone(&buffers),
             format,
             queue: tx,
             slate: Slate::new(format, "NO SIGNAL", &label),
@@ -175,15 +189,21 @@ impl DeckLinkCapture {
             detect_format: settings.detect,
             audio_channels: settings.audio_channels,
         };
-        let input = ffi::Input::open(api.library(), request, Box::new(sink)).map_err(|f| {
-            CaptureError::Refused {
-                label: label.clone(),
-                why: f.message,
-            }
-        })?;
+        // Only 8-bit frames have the pool's layout: v210 ones are
+        // converted into it, so the card keeps its own memory for them.
+        let offered = (settings.pixels == CapturePixels::Uyvy).then_some(&*buffers);
+        let opened =
+            ffi::Input::open(api.library(), request, offered, Box::new(sink)).map_err(|f| {
+                CaptureError::Refused {
+                    label: label.clone(),
+                    why: f.message,
+                }
+            })?;
+        let input = opened.input;
         Ok(DeckLinkCapture {
             format,
-            pool,
+            buffers,
+            uses_card_buffers: opened.uses_buffers,
             frames,
             status,
             label,
@@ -195,6 +215,18 @@ impl DeckLinkCapture {
     pub(crate) fn with_claim(mut self, claim: Claim) -> DeckLinkCapture {
         self.claim = Some(claim);
         self
+    }
+
+    /// Whether the card captures into the pool's slots (no copy), as it
+    /// does for 8-bit frames when its driver takes a custom allocator.
+    pub fn uses_card_buffers(&self) -> bool {
+        self.uses_card_buffers
+    }
+
+    /// Frames written into the pool here (converted, copied, or the slate)
+    /// rather than captured into it by the card.
+    pub fn copied_frames(&self) -> u64 {
+        self.status.copied.load(Ordering::Relaxed)
     }
 
     /// The mode the card switched to, if it reported one: where a new
@@ -227,7 +259,7 @@ impl LiveCapture for DeckLinkCapture {
     }
 
     fn pool(&self) -> &Arc<FramePool> {
-        &self.pool
+        self.buffers.pool()
     }
 
     /// The next picture, or the slate while the card sees no signal. A
@@ -282,7 +314,7 @@ impl LiveCapture for DeckLinkCapture {
 
 /// The capture's side on the driver's thread.
 struct Sink {
-    pool: Arc<FramePool>,
+    buffers: Arc<CardBuffers>,
     format: VideoFormat,
     queue: SyncSender<Frame>,
     slate: Slate,
@@ -290,6 +322,7 @@ struct Sink {
     /// Monotonic time minus stream time, fixed at the first frame, so that
     /// every stamp keeps the card's own spacing.
     base_ns: Option<i128>,
+    /// The least number the next frame may have.
     sequence: u64,
 }
 
@@ -309,8 +342,7 @@ impl Sink {
 
     fn picture(&mut self, frame: &RawFrame<'_>, picture: &ffi::RawPicture<'_>) {
         let pts = self.stamp(frame.stream_time, frame.time_scale);
-        let sequence = self.sequence;
-        self.sequence += 1;
+        let sequence = self.sequence_of(frame);
         let status = &self.status;
         status.frames.fetch_add(1, Ordering::Relaxed);
         status
@@ -320,12 +352,45 @@ impl Sink {
         if picture.no_signal && !was_lost {
             status.losses.fetch_add(1, Ordering::Relaxed);
         }
-        // No free slot: the frame is lost, and the next one's sequence
-        // number jumps.
-        let Some(mut slot) = self.pool.try_acquire() else {
+        let Some(mut slot) = self.slot_for(picture) else {
+            // No free slot, or a picture of another size (the old mode's
+            // last frames after a format change) or layout: lost, and the
+            // next frame's sequence number jumps.
             return;
         };
+        if let Some(timecode) = frame.timecode_bcd.and_then(Timecode::from_bcd) {
+            slot.set_timecode(timecode);
+        }
+        let _ = self.queue.try_send(slot.freeze(pts, sequence));
+    }
+
+    /// The frame's number from its stream time, so that frames the card
+    /// dropped (no buffer free) show as a jump; never back or repeated.
+    fn sequence_of(&mut self, frame: &RawFrame<'_>) -> u64 {
+        let counted = u64::try_from(frame.stream_time)
+            .ok()
+            .zip(u64::try_from(frame.stream_duration).ok())
+            .filter(|(_, duration)| *duration > 0)
+            .map(|(time, duration)| (time + duration / 2) / duration);
+        let sequence = counted.unwrap_or(0).max(self.sequence);
+        self.sequence = sequence + 1;
+        sequence
+    }
+
+    /// A slot holding `picture`: the one the card captured it into, or a
+    /// free one it is written into (copied, converted, or the slate).
+    fn slot_for(&self, picture: &ffi::RawPicture<'_>) -> Option<FrameMut> {
         let (width, height) = (self.format.width as usize, self.format.height as usize);
+        let in_place = !picture.no_signal
+            && picture.pixel_format == pixels::FORMAT_UYVY
+            && (picture.width, picture.height) == (width, height)
+            && picture.row_bytes == 2 * width;
+        if in_place {
+            if let Some(slot) = self.buffers.take_delivered(picture) {
+                return Some(slot);
+            }
+        }
+        let mut slot = self.buffers.take_free()?;
         let written = if picture.no_signal {
             self.slate.render(slot.data_mut()).is_ok()
         } else {
@@ -339,14 +404,10 @@ impl Sink {
             pixels::to_uyvy(&source, width, height, slot.data_mut()).is_ok()
         };
         if !written {
-            // A picture of another size (the old mode's last frames after a
-            // format change) or layout: not this capture's to deliver.
-            return;
+            return None;
         }
-        if let Some(timecode) = frame.timecode_bcd.and_then(Timecode::from_bcd) {
-            slot.set_timecode(timecode);
-        }
-        let _ = self.queue.try_send(slot.freeze(pts, sequence));
+        self.status.copied.fetch_add(1, Ordering::Relaxed);
+        Some(slot)
     }
 
     /// Channels 1 and 2 as 16-bit stereo, placed on the line by their time.

@@ -223,3 +223,61 @@ fn audio_channel_counts_the_sdk_does_not_take_are_refused() {
         "decklinkPort 0: audio channels must be 2, 8 or 16, not 6"
     );
 }
+
+fn pal_capture(api: &DeckLinkApi, pixels: CapturePixels) -> DeckLinkCapture {
+    let device = api.input_device(0).unwrap();
+    let settings = CaptureSettings {
+        device: 0,
+        mode: device.modes[PAL as usize].clone(),
+        detect: false,
+        pixels,
+        audio_channels: 2,
+        label: "decklinkPort 0".into(),
+    };
+    DeckLinkCapture::start(api, &settings).unwrap()
+}
+
+#[test]
+fn eight_bit_frames_are_captured_into_the_pool_without_a_copy() {
+    let api = DeckLinkApi::open(common::two_devices()).unwrap();
+    let mut capture = pal_capture(&api, CapturePixels::Uyvy);
+    assert!(capture.uses_card_buffers(), "the fake takes the allocator");
+    let frames: Vec<Frame> = (0..4).map(|_| next(&mut capture)).collect();
+    assert_eq!(capture.copied_frames(), 0);
+    assert_ne!(frames[0].data(), frames[1].data(), "the bars move");
+    // Ten-bit frames have another layout: converted into the pool.
+    let mut ten = pal_capture(&api, CapturePixels::V210);
+    assert!(!ten.uses_card_buffers());
+    next(&mut ten);
+    assert!(ten.copied_frames() >= 1);
+}
+
+#[test]
+fn frames_held_by_the_stages_keep_their_buffers_and_capture_resumes_when_they_go() {
+    let api = DeckLinkApi::open(common::two_devices()).unwrap();
+    let mut capture = pal_capture(&api, CapturePixels::Uyvy);
+    // Hold every frame: once the pool's slots are all held, the card has
+    // no buffer to capture into and nothing comes.
+    let mut held = Vec::new();
+    while let Some(frame) = capture.next_frame(Duration::from_millis(400)).unwrap() {
+        held.push(frame);
+        assert!(held.len() <= 10, "more frames than buffers");
+    }
+    assert!(
+        held.len() >= 5,
+        "{} frames before the buffers ran out",
+        held.len()
+    );
+    // Every held frame still shows its own picture.
+    let first = held[0].data().to_vec();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(held[0].data(), &first[..]);
+    let last = held.last().unwrap().sequence();
+    held.clear();
+    let again = next(&mut capture);
+    assert!(
+        again.sequence() > last + 1,
+        "frames were lost while all were held"
+    );
+    assert_eq!(capture.copied_frames(), 0);
+}

@@ -33,6 +33,8 @@ const UNSAFE_ALLOWED: &[&str] = &[
     "drivers/ffvideo/src/hwdevice.rs",
     "drivers/srt/src/ffi.rs",
     "drivers/decklink/src/ffi.rs",
+    "drivers/decklink/src/ffi/buffers.rs",
+    "drivers/decklink/src/ffi/input.rs",
     "drivers/v4l2/src/ioctl.rs",
     "drivers/v4l2/src/buffers.rs",
 ];
