@@ -55,6 +55,14 @@ def decklink_input(api, port=0, mode=PAL):
                                      ("decklinkPort", port), ("decklinkMode", mode)])
 
 
+def decklink_stream(api, sink_port, mode=PAL):
+    """A stream from decklinkPort 0 in ``mode``, transcoded to W x H H.264
+    with audio, to UDP ``sink_port``; returns its path."""
+    return peers.make_stream(api, decklink_input(api, mode=mode),
+                             [peers.udp_output(api, sink_port)],
+                             transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+
+
 def system(api):
     return child(expect(api.get("/apis/kraken/system"), 200), "system")
 
@@ -89,8 +97,7 @@ def test_without_a_driver_or_a_card_the_section_is_empty_and_a_start_says_why(
     assert s.find("decklinkInfo") is None and s.find("decklinkPort") is None
     sink = Receiver()
     try:
-        path = peers.make_stream(api, decklink_input(api), [peers.udp_output(api, sink.port)],
-                                 transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+        path = decklink_stream(api, sink.port)
         message = refused_start(api, path)
         assert "no DeckLink device for decklinkPort 0" in message, message
         why = "not found" if variant == "missing" else "no card that captures"
@@ -120,8 +127,7 @@ def refused_start(api, path):
 def test_a_mode_the_port_does_not_have_is_refused_with_the_choices(
         appliance_factory, fakes, mode, why):
     api = box(appliance_factory, fakes["duo"]).client
-    path = peers.make_stream(api, decklink_input(api, mode=mode), [peers.udp_output(api, 9)],
-                             transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+    path = decklink_stream(api, 9, mode)
     message = refused_start(api, path)
     assert why in message, message
     # The port is free for the next start.
@@ -134,9 +140,7 @@ def test_a_signal_lost_and_back_waits_with_a_slate_and_the_output_runs_on(
     api = box(appliance_factory, fakes["duo"], no_signal="100:75").client
     sink = Receiver()
     try:
-        path = peers.make_stream(api, decklink_input(api, mode=PAL),
-                                 [peers.udp_output(api, sink.port)],
-                                 transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+        path = decklink_stream(api, sink.port, PAL)
         peers.start(api, path)
         peers.wait_state(api, path, "active")
         port = system(api).find("decklinkPort")
@@ -168,9 +172,7 @@ def test_automatic_mode_follows_the_cards_new_format(appliance_factory, fakes, t
     api = box(appliance_factory, fakes["duo"], format_change="60:PAL").client
     sink = Receiver()
     try:
-        path = peers.make_stream(api, decklink_input(api, mode=-1),
-                                 [peers.udp_output(api, sink.port)],
-                                 transcoder_id=peers.h264_transcoder(api, W, H, FPS))
+        path = decklink_stream(api, sink.port, -1)
         peers.start(api, path)
         peers.wait_state(api, path, "active")
 

@@ -31,18 +31,16 @@ struct mkdl_api {
 
 static bool same_iid(REFIID a, REFIID b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// The caller's frame buffers, offered to the driver as its allocator.
-// Each buffer is free, the driver's (from AllocateBuffer to ReleaseBuffer)
-// or the caller's (from claim to free_buffer); the mutex keeps the three
-// apart, so a buffer is never given to two owners.
-struct mkdl_buffers : public IDeckLinkMemoryAllocator {
+// Reference counting and QueryInterface for the shim's own COM objects,
+// which answer IUnknown and the one interface they implement. (Outside the
+// anonymous namespace: mkdl_buffers, a C API type, derives from it.)
+template <typename Interface> class ShimObject : public Interface {
   public:
-    mkdl_buffers(size_t count, size_t size, uint8_t *memory, size_t stride)
-        : count_(count), size_(size), stride_(stride), memory_(memory), free_(count, true) {}
+    explicit ShimObject(REFIID iid) : iid_(iid) {}
 
     HRESULT QueryInterface(REFIID iid, LPVOID *out) override {
-        if (same_iid(iid, IID_IUnknown) || same_iid(iid, IID_IDeckLinkMemoryAllocator)) {
-            *out = static_cast<IDeckLinkMemoryAllocator *>(this);
+        if (same_iid(iid, IID_IUnknown) || same_iid(iid, iid_)) {
+            *out = static_cast<Interface *>(this);
             AddRef();
             return S_OK;
         }
@@ -57,6 +55,24 @@ struct mkdl_buffers : public IDeckLinkMemoryAllocator {
         }
         return left;
     }
+
+  protected:
+    virtual ~ShimObject() {}
+
+  private:
+    REFIID iid_;
+    std::atomic<ULONG> refs_{1};
+};
+
+// The caller's frame buffers, offered to the driver as its allocator.
+// Each buffer is free, the driver's (from AllocateBuffer to ReleaseBuffer)
+// or the caller's (from claim to free_buffer); the mutex keeps the three
+// apart, so a buffer is never given to two owners.
+struct mkdl_buffers : public ShimObject<IDeckLinkMemoryAllocator> {
+  public:
+    mkdl_buffers(size_t count, size_t size, uint8_t *memory, size_t stride)
+        : ShimObject(IID_IDeckLinkMemoryAllocator), count_(count), size_(size), stride_(stride),
+          memory_(memory), free_(count, true) {}
 
     // A free buffer for the driver; none when all are taken or it asks
     // for more than a buffer holds (a frame of another format): the
@@ -111,13 +127,12 @@ struct mkdl_buffers : public IDeckLinkMemoryAllocator {
     }
 
   private:
-    virtual ~mkdl_buffers() { std::free(memory_); }
+    ~mkdl_buffers() override { std::free(memory_); }
 
     size_t count_;
     size_t size_;
     size_t stride_;
     uint8_t *memory_;
-    std::atomic<ULONG> refs_{1};
     std::mutex mutex_;
     std::vector<bool> free_;
 };
@@ -300,31 +315,13 @@ bool read_timecode(IDeckLinkVideoInputFrame *frame, uint32_t *bcd) {
 // The input callback the driver calls on its own thread. It passes frames
 // on to the caller's callbacks, follows format changes, and lets stop()
 // wait until no call is inside.
-class Capture : public IDeckLinkInputCallback {
+class Capture : public ShimObject<IDeckLinkInputCallback> {
   public:
     Capture(IDeckLinkInput *input, const mkdl_callbacks &callbacks, uint32_t pixel_format,
             bool detect_format, uint32_t audio_channels)
-        : input_(input), callbacks_(callbacks), pixel_format_(pixel_format),
+        : ShimObject(IID_IDeckLinkInputCallback), input_(input), callbacks_(callbacks), pixel_format_(pixel_format),
           detect_format_(detect_format), audio_channels_(audio_channels) {
         input_->AddRef();
-    }
-
-    HRESULT QueryInterface(REFIID iid, LPVOID *out) override {
-        if (same_iid(iid, IID_IUnknown) || same_iid(iid, IID_IDeckLinkInputCallback)) {
-            *out = static_cast<IDeckLinkInputCallback *>(this);
-            AddRef();
-            return S_OK;
-        }
-        *out = nullptr;
-        return E_NOINTERFACE;
-    }
-    ULONG AddRef() override { return ++refs_; }
-    ULONG Release() override {
-        ULONG left = --refs_;
-        if (left == 0) {
-            delete this;
-        }
-        return left;
     }
 
     HRESULT VideoInputFrameArrived(IDeckLinkVideoInputFrame *video,
@@ -427,7 +424,7 @@ class Capture : public IDeckLinkInputCallback {
     }
 
   private:
-    ~Capture() { input_->Release(); }
+    ~Capture() override { input_->Release(); }
 
     // Counts a callback in, unless the capture is stopping.
     class Entry {
@@ -500,7 +497,6 @@ class Capture : public IDeckLinkInputCallback {
     uint32_t pixel_format_;
     bool detect_format_;
     uint32_t audio_channels_;
-    std::atomic<ULONG> refs_{1};
     std::mutex mutex_;
     std::condition_variable idle_;
     bool closing_ = false;
