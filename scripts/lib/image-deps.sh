@@ -153,12 +153,14 @@ image_busybox() {
     printf '%s\n' "$cache/busybox/bin/busybox"
 }
 
-# The aarch64 cross toolchain: Debian's gcc-aarch64-linux-gnu (linker, strip)
-# and the Rust standard library for aarch64-unknown-linux-gnu. rustup fetches
+# The aarch64 cross toolchain: Debian's gcc-aarch64-linux-gnu (linker, strip),
+# g++-aarch64-linux-gnu (the DeckLink driver's C++ shim) and the Rust
+# standard library for aarch64-unknown-linux-gnu. rustup fetches
 # the latter from its own server, which these machines may not reach: then
 # this says so and returns 1 (the caller builds an image without makarad).
 image_cross_deps() {
-    makara_apt_deps gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+    makara_apt_deps gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross \
+        binutils-aarch64-linux-gnu
     if rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
         return 0
     fi
