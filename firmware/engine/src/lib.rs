@@ -70,6 +70,10 @@ pub struct StreamStats {
     pub bytes_copied: u64,
     /// A network input's counters; `None` for capture sources.
     pub input: Option<InputReport>,
+    /// Times a run of the stream failed and the engine started it again,
+    /// since the stream started. Counted, so that a failure that is over
+    /// before anyone looks is still seen.
+    pub failures: u64,
     /// Every output's report, in the stream's order (passthru last), each
     /// under its output's name.
     pub outputs: Vec<OutputReport>,

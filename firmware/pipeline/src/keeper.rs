@@ -229,6 +229,7 @@ fn retry(
             Err(_) if shared.stopping() => break,
             Err(reason) => {
                 shared.active.store(false, Ordering::Relaxed);
+                shared.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(stream = %setup.name, %reason, retry_in = ?backoff, "stream failed; retrying");
                 shared.set_problem(Some(reason));
                 sleep_unless_stopped(shared, backoff);

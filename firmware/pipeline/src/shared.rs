@@ -32,6 +32,8 @@ pub struct Shared {
     pub frames_dropped: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub bytes_copied: AtomicU64,
+    /// Runs that failed and were retried (the keeper counts them).
+    pub failures: AtomicU64,
     /// Encoded video bytes handed to the muxer.
     pub video_bytes: AtomicU64,
     /// Exponentially averaged capture-to-encoded latency, microseconds.
@@ -66,6 +68,7 @@ impl Shared {
             frames_dropped: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             bytes_copied: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
             video_bytes: AtomicU64::new(0),
             encode_latency_us: AtomicU64::new(0),
             started: Instant::now(),
@@ -163,6 +166,7 @@ impl Shared {
             uptime_secs: self.started.elapsed().as_secs(),
             bytes_copied: self.bytes_copied.load(Ordering::Relaxed),
             input: lock(&self.input).clone(),
+            failures: self.failures.load(Ordering::Relaxed),
             outputs: self.outputs.iter().map(|o| o.report()).collect(),
         }
     }

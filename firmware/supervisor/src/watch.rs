@@ -69,6 +69,8 @@ struct Seen {
     lost: bool,
     /// Its "stream failed" was recorded, and no "recovered" since.
     failed: bool,
+    /// The engine's count of the stream's failed runs.
+    failures: u64,
 }
 
 /// A running stream as the engine reports it now.
@@ -78,6 +80,8 @@ struct Look {
     problem: Option<String>,
     /// A network input's report.
     input: Option<InputLook>,
+    /// Runs that failed and were retried since the stream started.
+    failures: u64,
 }
 
 /// A network input as the stream reports it now.
@@ -141,22 +145,23 @@ impl Watch {
         streams
             .filter_map(|(id, _)| {
                 let state = engine.state(id)?;
-                let (input, problem) = match engine.stats(id) {
+                let (input, problem, failures) = match engine.stats(id) {
                     Some((stats, problem)) => {
                         let input = stats.input.map(|i| InputLook {
                             receiving: i.receiving,
                             error: i.last_error,
                             losses: i.losses,
                         });
-                        (input, problem)
+                        (input, problem, stats.failures)
                     }
-                    None => (None, None),
+                    None => (None, None, 0),
                 };
                 Some(Look {
                     id: id.clone(),
                     state,
                     problem,
                     input,
+                    failures,
                 })
             })
             .collect()
@@ -204,8 +209,16 @@ impl Watch {
         }
         let was_active = before.is_some_and(|b| b.state == StreamState::Active);
         let input_down = look.input.as_ref().is_some_and(|i| !i.receiving);
-        if was_active && look.state == StreamState::Waiting && !input_down {
-            let why = look.problem.as_deref().unwrap_or("it stopped delivering");
+        // As with input losses, the count catches a failed run that was
+        // retried and running again before this look.
+        let failed_since = look.failures > before.map_or(0, |b| b.failures);
+        let stopped_delivering = was_active && look.state == StreamState::Waiting && !input_down;
+        if stopped_delivering || (failed_since && !now.failed) {
+            let why = match &look.problem {
+                Some(why) => why.as_str(),
+                None if failed_since => "it failed and was restarted",
+                None => "it stopped delivering",
+            };
             events.record(EventKind::StreamFailed, Some(&look.id), &stream.name, why);
             now.failed = true;
         } else if look.state == StreamState::Active && now.failed {
@@ -213,6 +226,7 @@ impl Watch {
             events.record(kind, Some(&look.id), &stream.name, "");
             now.failed = false;
         }
+        now.failures = look.failures;
         now
     }
 }
@@ -224,5 +238,6 @@ fn seen_first(look: &Look) -> Seen {
         losses: 0,
         lost: false,
         failed: false,
+        failures: 0,
     }
 }

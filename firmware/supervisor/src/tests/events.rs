@@ -171,3 +171,29 @@ fn the_watch_sees_a_loss_shorter_than_its_look() {
         .filter(|e| e.kind == EventKind::InputLost);
     assert_eq!(told.count(), 1);
 }
+
+/// A run that failed and was retried, and is running again, all between
+/// two looks: the state looks active throughout, but the engine's count
+/// of failed runs tells the watch, which records the failure with the
+/// engine's reason and then the recovery, once each.
+#[test]
+fn the_watch_sees_a_failure_retried_between_two_looks() {
+    let rig = Rig::new("events-brief-failure");
+    let chain = rig.add_chain("cam");
+    rig.start(&chain.stream);
+    rig.probe.set_state(&chain.stream, StreamState::Active);
+    std::thread::sleep(crate::watch::CHECK_EVERY * 2);
+    let why = "decklinkPort 0: the signal changed to Hp50 (1280x720); the capture restarts in it";
+    let failed_once = StreamStats {
+        failures: 1,
+        ..StreamStats::default()
+    };
+    rig.probe.set_stats(&chain.stream, failed_once, Some(why));
+    let failed = rig.wait_for_event(&EventKind::StreamFailed, &chain.stream);
+    assert_eq!(failed.detail, why);
+    rig.wait_for_event(&EventKind::StreamRecovered, &chain.stream);
+    std::thread::sleep(crate::watch::CHECK_EVERY * 2);
+    let told = |kind: EventKind| rig.events().into_iter().filter(|e| e.kind == kind).count();
+    assert_eq!(told(EventKind::StreamFailed), 1);
+    assert_eq!(told(EventKind::StreamRecovered), 1);
+}
