@@ -185,6 +185,23 @@ void check(HRESULT result, const char *call) {
     }
 }
 
+// Runs a C API call's body, turning what it throws into a status and a
+// message: nothing unwinds into the caller.
+template <typename Body> int32_t guarded(char *message, size_t message_len, Body body) {
+    try {
+        return body();
+    } catch (const CallFailed &e) {
+        set_message(message, message_len, e.text);
+        return MKDL_CALL_FAILED;
+    } catch (const std::exception &e) {
+        set_message(message, message_len, e.what());
+        return MKDL_EXCEPTION;
+    } catch (...) {
+        set_message(message, message_len, "unknown C++ exception");
+        return MKDL_EXCEPTION;
+    }
+}
+
 // Takes a string the SDK allocated for us (Linux: with malloc) and frees it.
 std::string take_string(const char *text) {
     std::string copy = text != nullptr ? text : "";
@@ -531,7 +548,7 @@ struct mkdl_devices {
 
 extern "C" int32_t mkdl_open(const char *library, mkdl_api **api, char *message,
                              size_t message_len) {
-    try {
+    return guarded(message, message_len, [&]() -> int32_t {
         void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
         if (handle == nullptr) {
             const char *error = dlerror();
@@ -549,20 +566,14 @@ extern "C" int32_t mkdl_open(const char *library, mkdl_api **api, char *message,
         opened->create_iterator = reinterpret_cast<CreateIteratorFunc>(symbol);
         *api = opened;
         return MKDL_OK;
-    } catch (const std::exception &e) {
-        set_message(message, message_len, e.what());
-        return MKDL_EXCEPTION;
-    } catch (...) {
-        set_message(message, message_len, "unknown C++ exception");
-        return MKDL_EXCEPTION;
-    }
+    });
 }
 
 extern "C" void mkdl_close(mkdl_api *api) { delete api; }
 
 extern "C" int32_t mkdl_enumerate(const mkdl_api *api, mkdl_devices **devices, char *message,
                                   size_t message_len) {
-    try {
+    return guarded(message, message_len, [&]() -> int32_t {
         Ref<IDeckLinkIterator> iterator;
         *iterator.out() = api->create_iterator();
         if (iterator.get() == nullptr) {
@@ -590,16 +601,7 @@ extern "C" int32_t mkdl_enumerate(const mkdl_api *api, mkdl_devices **devices, c
         }
         *devices = list.release();
         return MKDL_OK;
-    } catch (const CallFailed &e) {
-        set_message(message, message_len, e.text);
-        return MKDL_CALL_FAILED;
-    } catch (const std::exception &e) {
-        set_message(message, message_len, e.what());
-        return MKDL_EXCEPTION;
-    } catch (...) {
-        set_message(message, message_len, "unknown C++ exception");
-        return MKDL_EXCEPTION;
-    }
+    });
 }
 
 extern "C" size_t mkdl_device_count(const mkdl_devices *devices) {
@@ -632,7 +634,7 @@ extern "C" int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t 
                                    uint32_t audio_channels, mkdl_buffers *buffers,
                                    const mkdl_callbacks *callbacks, mkdl_input **input,
                                    int32_t *uses_buffers, char *message, size_t message_len) {
-    try {
+    return guarded(message, message_len, [&]() -> int32_t {
         Ref<IDeckLink> decklink;
         *decklink.out() = nth_device(api, device);
         Ref<IDeckLinkInput> device_input;
@@ -651,16 +653,7 @@ extern "C" int32_t mkdl_input_open(const mkdl_api *api, size_t device, uint32_t 
         }
         *input = new mkdl_input{capture};
         return MKDL_OK;
-    } catch (const CallFailed &e) {
-        set_message(message, message_len, e.text);
-        return MKDL_CALL_FAILED;
-    } catch (const std::exception &e) {
-        set_message(message, message_len, e.what());
-        return MKDL_EXCEPTION;
-    } catch (...) {
-        set_message(message, message_len, "unknown C++ exception");
-        return MKDL_EXCEPTION;
-    }
+    });
 }
 
 extern "C" void mkdl_input_close(mkdl_input *input) {
