@@ -533,6 +533,12 @@ def video_pid(pkts):
     return pids[0]
 
 
+def discontinuous(p):
+    """Whether a packet's adaptation field sets discontinuity_indicator
+    (ISO/IEC 13818-1 2.4.3.4): its counter and clock may start again."""
+    return bool(p[3] & 0x20 and p[4] > 0 and p[5] & 0x80)
+
+
 def continuity_errors(pkts):
     """{pid: continuity-counter errors} (ISO/IEC 13818-1 §2.4.3.3): the
     counter steps by one on packets with payload, a packet may be repeated
@@ -546,10 +552,9 @@ def continuity_errors(pkts):
             continue
         cc = p[3] & 0x0F
         has_payload = bool(p[3] & 0x10)
-        discontinuity = bool(p[3] & 0x20 and p[4] > 0 and p[5] & 0x80)
         prev = last.get(pid)
         last[pid] = (cc, p)
-        if prev is None or discontinuity:
+        if prev is None or discontinuous(p):
             continue
         prev_cc, prev_p = prev
         expected = (prev_cc + 1) & 0x0F if has_payload else prev_cc
@@ -586,6 +591,20 @@ def pcr_steps(pkts):
             steps.append(step / 27e6)
         last[pid] = value
     return steps
+
+
+def unmarked_pcr_jumps(pkts, limit=0.1):
+    """[(packet index, seconds)] of PCR steps back or over ``limit`` on
+    packets not marked discontinuous: TR 101 290's PCR discontinuity
+    errors."""
+    last, out = {}, []
+    for i, pid, value in pcrs(pkts):
+        if pid in last and not discontinuous(pkts[i]):
+            step = (value - last[pid]) / 27e6
+            if not 0 < step <= limit:
+                out.append((i, step))
+        last[pid] = value
+    return out
 
 
 def pes_pts(pkts, pid):

@@ -196,24 +196,8 @@ def test_automatic_mode_follows_the_cards_new_format(appliance_factory, fakes, t
     # clock start again, and its packets say so (no continuity error, and
     # the clock's one jump on a packet marked discontinuous).
     assert peers.continuity_errors(pkts) == {}, peers.continuity_errors(pkts)
-    jumps = unmarked_pcr_jumps(pkts)
+    jumps = peers.unmarked_pcr_jumps(pkts)
     assert jumps == [], jumps
     found = peers.judge_h264(b"".join(pkts), tmp_path / "changed.ts", W, H, audio="aac",
                              min_seconds=3.0)
     print("streams:", found)
-
-
-
-def unmarked_pcr_jumps(pkts, limit=0.1):
-    """PCR steps back or over ``limit`` seconds on packets without the
-    discontinuity indicator: TR 101 290's PCR discontinuity errors."""
-    last, out = {}, []
-    for i, pid, value in peers.pcrs(pkts):
-        p = pkts[i]
-        marked = bool(p[3] & 0x20 and p[4] > 0 and p[5] & 0x80)
-        if pid in last and not marked:
-            step = (value - last[pid]) / 27e6
-            if not 0 < step <= limit:
-                out.append((i, step))
-        last[pid] = value
-    return out
